@@ -65,7 +65,8 @@ static void arena_free(struct jma_arena *a)
 /* Growable arrays of the report, capped by JMA_MAX_ENTRIES in total. */
 struct parse_state {
         struct jma_report *r;
-        size_t cap_warnings, cap_tsunami, cap_volcano, cap_thresholds, cap_outlook, cap_notes;
+        size_t cap_warnings, cap_head_items, cap_tsunami, cap_volcano, cap_thresholds, cap_outlook,
+            cap_notes;
         size_t entries;
         int err; /* first error, sticky: -ENOMEM or -E2BIG */
 };
@@ -343,7 +344,8 @@ void jma_classify(const char *control_title, const char *head_title, enum jma_fa
                 g = JMA_GEN_R06;
         } else if (strncmp(ct, "竜巻注意情報", strlen("竜巻注意情報")) == 0) {
                 f = JMA_FAMILY_TORNADO;
-        } else if (strstr(ct, "海上警報") || strstr(ct, "海上予報")) {
+        } else if ((strstr(ct, "海上警報") || strstr(ct, "海上予報")) && !strstr(ct, "火山")) {
+                /* 火山現象に関する海上警報 (VFSV) has the volcano code list. */
                 f = JMA_FAMILY_MARINE;
         }
         /* VXWW50 and VXKO keep their Control/Title in the revised system; the
@@ -387,7 +389,8 @@ static int level_for(struct parse_state *st, const char *code, const char *name,
 {
         *known = false;
         *name_level = check_name ? jma_level_from_name(name) : 0;
-        if (!code)
+        /* A family without a code list has nothing to look up or report. */
+        if (!code || st->r->family == JMA_FAMILY_OTHER)
                 return 0;
         const struct jma_level_row *row = jma_level_lookup(st->r->family, st->r->generation, code);
         if (!row) {
@@ -415,9 +418,9 @@ struct area_ref {
         const char *name;
 };
 
-/* Body/Warning: one entry per Kind (direct child of Item) x per Area (from
- * Item/Area and Item/Areas/Area, in document order). */
-static void read_warning(struct parse_state *st, const xmlNode *w)
+/* Body/Warning (or, with head, Head/Headline/Information): one entry per Kind (direct child of
+ * Item) x per Area (from Item/Area and Item/Areas/Area, in document order). */
+static void read_warning(struct parse_state *st, const xmlNode *w, bool head)
 {
         const char *wtype = attr_of(st, w, "type");
         bool check = family_has_level_names(st->r->family);
@@ -463,7 +466,8 @@ static void read_warning(struct parse_state *st, const xmlNode *w)
                         int level = level_for(st, code, name, check, &known, &name_level);
                         for (size_t i = 0; i < n_areas; i++) {
                                 struct jma_warning *e =
-                                    PUSH(st, warnings, n_warnings, cap_warnings);
+                                    head ? PUSH(st, head_items, n_head_items, cap_head_items)
+                                         : PUSH(st, warnings, n_warnings, cap_warnings);
                                 if (!e)
                                         break;
                                 e->warning_type = wtype;
@@ -732,7 +736,7 @@ static void read_body(struct parse_state *st, const xmlNode *body)
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
                 if (is_el(c, "Warning")) {
-                        read_warning(st, c);
+                        read_warning(st, c, false);
                 } else if (is_el(c, "Earthquake")) {
                         if (!r->earthquake)
                                 read_earthquake(st, c);
@@ -756,6 +760,31 @@ static void read_body(struct parse_state *st, const xmlNode *body)
 
 /* ---- the parse ---- */
 
+/* What the libxml2 callbacks report back to jma_parse (ctxt->_private). */
+struct parse_watch {
+        bool saw_doctype;
+        bool have_error;
+        int code, line; /* the first error, which says what went wrong */
+        char message[160];
+};
+
+/* Keeps the first error: the later ones (an unclosed tag after a mismatched
+ * one) would hide whether the input was truncated or malformed. */
+static void on_error(void *ctx, xmlErrorPtr e)
+{
+        xmlParserCtxtPtr ctxt = ctx;
+        struct parse_watch *w = ctxt ? ctxt->_private : NULL;
+        if (!w || !e || w->have_error || e->level < XML_ERR_ERROR)
+                return;
+        w->have_error = true;
+        w->code = e->code;
+        w->line = e->line;
+        snprintf(w->message, sizeof(w->message), "%s", e->message ? e->message : "parse error");
+        size_t n = strlen(w->message);
+        while (n > 0 && (w->message[n - 1] == '\n' || w->message[n - 1] == ' '))
+                w->message[--n] = '\0';
+}
+
 /* Telegrams never have a DOCTYPE.  Stopping the parser the moment one starts,
  * before its internal subset is read, means no entity is ever declared, so
  * nothing can be expanded or fetched. */
@@ -766,15 +795,13 @@ static void on_internal_subset(void *ctx, const xmlChar *name, const xmlChar *ex
         (void)external_id;
         (void)system_id;
         xmlParserCtxtPtr ctxt = ctx;
-        *(bool *)ctxt->_private = true;
+        ((struct parse_watch *)ctxt->_private)->saw_doctype = true;
         xmlStopParser(ctxt);
 }
 
-static bool error_is_truncation(const xmlError *e)
+static bool error_is_truncation(int code)
 {
-        if (!e)
-                return false;
-        switch (e->code) {
+        switch (code) {
         case XML_ERR_DOCUMENT_END:
         case XML_ERR_TAG_NOT_FINISHED:
         case XML_ERR_DOCUMENT_EMPTY:
@@ -799,7 +826,7 @@ int jma_parse(const void *data, size_t len, const struct jma_parse_options *opts
         xmlParserCtxtPtr ctxt = NULL;
         xmlDocPtr doc = NULL;
         struct jma_report *r = NULL;
-        bool saw_doctype = false;
+        struct parse_watch watch = {0};
         int ret;
 
         *out = NULL;
@@ -826,24 +853,24 @@ int jma_parse(const void *data, size_t len, const struct jma_parse_options *opts
         ctxt = xmlNewParserCtxt();
         if (!ctxt)
                 return refuse(err, JMA_REFUSED_NOMEM, "out of memory");
-        ctxt->_private = &saw_doctype;
+        ctxt->_private = &watch;
         ctxt->sax->internalSubset = on_internal_subset;
+        ctxt->sax->serror = on_error;
         /* NONET always; never NOENT, RECOVER, HUGE or DTDLOAD.  The encoding
          * is UTF-8 whatever the declaration says: the bytes were checked. */
         doc = xmlCtxtReadMemory(ctxt, data, (int)len, NULL, "UTF-8",
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                                     XML_PARSE_NOCDATA);
-        if (saw_doctype || (doc && (doc->intSubset || doc->extSubset))) {
+        if (watch.saw_doctype || (doc && (doc->intSubset || doc->extSubset))) {
                 ret = refuse(err, JMA_REFUSED_DOCTYPE,
                              "document has a DOCTYPE (telegrams never have one)");
                 goto out;
         }
         if (!doc || !ctxt->wellFormed) {
-                const xmlError *e = xmlCtxtGetLastError(ctxt);
-                bool trunc = error_is_truncation(e);
+                bool trunc = watch.have_error && error_is_truncation(watch.code);
                 ret = refuse(err, trunc ? JMA_REFUSED_TRUNCATED : JMA_REFUSED_MALFORMED,
                              "%s XML at line %d: %s", trunc ? "truncated" : "not well-formed",
-                             e ? e->line : 0, e && e->message ? e->message : "parse error");
+                             watch.line, watch.have_error ? watch.message : "parse error");
                 goto out;
         }
         xmlNode *root = xmlDocGetRootElement(doc);
@@ -876,6 +903,12 @@ int jma_parse(const void *data, size_t len, const struct jma_parse_options *opts
         r->info_kind = child_text(&st, head, "InfoKind");
         r->headline = child_text(&st, first_child(head, "Headline"), "Text");
         jma_classify(r->title, r->head_title, &r->family, &r->generation);
+        FOR_CHILDREN(info, first_child(head, "Headline"), "Information")
+        {
+                if (st.err)
+                        break;
+                read_warning(&st, info, true);
+        }
         const xmlNode *body = first_child(root, "Body");
         if (body)
                 read_body(&st, body);
@@ -900,6 +933,7 @@ void jma_report_free(struct jma_report *r)
         if (!r)
                 return;
         free(r->warnings);
+        free(r->head_items);
         free(r->earthquake);
         free(r->tsunami);
         free(r->volcano);

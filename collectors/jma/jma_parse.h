@@ -49,8 +49,8 @@ struct jma_parse_options {
         size_t max_bytes; /* 0 means JMA_DEFAULT_MAX_BYTES */
 };
 
-/* One Kind x one Area of a Body/Warning/Item.  Strings are NULL where the
- * element is absent or empty. */
+/* One Kind x one Area of a Body/Warning/Item (or Head/Headline/Information/Item).  Strings are NULL
+ * where the element is absent or empty. */
 struct jma_warning {
         const char *warning_type; /* Warning@type */
         const char *area_code;
@@ -157,8 +157,13 @@ struct jma_report {
         enum jma_family family;
         enum jma_generation generation;
 
-        struct jma_warning *warnings;
+        struct jma_warning *warnings; /* Body/Warning, flattened */
         size_t n_warnings;
+        /* Head/Headline/Information flattened the same way (warning_type is
+         * Information@type): where VXKO carries its 氾濫…情報 Kind codes and
+         * VPNO50 its 特別警報, whose Body is empty.  Not part of the CLI output. */
+        struct jma_warning *head_items;
+        size_t n_head_items;
         struct jma_earthquake *earthquake; /* NULL when absent */
         struct jma_tsunami *tsunami;
         size_t n_tsunami;
