@@ -128,24 +128,44 @@ int mqtt_enc_connect(uint8_t *buf, size_t cap, const struct mqtt_connect *c)
         return wdone(&w);
 }
 
-int mqtt_enc_publish(uint8_t *buf, size_t cap, const char *topic, const uint8_t *payload,
-                     size_t len, uint8_t qos, uint8_t retain, uint8_t dup, uint16_t packet_id)
+int mqtt_enc_publish_head(uint8_t *buf, size_t cap, const char *topic, size_t len, uint8_t qos,
+                          uint8_t retain, uint8_t dup, uint16_t packet_id)
 {
         struct wr w = {buf, cap, 0, 0};
         size_t tl, rem;
         if (!topic_ok(topic, 0) || qos > 1 || (qos && !packet_id) || (dup && !qos))
                 return -EINVAL;
         tl = strlen(topic);
-        if (len > REMAINING_MAX - 2 - tl - 2 || (len && !payload))
+        if (len > REMAINING_MAX - 2 - tl - 2)
                 return -EINVAL;
         rem = 2 + tl + (qos ? 2 : 0) + len;
         whead(&w, (uint8_t)(MQTT_PUBLISH << 4 | (dup ? 8 : 0) | qos << 1 | (retain ? 1 : 0)), rem);
         wstr(&w, topic, tl);
         if (qos)
                 w16(&w, packet_id);
-        if (len)
-                wbytes(&w, payload, len);
         return wdone(&w);
+}
+
+int mqtt_publish_head_len(const char *topic, size_t len, uint8_t qos)
+{
+        uint8_t tmp[5 + 2 + MQTT_TOPIC_MAX + 2];
+        return mqtt_enc_publish_head(tmp, sizeof(tmp), topic, len, qos, 0, qos ? 1 : 0, 1);
+}
+
+int mqtt_enc_publish(uint8_t *buf, size_t cap, const char *topic, const uint8_t *payload,
+                     size_t len, uint8_t qos, uint8_t retain, uint8_t dup, uint16_t packet_id)
+{
+        int h;
+        if (len && !payload)
+                return -EINVAL;
+        h = mqtt_enc_publish_head(buf, cap, topic, len, qos, retain, dup, packet_id);
+        if (h < 0)
+                return h;
+        if (len > cap - (size_t)h)
+                return -ENOSPC;
+        if (len)
+                memcpy(buf + h, payload, len);
+        return h + (int)len;
 }
 
 int mqtt_enc_puback(uint8_t *buf, size_t cap, uint16_t packet_id)

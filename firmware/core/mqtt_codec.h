@@ -44,6 +44,14 @@ struct mqtt_connect {
 int mqtt_enc_connect(uint8_t *buf, size_t cap, const struct mqtt_connect *c);
 int mqtt_enc_publish(uint8_t *buf, size_t cap, const char *topic, const uint8_t *payload,
                      size_t len, uint8_t qos, uint8_t retain, uint8_t dup, uint16_t packet_id);
+/* The PUBLISH header alone (fixed header, topic, packet id) for a payload
+ * of len bytes that the caller places right after it: lets a node encode
+ * its payload once, in place, instead of copying 4 KB.  Returns the header
+ * length or a negative code; mqtt_publish_head_len() gives the length
+ * without writing. */
+int mqtt_enc_publish_head(uint8_t *buf, size_t cap, const char *topic, size_t len, uint8_t qos,
+                          uint8_t retain, uint8_t dup, uint16_t packet_id);
+int mqtt_publish_head_len(const char *topic, size_t len, uint8_t qos);
 int mqtt_enc_puback(uint8_t *buf, size_t cap, uint16_t packet_id);
 int mqtt_enc_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id, const char *filter,
                        uint8_t qos);

@@ -80,8 +80,12 @@ static void test_filter(void)
         for (bursts = 0; bursts < 200; bursts++) {
                 for (i = 0; i < 9; i++)
                         e[i] = echo(2000, FW_SOUND_REF_CC, 15);
-                e[fwt_rand(0, 8)] = (int32_t)fwt_rand(400, 5000);
-                e[fwt_rand(0, 8)] = (int32_t)fwt_rand(400, 5000);
+                /* One call per statement: the order of evaluation inside a
+                 * statement differs between compilers, the series must not. */
+                for (i = 0; i < 2; i++) {
+                        long at = fwt_rand(0, 8);
+                        e[at] = (int32_t)fwt_rand(400, 5000);
+                }
                 fw_measure_compute(e, 9, FW_SOUND_REF_CC, 4000, &m);
                 if (!m.valid) {
                         printf("burst %d invalid\n", bursts);

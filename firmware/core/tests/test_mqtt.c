@@ -71,6 +71,12 @@ static void test_encode(void)
         CHECK_INT(n, 1 + 2 + 2 + 24 + 2 + 4096);
         CHECK_INT(big[1], (4124 % 128) | 0x80);
         CHECK_INT(big[2], 4124 / 128);
+        /* The header alone, for a payload encoded in place behind it. */
+        CHECK_INT(mqtt_publish_head_len("sonae/v1/nodes/br-001/up", 4096, 1), 1 + 2 + 2 + 24 + 2);
+        CHECK_INT(
+            mqtt_enc_publish_head(buf, sizeof(buf), "sonae/v1/nodes/br-001/up", 4096, 1, 0, 0, 7),
+            1 + 2 + 2 + 24 + 2);
+        CHECK(memcmp(buf, big, 31) == 0);
         CHECK_INT(mqtt_enc_publish(big, 4000, "t", payload, 4096, 0, 0, 0, 0), -ENOSPC);
 
         n = mqtt_enc_subscribe(buf, sizeof(buf), 2, "sonae/v1/nodes/br-001/down", 1);
