@@ -867,7 +867,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         rq->pathbuf = malloc(strlen(rq->path) + MAX_PATH_PARAMS + 1);
         if (!rq->path || !rq->pathbuf)
                 return MHD_NO;
-        if (rq->path[0] != '/')
+        /* MHD decodes the path into a C string: an encoded NUL would cut it
+         * short ("/a.png%00.html" would serve a.png), so refuse it here. */
+        size_t raw_path = strcspn(rq->uri, "?");
+        if (rq->path[0] != '/' || memmem(rq->uri, raw_path, "%00", 3))
                 return answer_error(rq, 400, "bad request target", NULL);
         bool head = strcmp(method, "HEAD") == 0;
         const char *m = head ? "GET" : method;
