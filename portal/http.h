@@ -55,6 +55,10 @@ enum route_flags {
 struct portal_stream {
         void *ctx;
         long (*read)(void *ctx, char *dst, size_t max);
+        /* Optional: asked (under the app's lock) just before the server
+         * parks the stream after read() returned 0, with the newest event id
+         * the app has seen; false makes the server call read() again. */
+        bool (*should_wait)(void *ctx, int64_t event_seq);
         void (*free)(void *ctx);
 };
 

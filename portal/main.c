@@ -34,6 +34,12 @@ static int portald_reload(void *state, const struct sonae_config *cfg)
         return portal_app_reload(p->app, cfg);
 }
 
+static int64_t portald_tick(void *state)
+{
+        struct portald *p = state;
+        return p->app ? portal_app_tick(p->app) : -1;
+}
+
 static void portald_stop(void *state)
 {
         struct portald *p = state;
@@ -47,6 +53,7 @@ static const struct daemon_ops portald_ops = {
     .check = portald_check,
     .start = portald_start,
     .reload = portald_reload,
+    .tick = portald_tick,
     .stop = portald_stop,
 };
 

@@ -13,6 +13,7 @@
 
 struct portal_app;
 struct ogc_collection;
+struct store;
 
 /* Fixed limits (docs/portal.md).  The connection limit stays below the
  * usual 4096 open files with room for the store and static files. */
@@ -31,6 +32,19 @@ int portal_app_new(const struct sonae_config *cfg, struct portal_app **out);
 int portal_app_reload(struct portal_app *app, const struct sonae_config *cfg);
 /* Stops the server (ending open streams) and frees everything; accepts NULL. */
 void portal_app_free(struct portal_app *app);
+
+/* Lends a read handle of the store to the calling thread; NULL when the
+ * store cannot be opened (answer 503).  Give it back with
+ * portal_store_release() before the handler returns. */
+struct store *portal_store_acquire(struct portal_app *app);
+void portal_store_release(struct portal_app *app, struct store *st);
+
+/* Called from the daemon's tick: notices new store events, drops cached
+ * answers and wakes streams.  Returns milliseconds until the next call. */
+int64_t portal_app_tick(struct portal_app *app);
+
+/* [portal] events_without_auth. */
+bool portal_app_events_enabled(struct portal_app *app);
 
 /* The port actually bound (useful with port 0). */
 uint16_t portal_app_port(const struct portal_app *app);

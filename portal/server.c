@@ -9,12 +9,15 @@
  * gzip and 304 forms) and reused by every connection until they expire or
  * the store changes (portal_app_invalidate); static files are kept the same
  * way until the file's size, mtime or inode changes. */
+#include "collections.h"
 #include "gzip.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "ogc.h"
 #include "portal.h"
+#include "store.h"
+#include "storepool.h"
 #include "timeutil.h"
 
 #include <arpa/inet.h>
@@ -48,6 +51,7 @@ struct settings {
         char *web_root_real; /* realpath, for symlink confinement; NULL if absent */
         char *public_base_url;
         size_t max_body;
+        bool events_without_auth;
 };
 
 struct centry {
@@ -94,6 +98,9 @@ struct portal_app {
         const struct ogc_collection *colls[MAX_COLLECTIONS];
         size_t n_colls;
         struct waiter *waiters; /* suspended streams */
+        struct store_pool *pool;
+        int64_t event_seq; /* newest event id seen by the tick; under mu */
+        int64_t last_wake_ms;
 };
 
 struct portal_req {
@@ -119,6 +126,7 @@ struct portal_req {
         size_t n_pvals;
         char *pathbuf; /* segments for path params */
         struct portal_stream stream;
+        struct MHD_Daemon *mhd; /* the daemon (not the pool worker) it came in on */
         bool streaming;
         bool suspended;
 };
@@ -146,6 +154,7 @@ static struct settings *settings_from(const struct sonae_config *cfg)
         s->web_root = strdup(cfg->portal.web_root ? cfg->portal.web_root : "web");
         s->public_base_url = strdup(cfg->portal.public_base_url ? cfg->portal.public_base_url : "");
         s->max_body = (size_t)cfg->portal.max_body;
+        s->events_without_auth = cfg->portal.events_without_auth;
         if (!s->listen || !s->web_root || !s->public_base_url) {
                 settings_unref(s);
                 return NULL;
@@ -719,6 +728,20 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
                 return MHD_CONTENT_READER_END_OF_STREAM;
         w->conn = rq->conn;
         pthread_mutex_lock(&rq->app->mu);
+        /* Another daemon took over (a reload moved the listen address):
+         * end this stream so the old daemon can stop. */
+        if (rq->mhd != rq->app->mhd) {
+                pthread_mutex_unlock(&rq->app->mu);
+                free(w);
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        /* Data arrived between read() and here: read again instead of
+         * sleeping until the next wake. */
+        if (rq->stream.should_wait && !rq->stream.should_wait(rq->stream.ctx, rq->app->event_seq)) {
+                pthread_mutex_unlock(&rq->app->mu);
+                free(w);
+                return 0;
+        }
         w->next = rq->app->waiters;
         rq->app->waiters = w;
         rq->suspended = true;
@@ -766,6 +789,9 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
         rq->conn = conn;
         rq->uri = strdup(uri ? uri : "");
         rq->set = settings_get(app);
+        pthread_mutex_lock(&app->mu);
+        rq->mhd = app->mhd;
+        pthread_mutex_unlock(&app->mu);
         rq->route = -1;
         rq->label = app->n_routes + 1; /* "unmatched" */
         rq->t0_us = time_mono_ms() * 1000;
@@ -996,6 +1022,10 @@ int portal_app_new(const struct sonae_config *cfg, struct portal_app **out)
         if (!app->set->web_root_real)
                 log_warn("[portal] web_root %s does not exist yet; only the API is served",
                          app->set->web_root);
+        if ((rc = store_pool_new(cfg, 8, &app->pool)) < 0)
+                goto out;
+        if ((rc = portal_collections_register(app)) < 0)
+                goto out;
         rc = start_mhd(app, app->set->listen, &app->mhd, &app->port);
 out:
         if (rc < 0) {
@@ -1048,12 +1078,57 @@ void portal_app_free(struct portal_app *app)
         stop_mhd(app, app->mhd);
         rcache_destroy(&app->api);
         rcache_destroy(&app->files);
+        store_pool_free(app->pool);
         metrics_free(app->metrics);
         settings_unref(app->set);
         free(app->routes);
         free(app->labels);
         pthread_mutex_destroy(&app->mu);
         free(app);
+}
+
+struct store *portal_store_acquire(struct portal_app *app)
+{
+        return store_pool_acquire(app->pool);
+}
+
+void portal_store_release(struct portal_app *app, struct store *st)
+{
+        store_pool_release(app->pool, st);
+}
+
+bool portal_app_events_enabled(struct portal_app *app)
+{
+        pthread_mutex_lock(&app->mu);
+        bool on = app->set->events_without_auth;
+        pthread_mutex_unlock(&app->mu);
+        return on;
+}
+
+int64_t portal_app_tick(struct portal_app *app)
+{
+        int64_t id = -1;
+        struct store *st = store_pool_acquire(app->pool);
+        if (st) {
+                if (store_events_last_id(st, &id) < 0)
+                        id = -1;
+                store_pool_release(app->pool, st);
+        }
+        int64_t now = time_mono_ms();
+        pthread_mutex_lock(&app->mu);
+        bool changed = id >= 0 && id != app->event_seq;
+        if (changed)
+                app->event_seq = id;
+        /* Streams also wake every few seconds for their keep-alive lines. */
+        bool wake = changed || (app->waiters && now - app->last_wake_ms >= 5000);
+        pthread_mutex_unlock(&app->mu);
+        if (changed)
+                portal_app_invalidate(app);
+        if (wake) {
+                app->last_wake_ms = now;
+                portal_app_wake_streams(app);
+        }
+        return 200;
 }
 
 uint16_t portal_app_port(const struct portal_app *app)

@@ -10,5 +10,7 @@ extern const struct portal_route api_ping_routes[];
 extern const struct portal_route api_metrics_routes[];
 extern const struct portal_route api_openapi_routes[];
 extern const struct portal_route api_features_routes[];
+extern const struct portal_route api_stations_routes[];
+extern const struct portal_route api_events_routes[];
 
 #endif

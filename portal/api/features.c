@@ -76,7 +76,10 @@ static int items(struct portal_req *req, struct portal_resp *resp)
                 return portal_resp_error(resp, 400, err);
         base_of(req, base, sizeof(base));
         resp->content_type = "application/geo+json";
-        return ogc_write_items(&resp->body, base, c, &q, time_now_ms() / 1000);
+        int rc = ogc_write_items(&resp->body, base, c, &q, time_now_ms() / 1000);
+        if (rc == -EAGAIN)
+                return portal_resp_error(resp, 503, "store unavailable");
+        return rc;
 }
 
 static int item(struct portal_req *req, struct portal_resp *resp)
@@ -90,6 +93,8 @@ static int item(struct portal_req *req, struct portal_resp *resp)
         int rc = ogc_write_item(&resp->body, base, c, portal_req_path_param(req, "featureId"));
         if (rc == -ENOENT)
                 return portal_resp_error(resp, 404, "no such feature");
+        if (rc == -EAGAIN)
+                return portal_resp_error(resp, 503, "store unavailable");
         return rc;
 }
 

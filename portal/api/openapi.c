@@ -127,6 +127,11 @@ static int openapi(struct portal_req *req, struct portal_resp *resp)
                         json_obj_begin(&w);
                         json_key(&w, "operationId");
                         json_str(&w, r[k]->name);
+                        if (r[k]->flags & ROUTE_STREAM) {
+                                /* Server-Sent Events: the answer never ends. */
+                                json_key(&w, "x-sonae-stream");
+                                json_bool(&w, true);
+                        }
                         if (r[k]->summary) {
                                 json_key(&w, "summary");
                                 json_str(&w, r[k]->summary);

@@ -88,6 +88,22 @@ class Portal:
         finally:
             s.close()
 
+    def head(self, request_bytes, timeout=5):
+        """Sends bytes and returns only the status line and headers (for
+        streams, whose answer never ends)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            s.sendall(request_bytes)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+            return data
+        finally:
+            s.close()
+
     def log(self):
         return self.daemon.output()
 
