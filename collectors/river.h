@@ -83,6 +83,10 @@ int kriver_parse(const char *body, size_t len, struct gauge_set *out, struct par
 /* 川の防災情報 telemeter gauges (format unverified; see docs). */
 int kawabou_parse(const char *body, size_t len, struct gauge_set *out, struct parse_notes *notes);
 
+/* table: parses with the state made by source_table's configure(). */
+int table_parse_with(const void *table_state, const char *body, size_t len, struct gauge_set *out,
+                     struct parse_notes *notes);
+
 /* AMeDAS map/{YYYYMMDDHHmmss}.json for the stations listed (NULL-terminated
  * ids); observed_s is the snapshot time.  A station absent from the map is
  * noted and left out; a value whose quality flag is not 0 is NAN. */

@@ -228,3 +228,41 @@ int rain_write(struct source_ctx *ctx, const char *kind, const struct rain_set *
                 log_info("%s: %zu rain stations read", ctx->name, set->n);
         return 0;
 }
+
+enum poll_status river_poll(struct source_ctx *ctx, struct river_writer *w, gauge_parse_fn parse,
+                            void *arg, const char *what)
+{
+        struct fetch_result res;
+        struct gauge_set set = {0};
+        struct parse_notes notes = {0};
+        enum poll_status st = POLL_OK;
+        const char *url = ctx->in->url;
+        fetch_result_init(&res);
+        int rc = source_fetch(ctx, url, FETCH_CONDITIONAL, &res);
+        if (rc < 0) {
+                st = POLL_FAILED;
+                goto out;
+        }
+        if (res.not_modified) {
+                st = POLL_UNCHANGED;
+                goto out;
+        }
+        if (parse(res.body.data, res.body.len, &set, &notes, arg) < 0) {
+                /* The next poll must get the body again, not a 304. */
+                fetch_forget(ctx->fetch, url);
+                source_why(ctx, "GET %s: %zu bytes, sha256 %.16s: not a %s", url, res.body.len,
+                           res.sha256, what);
+                st = POLL_BAD_DATA;
+                goto out;
+        }
+        river_log_notes(ctx, &notes);
+        if (river_write(w, ctx, &set) < 0) {
+                fetch_forget(ctx->fetch, url);
+                source_why(ctx, "the store refused the readings");
+                st = POLL_FAILED;
+        }
+out:
+        gauge_set_free(&set);
+        fetch_result_free(&res);
+        return st;
+}

@@ -38,6 +38,15 @@ struct gauge_view {
 int river_writer_get(const struct river_writer *w, const char *id, struct gauge_view *out);
 size_t river_writer_count(const struct river_writer *w);
 
+/* The poll shared by the gauge sources: a conditional GET of the
+ * instance's url, parse (arg is the parser's own), write.  A body the parser
+ * refuses makes POLL_BAD_DATA with "what" in the reason, and its validators
+ * are forgotten so the next poll fetches it again. */
+typedef int (*gauge_parse_fn)(const char *body, size_t len, struct gauge_set *out,
+                              struct parse_notes *notes, void *arg);
+enum poll_status river_poll(struct source_ctx *ctx, struct river_writer *w, gauge_parse_fn parse,
+                            void *arg, const char *what);
+
 /* Logs a parser's skipped-row reasons (daemon only). */
 void river_log_notes(struct source_ctx *ctx, const struct parse_notes *notes);
 

@@ -4,9 +4,9 @@
 
 extern const struct source_type source_kriver;
 extern const struct source_type source_amedas;
+extern const struct source_type source_kawabou;
+extern const struct source_type source_table;
 
 const struct source_type *const source_types[] = {
-    &source_kriver,
-    &source_amedas,
-    NULL,
+    &source_kriver, &source_amedas, &source_kawabou, &source_table, NULL,
 };

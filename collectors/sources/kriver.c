@@ -146,46 +146,24 @@ static int kriver_configure(const struct conf_instance *in, const struct sonae_c
         return k->writer ? 0 : -ENOMEM;
 }
 
+/* Parses and keeps the gauges of the configured towns. */
+static int parse_towns(const char *body, size_t len, struct gauge_set *out,
+                       struct parse_notes *notes, void *arg)
+{
+        const char *towns = arg;
+        int rc = kriver_parse(body, len, out, notes);
+        size_t k = 0;
+        for (size_t i = 0; i < out->n; i++)
+                if (town_wanted(towns, out->v[i].town))
+                        out->v[k++] = out->v[i];
+        out->n = k;
+        return rc;
+}
+
 static enum poll_status kriver_poll(void *state, struct source_ctx *ctx)
 {
         struct kriver *k = state;
-        struct fetch_result res;
-        struct gauge_set set = {0};
-        struct parse_notes notes = {0};
-        enum poll_status st = POLL_OK;
-        fetch_result_init(&res);
-        int rc = source_fetch(ctx, ctx->in->url, FETCH_CONDITIONAL, &res);
-        if (rc < 0) {
-                st = POLL_FAILED;
-                goto out;
-        }
-        if (res.not_modified) {
-                st = POLL_UNCHANGED;
-                goto out;
-        }
-        struct gauge_set all = {0};
-        if (kriver_parse(res.body.data, res.body.len, &all, &notes) < 0) {
-                gauge_set_free(&all);
-                /* The next poll must get the body again, not a 304. */
-                fetch_forget(ctx->fetch, ctx->in->url);
-                source_why(ctx, "GET %s: %zu bytes, sha256 %.16s: not a k.river area listing",
-                           ctx->in->url, res.body.len, res.sha256);
-                st = POLL_BAD_DATA;
-                goto out;
-        }
-        for (size_t i = 0; i < all.n; i++)
-                if (town_wanted(k->conf.towns, all.v[i].town) && gauge_set_add(&set, &all.v[i]) < 0)
-                        break;
-        gauge_set_free(&all);
-        river_log_notes(ctx, &notes);
-        if (river_write(k->writer, ctx, &set) < 0) {
-                fetch_forget(ctx->fetch, ctx->in->url);
-                st = POLL_FAILED;
-        }
-out:
-        gauge_set_free(&set);
-        fetch_result_free(&res);
-        return st;
+        return river_poll(ctx, k->writer, parse_towns, k->conf.towns, "k.river area listing");
 }
 
 static void kriver_destroy(void *state)
