@@ -1,0 +1,15 @@
+/* The numbered migrations of geo/schema/, embedded in the binary by
+ * embed.py.  Entry i has version i + 1. */
+#ifndef SONAE_SCHEMA_H
+#define SONAE_SCHEMA_H
+
+struct schema_migration {
+        int version;
+        const char *name;
+        const char *sql;
+};
+
+extern const struct schema_migration schema_migrations[];
+extern const int schema_n_migrations;
+
+#endif

@@ -1,0 +1,739 @@
+/* The SpatiaLite backend: opening, pragmas, migrations, transactions,
+ * events, statements. */
+#include "sl.h"
+
+#include "../schema/schema.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <math.h>
+#include <spatialite.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const stmt_sql[SL_N_STMTS] = {
+    [SL_BEGIN] = "BEGIN IMMEDIATE",
+    [SL_COMMIT] = "COMMIT",
+    [SL_ROLLBACK] = "ROLLBACK",
+    [SL_EVENT_INSERT] = "INSERT INTO events (at, type, subject, level, public, exercise, data) "
+                        "VALUES (?, ?, ?, ?, ?, ?, coalesce(?, '{}'))",
+    [SL_STATION_FIND] = "SELECT id FROM stations WHERE source = ? AND external_id = ?",
+    [SL_STATION_INSERT] =
+        "INSERT INTO stations (kind, source, external_id, name, river, area_code, quantity, "
+        "thr_standby, thr_caution, thr_evacuation, thr_danger, thr_flood, thr_start, "
+        "expected_interval_s, lon, lat, geom, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, MakePoint(?15, ?16, 6668), ?17, ?17)",
+    [SL_STATION_UPDATE] =
+        "UPDATE stations SET kind = ?1, name = ?4, river = ?5, area_code = ?6, quantity = ?7, "
+        "thr_standby = ?8, thr_caution = ?9, thr_evacuation = ?10, thr_danger = ?11, "
+        "thr_flood = ?12, thr_start = ?13, expected_interval_s = ?14, lon = ?15, lat = ?16, "
+        "geom = MakePoint(?15, ?16, 6668), updated_at = ?17 WHERE source = ?2 AND external_id = ?3",
+    [SL_STATION_GET] =
+        "SELECT kind, quantity, thr_standby, thr_caution, thr_evacuation, "
+        "thr_danger, thr_flood, thr_start, expected_interval_s FROM stations WHERE id = ?",
+    [SL_OBS_INSERT] = "INSERT OR IGNORE INTO observations (station_id, quantity, observed_at, "
+                      "value, quality) VALUES (?, ?, ?, ?, ?)",
+    [SL_OBS_RANGE] = "SELECT observed_at, value, quality FROM observations WHERE station_id = ? "
+                     "AND quantity = ? AND observed_at >= ? AND observed_at < ? "
+                     "ORDER BY observed_at LIMIT ?",
+    [SL_OBS_RATE_BASE] = "SELECT observed_at, value FROM observations WHERE station_id = ? AND "
+                         "quantity = ? AND observed_at >= ? AND observed_at < ? "
+                         "ORDER BY observed_at LIMIT 1",
+    [SL_LATEST_UPSERT] =
+        "INSERT INTO station_latest (station_id, quantity, observed_at, value) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (station_id, quantity) DO UPDATE SET observed_at = excluded.observed_at, "
+        "value = excluded.value WHERE excluded.observed_at >= station_latest.observed_at",
+    [SL_STATUS_GET] = "SELECT value, observed_at, level, state, last_observed_at FROM "
+                      "station_status WHERE station_id = ?",
+    [SL_STATUS_UPSERT] =
+        "INSERT INTO station_status (station_id, value, observed_at, level, state, rate_m_per_h, "
+        "last_observed_at, changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT (station_id) DO UPDATE SET value = ?2, observed_at = ?3, level = ?4, "
+        "state = ?5, rate_m_per_h = ?6, last_observed_at = ?7, changed_at = ?8",
+    [SL_STATUS_SET_STATE] =
+        "INSERT INTO station_status (station_id, state, level, changed_at, last_observed_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (station_id) DO UPDATE SET state = ?2, level = "
+        "?3, "
+        "changed_at = ?4, last_observed_at = max(coalesce(last_observed_at, 0), ?5)",
+    [SL_LATEST_ALL] =
+        "SELECT s.id, s.kind, s.source, s.external_id, s.name, s.river, s.area_code, s.quantity, "
+        "s.lon, s.lat, s.thr_standby, s.thr_caution, s.thr_evacuation, s.thr_danger, s.thr_flood, "
+        "s.thr_start, s.expected_interval_s, t.value, t.observed_at, t.last_observed_at, t.level, "
+        "t.state, t.rate_m_per_h FROM stations s LEFT JOIN station_status t ON t.station_id = s.id "
+        "ORDER BY s.id",
+    [SL_LATEST_ONE] =
+        "SELECT s.id, s.kind, s.source, s.external_id, s.name, s.river, s.area_code, s.quantity, "
+        "s.lon, s.lat, s.thr_standby, s.thr_caution, s.thr_evacuation, s.thr_danger, s.thr_flood, "
+        "s.thr_start, s.expected_interval_s, t.value, t.observed_at, t.last_observed_at, t.level, "
+        "t.state, t.rate_m_per_h FROM stations s LEFT JOIN station_status t ON t.station_id = s.id "
+        "WHERE s.id = ?",
+    [SL_EVENTS_AFTER] = "SELECT id, at, type, subject, level, public, exercise, data FROM events "
+                        "WHERE id > ? ORDER BY id LIMIT ?",
+    [SL_EVENTS_AFTER_PUBLIC] = "SELECT id, at, type, subject, level, public, exercise, data FROM "
+                               "events WHERE public = 1 AND id > ? ORDER BY id LIMIT ?",
+    [SL_EVENTS_LAST] = "SELECT coalesce(max(id), 0) FROM events",
+};
+
+int sl_err(int rc)
+{
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_DONE:
+        case SQLITE_ROW:
+                return 0;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_IOERR:
+                return -EIO;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_CONSTRAINT:
+                return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+                           ? -EEXIST
+                           : -EINVAL;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                return -EBADMSG;
+        case SQLITE_READONLY:
+                return -EROFS;
+        case SQLITE_CANTOPEN:
+                return -ENOENT;
+        case SQLITE_MISMATCH:
+        case SQLITE_RANGE:
+        case SQLITE_TOOBIG:
+                return -EINVAL;
+        default:
+                return -EIO;
+        }
+}
+
+sqlite3_stmt *sl_stmt(struct sl *b, enum sl_stmt_id id, int *rc)
+{
+        sqlite3_stmt *s = b->stmts[id];
+        if (s) {
+                sqlite3_reset(s);
+                sqlite3_clear_bindings(s);
+                return s;
+        }
+        int r = sqlite3_prepare_v3(b->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+        if (r != SQLITE_OK) {
+                *rc = sl_err(r);
+                return NULL;
+        }
+        b->stmts[id] = s;
+        return s;
+}
+
+int sl_exec_stmt(sqlite3_stmt *s)
+{
+        int r = sqlite3_step(s);
+        int rc = r == SQLITE_DONE || r == SQLITE_ROW
+                     ? 0
+                     : sl_err(sqlite3_extended_errcode(sqlite3_db_handle(s)));
+        sqlite3_reset(s);
+        return rc;
+}
+
+int sl_exec(struct sl *b, const char *sql)
+{
+        int r = sqlite3_exec(b->db, sql, NULL, NULL, NULL);
+        return r == SQLITE_OK ? 0 : sl_err(sqlite3_extended_errcode(b->db));
+}
+
+int sl_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+        return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+int sl_bind_double_or_null(sqlite3_stmt *s, int i, double v)
+{
+        return isfinite(v) ? sqlite3_bind_double(s, i, v) : sqlite3_bind_null(s, i);
+}
+
+char *sl_col_strdup(sqlite3_stmt *s, int i)
+{
+        const unsigned char *t = sqlite3_column_text(s, i);
+        return t ? strdup((const char *)t) : NULL;
+}
+
+double sl_col_double_or_nan(sqlite3_stmt *s, int i)
+{
+        return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+int sl_collect(struct sl *b, sqlite3_stmt *s, void **v, size_t *n, size_t elem_size,
+               int (*fill)(sqlite3_stmt *s, void *elem, void *ctx), void *ctx)
+{
+        size_t cap = *n;
+        int rc = 0, r;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+                if (*n == cap) {
+                        size_t ncap = cap ? cap * 2 : 64;
+                        void *nv = realloc(*v, ncap * elem_size);
+                        if (!nv) {
+                                rc = -ENOMEM;
+                                break;
+                        }
+                        *v = nv;
+                        cap = ncap;
+                }
+                char *elem = (char *)*v + *n * elem_size;
+                memset(elem, 0, elem_size);
+                (*n)++;
+                rc = fill(s, elem, ctx);
+                if (rc < 0)
+                        break;
+        }
+        if (rc == 0 && r != SQLITE_DONE)
+                rc = sl_err(sqlite3_extended_errcode(b->db));
+        sqlite3_reset(s);
+        return rc;
+}
+
+/* ---- The coalescing map ------------------------------------------------ */
+
+static size_t map_hash(int64_t key, size_t cap)
+{
+        uint64_t x = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+        return (size_t)(x >> 17) & (cap - 1);
+}
+
+int sl_map_get(const struct sl_map *m, int64_t key, uint32_t *slot)
+{
+        if (!m->cap)
+                return -ENOENT;
+        for (size_t i = map_hash(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
+                if (m->keys[i] == 0)
+                        return -ENOENT;
+                if (m->keys[i] == key) {
+                        *slot = m->slots[i];
+                        return 0;
+                }
+        }
+}
+
+int sl_map_put(struct sl_map *m, int64_t key, uint32_t slot)
+{
+        if ((m->n + 1) * 2 > m->cap) {
+                size_t ncap = m->cap ? m->cap * 2 : 64;
+                int64_t *nk = calloc(ncap, sizeof(*nk));
+                uint32_t *ns = calloc(ncap, sizeof(*ns));
+                if (!nk || !ns) {
+                        free(nk);
+                        free(ns);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; i < m->cap; i++) {
+                        if (!m->keys[i])
+                                continue;
+                        size_t j = map_hash(m->keys[i], ncap);
+                        while (nk[j])
+                                j = (j + 1) & (ncap - 1);
+                        nk[j] = m->keys[i];
+                        ns[j] = m->slots[i];
+                }
+                free(m->keys);
+                free(m->slots);
+                m->keys = nk;
+                m->slots = ns;
+                m->cap = ncap;
+        }
+        size_t i = map_hash(key, m->cap);
+        while (m->keys[i] && m->keys[i] != key)
+                i = (i + 1) & (m->cap - 1);
+        if (!m->keys[i])
+                m->n++;
+        m->keys[i] = key;
+        m->slots[i] = slot;
+        return 0;
+}
+
+void sl_map_clear(struct sl_map *m)
+{
+        if (m->cap && m->n) {
+                memset(m->keys, 0, m->cap * sizeof(*m->keys));
+                m->n = 0;
+        }
+}
+
+void sl_map_free(struct sl_map *m)
+{
+        free(m->keys);
+        free(m->slots);
+        memset(m, 0, sizeof(*m));
+}
+
+/* ---- Events and transactions ------------------------------------------- */
+
+int sl_event(struct sl *b, const char *type, const char *subject, int level, bool is_public,
+             bool exercise, const char *data)
+{
+        int rc = 0;
+        sqlite3_stmt *s = sl_stmt(b, SL_EVENT_INSERT, &rc);
+        if (!s)
+                return rc;
+        sqlite3_bind_int64(s, 1, time_now_ms() / 1000);
+        sl_bind_text(s, 2, type);
+        sl_bind_text(s, 3, subject);
+        if (level >= LEVEL_1 && level <= LEVEL_5)
+                sqlite3_bind_int(s, 4, level);
+        else
+                sqlite3_bind_null(s, 4);
+        sqlite3_bind_int(s, 5, is_public ? 1 : 0);
+        sqlite3_bind_int(s, 6, exercise ? 1 : 0);
+        sl_bind_text(s, 7, data);
+        return sl_exec_stmt(s);
+}
+
+int sl_pending_add(struct sl *b, int64_t station_id, size_t count, int64_t first_at,
+                   int64_t last_at)
+{
+        uint32_t slot;
+        if (sl_map_get(&b->pending_map, station_id, &slot) == 0) {
+                struct sl_pending_obs *p = &b->pending[slot];
+                p->count += count;
+                if (first_at < p->first_at)
+                        p->first_at = first_at;
+                if (last_at > p->last_at)
+                        p->last_at = last_at;
+                return 0;
+        }
+        if (b->n_pending == b->cap_pending) {
+                size_t ncap = b->cap_pending ? b->cap_pending * 2 : 64;
+                struct sl_pending_obs *np = realloc(b->pending, ncap * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                b->pending = np;
+                b->cap_pending = ncap;
+        }
+        int rc = sl_map_put(&b->pending_map, station_id, (uint32_t)b->n_pending);
+        if (rc < 0)
+                return rc;
+        b->pending[b->n_pending++] =
+            (struct sl_pending_obs){station_id, count, first_at, last_at, false};
+        return 0;
+}
+
+static void pending_clear(struct sl *b)
+{
+        b->n_pending = 0;
+        sl_map_clear(&b->pending_map);
+}
+
+/* One `station.observations` event per station written in this commit. */
+static int pending_flush(struct sl *b)
+{
+        int rc = 0;
+        for (size_t i = 0; i < b->n_pending && rc == 0; i++) {
+                const struct sl_pending_obs *p = &b->pending[i];
+                char subject[40], data[160], t0[32], t1[32];
+                snprintf(subject, sizeof(subject), "stations/%lld", (long long)p->station_id);
+                time_format_iso8601(p->first_at, 0, 1, t0, sizeof(t0));
+                time_format_iso8601(p->last_at, 0, 1, t1, sizeof(t1));
+                snprintf(data, sizeof(data),
+                         "{\"station\":%lld,\"count\":%zu,\"from\":\"%s\",\"to\":\"%s\"}",
+                         (long long)p->station_id, p->count, t0, t1);
+                rc = sl_event(b, "station.observations", subject, LEVEL_NONE, true, false, data);
+        }
+        pending_clear(b);
+        return rc;
+}
+
+static void raw_rollback(struct sl *b)
+{
+        /* After SQLITE_FULL or an I/O error SQLite may already have rolled
+         * the transaction back; ROLLBACK then would only fail. */
+        if (!sqlite3_get_autocommit(b->db)) {
+                int rc = 0;
+                sqlite3_stmt *s = sl_stmt(b, SL_ROLLBACK, &rc);
+                if (s)
+                        sl_exec_stmt(s);
+                else
+                        sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+        pending_clear(b);
+}
+
+int sl_tx_begin(struct sl *b)
+{
+        if (b->tx_depth > 0) {
+                b->tx_depth++;
+                return 0;
+        }
+        int rc = 0;
+        sqlite3_stmt *s = sl_stmt(b, SL_BEGIN, &rc);
+        if (!s)
+                return rc;
+        rc = sl_exec_stmt(s);
+        if (rc < 0)
+                return rc;
+        b->tx_depth = 1;
+        b->tx_err = 0;
+        pending_clear(b);
+        return 0;
+}
+
+int sl_tx_end(struct sl *b, int rc)
+{
+        if (b->tx_depth <= 0)
+                return rc < 0 ? rc : -EINVAL;
+        if (rc < 0 && b->tx_err == 0)
+                b->tx_err = rc;
+        if (--b->tx_depth > 0)
+                return rc;
+        if (b->tx_err == 0)
+                b->tx_err = pending_flush(b);
+        if (b->tx_err == 0) {
+                int r = 0;
+                sqlite3_stmt *s = sl_stmt(b, SL_COMMIT, &r);
+                b->tx_err = s ? sl_exec_stmt(s) : r;
+        }
+        rc = b->tx_err;
+        if (rc < 0)
+                raw_rollback(b);
+        b->tx_err = 0;
+        return rc;
+}
+
+static int sl_begin(struct store *st)
+{
+        struct sl *b = SL(st);
+        if (b->tx_depth > 0)
+                return -EINVAL; /* store_begin does not nest */
+        return sl_tx_begin(b);
+}
+
+static int sl_commit(struct store *st)
+{
+        struct sl *b = SL(st);
+        if (b->tx_depth != 1)
+                return -EINVAL;
+        return sl_tx_end(b, 0);
+}
+
+static int sl_rollback(struct store *st)
+{
+        struct sl *b = SL(st);
+        if (b->tx_depth != 1)
+                return -EINVAL;
+        raw_rollback(b);
+        b->tx_depth = 0;
+        b->tx_err = 0;
+        return 0;
+}
+
+static int sl_event_emit(struct store *st, const char *type, const char *subject, int level,
+                         bool is_public, bool exercise, const char *data)
+{
+        struct sl *b = SL(st);
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        rc = sl_event(b, type, subject, level, is_public, exercise, data);
+        return sl_tx_end(b, rc);
+}
+
+static int event_fill(sqlite3_stmt *s, void *elem, void *ctx)
+{
+        struct store_event *e = elem;
+        e->id = sqlite3_column_int64(s, 0);
+        e->at = sqlite3_column_int64(s, 1);
+        e->type = sl_col_strdup(s, 2);
+        e->subject = sl_col_strdup(s, 3);
+        e->level = sqlite3_column_int(s, 4);
+        e->is_public = sqlite3_column_int(s, 5) != 0;
+        e->exercise = sqlite3_column_int(s, 6) != 0;
+        e->data = sl_col_strdup(s, 7);
+        return e->type && e->subject && e->data ? 0 : -ENOMEM;
+}
+
+static int sl_events_after(struct store *st, int64_t after_id, size_t limit, bool public_only,
+                           struct store_event_list *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        int rc = 0;
+        sqlite3_stmt *s = sl_stmt(b, public_only ? SL_EVENTS_AFTER_PUBLIC : SL_EVENTS_AFTER, &rc);
+        if (!s)
+                return rc;
+        sqlite3_bind_int64(s, 1, after_id);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)(limit ? limit : 1000));
+        rc = sl_collect(b, s, (void **)&out->v, &out->n, sizeof(*out->v), event_fill, NULL);
+        if (rc < 0)
+                store_event_list_free(out);
+        return rc;
+}
+
+static int sl_events_last_id(struct store *st, int64_t *id)
+{
+        struct sl *b = SL(st);
+        int rc = 0;
+        sqlite3_stmt *s = sl_stmt(b, SL_EVENTS_LAST, &rc);
+        if (!s)
+                return rc;
+        if (sqlite3_step(s) == SQLITE_ROW)
+                *id = sqlite3_column_int64(s, 0);
+        else
+                rc = sl_err(sqlite3_extended_errcode(b->db));
+        sqlite3_reset(s);
+        return rc;
+}
+
+/* ---- Schema ------------------------------------------------------------ */
+
+static int version_in_tx(struct sl *b, int *version)
+{
+        sqlite3_stmt *s = NULL;
+        *version = 0;
+        int r = sqlite3_prepare_v2(b->db,
+                                   "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                   "name = 'schema_migrations'",
+                                   -1, &s, NULL);
+        if (r != SQLITE_OK)
+                return sl_err(r);
+        r = sqlite3_step(s);
+        int exists = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+        int rc = r == SQLITE_ROW ? 0 : sl_err(sqlite3_extended_errcode(b->db));
+        sqlite3_finalize(s);
+        if (rc < 0 || !exists)
+                return rc;
+        r = sqlite3_prepare_v2(b->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                               &s, NULL);
+        if (r != SQLITE_OK)
+                return sl_err(r);
+        r = sqlite3_step(s);
+        if (r == SQLITE_ROW)
+                *version = sqlite3_column_int(s, 0);
+        else
+                rc = sl_err(sqlite3_extended_errcode(b->db));
+        sqlite3_finalize(s);
+        return rc;
+}
+
+static int sl_schema_version(struct store *st, int *version)
+{
+        return version_in_tx(SL(st), version);
+}
+
+int store_schema_latest(void)
+{
+        return schema_n_migrations;
+}
+
+static int sl_migrate(struct store *st, int *applied)
+{
+        struct sl *b = SL(st);
+        int n = 0, rc = 0;
+        if (b->tx_depth > 0)
+                return -EINVAL;
+        /* One migration per transaction, the version re-read under the
+         * write lock so two processes opening a new file at once apply
+         * each migration once. */
+        for (;;) {
+                int v;
+                rc = sl_exec(b, "BEGIN IMMEDIATE");
+                if (rc < 0)
+                        goto out;
+                rc = version_in_tx(b, &v);
+                if (rc == 0 && v > schema_n_migrations)
+                        rc = -EBADMSG; /* a newer binary wrote this store */
+                if (rc < 0 || v == schema_n_migrations) {
+                        sl_exec(b, "ROLLBACK");
+                        goto out;
+                }
+                const struct schema_migration *m = &schema_migrations[v];
+                rc = sl_exec(b, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
+                                "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+                if (rc == 0)
+                        rc = sl_exec(b, m->sql);
+                if (rc == 0) {
+                        char sql[256];
+                        snprintf(sql, sizeof(sql),
+                                 "INSERT INTO schema_migrations VALUES (%d, '%s', %lld)",
+                                 m->version, m->name, (long long)(time_now_ms() / 1000));
+                        rc = sl_exec(b, sql);
+                }
+                if (rc == 0)
+                        rc = sl_exec(b, "COMMIT");
+                if (rc < 0) {
+                        if (!sqlite3_get_autocommit(b->db))
+                                sl_exec(b, "ROLLBACK");
+                        goto out;
+                }
+                n++;
+        }
+out:
+        if (applied)
+                *applied = n;
+        return rc;
+}
+
+static int sl_check(struct store *st, char *why, size_t why_len)
+{
+        struct sl *b = SL(st);
+        int v = 0, rc = version_in_tx(b, &v);
+        if (why && why_len)
+                why[0] = '\0';
+        if (rc < 0)
+                return rc;
+        if (v != schema_n_migrations) {
+                if (why)
+                        snprintf(why, why_len, "schema version %d, this binary expects %d", v,
+                                 schema_n_migrations);
+                return -EBADMSG;
+        }
+        sqlite3_stmt *s = NULL;
+        int r = sqlite3_prepare_v2(b->db, "PRAGMA integrity_check", -1, &s, NULL);
+        if (r != SQLITE_OK)
+                return sl_err(r);
+        r = sqlite3_step(s);
+        if (r != SQLITE_ROW) {
+                rc = sl_err(sqlite3_extended_errcode(b->db));
+        } else {
+                const char *t = (const char *)sqlite3_column_text(s, 0);
+                if (!t || strcmp(t, "ok") != 0) {
+                        if (why)
+                                snprintf(why, why_len, "integrity: %s", t ? t : "?");
+                        rc = -EBADMSG;
+                }
+        }
+        sqlite3_finalize(s);
+        if (rc < 0)
+                return rc;
+        r = sqlite3_prepare_v2(b->db, "PRAGMA foreign_key_check", -1, &s, NULL);
+        if (r != SQLITE_OK)
+                return sl_err(r);
+        r = sqlite3_step(s);
+        if (r == SQLITE_ROW) {
+                if (why)
+                        snprintf(why, why_len, "foreign key broken in table %s",
+                                 (const char *)sqlite3_column_text(s, 0));
+                rc = -EBADMSG;
+        } else if (r != SQLITE_DONE) {
+                rc = sl_err(sqlite3_extended_errcode(b->db));
+        }
+        sqlite3_finalize(s);
+        return rc;
+}
+
+static int sl_checkpoint(struct store *st)
+{
+        struct sl *b = SL(st);
+        int r = sqlite3_wal_checkpoint_v2(b->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        /* Busy means a reader holds the log: the next tick tries again. */
+        return r == SQLITE_OK || r == SQLITE_BUSY ? 0 : sl_err(r);
+}
+
+static void sl_close(struct store *st)
+{
+        struct sl *b = SL(st);
+        if (b->tx_depth > 0)
+                raw_rollback(b);
+        for (int i = 0; i < SL_N_STMTS; i++)
+                sqlite3_finalize(b->stmts[i]);
+        sqlite3_close(b->db);
+        if (b->splite)
+                spatialite_cleanup_ex(b->splite);
+        sl_map_free(&b->pending_map);
+        free(b->pending);
+        free(b);
+}
+
+static const struct store_ops sl_ops = {
+    .name = "spatialite",
+    .close = sl_close,
+    .schema_version = sl_schema_version,
+    .migrate = sl_migrate,
+    .check = sl_check,
+    .begin = sl_begin,
+    .commit = sl_commit,
+    .rollback = sl_rollback,
+    .checkpoint = sl_checkpoint,
+    .station_upsert = sl_station_upsert,
+    .station_find = sl_station_find,
+    .observations_add = sl_observations_add,
+    .observations_range = sl_observations_range,
+    .latest = sl_latest,
+    .stations_refresh_state = sl_stations_refresh_state,
+    .station_set_state = sl_station_set_state,
+    .events_after = sl_events_after,
+    .events_last_id = sl_events_last_id,
+    .event_emit = sl_event_emit,
+};
+
+static const char *sync_pragma(const char *s)
+{
+        if (!s || !s[0] || strcasecmp(s, "normal") == 0)
+                return "PRAGMA synchronous = NORMAL";
+        if (strcasecmp(s, "off") == 0)
+                return "PRAGMA synchronous = OFF";
+        if (strcasecmp(s, "full") == 0)
+                return "PRAGMA synchronous = FULL";
+        if (strcasecmp(s, "extra") == 0)
+                return "PRAGMA synchronous = EXTRA";
+        return NULL;
+}
+
+int spatialite_store_open(const struct store_options *opt, struct store **out)
+{
+        *out = NULL;
+        if (!opt->path || !opt->path[0])
+                return -EINVAL;
+        const char *sync = sync_pragma(opt->synchronous);
+        if (!sync)
+                return -EINVAL;
+        struct sl *b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->base.ops = &sl_ops;
+        int rc = 0;
+        int flags =
+            opt->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        int r = sqlite3_open_v2(opt->path, &b->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+        if (r != SQLITE_OK) {
+                rc = b->db ? sl_err(sqlite3_extended_errcode(b->db)) : -ENOMEM;
+                goto out;
+        }
+        sqlite3_extended_result_codes(b->db, 1);
+        b->splite = spatialite_alloc_connection();
+        if (!b->splite) {
+                rc = -ENOMEM;
+                goto out;
+        }
+        spatialite_init_ex(b->db, b->splite, 0);
+        sqlite3_busy_timeout(b->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
+        /* A file that is not SQLite fails on the first read: here. */
+        if (!opt->read_only) {
+                rc = sl_exec(b, "PRAGMA journal_mode = WAL");
+                if (rc < 0)
+                        goto out;
+        }
+        rc = sl_exec(b, sync);
+        if (rc == 0)
+                rc = sl_exec(b, "PRAGMA foreign_keys = ON");
+        /* After a checkpoint the log file is truncated to at most 64 MiB. */
+        if (rc == 0)
+                rc = sl_exec(b, "PRAGMA journal_size_limit = 67108864");
+        if (rc < 0)
+                goto out;
+        int v = 0;
+        rc = version_in_tx(b, &v);
+        if (rc < 0)
+                goto out;
+        if (!opt->no_migrate && !opt->read_only && v < schema_n_migrations)
+                rc = sl_migrate(&b->base, NULL);
+        else if (v > schema_n_migrations)
+                rc = -EBADMSG;
+out:
+        if (rc < 0) {
+                sl_close(&b->base);
+                return rc;
+        }
+        *out = &b->base;
+        return 0;
+}

@@ -1,0 +1,289 @@
+/* The store interface: dispatch to the backend, and the rules that belong
+ * to no backend (names of kinds, quantities and events, stale/offline). */
+#include "store_backend.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kinds[] = {"gauge", "sensor", "camera", "rain"};
+
+static const struct {
+        const char *name;
+        const char *unit;
+} quantities[] = {
+    {"water_level_m", "m"}, {"precip_10m_mm", "mm"}, {"precip_1h_mm", "mm"}, {"distance_m", "m"},
+    {"battery_v", "V"},     {"rssi_dbm", "dBm"},     {"temp_c", "Cel"},
+};
+
+static const char *const event_types[] = {
+    "alert.changed", "area.level",   "station.level",    "station.state",  "station.observations",
+    "camera.image",  "camera.state", "report.created",   "report.updated", "shelter.updated",
+    "order.issued",  "order.lifted", "notice.published", "device.health",  "source.health",
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+bool store_kind_valid(const char *kind)
+{
+        for (size_t i = 0; kind && i < N_OF(kinds); i++)
+                if (strcmp(kind, kinds[i]) == 0)
+                        return true;
+        return false;
+}
+
+bool store_quantity_valid(const char *quantity)
+{
+        return store_quantity_unit(quantity) != NULL;
+}
+
+const char *store_quantity_unit(const char *quantity)
+{
+        for (size_t i = 0; quantity && i < N_OF(quantities); i++)
+                if (strcmp(quantity, quantities[i].name) == 0)
+                        return quantities[i].unit;
+        return NULL;
+}
+
+bool store_event_type_valid(const char *type)
+{
+        for (size_t i = 0; type && i < N_OF(event_types); i++)
+                if (strcmp(type, event_types[i]) == 0)
+                        return true;
+        return false;
+}
+
+enum station_state store_effective_state(enum station_state stored, const char *kind,
+                                         int64_t last_observed_at, int64_t expected_interval_s,
+                                         int grace, int64_t now)
+{
+        if (grace <= 0)
+                grace = 3;
+        if (last_observed_at <= 0)
+                return STATE_UNKNOWN;
+        if (expected_interval_s > 0 && now - last_observed_at > expected_interval_s * grace)
+                return kind && strcmp(kind, "sensor") == 0 ? STATE_OFFLINE : STATE_STALE;
+        /* A stored stale/offline is history once data flows again; the
+         * next observation rewrites it, until then the age decides. */
+        if (stored == STATE_STALE || stored == STATE_OFFLINE)
+                return STATE_UNKNOWN;
+        return stored;
+}
+
+bool store_err_is_trouble(int err)
+{
+        return err == -ENOSPC || err == -EIO;
+}
+
+const char *store_strerror(int err)
+{
+        switch (err) {
+        case 0:
+                return "ok";
+        case -EINVAL:
+                return "invalid value";
+        case -EEXIST:
+                return "already exists";
+        case -ENOENT:
+                return "not found";
+        case -EBUSY:
+                return "store busy";
+        case -ENOSPC:
+                return "disk full";
+        case -EIO:
+                return "I/O error";
+        case -EBADMSG:
+                return "not a store or corrupt";
+        case -ENOMEM:
+                return "out of memory";
+        case -EROFS:
+                return "read-only store";
+        case -ENOTSUP:
+                return "not supported by this backend";
+        default:
+                return strerror(err < 0 ? -err : err);
+        }
+}
+
+int store_open(const struct store_options *opt, struct store **out)
+{
+        *out = NULL;
+        if (!opt)
+                return -EINVAL;
+        const char *backend = opt->backend ? opt->backend : "spatialite";
+        int rc;
+        if (strcmp(backend, "spatialite") == 0)
+                rc = spatialite_store_open(opt, out);
+        else if (strcmp(backend, "postgis") == 0)
+                rc = -ENOTSUP;
+        else
+                rc = -EINVAL;
+        if (rc == 0)
+                (*out)->grace = opt->grace > 0 ? opt->grace : 3;
+        return rc;
+}
+
+int store_open_config(const struct sonae_config *cfg, struct store **out)
+{
+        struct store_options opt = {0};
+        opt.backend = cfg->store.backend;
+        opt.path = cfg->store.path;
+        opt.dsn = cfg->store.dsn;
+        opt.synchronous = cfg->store.synchronous;
+        return store_open(&opt, out);
+}
+
+void store_close(struct store *st)
+{
+        if (st)
+                st->ops->close(st);
+}
+
+const char *store_backend_name(const struct store *st)
+{
+        return st->ops->name;
+}
+
+int store_schema_version(struct store *st, int *version)
+{
+        return st->ops->schema_version(st, version);
+}
+
+int store_migrate(struct store *st, int *applied)
+{
+        return st->ops->migrate(st, applied);
+}
+
+int store_check(struct store *st, char *why, size_t why_len)
+{
+        return st->ops->check(st, why, why_len);
+}
+
+int store_begin(struct store *st)
+{
+        return st->ops->begin(st);
+}
+
+int store_commit(struct store *st)
+{
+        return st->ops->commit(st);
+}
+
+int store_rollback(struct store *st)
+{
+        return st->ops->rollback(st);
+}
+
+int store_checkpoint(struct store *st)
+{
+        return st->ops->checkpoint(st);
+}
+
+int store_station_upsert(struct store *st, const struct store_station *in, int64_t *id)
+{
+        return st->ops->station_upsert(st, in, id);
+}
+
+int store_station_find(struct store *st, const char *source, const char *external_id, int64_t *id)
+{
+        return st->ops->station_find(st, source, external_id, id);
+}
+
+int store_observations_add(struct store *st, const struct store_obs *v, size_t n,
+                           struct store_obs_result *res)
+{
+        return st->ops->observations_add(st, v, n, res);
+}
+
+int store_observations_range(struct store *st, int64_t station_id, const char *quantity,
+                             int64_t from, int64_t to, size_t limit, struct store_obs_list *out)
+{
+        return st->ops->observations_range(st, station_id, quantity, from, to, limit, out);
+}
+
+int store_latest_all(struct store *st, int64_t now, struct store_latest_list *out)
+{
+        return st->ops->latest(st, 0, now, out);
+}
+
+int store_latest_get(struct store *st, int64_t station_id, int64_t now,
+                     struct store_latest_list *out)
+{
+        if (station_id <= 0)
+                return -EINVAL;
+        return st->ops->latest(st, station_id, now, out);
+}
+
+int store_stations_refresh_state(struct store *st, int64_t now, size_t *changed)
+{
+        return st->ops->stations_refresh_state(st, now, changed);
+}
+
+int store_station_set_state(struct store *st, int64_t station_id, enum station_state state,
+                            int64_t seen_at)
+{
+        return st->ops->station_set_state(st, station_id, state, seen_at);
+}
+
+int store_events_after(struct store *st, int64_t after_id, size_t limit, bool public_only,
+                       struct store_event_list *out)
+{
+        return st->ops->events_after(st, after_id, limit, public_only, out);
+}
+
+int store_events_last_id(struct store *st, int64_t *id)
+{
+        return st->ops->events_last_id(st, id);
+}
+
+int store_event_emit(struct store *st, const char *type, const char *subject, int level,
+                     bool is_public, bool exercise, const char *data)
+{
+        if (!store_event_type_valid(type) || !subject || !subject[0])
+                return -EINVAL;
+        return st->ops->event_emit(st, type, subject, level, is_public, exercise, data);
+}
+
+void store_obs_list_free(struct store_obs_list *l)
+{
+        if (!l)
+                return;
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+}
+
+void store_latest_list_free(struct store_latest_list *l)
+{
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++) {
+                struct store_latest *x = &l->v[i];
+                free((char *)x->kind);
+                free((char *)x->source);
+                free((char *)x->external_id);
+                free((char *)x->name);
+                free((char *)x->river);
+                free((char *)x->area_code);
+                free((char *)x->quantity);
+        }
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+}
+
+void store_event_list_free(struct store_event_list *l)
+{
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++) {
+                free((char *)l->v[i].type);
+                free((char *)l->v[i].subject);
+                free((char *)l->v[i].data);
+        }
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+}
