@@ -3,6 +3,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "source.h"
+#include "store.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@ struct instance {
         struct source_common common;
         void *state;
         struct fetch *fetch;
+        struct store *store; /* this worker's own handle (one thread each) */
         struct log_complain complain;
         int64_t interval_ms;
         int64_t backoff_max_ms;
@@ -32,7 +34,9 @@ struct collectd {
         pthread_cond_t cond;
         volatile int stopping;
         const struct sonae_config *cfg;
-        struct store *store;
+        struct store *store; /* the main thread's handle, for the tick */
+        struct log_complain store_complain;
+        int64_t next_refresh, next_checkpoint;
         struct instance *v;
         size_t n;
 };
@@ -141,11 +145,19 @@ static void *worker(void *arg)
                     .in = it->in,
                     .cfg = c->cfg,
                     .fetch = it->fetch,
-                    .store = c->store,
                     .interval_s = it->in->interval,
                     .polls = polls,
                 };
-                enum poll_status st = it->type->poll(it->state, &ctx);
+                enum poll_status st;
+                int src = it->store ? 0 : store_open_config(c->cfg, &it->store);
+                if (src < 0) {
+                        /* No store, no point fetching: try again later. */
+                        source_why(&ctx, "store: %s", store_strerror(src));
+                        st = POLL_FAILED;
+                } else {
+                        ctx.store = it->store;
+                        st = it->type->poll(it->state, &ctx);
+                }
                 polls++;
                 if (c->stopping)
                         break;
@@ -177,6 +189,7 @@ static void free_instance(struct instance *it)
         if (it->type && it->state)
                 it->type->destroy(it->state);
         fetch_free(it->fetch);
+        store_close(it->store);
         conf_table_free(source_common_options, &it->common);
         memset(it, 0, sizeof(*it));
 }
@@ -226,6 +239,7 @@ int collectd_start(struct collectd *c, const struct sonae_config *cfg)
         collectd_stop(c);
         c->cfg = cfg;
         c->stopping = 0;
+        c->next_refresh = c->next_checkpoint = 0;
         size_t want = cfg->n_sources;
         for (size_t i = 0; source_types[i]; i++)
                 if (source_types[i]->section)
@@ -299,6 +313,35 @@ void collectd_stop(struct collectd *c)
         free(c->v);
         c->v = NULL;
         c->n = 0;
+        store_close(c->store);
+        c->store = NULL;
+}
+
+int64_t collectd_tick(struct collectd *c)
+{
+        if (!c->cfg)
+                return -1;
+        int64_t now = time_mono_ms(), sec = second_ms();
+        if (now < c->next_refresh)
+                return c->next_refresh - now;
+        c->next_refresh = now + 60 * sec;
+        int rc = c->store ? 0 : store_open_config(c->cfg, &c->store);
+        size_t changed = 0;
+        if (rc == 0)
+                rc = store_stations_refresh_state(c->store, time_now_ms() / 1000, &changed);
+        if (rc == 0 && now >= c->next_checkpoint) {
+                c->next_checkpoint = now + 300 * sec;
+                rc = store_checkpoint(c->store);
+        }
+        if (rc < 0) {
+                log_complain(&c->store_complain, LOG_LVL_ERR,
+                             "store: %s; station states not refreshed", store_strerror(rc));
+        } else {
+                log_recovered(&c->store_complain, "store: writable again");
+                if (changed)
+                        log_info("%zu stations changed state (stale or offline)", changed);
+        }
+        return c->next_refresh - now;
 }
 
 void collectd_free(struct collectd *c)

@@ -24,6 +24,10 @@ struct collectd *collectd_new(void);
  * or the next start.  A source that cannot be set up is logged and left
  * out; the others run. */
 int collectd_start(struct collectd *c, const struct sonae_config *cfg);
+/* From the daemon's main loop: writes stale/offline transitions of every
+ * station (the store decides them and emits station.state) once a minute,
+ * and bounds the write-ahead log.  Returns milliseconds until the next. */
+int64_t collectd_tick(struct collectd *c);
 /* Stops and joins every worker promptly (running transfers are canceled). */
 void collectd_stop(struct collectd *c);
 /* Accepts NULL; stops first. */

@@ -23,6 +23,11 @@ static int op_reload(void *state, const struct sonae_config *cfg)
         return collectd_start(state, cfg);
 }
 
+static int64_t op_tick(void *state)
+{
+        return collectd_tick(state);
+}
+
 static void op_stop(void *state)
 {
         collectd_stop(state);
@@ -34,6 +39,7 @@ static const struct daemon_ops collectd_ops = {
     .check = op_check,
     .start = op_start,
     .reload = op_reload,
+    .tick = op_tick,
     .stop = op_stop,
 };
 

@@ -122,31 +122,3 @@ void river_copy_str(char *dst, size_t len, const char *src)
         memcpy(dst, src, l);
         dst[l] = '\0';
 }
-
-double river_rate_m_per_h(const struct level_sample *s, size_t n, int64_t now_s)
-{
-        double st = 0, sl = 0, stt = 0, stl = 0;
-        size_t k = 0;
-        int64_t tmin = INT64_MAX, tmax = INT64_MIN;
-        for (size_t i = 0; i < n; i++) {
-                if (s[i].t_s <= now_s - 3600 || s[i].t_s > now_s || isnan(s[i].level_m))
-                        continue;
-                /* Hours relative to now keep the sums small and exact. */
-                double t = (double)(s[i].t_s - now_s) / 3600.0;
-                st += t;
-                sl += s[i].level_m;
-                stt += t * t;
-                stl += t * s[i].level_m;
-                k++;
-                if (s[i].t_s < tmin)
-                        tmin = s[i].t_s;
-                if (s[i].t_s > tmax)
-                        tmax = s[i].t_s;
-        }
-        if (k < 2 || tmax - tmin < 600)
-                return NAN;
-        double den = (double)k * stt - st * st;
-        if (den == 0)
-                return NAN;
-        return ((double)k * stl - st * sl) / den;
-}

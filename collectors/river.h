@@ -63,15 +63,6 @@ void rain_set_free(struct rain_set *s);
  * and ideographic (U+3000) spaces at both ends. */
 void river_copy_str(char *dst, size_t len, const char *src);
 
-/* The rate of rise in m/h over the hour before now_s: the least-squares
- * slope of the samples with time in (now_s - 3600, now_s].  NAN when fewer
- * than two samples fall in the window or they span less than 10 minutes. */
-struct level_sample {
-        int64_t t_s;
-        double level_m;
-};
-double river_rate_m_per_h(const struct level_sample *s, size_t n, int64_t now_s);
-
 /* ---- The sources' pure parsers (each in its source file) ---- */
 
 /* k.river.go.jp area_info/current/{pref}.json: {"obss":[item...]}.  Items
@@ -92,6 +83,15 @@ int table_parse_with(const void *table_state, const char *body, size_t len, stru
  * noted and left out; a value whose quality flag is not 0 is NAN. */
 int amedas_parse(const char *body, size_t len, const char *const *stations, int64_t observed_s,
                  struct rain_set *out, struct parse_notes *notes);
+/* amedastable.json: names and points (degrees) of the listed stations
+ * that are in the table; *n counts them.  names gives their storage. */
+struct rain_meta {
+        const char *id;
+        const char *name;
+        double lat, lon;
+};
+int amedas_parse_table(const char *body, size_t len, const char *const *stations,
+                       struct rain_meta *meta, char (*names)[64], size_t *n);
 /* latest_time.txt: "2021-02-24T15:00:00+09:00" → UTC seconds. */
 int amedas_parse_latest(const char *body, size_t len, int64_t *utc_s);
 

@@ -8,6 +8,8 @@
 #include "source.h"
 
 #include "jsonutil.h"
+#include "log.h"
+#include "store.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -20,6 +22,8 @@
 struct amedas_conf {
         char *stations;
         char *latest_url;
+        char *table_url;
+        int64_t expected_interval;
 };
 
 #define OPT(k, t, f, d, doc)                                                                       \
@@ -31,6 +35,10 @@ static const struct conf_option amedas_options[] = {
         "Comma-separated AMeDAS station numbers read (35141 鶴岡)."),
     OPT("latest_url", CONF_STRING, latest_url, "",
         "URL of latest_time.txt; empty: beside the url's map/ folder."),
+    OPT("table_url", CONF_STRING, table_url, "",
+        "URL of amedastable.json (names, points); empty: the const/ folder beside data/."),
+    {"expected_interval", CONF_INT, offsetof(struct amedas_conf, expected_interval), "600", 60,
+     86400, NULL, false, "Seconds between a station's readings (AMeDAS: 10 minutes)."},
     {0},
 };
 #undef OPT
@@ -42,6 +50,10 @@ struct amedas {
         char *ids[MAX_STATIONS + 1];
         size_t n_ids;
         char latest[512];
+        char table[512];
+        struct rain_meta meta[MAX_STATIONS];
+        char names[MAX_STATIONS][64];
+        size_t n_meta;
 };
 
 static double pair_value(json_t *st, const char *key)
@@ -88,6 +100,40 @@ int amedas_parse(const char *body, size_t len, const char *const *stations, int6
         return rc;
 }
 
+/* amedastable.json: {"35141": {"kjName": "鶴岡", "lat": [38, 44.1],
+ * "lon": [139, 49.7], ...}}; lat/lon are degrees and minutes. */
+static double deg_min(json_t *v)
+{
+        if (!json_is_array(v) || json_array_size(v) != 2)
+                return NAN;
+        double d = json_number_value(json_array_get(v, 0));
+        double m = json_number_value(json_array_get(v, 1));
+        return d + m / 60.0;
+}
+
+int amedas_parse_table(const char *body, size_t len, const char *const *stations,
+                       struct rain_meta *meta, char (*names)[64], size_t *n)
+{
+        json_t *root = json_load_capped(body, len, NULL, 0);
+        if (!json_is_object(root)) {
+                json_decref(root);
+                return -EINVAL;
+        }
+        *n = 0;
+        for (size_t i = 0; stations[i]; i++) {
+                json_t *st = json_object_get(root, stations[i]);
+                double lat = deg_min(json_object_get(st, "lat"));
+                double lon = deg_min(json_object_get(st, "lon"));
+                if (!json_is_object(st) || isnan(lat) || isnan(lon))
+                        continue;
+                river_copy_str(names[*n], 64, json_string_value(json_object_get(st, "kjName")));
+                meta[*n] = (struct rain_meta){stations[i], names[*n], lat, lon};
+                (*n)++;
+        }
+        json_decref(root);
+        return 0;
+}
+
 int amedas_parse_latest(const char *body, size_t len, int64_t *utc_s)
 {
         char tmp[64];
@@ -130,6 +176,20 @@ static int amedas_configure(const struct conf_instance *in, const struct sonae_c
                         cut--;
                 snprintf(a->latest, sizeof(a->latest), "%.*slatest_time.txt", (int)cut, in->url);
         }
+        if (a->conf.table_url[0]) {
+                if (!fetch_url_allowed(a->conf.table_url))
+                        return source_conf_error(in, cfg, diag, "table_url",
+                                                 "HTTPS is required except to loopback");
+                snprintf(a->table, sizeof(a->table), "%s", a->conf.table_url);
+        } else {
+                /* ".../amedas/data/map/" → ".../amedas/const/amedastable.json" */
+                size_t cut = ul - 1, slashes = 0;
+                while (cut > 0 && slashes < 2)
+                        if (in->url[--cut] == '/')
+                                slashes++;
+                snprintf(a->table, sizeof(a->table), "%.*s/const/amedastable.json", (int)cut,
+                         in->url);
+        }
         for (const char *p = a->conf.stations; *p;) {
                 while (*p == ',' || *p == ' ')
                         p++;
@@ -170,7 +230,20 @@ static enum poll_status amedas_poll(void *state, struct source_ctx *ctx)
         char url[600];
         int64_t t;
         fetch_result_init(&res);
-        int rc = source_fetch(ctx, a->latest, FETCH_CONDITIONAL, &res);
+        /* Names and points, asked again only when they changed. */
+        int rc = source_fetch(ctx, a->table, FETCH_CONDITIONAL, &res);
+        if (rc == 0 && !res.not_modified &&
+            amedas_parse_table(res.body.data, res.body.len, (const char *const *)a->ids, a->meta,
+                               a->names, &a->n_meta) < 0)
+                rc = -EINVAL;
+        if (rc < 0 && a->n_meta == 0) {
+                fetch_forget(ctx->fetch, a->table);
+                if (!ctx->why[0])
+                        source_why(ctx, "GET %s: not the AMeDAS station table", a->table);
+                st = POLL_FAILED;
+                goto out;
+        }
+        rc = source_fetch(ctx, a->latest, FETCH_CONDITIONAL, &res);
         if (rc < 0) {
                 st = POLL_FAILED;
                 goto out;
@@ -209,10 +282,24 @@ static enum poll_status amedas_poll(void *state, struct source_ctx *ctx)
                 goto out;
         }
         river_log_notes(ctx, &notes);
-        if (rain_write(ctx, "amedas", &set) < 0) {
+        if (a->n_meta < set.n)
+                log_warn("%s: %zu stations are not in the station table and were not stored",
+                         ctx->name, set.n - a->n_meta);
+        /* Only stations with a point can be stored. */
+        size_t kept = 0;
+        for (size_t i = 0; i < set.n; i++)
+                for (size_t m = 0; m < a->n_meta; m++)
+                        if (strcmp(a->meta[m].id, set.v[i].id) == 0)
+                                set.v[kept++] = set.v[i];
+        set.n = kept;
+        rc = rain_write(ctx->store, ctx->name, &set, a->meta, a->n_meta, a->conf.expected_interval);
+        if (rc < 0) {
                 fetch_forget(ctx->fetch, a->latest);
+                source_why(ctx, "store: %s", store_strerror(rc));
                 st = POLL_FAILED;
+                goto out;
         }
+        log_info("%s: %zu rain stations written", ctx->name, set.n);
 out:
         rain_set_free(&set);
         fetch_result_free(&res);

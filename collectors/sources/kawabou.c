@@ -187,7 +187,7 @@ static int kawabou_configure(const struct conf_instance *in, const struct sonae_
                 return -EINVAL;
         if (!in->url || !in->url[0])
                 return source_conf_error(in, cfg, diag, "url", "kawabou needs a url");
-        k->writer = river_writer_new("kawabou", k->conf.expected_interval, false);
+        k->writer = river_writer_new(in->name, k->conf.expected_interval, false);
         return k->writer ? 0 : -ENOMEM;
 }
 

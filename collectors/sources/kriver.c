@@ -142,7 +142,7 @@ static int kriver_configure(const struct conf_instance *in, const struct sonae_c
                 return source_conf_error(in, cfg, diag, "url",
                                          "kriver needs the area JSON URL "
                                          "(…/swin/files/area_info/current/{prefCode}.json)");
-        k->writer = river_writer_new("kriver", k->conf.expected_interval, true);
+        k->writer = river_writer_new(in->name, k->conf.expected_interval, true);
         return k->writer ? 0 : -ENOMEM;
 }
 

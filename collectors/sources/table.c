@@ -462,7 +462,7 @@ static int table_configure(const struct conf_instance *in, const struct sonae_co
                                        "iso8601, or a strptime pattern with %% fields");
         if (rc < 0)
                 return rc;
-        t->writer = river_writer_new("table", t->conf.expected_interval, false);
+        t->writer = river_writer_new(in->name, t->conf.expected_interval, false);
         return t->writer ? 0 : -ENOMEM;
 }
 

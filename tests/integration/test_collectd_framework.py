@@ -74,7 +74,9 @@ try:
                 content_type="text/html")
         srv.hang_seconds = 60
         conf = os.path.join(d, "run.conf")
-        write(conf, f"""[portal]
+        write(conf, f"""[store]
+path = store.db
+[portal]
 public_base_url = https://bousai.example.jp/
 [source.a]
 type = kriver

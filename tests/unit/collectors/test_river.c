@@ -9,6 +9,7 @@
 #include "river.h"
 #include "river_write.h"
 #include "source.h"
+#include "store.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -195,12 +197,66 @@ static void expect_crisis(double v, const struct level_thresholds *t, int *level
                 *level = LEVEL_5;
 }
 
-/* Three real snapshots of 山形県 as three polls ten minutes apart. */
+static int64_t fake_now_s;
+static int64_t fake_now(void)
+{
+        return fake_now_s * 1000;
+}
+
+static struct store *open_store(char *dir, size_t len)
+{
+        snprintf(dir, len, "/tmp/sonae-river-XXXXXX");
+        if (!mkdtemp(dir))
+                return NULL;
+        char path[256];
+        snprintf(path, sizeof(path), "%s/s.db", dir);
+        struct store_options o = {.path = path};
+        struct store *st = NULL;
+        CHECK_INT(store_open(&o, &st), 0);
+        return st;
+}
+
+static void close_store(struct store *st, const char *dir)
+{
+        store_close(st);
+        char path[256];
+        const char *names[] = {"s.db", "s.db-wal", "s.db-shm"};
+        for (int i = 0; i < 3; i++) {
+                snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+                unlink(path);
+        }
+        rmdir(dir);
+}
+
+static const struct store_latest *find_latest(const struct store_latest_list *l, const char *id)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->v[i].external_id, id) == 0)
+                        return &l->v[i];
+        return NULL;
+}
+
+static const struct gauge *find_gauge(const struct gauge_set *s, const char *id)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (strcmp(s->v[i].id, id) == 0)
+                        return &s->v[i];
+        return NULL;
+}
+
+/* Three real snapshots of 山形県 as three polls ten minutes apart, written
+ * through the writer into a real SpatiaLite store. */
 static void test_kriver_sequence(void)
 {
-        struct river_writer *w = river_writer_new("kriver", 600, true);
+        char dir[64];
+        struct store *st = open_store(dir, sizeof(dir));
+        if (!st)
+                return;
+        struct river_writer *w = river_writer_new("kriver-yamagata", 600, true);
         struct gauge_set sets[3] = {{0}};
         int64_t t0 = time_from_civil(2026, 7, 26, 8, 0, 0);
+        int64_t last_event = 0;
+        time_set_override(fake_now);
         for (int s = 0; s < 3; s++) {
                 json_t *items = NULL;
                 char *raw = raw_listing(snapshots[s], "06000", &items);
@@ -209,127 +265,188 @@ static void test_kriver_sequence(void)
                 free(raw);
                 for (size_t i = 0; i < sets[s].n; i++)
                         sets[s].v[i].observed_s = t0 + 600 * s;
-                CHECK_INT(river_write(w, NULL, &sets[s]), 0);
-                /* Every listed gauge: level and state as the contract says;
-                 * rate from the readings of this and earlier polls. */
+                fake_now_s = t0 + 600 * s + 120;
+                CHECK_INT(river_write(w, st, &sets[s], fake_now_s), 0);
+                struct store_latest_list l = {0};
+                CHECK_INT(store_latest_all(st, fake_now_s, &l), 0);
+                /* Every listed gauge: level and state as the contract says,
+                 * the rate over the polls where it was listed. */
                 size_t bad = 0;
                 for (size_t i = 0; i < sets[s].n; i++) {
                         const struct gauge *g = &sets[s].v[i];
-                        struct gauge_view v;
-                        if (river_writer_get(w, g->id, &v) < 0) {
+                        const struct store_latest *x = find_latest(&l, g->id);
+                        if (!x) {
                                 bad++;
                                 continue;
                         }
-                        int lvl, st;
-                        expect_crisis(g->level_m, &g->th, &lvl, &st);
-                        if ((int)v.lr.level != lvl || (int)v.lr.state != st || !v.listed)
-                                bad++;
-                        /* Slope by hand over the polls where it was listed. */
-                        double xs[3], ys[3];
-                        int n = 0;
-                        for (int p = 0; p <= s; p++)
-                                for (size_t j = 0; j < sets[p].n; j++)
-                                        if (strcmp(sets[p].v[j].id, g->id) == 0 &&
-                                            !isnan(sets[p].v[j].level_m)) {
-                                                xs[n] = p / 6.0;
-                                                ys[n++] = sets[p].v[j].level_m;
-                                        }
-                        double want = NAN;
-                        if (n >= 2) {
-                                double mx = 0, my = 0, sxy = 0, sxx = 0;
-                                for (int k = 0; k < n; k++) {
-                                        mx += xs[k] / n;
-                                        my += ys[k] / n;
-                                }
-                                for (int k = 0; k < n; k++) {
-                                        sxy += (xs[k] - mx) * (ys[k] - my);
-                                        sxx += (xs[k] - mx) * (xs[k] - mx);
-                                }
-                                want = sxy / sxx;
-                        }
-                        if (!(isnan(want) && isnan(v.rate_m_per_h)) &&
-                            !(fabs(want - v.rate_m_per_h) < 1e-6)) {
+                        int lvl, state;
+                        expect_crisis(g->level_m, &g->th, &lvl, &state);
+                        if (x->level != lvl || (int)x->state != state || x->value != g->level_m ||
+                            x->observed_at != g->observed_s) {
                                 if (bad < 3)
-                                        fprintf(stderr, "poll %d gauge %s rate %g want %g\n", s,
-                                                g->id, v.rate_m_per_h, want);
+                                        fprintf(stderr, "poll %d %s: level %d state %s\n", s, g->id,
+                                                x->level, station_state_name(x->state));
+                                bad++;
+                        }
+                        /* Rate by hand: the oldest reading in the hour to this one. */
+                        double want = NAN;
+                        for (int p = 0; p < s && isnan(want); p++) {
+                                const struct gauge *o = find_gauge(&sets[p], g->id);
+                                if (o)
+                                        want = (g->level_m - o->level_m) / ((s - p) / 6.0);
+                        }
+                        if (!same(want, x->rate_m_per_h) &&
+                            !(fabs(want - x->rate_m_per_h) < 1e-6)) {
+                                if (bad < 3)
+                                        fprintf(stderr, "poll %d %s: rate %g want %g\n", s, g->id,
+                                                x->rate_m_per_h, want);
                                 bad++;
                         }
                 }
                 CHECK_INT(bad, 0);
+                store_latest_list_free(&l);
         }
-        /* Dropped out: listed before, absent from the last listing. */
-        size_t dropped = 0, rose = 0, fell = 0;
-        for (int s = 0; s < 2; s++) {
-                for (size_t i = 0; i < sets[s].n; i++) {
-                        const char *id = sets[s].v[i].id;
-                        bool in_last = false;
-                        for (size_t j = 0; j < sets[2].n; j++)
-                                in_last = in_last || strcmp(sets[2].v[j].id, id) == 0;
-                        struct gauge_view v;
-                        CHECK_INT(river_writer_get(w, id, &v), 0);
-                        if (!in_last) {
-                                dropped += v.lr.state == STATE_BELOW_START &&
-                                           v.lr.level == LEVEL_NONE && !v.listed;
-                                /* Metadata kept from the last listing. */
-                                CHECK(v.g.name[0] && !isnan(v.g.th.start) && !isnan(v.g.lat));
-                        }
-                        for (size_t j = 0; j < sets[s + 1].n; j++)
-                                if (strcmp(sets[s + 1].v[j].id, id) == 0) {
-                                        rose += sets[s + 1].v[j].level_m > sets[s].v[i].level_m;
-                                        fell += sets[s + 1].v[j].level_m < sets[s].v[i].level_m;
-                                }
+        /* After the third poll: who dropped out, rose, fell. */
+        struct store_latest_list l = {0};
+        CHECK_INT(store_latest_all(st, fake_now_s, &l), 0);
+        size_t dropped = 0, dropped_bad = 0, rose = 0, fell = 0, tsuruoka = 0;
+        for (size_t i = 0; i < l.n; i++) {
+                const struct store_latest *x = &l.v[i];
+                tsuruoka += x->area_code && strcmp(x->area_code, "0620300") == 0;
+                if (!find_gauge(&sets[2], x->external_id)) {
+                        dropped++;
+                        /* Below 観測開始水位: no level; metadata kept. */
+                        dropped_bad += x->state != STATE_BELOW_START || x->level != LEVEL_NONE ||
+                                       isnan(x->thr.start) || !x->name[0];
+                }
+                for (int s = 1; s < 3; s++) {
+                        const struct gauge *a = find_gauge(&sets[s - 1], x->external_id);
+                        const struct gauge *b = find_gauge(&sets[s], x->external_id);
+                        rose += a && b && b->level_m > a->level_m;
+                        fell += a && b && b->level_m < a->level_m;
                 }
         }
+        CHECK_INT(dropped_bad, 0);
         CHECK(dropped >= 25);
         CHECK(rose > 0 && fell > 0);
-        printf("three polls: %zu, %zu, %zu gauges in 山形県; %zu dropped out, %zu rose, %zu fell\n",
-               sets[0].n, sets[1].n, sets[2].n, dropped, rose, fell);
-        /* 鶴岡市's gauges are known to the writer. */
-        size_t tsuruoka = 0;
-        for (size_t i = 0; i < sets[0].n; i++) {
-                struct gauge_view v;
-                if (strcmp(sets[0].v[i].town, "06203") == 0 &&
-                    river_writer_get(w, sets[0].v[i].id, &v) == 0)
-                        tsuruoka++;
+        /* SOURCES.md: 10 gauges of 鶴岡市 (townCode 06203 → area 0620300). */
+        CHECK(tsuruoka >= 10);
+        printf("three polls: %zu, %zu, %zu gauges in 山形県; %zu stations, %zu below start, %zu "
+               "rose, %zu fell, %zu in 鶴岡市\n",
+               sets[0].n, sets[1].n, sets[2].n, l.n, dropped, rose, fell, tsuruoka);
+        store_latest_list_free(&l);
+
+        /* The store wrote station.level and station.state events; a dropped
+         * gauge's event says below_start. */
+        struct store_event_list ev = {0};
+        CHECK_INT(store_events_after(st, last_event, 100000, false, &ev), 0);
+        size_t n_level = 0, n_state = 0, n_below = 0;
+        for (size_t i = 0; i < ev.n; i++) {
+                n_level += strcmp(ev.v[i].type, "station.level") == 0;
+                n_state += strcmp(ev.v[i].type, "station.state") == 0;
+                n_below += strcmp(ev.v[i].type, "station.state") == 0 &&
+                           strstr(ev.v[i].data, "\"to\":\"below_start\"") != NULL;
         }
-        CHECK_INT(tsuruoka, 10);
+        CHECK(n_level > 0 && n_state > 0);
+        CHECK_INT(n_below, dropped);
+        store_event_list_free(&ev);
+
+        /* Still below start while the listing keeps coming (it vouches for
+         * them), stale once it stops: distinct states. */
+        struct gauge_set none = {0};
+        const char *gone = NULL;
+        for (size_t i = 0; i < sets[0].n && !gone; i++)
+                if (!find_gauge(&sets[2], sets[0].v[i].id))
+                        gone = sets[0].v[i].id;
+        for (int k = 1; k <= 6; k++) {
+                fake_now_s = t0 + 1200 + 600 * k + 120;
+                CHECK_INT(river_write(w, st, &sets[2], fake_now_s), 0);
+        }
+        CHECK_INT(store_latest_all(st, fake_now_s, &l), 0);
+        const struct store_latest *x = gone ? find_latest(&l, gone) : NULL;
+        CHECK(x && x->state == STATE_BELOW_START);
+        store_latest_list_free(&l);
+        fake_now_s += 600 * 3 + 60; /* the listing stops for expected_interval × grace */
+        CHECK_INT(store_latest_all(st, fake_now_s, &l), 0);
+        x = gone ? find_latest(&l, gone) : NULL;
+        CHECK(x && x->state == STATE_STALE && x->level == LEVEL_NONE);
+        store_latest_list_free(&l);
+        gauge_set_free(&none);
+
         for (int s = 0; s < 3; s++)
                 gauge_set_free(&sets[s]);
         river_writer_free(w);
+        time_set_override(NULL);
+        close_store(st, dir);
 }
 
-static void test_rate(void)
+/* Rate of rise and staleness on an authored sequence: two gauges read
+ * every 10 minutes for an hour, one rising 0.30 m/h, one falling 0.12 m/h,
+ * then silent. */
+static void test_rate_and_stale(void)
 {
-        int64_t now = time_from_civil(2024, 7, 25, 11, 0, 0);
-        struct level_sample s[16];
-        size_t n = 0;
-        /* An old, wild sample outside the hour must not count. */
-        s[n++] = (struct level_sample){now - 4000, 9.0};
-        for (int k = 6; k >= 0; k--)
-                s[n++] = (struct level_sample){now - 600 * k, 2.0 + 0.3 * (6 - k) / 6.0};
-        CHECK_NEAR(river_rate_m_per_h(s, n, now), 0.3, 1e-9);
-        n = 0;
-        for (int k = 5; k >= 0; k--)
-                s[n++] = (struct level_sample){now - 600 * k, 3.0 - 0.12 * (5 - k) / 6.0};
-        CHECK_NEAR(river_rate_m_per_h(s, n, now), -0.12, 1e-9);
-        /* Noise around 1.5 m/h: least squares, not first-to-last. */
-        double noise[] = {0.01, -0.02, 0.015, -0.01, 0.0, 0.005, -0.005};
-        n = 0;
-        for (int k = 6; k >= 0; k--)
-                s[n++] =
-                    (struct level_sample){now - 600 * k, 1.0 + 1.5 * (6 - k) / 6.0 + noise[6 - k]};
-        double r = river_rate_m_per_h(s, n, now);
-        CHECK(fabs(r - 1.5) < 0.05);
-        /* Two samples five minutes apart: too short to say. */
-        s[0] = (struct level_sample){now - 300, 1.0};
-        s[1] = (struct level_sample){now, 1.2};
-        CHECK(isnan(river_rate_m_per_h(s, 2, now)));
-        CHECK(isnan(river_rate_m_per_h(s, 1, now)));
-        /* A missing reading in the middle is left out. */
-        s[0] = (struct level_sample){now - 1200, 1.0};
-        s[1] = (struct level_sample){now - 600, NAN};
-        s[2] = (struct level_sample){now, 1.2};
-        CHECK_NEAR(river_rate_m_per_h(s, 3, now), 0.6, 1e-9);
+        char dir[64];
+        struct store *st = open_store(dir, sizeof(dir));
+        if (!st)
+                return;
+        time_set_override(fake_now);
+        struct river_writer *w = river_writer_new("pref-csv", 600, false);
+        int64_t t0 = time_from_civil(2024, 7, 25, 10, 0, 0);
+        struct gauge up, down;
+        gauge_clear(&up);
+        gauge_clear(&down);
+        snprintf(up.id, sizeof(up.id), "UP");
+        snprintf(up.name, sizeof(up.name), "上昇");
+        snprintf(down.id, sizeof(down.id), "DOWN");
+        snprintf(down.name, sizeof(down.name), "下降");
+        up.lat = down.lat = 38.73;
+        up.lon = down.lon = 139.82;
+        up.th.standby = down.th.standby = 1.0;
+        up.th.caution = down.th.caution = 2.0;
+        up.th.evacuation = down.th.evacuation = 2.5;
+        up.th.danger = down.th.danger = 3.0;
+        up.th.flood = down.th.flood = 3.5;
+        for (int k = 0; k <= 6; k++) {
+                struct gauge_set set = {0};
+                up.observed_s = down.observed_s = t0 + 600 * k;
+                up.level_m = 1.9 + 0.30 * k / 6.0;
+                down.level_m = 3.1 - 0.12 * k / 6.0;
+                gauge_set_add(&set, &up);
+                gauge_set_add(&set, &down);
+                fake_now_s = t0 + 600 * k + 30;
+                CHECK_INT(river_write(w, st, &set, fake_now_s), 0);
+                gauge_set_free(&set);
+        }
+        struct store_latest_list l = {0};
+        CHECK_INT(store_latest_all(st, fake_now_s, &l), 0);
+        const struct store_latest *u = find_latest(&l, "UP"), *d = find_latest(&l, "DOWN");
+        CHECK(u && d);
+        if (u && d) {
+                CHECK_NEAR(u->rate_m_per_h, 0.30, 1e-9);
+                CHECK_NEAR(d->rate_m_per_h, -0.12, 1e-9);
+                CHECK_INT(u->level, LEVEL_2); /* 2.2 m: 氾濫注意 */
+                CHECK_INT(d->level, LEVEL_3); /* 2.98 m: 避難判断 reached, 氾濫危険 not */
+                CHECK_INT(u->state, STATE_OK);
+        }
+        store_latest_list_free(&l);
+        /* Silent for less than expected_interval × grace: still ok. */
+        fake_now_s = t0 + 3600 + 600 * 3 - 10;
+        CHECK_INT(store_latest_all(st, fake_now_s, &l), 0);
+        u = find_latest(&l, "UP");
+        CHECK(u && u->state == STATE_OK && u->level == LEVEL_2);
+        store_latest_list_free(&l);
+        /* Past it: stale, and no level shown as if it were known. */
+        fake_now_s = t0 + 3600 + 600 * 3 + 10;
+        CHECK_INT(store_latest_all(st, fake_now_s, &l), 0);
+        u = find_latest(&l, "UP");
+        CHECK(u && u->state == STATE_STALE && u->level == LEVEL_NONE);
+        store_latest_list_free(&l);
+        size_t changed = 0;
+        CHECK_INT(store_stations_refresh_state(st, fake_now_s, &changed), 0);
+        CHECK_INT(changed, 2);
+        river_writer_free(w);
+        time_set_override(NULL);
+        close_store(st, dir);
 }
 
 static void test_amedas(void)
@@ -622,7 +739,7 @@ int main(void)
 {
         test_kriver_parse();
         test_kriver_sequence();
-        test_rate();
+        test_rate_and_stale();
         test_amedas();
         test_kawabou();
         test_table();
