@@ -375,7 +375,12 @@ int fetch_get(struct fetch *f, const char *url, unsigned flags, struct fetch_res
                 curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
                 curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
                 curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+                char errbuf[CURL_ERROR_SIZE] = "";
+                curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
                 CURLcode cc = curl_easy_perform(c);
+                if (cc != CURLE_OK)
+                        snprintf(res->error, sizeof(res->error), "%s",
+                                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
                 long status = 0;
                 curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
                 res->status = status;

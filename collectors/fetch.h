@@ -46,6 +46,7 @@ struct fetch_result {
         char etag[128];         /* as sent, "" when absent */
         unsigned redirects;
         int64_t elapsed_ms;
+        char error[128]; /* libcurl's message on failure, "" otherwise */
 };
 
 struct fetch;

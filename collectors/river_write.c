@@ -188,6 +188,18 @@ static int load_known(struct river_writer *w, struct store *st)
         return rc;
 }
 
+static bool storable(const struct gauge *g)
+{
+        const struct level_thresholds *t = &g->th;
+        if (!(g->lat >= -90 && g->lat <= 90 && g->lon >= -180 && g->lon <= 180))
+                return false;
+        if (!isnan(t->caution) && !isnan(t->danger) && t->caution > t->danger)
+                return false;
+        if (!isnan(t->danger) && !isnan(t->flood) && t->danger > t->flood)
+                return false;
+        return true;
+}
+
 static int upsert_station(struct river_writer *w, struct store *st, struct entry *e)
 {
         const struct gauge *g = &e->view.g;
@@ -261,9 +273,11 @@ int river_write(struct river_writer *w, struct store *st, const struct gauge_set
                 if (!e->used || !e->view.listed)
                         continue;
                 const struct gauge *g = &e->view.g;
-                if (isnan(g->lat) || isnan(g->lon)) {
-                        /* The store places every station: one without a
-                         * point is left out (and counted) until it has one. */
+                if (!storable(g)) {
+                        /* The store places every station and keeps its
+                         * thresholds in order: one without a point or with
+                         * crossed thresholds is left out (and counted), so
+                         * it cannot make the whole listing fail. */
                         w->no_point++;
                         continue;
                 }
@@ -383,8 +397,8 @@ enum poll_status river_poll(struct source_ctx *ctx, struct river_writer *w, gaug
         }
         log_info("%s: %zu gauges read, %u rows skipped", ctx->name, set.n, notes.skipped);
         if (river_writer_no_point(w))
-                log_warn("%s: %zu gauges have no point (lat/lon) and were not stored", ctx->name,
-                         river_writer_no_point(w));
+                log_warn("%s: %zu gauges have no point or crossed thresholds and were not stored",
+                         ctx->name, river_writer_no_point(w));
 out:
         gauge_set_free(&set);
         fetch_result_free(&res);

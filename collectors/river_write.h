@@ -41,7 +41,8 @@ struct gauge_view {
 /* Returns 0 and fills out, or -ENOENT. */
 int river_writer_get(const struct river_writer *w, const char *id, struct gauge_view *out);
 size_t river_writer_count(const struct river_writer *w);
-/* Gauges of the last listing not stored because they have no point. */
+/* Gauges of the last listing not stored: no point (lat/lon), or
+ * thresholds out of order (caution > danger, danger > flood). */
 size_t river_writer_no_point(const struct river_writer *w);
 
 /* The poll shared by the gauge sources: a conditional GET of the

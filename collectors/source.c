@@ -115,7 +115,8 @@ int source_fetch(struct source_ctx *ctx, const char *url, unsigned flags, struct
         } else if (rc == -EPROTO) {
                 source_why(ctx, "GET %s: HTTP %ld", url, res->status);
         } else {
-                source_why(ctx, "GET %s: %s", url, fetch_strerror(rc));
+                source_why(ctx, "GET %s: %s%s%s%s", url, fetch_strerror(rc),
+                           res->error[0] ? " (" : "", res->error, res->error[0] ? ")" : "");
         }
         return rc;
 }
