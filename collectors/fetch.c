@@ -379,7 +379,7 @@ int fetch_get(struct fetch *f, const char *url, unsigned flags, struct fetch_res
                 curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
                 CURLcode cc = curl_easy_perform(c);
                 if (cc != CURLE_OK)
-                        snprintf(res->error, sizeof(res->error), "%s",
+                        snprintf(res->error, sizeof(res->error), "%.127s",
                                  errbuf[0] ? errbuf : curl_easy_strerror(cc));
                 long status = 0;
                 curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -206,7 +206,7 @@ static int upsert_station(struct river_writer *w, struct store *st, struct entry
         char area[16] = "";
         /* A 5-digit municipality code is JMA's class-20 area code + "00". */
         if (strlen(g->town) == 5)
-                snprintf(area, sizeof(area), "%s00", g->town);
+                snprintf(area, sizeof(area), "%.5s00", g->town);
         struct store_station s = {
             .kind = "gauge",
             .source = w->source,
