@@ -14,6 +14,8 @@
 static const struct cli_verb verbs[] = {
     {"init", "init DIR", cmd_init},
     {"jma", "jma parse FILE...", cmd_jma},
+    {"import", "import hazard|shelters|areas|districts|addresses FILE [--name N] [--version V]",
+     cmd_import},
 };
 
 static void usage(FILE *f)

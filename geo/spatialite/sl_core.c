@@ -974,6 +974,15 @@ static const struct store_ops sl_ops = {
     .notify_enqueue = sl_notify_enqueue,
     .notify_due = sl_notify_due,
     .notify_mark = sl_notify_mark,
+    .geo_hazard_at = sl_geo_hazard_at,
+    .geo_shelters_near = sl_geo_shelters_near,
+    .geo_address_search = sl_geo_address_search,
+    .geo_picker_districts = sl_geo_picker_districts,
+    .geo_picker_towns = sl_geo_picker_towns,
+    .geo_area_code_upsert = sl_geo_area_code_upsert,
+    .geo_address_upsert = sl_geo_address_upsert,
+    .geo_addresses_assign_districts = sl_geo_addresses_assign_districts,
+    .geo_count = sl_geo_count,
 };
 
 static const char *sync_pragma(const char *s)
