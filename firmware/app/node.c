@@ -337,6 +337,11 @@ int node_session(struct node *n, int64_t now)
         c.will_qos = 1;
         c.will_retain = 1;
         c.keepalive_s = (uint16_t)(NODE_SESSION_MS / 1000);
+        /* A clean session: the downlink is a retained state, delivered on
+         * every SUBSCRIBE; a persistent session would deliver it a second
+         * time from the offline queue.  Unacknowledged readings are not
+         * lost with the session: they stay in NVM until their PUBACK. */
+        c.clean_session = 1;
         rc = send_all(tx, mqtt_enc_connect(tx, sizeof(tx), &c), deadline);
         if (rc < 0)
                 goto out;
@@ -429,14 +434,25 @@ uint32_t node_step(struct node *n, int64_t now)
 void node_run(struct node *n, uint32_t max_steps)
 {
         uint32_t steps = 0;
-        hal_wdt_start(NODE_SESSION_MS * 2);
+        hal_wdt_start(NODE_WDT_MS);
         for (;;) {
                 int64_t now = (int64_t)(hal_time_ms() / 1000);
-                uint32_t in;
+                uint64_t wake;
+                uint32_t in, k;
                 hal_wdt_kick();
                 in = node_step(n, now);
                 if (max_steps && ++steps >= max_steps)
                         return;
-                hal_sleep_until(hal_time_ms() + (uint64_t)in * 1000u);
+                /* Sleep in pieces shorter than the watchdog, feeding it at
+                 * each wake-up: a hang anywhere else still resets the node. */
+                wake = hal_time_ms() + (uint64_t)in * 1000u;
+                for (k = 0; k <= in / (NODE_WDT_MS / 2000u) + 1; k++) {
+                        uint64_t t = hal_time_ms(), until;
+                        if (t >= wake)
+                                break;
+                        until = t + NODE_WDT_MS / 2u;
+                        hal_sleep_until(until < wake ? until : wake);
+                        hal_wdt_kick();
+                }
         }
 }
