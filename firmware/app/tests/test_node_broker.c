@@ -441,6 +441,47 @@ int main(void)
         CHECK_INT(node_measure(&node, 600 * 34), 0);
         CHECK(node_session(&node, 600 * 34 + 5) < 0);
         CHECK_INT(fwq_unsent(&node.q), 1);
+
+        /* A reset (the FRAM keeps its content, RAM starts over): a new
+         * epoch, seq from 0, no time until the next session.  The broker is
+         * back; the old boot's reading and the new one both arrive, each
+         * in a pack of its own epoch, and the new one is stamped late. */
+        broker = start_broker(dir, port);
+        CHECK(broker > 0);
+        if (broker <= 0)
+                goto out;
+        mosquitto_reconnect(sub);
+        hal_sleep_until(hal_time_ms() + 300);
+        mosquitto_subscribe(sub, NULL, "sonae/v1/nodes/+/up", 1);
+        hal_sleep_until(hal_time_ms() + 200);
+        CHECK_INT(node_init(&node, &prov), 0);
+        CHECK_INT(node.q.epoch, 2);
+        CHECK_INT(node_measure(&node, 5), 0);
+        CHECK_INT(fwq_unsent(&node.q), 2);
+        before = wait_msgs(0);
+        utc0 = (int64_t)time(NULL);
+        CHECK_INT(node_session(&node, 65), 0);
+        CHECK_INT(fwq_unsent(&node.q), 0);
+        wait_msgs(before + 2);
+        pthread_mutex_lock(&lock);
+        {
+                int packs = 0, seen_old = 0, seen_new = 0;
+                for (i = before; i < nmsgs; i++) {
+                        if (!strstr(msgs[i].topic, "/up") ||
+                            senml_decode(msgs[i].body, (size_t)msgs[i].len, &pack) != 0)
+                                continue;
+                        packs++;
+                        if (pack.epoch == 1 && pack.n == 1 && pack.r[0].seq == 31)
+                                seen_old = 1;
+                        if (pack.epoch == 2 && pack.n == 1 && pack.r[0].seq == 0 &&
+                            pack.r[0].t >= utc0 - 62 && pack.r[0].t <= utc0 - 58)
+                                seen_new = 1;
+                }
+                CHECK_INT(packs, 2);
+                CHECK(seen_old);
+                CHECK(seen_new);
+        }
+        pthread_mutex_unlock(&lock);
 out:
         if (sub) {
                 mosquitto_disconnect(sub);
