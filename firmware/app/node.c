@@ -310,7 +310,7 @@ int node_session(struct node *n, int64_t now)
         struct fw_resend rs;
         uint64_t deadline = hal_time_ms() + NODE_SESSION_MS;
         int64_t utc;
-        int rc, resend = 0, rssi;
+        int rc, resend = 0, rssi, waiting = 0;
         unsigned packs;
 
         memset(&rs, 0, sizeof(rs));
@@ -377,6 +377,10 @@ int node_session(struct node *n, int64_t now)
         for (packs = 0; packs < 64; packs++) {
                 rc = fw_uplink_build(&n->q, &n->time, n->prov.device, pack, PACK_CAP, &up);
                 if (rc == -ENODATA || rc == -EAGAIN) {
+                        /* -EAGAIN: readings wait for a clock this session
+                         * did not give; the session counts as failed so it
+                         * is retried soon, not a heartbeat later. */
+                        waiting = rc == -EAGAIN;
                         rc = 0;
                         break;
                 }
@@ -404,6 +408,8 @@ int node_session(struct node *n, int64_t now)
                         goto out;
         }
         send_all(tx, mqtt_enc_disconnect(tx, sizeof(tx)), deadline);
+        if (waiting)
+                rc = -EAGAIN;
 out:
         modem_close();
 out_sleep:

@@ -204,8 +204,12 @@ void modem_close(void)
         sock = -1;
 }
 
+static int modem_time_ok = 1;
+
 int modem_time(int64_t *utc)
 {
+        if (!modem_time_ok)
+                return -ENETDOWN;
         *utc = (int64_t)time(NULL);
         return 0;
 }
@@ -482,6 +486,33 @@ int main(void)
                 CHECK(seen_new);
         }
         pthread_mutex_unlock(&lock);
+
+        /* Another reset, and this time the network gives no time: the
+         * reading waits (the session reports -EAGAIN so it is retried
+         * soon).  Then the downlink's "time" sets the clock and the next
+         * session delivers it. */
+        modem_time_ok = 0;
+        CHECK_INT(node_init(&node, &prov), 0);
+        CHECK_INT(node_measure(&node, 3), 0);
+        CHECK_INT(node_session(&node, 20), -EAGAIN);
+        CHECK_INT(fwq_unsent(&node.q), 1);
+        CHECK_INT(node.time.valid, 0);
+        utc0 = (int64_t)time(NULL);
+        {
+                char down[96];
+                snprintf(down, sizeof(down), "{\"time\":%lld}", (long long)utc0);
+                set_down(sub, down);
+        }
+        before = wait_msgs(0);
+        CHECK_INT(node_session(&node, 40), 0);
+        CHECK_INT(node.time.valid, 1);
+        CHECK_INT(node.time.source, FW_TIME_DOWNLINK);
+        CHECK_INT(fwq_unsent(&node.q), 0);
+        wait_msgs(before + 2);
+        n = collect_seqs(before, seqs, 128, times);
+        CHECK_INT(n, 1);
+        /* Measured at monotonic 3, the clock given at monotonic 40. */
+        CHECK(n == 1 && times[0] >= utc0 - 37 - 2 && times[0] <= utc0 - 37 + 2);
 out:
         if (sub) {
                 mosquitto_disconnect(sub);
