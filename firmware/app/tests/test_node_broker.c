@@ -346,7 +346,7 @@ static struct node node;
 
 int main(void)
 {
-        char dir[] = "/tmp/sonae-node-broker-XXXXXX";
+        char dir[256];
         struct node_prov prov;
         struct mosquitto *sub = NULL;
         uint32_t seqs[128];
@@ -354,6 +354,11 @@ int main(void)
         pid_t broker = -1;
         int port, i, n, before, ok;
 
+        {
+                const char *tmp = getenv("TMPDIR");
+                snprintf(dir, sizeof(dir), "%s/sonae-node-broker-XXXXXX",
+                         tmp && tmp[0] ? tmp : "/tmp");
+        }
         if (!mkdtemp(dir)) {
                 perror("mkdtemp");
                 return 1;
