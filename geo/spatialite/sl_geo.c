@@ -444,22 +444,11 @@ int sl_geo_hazard_at(struct store *st, double lon, double lat, bool with_exercis
 
 /* ---- shelters_near ------------------------------------------------------ */
 
-static const struct geod_geodesic *grs80(void)
-{
-        static struct geod_geodesic g;
-        static bool init;
-        if (!init) {
-                geod_init(&g, 6378137.0, 1 / 298.257222101);
-                init = true;
-        }
-        return &g;
-}
-
-static void distance_bearing(double lon, double lat, double lon2, double lat2, double *d,
-                             double *brg)
+static void distance_bearing(const struct geod_geodesic *g, double lon, double lat, double lon2,
+                             double lat2, double *d, double *brg)
 {
         double s12 = 0, azi1 = 0, azi2 = 0;
-        geod_inverse(grs80(), lat, lon, lat2, lon2, &s12, &azi1, &azi2);
+        geod_inverse(g, lat, lon, lat2, lon2, &s12, &azi1, &azi2);
         *d = s12;
         if (s12 < 0.001)
                 *brg = NAN;
@@ -550,6 +539,10 @@ int sl_geo_shelters_near(struct store *st, double lon, double lat, enum store_ha
         memset(out, 0, sizeof(*out));
         if (!coords_ok(lon, lat) || (int)hz < 0 || hz >= HAZARD_COUNT || n < 1 || n > 50)
                 return -EINVAL;
+        /* GRS80, the ellipsoid of JGD2011; per call, so handles on other
+         * threads share nothing. */
+        struct geod_geodesic g;
+        geod_init(&g, 6378137.0, 1 / 298.257222101);
         struct cand *all = NULL, *open = NULL;
         size_t n_all = 0, cap_all = 0, n_open = 0, cap_open = 0;
         int rc = 0;
@@ -568,7 +561,7 @@ int sl_geo_shelters_near(struct store *st, double lon, double lat, enum store_ha
                 while (sqlite3_step(s) == SQLITE_ROW) {
                         struct cand c = {.id = sqlite3_column_int64(s, 0),
                                          .open = sqlite3_column_int(s, 3) != 0};
-                        distance_bearing(lon, lat, sqlite3_column_double(s, 1),
+                        distance_bearing(&g, lon, lat, sqlite3_column_double(s, 1),
                                          sqlite3_column_double(s, 2), &c.d, &c.brg);
                         if ((rc = cand_push(&all, &n_all, &cap_all, c)) < 0)
                                 break;
@@ -583,22 +576,24 @@ int sl_geo_shelters_near(struct store *st, double lon, double lat, enum store_ha
                 if (inside >= n || r_m >= GEO_SHELTER_MAX_M * 4)
                         break;
         }
-        qsort(all, n_all, sizeof(*all), cand_cmp);
+        if (n_all)
+                qsort(all, n_all, sizeof(*all), cand_cmp);
         /* Open shelters are few and indexed: all of them, by distance. */
         sqlite3_stmt *s = sl_query(b, open_sql[hz], &rc, "");
         if (!s)
                 goto out;
         while (sqlite3_step(s) == SQLITE_ROW) {
                 struct cand c = {.id = sqlite3_column_int64(s, 0), .open = true};
-                distance_bearing(lon, lat, sqlite3_column_double(s, 1), sqlite3_column_double(s, 2),
-                                 &c.d, &c.brg);
+                distance_bearing(&g, lon, lat, sqlite3_column_double(s, 1),
+                                 sqlite3_column_double(s, 2), &c.d, &c.brg);
                 if (c.d <= GEO_SHELTER_MAX_M && (rc = cand_push(&open, &n_open, &cap_open, c)) < 0)
                         break;
         }
         sqlite3_reset(s);
         if (rc < 0)
                 goto out;
-        qsort(open, n_open, sizeof(*open), cand_cmp);
+        if (n_open)
+                qsort(open, n_open, sizeof(*open), cand_cmp);
         out->v = calloc(n, sizeof(*out->v));
         if (!out->v) {
                 rc = -ENOMEM;
