@@ -12,6 +12,8 @@
 #include "timeutil.h"
 
 #include <errno.h>
+#include <gdal.h>
+#include <gdal_utils.h>
 #include <geodesic.h>
 #include <jansson.h>
 #include <math.h>
@@ -82,6 +84,26 @@ static const char *class_at(struct store *st, double lon, double lat, const char
                         snprintf(buf, len, "%s", a.hazards[i].class_);
         geo_hazard_answer_free(&a);
         return buf;
+}
+
+/* Converts a fixture to another format with GDAL's own ogr2ogr (C API),
+ * so GeoPackage and GML inputs are exercised without more files. */
+static int translate(const char *src, const char *dst, const char *fmt)
+{
+        GDALAllRegister();
+        GDALDatasetH in = GDALOpenEx(src, GDAL_OF_VECTOR, NULL, NULL, NULL);
+        if (!in)
+                return -1;
+        char f[] = "-f", *argv[] = {f, (char *)fmt, NULL};
+        GDALVectorTranslateOptions *o = GDALVectorTranslateOptionsNew(argv, NULL);
+        int err = 0;
+        GDALDatasetH out = GDALVectorTranslate(dst, NULL, 1, &in, o, &err);
+        GDALVectorTranslateOptionsFree(o);
+        GDALClose(in);
+        if (!out)
+                return -1;
+        GDALClose(out);
+        return err ? -1 : 0;
 }
 
 static void test_transform(void)
@@ -404,6 +426,17 @@ static void test_hazard_layers(struct store *st)
                          "jgd2000", &rep),
                   0);
         CHECK(strstr(rep.warning, "JGD2000") != NULL);
+        /* The same A33 layer as GeoPackage and as GML. */
+        static const char *const other[][2] = {{"a33.gpkg", "GPKG"}, {"a33.gml", "GML"}};
+        for (int i = 0; i < 2; i++) {
+                char dst[300];
+                storetest_path(other[i][0], dst, sizeof(dst));
+                CHECK_INT(translate(gfx("a33_6668.geojson", p, sizeof(p)), dst, other[i][1]), 0);
+                CHECK_INT(import(st, "hazard", dst, NULL, other[i][1], &rep), 0);
+                CHECK_INT(rep.imported, 3);
+                CHECK_STR(class_at(st, 139.853, 38.703, "A33_landslide", c, sizeof(c)), "red");
+                CHECK_STR(class_at(st, 139.865, 38.685, "A33_landslide", c, sizeof(c)), "yellow");
+        }
         /* Generic layers need their class attribute named. */
         struct geo_import_opts o = {0};
         o.class_attr = "A31a_205";
