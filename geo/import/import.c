@@ -1190,8 +1190,12 @@ static int import_areas(struct store *st, const char *path, const struct geo_imp
                 snprintf(codebuf, sizeof(codebuf), "%s", code ? code : "");
                 const char *name = src_str(&s, f, na, &bad);
                 snprintf(namebuf, sizeof(namebuf), "%s", name ? name : "");
-                if (bad || !code || !name) {
-                        fail(rep, "地物 %lld: code / name が空か文字コードが不正です", fid);
+                if (bad) {
+                        fail(rep, "地物 %lld: code / name の文字コードが不正です (wrong encoding)",
+                             fid);
+                        rc = -EILSEQ;
+                } else if (!code || !name) {
+                        fail(rep, "地物 %lld: code / name が空です (missing attribute)", fid);
                         rc = -EINVAL;
                 } else if (strlen(codebuf) != 7 || strspn(codebuf, "0123456789") != 7) {
                         /* 市町村等をまとめた地域 (class15, 6 digits) and above
@@ -1238,7 +1242,8 @@ static int import_areas(struct store *st, const char *path, const struct geo_imp
                 rc = -ENODATA;
         }
         rc = rc == 0 ? store_commit(st) : (store_rollback(st), rc);
-        progress(o, rep->read, rep->read);
+        if (rc == 0)
+                progress(o, rep->read, rep->read);
 out:
         src_close(&s);
         return rc;
@@ -1285,8 +1290,12 @@ static int import_districts(struct store *st, const char *path, const struct geo
                 v = src_str(&s, f, na, &bad);
                 if (v)
                         snprintf(name, sizeof(name), "%s", v);
-                if (bad || !code[0] || !name[0]) {
-                        fail(rep, "地物 %lld: %s / %s が空か文字コードが不正です", fid, ca, na);
+                if (bad) {
+                        fail(rep, "地物 %lld: %s / %s の文字コードが不正です (wrong encoding)", fid,
+                             ca, na);
+                        rc = -EILSEQ;
+                } else if (!code[0] || !name[0]) {
+                        fail(rep, "地物 %lld: %s / %s が空です (missing attribute)", fid, ca, na);
                         rc = -EINVAL;
                 }
                 unsigned char *wkb = NULL;
@@ -1314,9 +1323,10 @@ static int import_districts(struct store *st, const char *path, const struct geo
         if (rc == 0)
                 rc = geo_addresses_assign_districts(st, &assigned);
         rc = rc == 0 ? store_commit(st) : (store_rollback(st), rc);
-        if (rc == 0)
+        if (rc == 0) {
                 rep->linked = assigned;
-        progress(o, rep->read, rep->read);
+                progress(o, rep->read, rep->read);
+        }
 out:
         src_close(&s);
         return rc;
@@ -1412,8 +1422,8 @@ static int import_addresses(struct store *st, const char *path, const struct geo
                 rep->linked = assigned;
                 if (strcmp(enc, "UTF-8") != 0)
                         warn(rep, "%s から UTF-8 に変換しました", enc);
+                progress(o, rep->read, rep->read);
         }
-        progress(o, rep->read, rep->read);
 out:
         free(text);
         return rc;

@@ -468,6 +468,12 @@ static void test_hazard_at(struct store *st)
 {
         char p[600];
         struct geo_import_report rep;
+        CHECK_INT(import(st, "districts", gfx("bad_districts_sjis.geojson", p, sizeof(p)), NULL,
+                         NULL, &rep),
+                  -EILSEQ);
+        /* Shift_JIS bytes in a GeoJSON file: refused, nothing written. */
+        CHECK(strstr(rep.error, "wrong encoding") != NULL);
+        CHECK_INT(sql_int("SELECT count(*) FROM districts"), 0);
         CHECK_INT(
             import(st, "districts", gfx("districts_6668.geojson", p, sizeof(p)), NULL, NULL, &rep),
             0);
