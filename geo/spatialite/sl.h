@@ -64,6 +64,8 @@ struct sl {
         struct sl_map prep_map;
         sqlite3_stmt **prep;
         size_t n_prep, cap_prep;
+        /* Large polygons prepared for point tests (sl_geo.c). */
+        void *geo_cache;
 };
 
 #define SL(st) ((struct sl *)(st))
@@ -246,7 +248,8 @@ int sl_notify_due(struct store *st, int64_t now, size_t limit, struct store_noti
 int sl_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                    const char *error);
 
-/* Geo lookups: sl_geo.c. */
+/* Geo lookups: sl_geo.c.  sl_geo_cache_free() accepts an empty cache. */
+void sl_geo_cache_free(struct sl *b);
 int sl_geo_hazard_at(struct store *st, double lon, double lat, bool with_exercise,
                      struct geo_hazard_answer *out);
 int sl_geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard h, size_t n,

@@ -576,6 +576,71 @@ static void test_hazard_at(struct store *st)
         CHECK_INT(geo_hazard_at(st, NAN, 38, false, &a), -EINVAL);
 }
 
+/* ---- Large polygons (prepared per handle) -------------------------------- */
+
+/* A 4,000-vertex ring (a circle of radius r around cx, cy), WKT. */
+static size_t circle(char *buf, size_t len, double cx, double cy, double r, bool reverse)
+{
+        size_t w = 0;
+        buf[w++] = '(';
+        for (int k = 0; k <= 4000; k++) {
+                int i = reverse ? 4000 - k : k;
+                double a = 2 * M_PI * (i % 4000) / 4000.0;
+                w += (size_t)snprintf(buf + w, len - w, "%s%.9f %.9f", k ? "," : "",
+                                      cx + r * cos(a), cy + r * sin(a));
+        }
+        buf[w++] = ')';
+        buf[w] = '\0';
+        return w;
+}
+
+static int64_t big_layer(struct store *st, const char *version, double cx)
+{
+        static char wkt[400000];
+        size_t w = (size_t)snprintf(wkt, sizeof(wkt), "POLYGON(");
+        w += circle(wkt + w, sizeof(wkt) - w, cx, 38.0, 0.1, false);
+        wkt[w++] = ',';
+        w += circle(wkt + w, sizeof(wkt) - w, cx, 38.0, 0.02, true);
+        snprintf(wkt + w, sizeof(wkt) - w, ")");
+        struct store_hazard_layer l = {.name = "big",
+                                       .version = version,
+                                       .hazard = HAZARD_TSUNAMI,
+                                       .title = "大きな多角形",
+                                       .attribution = "test"};
+        int64_t lid = 0;
+        struct store_hazard_feature f = {.class_ = "1", .label_ja = "1", .rank = 1};
+        f.geom.wkt = wkt;
+        if (store_hazard_layer_create(st, &l, &lid) < 0 ||
+            store_hazard_features_add(st, lid, &f, 1) < 0 ||
+            store_hazard_layer_activate(st, lid) < 0)
+                return -1;
+        return lid;
+}
+
+static void test_large_polygons(struct store *st)
+{
+        char c[65];
+        CHECK(big_layer(st, "1", 141.0) > 0);
+        CHECK(sql_int("SELECT length(geom) FROM hazard_features f JOIN hazard_layers l ON l.id = "
+                      "f.layer_id WHERE l.name = 'big'") > 16384);
+        /* Twice each: the first reads and prepares, the second uses it. */
+        for (int rep = 0; rep < 2; rep++) {
+                CHECK_STR(class_at(st, 141.05, 38.0, "big", c, sizeof(c)), "1");
+                CHECK_STR(class_at(st, 141.0, 38.0, "big", c, sizeof(c)), "");   /* hole */
+                CHECK_STR(class_at(st, 141.02, 38.0, "big", c, sizeof(c)), "1"); /* hole's vertex */
+                CHECK_STR(class_at(st, 141.1, 38.0, "big", c, sizeof(c)), "1");  /* outer vertex */
+                CHECK_STR(class_at(st, 141.1001, 38.0, "big", c, sizeof(c)), ""); /* outside */
+                CHECK_STR(class_at(st, 141.0, 38.0999, "big", c, sizeof(c)), "1");
+                CHECK_STR(class_at(st, 141.0, 38.1001, "big", c, sizeof(c)), "");
+        }
+        /* A new edition 0.05 degrees east: the cached form of the old one
+         * must not answer. */
+        CHECK(big_layer(st, "2", 141.05) > 0);
+        CHECK_STR(class_at(st, 141.05, 38.0, "big", c, sizeof(c)), ""); /* the new hole */
+        CHECK_STR(class_at(st, 141.14, 38.0, "big", c, sizeof(c)), "1");
+        CHECK_STR(class_at(st, 140.94, 38.0, "big", c, sizeof(c)), "");
+}
+
 /* ---- shelters_near ------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -776,6 +841,7 @@ int main(void)
         test_shelters(st);
         test_hazard_layers(st);
         test_hazard_at(st);
+        test_large_polygons(st);
         test_shelters_near(st);
         test_addresses(st, true);
         store_close(st);
