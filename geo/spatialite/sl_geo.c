@@ -153,7 +153,7 @@ static int blob_covers(const void *blob, size_t n, double x, double y)
  * pages are not loaded again while the prepared form is cached. */
 #define PREP_MIN_BYTES 16384 /* about 1,000 vertices */
 #define PREP_SLOTS     32
-#define PREP_MAX_EDGES 4000000 /* about 160 MB in all */
+#define PREP_MAX_EDGES 1000000 /* about 40 MB per handle */
 
 struct prep {
         int tag;
@@ -529,20 +529,40 @@ static int hazard_areas(struct sl *b, double lon, double lat, struct geo_hazard_
         sqlite3_reset(s);
         if (split_found)
                 return 0;
-        s = sl_query(b, "SELECT code, name FROM area_codes WHERE split_of = ? ORDER BY code", &rc,
-                     "t", a->area_code);
+        /* No split polygon covers the point.  If every split but one has a
+         * polygon, the point lies in the one without; otherwise all splits
+         * count and the higher level is shown. */
+        s = sl_query(b,
+                     "SELECT c.code, c.name, (SELECT count(*) FROM areas a WHERE a.code = c.code "
+                     "AND a.geom IS NOT NULL) FROM area_codes c WHERE c.split_of = ? ORDER BY "
+                     "c.code",
+                     &rc, "t", a->area_code);
         if (!s)
                 return rc;
-        size_t nsplit = 0;
-        char names[256] = "";
-        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-                rc = add_area(a, (const char *)sqlite3_column_text(s, 0));
+        size_t nsplit = 0, nbare = 0;
+        char names[256] = "", bare[8] = "";
+        char codes[8][8];
+        while (sqlite3_step(s) == SQLITE_ROW) {
+                const char *code = (const char *)sqlite3_column_text(s, 0);
                 const char *nm = (const char *)sqlite3_column_text(s, 1);
+                if (!code || strlen(code) != 7 || nsplit == 8)
+                        continue;
+                snprintf(codes[nsplit], sizeof(codes[nsplit]), "%s", code);
+                if (sqlite3_column_int(s, 2) == 0) {
+                        nbare++;
+                        snprintf(bare, sizeof(bare), "%s", code);
+                }
                 size_t l = strlen(names);
                 snprintf(names + l, sizeof(names) - l, "%s%s", nsplit ? "・" : "", nm ? nm : "");
                 nsplit++;
         }
         sqlite3_reset(s);
+        if (nsplit == 0)
+                return 0;
+        if (nbare == 1 && nsplit > 1)
+                return add_area(a, bare);
+        for (size_t i = 0; i < nsplit && rc == 0; i++)
+                rc = add_area(a, codes[i]);
         if (rc == 0 && nsplit > 1) {
                 char note[512];
                 a->split_unresolved = true;

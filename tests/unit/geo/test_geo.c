@@ -564,6 +564,29 @@ static void test_hazard_at(struct store *st)
         geo_hazard_answer_free(&a);
         time_set_override(NULL);
 
+        /* With a split polygon (authored) the split is decided: a point in
+         * 鶴岡市南部 has 0620300 and 0620312 only, and 南部's level. */
+        CHECK_INT(import(st, "areas", gfx("jma_split_0620312_authored.geojson", p, sizeof(p)), NULL,
+                         NULL, &rep),
+                  0);
+        CHECK_INT(sql_int("SELECT count(*) FROM areas WHERE code = '0620312' AND kind = "
+                          "'city_split' AND parent_code = '0620300'"),
+                  1);
+        CHECK_INT(geo_hazard_at(st, 139.80, 38.50, false, &a), 0);
+        CHECK_STR(a.area_code, "0620300");
+        CHECK_INT(a.n_areas, 2);
+        CHECK(!a.split_unresolved && a.note_ja == NULL);
+        CHECK_INT(a.jma_level, 4);
+        geo_hazard_answer_free(&a);
+        /* Outside 南部's polygon, 北部 (which has none) is the only one
+         * left: resolved to 0620311, whose level is none. */
+        CHECK_INT(geo_hazard_at(st, 139.815, 38.73, false, &a), 0);
+        CHECK(!a.split_unresolved);
+        CHECK_INT(a.n_areas, 2);
+        CHECK(a.n_areas == 2 && strcmp(a.areas[1], "0620311") == 0);
+        CHECK_INT(a.jma_level, 3);
+        geo_hazard_answer_free(&a);
+
         /* Outside every layer and area (仙台市): nothing, and no error. */
         CHECK_INT(geo_hazard_at(st, 140.8719, 38.2682, false, &a), 0);
         CHECK(a.area_code == NULL);
