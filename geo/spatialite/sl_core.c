@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const char *const stmt_sql[SL_N_STMTS] = {
     [SL_BEGIN] = "BEGIN IMMEDIATE",
@@ -864,6 +865,88 @@ static int sl_checkpoint(struct store *st)
         return r == SQLITE_OK || r == SQLITE_BUSY ? 0 : sl_err(r);
 }
 
+/* Copies all of src into dst with the online backup API, in one step so
+ * the copy is one read snapshot of src. */
+static int copy_db(sqlite3 *dst, sqlite3 *src)
+{
+        sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
+        if (!bk)
+                return sl_err(sqlite3_extended_errcode(dst));
+        int r = sqlite3_backup_step(bk, -1);
+        int f = sqlite3_backup_finish(bk);
+        if (r != SQLITE_DONE)
+                return sl_err(r);
+        return f == SQLITE_OK ? 0 : sl_err(f);
+}
+
+static int sl_backup(struct store *st, const char *path)
+{
+        struct sl *b = SL(st);
+        sqlite3 *dst = NULL;
+        if (b->tx_depth > 0)
+                return -EINVAL;
+        if (access(path, F_OK) == 0)
+                return -EEXIST;
+        int r = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+        int rc = r == SQLITE_OK ? 0 : -EIO;
+        if (rc == 0)
+                rc = copy_db(dst, b->db);
+        /* A backup is one self-contained file, not a WAL pair. */
+        if (rc == 0 && sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) !=
+                           SQLITE_OK)
+                rc = sl_err(sqlite3_extended_errcode(dst));
+        sqlite3_close(dst);
+        if (rc < 0)
+                unlink(path);
+        return rc;
+}
+
+int spatialite_store_restore(const struct store_options *opt, const char *from, bool force)
+{
+        struct store_options so = *opt;
+        struct store *src = NULL, *dst = NULL;
+        char why[256];
+        if (!opt->path)
+                return -EINVAL;
+        if (access(from, R_OK) != 0)
+                return -ENOENT;
+        /* The backup must be sound before anything is touched. */
+        so.path = from;
+        so.read_only = true;
+        so.no_migrate = true;
+        int rc = spatialite_store_open(&so, &src);
+        if (rc < 0)
+                return rc;
+        int v = 0;
+        rc = sl_schema_version(src, &v);
+        if (rc == 0 && (v < 1 || v > schema_n_migrations))
+                rc = -EBADMSG;
+        if (rc == 0) {
+                rc = sl_check(src, why, sizeof(why));
+                /* An older schema is fine: it is migrated below. */
+                if (rc == -EBADMSG && v < schema_n_migrations && strncmp(why, "schema", 6) == 0)
+                        rc = 0;
+        }
+        if (rc < 0)
+                goto out;
+        if (access(opt->path, F_OK) == 0 && !force) {
+                rc = -EEXIST;
+                goto out;
+        }
+        so = *opt;
+        so.no_migrate = true;
+        so.read_only = false;
+        rc = spatialite_store_open(&so, &dst);
+        if (rc == 0)
+                rc = copy_db(SL(dst)->db, SL(src)->db);
+        if (rc == 0 && !opt->no_migrate)
+                rc = sl_migrate(dst, NULL);
+out:
+        store_close(src);
+        store_close(dst);
+        return rc;
+}
+
 static void sl_close(struct store *st)
 {
         struct sl *b = SL(st);
@@ -893,6 +976,7 @@ static const struct store_ops sl_ops = {
     .commit = sl_commit,
     .rollback = sl_rollback,
     .checkpoint = sl_checkpoint,
+    .backup = sl_backup,
     .station_upsert = sl_station_upsert,
     .station_find = sl_station_find,
     .observations_add = sl_observations_add,
