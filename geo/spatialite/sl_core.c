@@ -892,8 +892,8 @@ static int sl_backup(struct store *st, const char *path)
         if (rc == 0)
                 rc = copy_db(dst, b->db);
         /* A backup is one self-contained file, not a WAL pair. */
-        if (rc == 0 && sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) !=
-                           SQLITE_OK)
+        if (rc == 0 &&
+            sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
                 rc = sl_err(sqlite3_extended_errcode(dst));
         sqlite3_close(dst);
         if (rc < 0)
