@@ -78,6 +78,32 @@ static const char *const stmt_sql[SL_N_STMTS] = {
     [SL_EVENTS_LAST] = "SELECT coalesce(max(id), 0) FROM events",
 };
 
+int sl_latest_stats(struct store *st, char *plan, size_t plan_len, int64_t *vm_steps)
+{
+        struct sl *b = SL(st);
+        sqlite3_stmt *s = NULL;
+        size_t off = 0;
+        if (plan_len)
+                plan[0] = '\0';
+        *vm_steps = b->stmts[SL_LATEST_ALL]
+                        ? sqlite3_stmt_status(b->stmts[SL_LATEST_ALL], SQLITE_STMTSTATUS_VM_STEP, 1)
+                        : 0;
+        char sql[2048];
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql[SL_LATEST_ALL]);
+        int r = sqlite3_prepare_v2(b->db, sql, -1, &s, NULL);
+        if (r != SQLITE_OK)
+                return sl_err(r);
+        while (sqlite3_step(s) == SQLITE_ROW && off + 1 < plan_len) {
+                int n = snprintf(plan + off, plan_len - off, "%s\n",
+                                 (const char *)sqlite3_column_text(s, 3));
+                if (n < 0)
+                        break;
+                off += (size_t)n < plan_len - off ? (size_t)n : plan_len - off - 1;
+        }
+        sqlite3_finalize(s);
+        return 0;
+}
+
 int sl_err(int rc)
 {
         switch (rc & 0xff) {
