@@ -3,6 +3,7 @@
 #include "sl.h"
 
 #include "../schema/schema.h"
+#include "buf.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -33,8 +34,10 @@ static const char *const stmt_sql[SL_N_STMTS] = {
         "thr_flood = ?12, thr_start = ?13, expected_interval_s = ?14, lon = ?15, lat = ?16, "
         "geom = MakePoint(?15, ?16, 6668), updated_at = ?17 WHERE source = ?2 AND external_id = ?3",
     [SL_STATION_GET] =
-        "SELECT kind, quantity, thr_standby, thr_caution, thr_evacuation, "
-        "thr_danger, thr_flood, thr_start, expected_interval_s FROM stations WHERE id = ?",
+        "SELECT s.kind, s.quantity, s.thr_standby, s.thr_caution, s.thr_evacuation, s.thr_danger, "
+        "s.thr_flood, s.thr_start, s.expected_interval_s, t.station_id, t.value, t.observed_at, "
+        "t.level, t.state, t.last_observed_at FROM stations s LEFT JOIN station_status t ON "
+        "t.station_id = s.id WHERE s.id = ?",
     [SL_OBS_INSERT] = "INSERT OR IGNORE INTO observations (station_id, quantity, observed_at, "
                       "value, quality) VALUES (?, ?, ?, ?, ?)",
     [SL_OBS_RANGE] = "SELECT observed_at, value, quality FROM observations WHERE station_id = ? "
@@ -47,7 +50,7 @@ static const char *const stmt_sql[SL_N_STMTS] = {
         "INSERT INTO station_latest (station_id, quantity, observed_at, value) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (station_id, quantity) DO UPDATE SET observed_at = excluded.observed_at, "
         "value = excluded.value WHERE excluded.observed_at >= station_latest.observed_at",
-    [SL_STATUS_GET] = "SELECT value, observed_at, level, state, last_observed_at FROM "
+    [SL_STATUS_GET] = "SELECT station_id, value, observed_at, level, state, last_observed_at FROM "
                       "station_status WHERE station_id = ?",
     [SL_STATUS_UPSERT] =
         "INSERT INTO station_status (station_id, value, observed_at, level, state, rate_m_per_h, "
@@ -590,18 +593,32 @@ static void pending_clear(struct sl *b)
 /* One `station.observations` event per station written in this commit. */
 static int pending_flush(struct sl *b)
 {
-        int rc = 0;
+        /* One statement for all the commit's events: a JSON array of their
+         * data, expanded by json_each in order, so ids follow the array. */
+        static const char *const sql =
+            "INSERT INTO events (at, type, subject, level, public, exercise, data) SELECT ?1, "
+            "'station.observations', 'stations/' || json_extract(value, '$.station'), NULL, 1, 0, "
+            "value FROM json_each(?2) ORDER BY key";
+        if (b->n_pending == 0)
+                return 0;
+        struct buf arr = BUF_INIT(64 * 1024 * 1024);
+        int rc = buf_putc(&arr, '[');
         for (size_t i = 0; i < b->n_pending && rc == 0; i++) {
                 const struct sl_pending_obs *p = &b->pending[i];
-                char subject[40], data[160], t0[32], t1[32];
-                snprintf(subject, sizeof(subject), "stations/%lld", (long long)p->station_id);
+                char t0[32], t1[32];
                 time_format_iso8601(p->first_at, 0, 1, t0, sizeof(t0));
                 time_format_iso8601(p->last_at, 0, 1, t1, sizeof(t1));
-                snprintf(data, sizeof(data),
-                         "{\"station\":%lld,\"count\":%zu,\"from\":\"%s\",\"to\":\"%s\"}",
-                         (long long)p->station_id, p->count, t0, t1);
-                rc = sl_event(b, "station.observations", subject, LEVEL_NONE, true, false, data);
+                rc = buf_printf(&arr,
+                                "%s{\"station\":%lld,\"count\":%zu,\"from\":\"%s\",\"to\":\"%s\"}",
+                                i ? "," : "", (long long)p->station_id, p->count, t0, t1);
         }
+        if (rc == 0)
+                rc = buf_putc(&arr, ']');
+        if (rc == 0)
+                rc = sl_run(b, sql, "it", time_now_ms() / 1000, arr.data);
+        else
+                rc = -ENOMEM;
+        buf_free(&arr);
         pending_clear(b);
         return rc;
 }
@@ -1139,6 +1156,10 @@ int spatialite_store_open(const struct store_options *opt, struct store **out)
         rc = sl_exec(b, sync);
         if (rc == 0)
                 rc = sl_exec(b, "PRAGMA foreign_keys = ON");
+        /* Statement journals and upserts' scratch tables stay in memory
+         * instead of temporary files. */
+        if (rc == 0)
+                rc = sl_exec(b, "PRAGMA temp_store = MEMORY");
         /* After a checkpoint the log file is truncated to at most 64 MiB. */
         if (rc == 0)
                 rc = sl_exec(b, "PRAGMA journal_size_limit = 67108864");
