@@ -641,6 +641,13 @@ static void raw_rollback(struct sl *b)
 int sl_tx_begin(struct sl *b)
 {
         if (b->tx_depth > 0) {
+                /* A group that already failed takes no more writes: after
+                 * a full disk SQLite may have rolled it back, and later
+                 * statements would commit one by one outside it. */
+                if (b->tx_err == 0 && sqlite3_get_autocommit(b->db))
+                        b->tx_err = -EIO;
+                if (b->tx_err)
+                        return b->tx_err;
                 b->tx_depth++;
                 return 0;
         }
