@@ -43,6 +43,9 @@ void portal_store_release(struct portal_app *app, struct store *st);
  * answers and wakes streams.  Returns milliseconds until the next call. */
 int64_t portal_app_tick(struct portal_app *app);
 
+/* [jma] exercise: drills count (and are marked exercise everywhere). */
+bool portal_app_exercise(struct portal_app *app);
+
 /* [portal] events_without_auth. */
 bool portal_app_events_enabled(struct portal_app *app);
 

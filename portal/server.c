@@ -52,6 +52,7 @@ struct settings {
         char *public_base_url;
         size_t max_body;
         bool events_without_auth;
+        bool exercise;
 };
 
 struct centry {
@@ -155,6 +156,7 @@ static struct settings *settings_from(const struct sonae_config *cfg)
         s->public_base_url = strdup(cfg->portal.public_base_url ? cfg->portal.public_base_url : "");
         s->max_body = (size_t)cfg->portal.max_body;
         s->events_without_auth = cfg->portal.events_without_auth;
+        s->exercise = cfg->jma.exercise;
         if (!s->listen || !s->web_root || !s->public_base_url) {
                 settings_unref(s);
                 return NULL;
@@ -1101,6 +1103,14 @@ bool portal_app_events_enabled(struct portal_app *app)
 {
         pthread_mutex_lock(&app->mu);
         bool on = app->set->events_without_auth;
+        pthread_mutex_unlock(&app->mu);
+        return on;
+}
+
+bool portal_app_exercise(struct portal_app *app)
+{
+        pthread_mutex_lock(&app->mu);
+        bool on = app->set->exercise;
         pthread_mutex_unlock(&app->mu);
         return on;
 }
