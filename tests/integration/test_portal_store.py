@@ -198,6 +198,16 @@ try:
     check(wait_for(lambda: p.get("/api/v1/stations", {"If-None-Match": etag})[0] == 200, 2),
           "a new reading changes the stations ETag within 2 s")
 
+    # --- /metrics from the store ---
+    st, h, body = p.get("/metrics")
+    m = body.decode()
+    check("sonae_store_up 1" in m and 'sonae_stations{state="stale"}' in m, "/metrics reports the store and stations by state")
+    stale = int(m.split('sonae_stations{state="stale"} ')[1].split()[0])
+    now_fc = json.loads(p.get("/api/v1/stations")[2])
+    check(stale == sum(1 for x in now_fc["features"] if x["properties"]["state"] == "stale"),
+          f"stale count matches the API ({stale})")
+    check(int(m.split("\nsonae_store_events_total ")[1].split()[0]) > 0, "events counter for the ingest rate")
+
     # --- OGC API over stations ---
     st, h, body = p.get("/api/v1/ogc/collections")
     cols = {c["id"]: c for c in json.loads(body)["collections"]}
