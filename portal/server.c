@@ -71,6 +71,16 @@ struct centry {
         char etag[40];
         char etag_gz[40];
         struct MHD_Response *plain, *gz, *nm, *nm_gz;
+        /* The gzip form is made on the first request that admits it: an
+         * answer nobody asks compressed never pays for deflate. */
+        pthread_mutex_t gz_mu;
+        bool gz_done, compressible;
+        const char *body; /* owned by plain (freed with it) */
+        size_t len;
+        const char *type; /* static */
+        char cc[96];
+        char vary[64];
+        char disposition[128];
 };
 
 struct rcache {
@@ -202,6 +212,9 @@ static void centry_free(struct centry *e)
                 MHD_destroy_response(e->nm);
         if (e->nm_gz)
                 MHD_destroy_response(e->nm_gz);
+        if (!e->plain)
+                free((void *)e->body);
+        pthread_mutex_destroy(&e->gz_mu);
         free(e->key);
         free(e);
 }
@@ -332,53 +345,88 @@ static void add_common_headers(struct MHD_Response *r, const char *type, const c
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 }
 
-/* Builds a cache entry's responses from a finished body. */
+/* Builds a cache entry from a finished body, taking ownership of body
+ * (malloc'd; freed even on failure). */
 static struct centry *centry_build(const char *key, int status, const char *type, const char *cc,
-                                   const char *vary_extra, const void *body, size_t len,
+                                   const char *vary_extra, char *body, size_t len,
                                    const char *disposition)
 {
         struct centry *e = calloc(1, sizeof(*e));
-        struct buf gz = BUF_INIT(ANSWER_MAX_BYTES);
-        if (!e || !(e->key = strdup(key)))
-                goto fail;
+        if (!e) {
+                free(body);
+                return NULL;
+        }
+        pthread_mutex_init(&e->gz_mu, NULL);
+        e->body = body;
+        e->len = len;
         e->refs = 1;
         e->status = status;
-        http_etag_of(body, len, NULL, e->etag, sizeof(e->etag));
-        http_etag_of(body, len, "-gz", e->etag_gz, sizeof(e->etag_gz));
-        bool compress = len >= GZIP_MIN_BYTES && http_type_compressible(type);
-        char vary[64];
-        snprintf(vary, sizeof(vary), "%s%s%s", compress ? "Accept-Encoding" : "",
-                 compress && vary_extra ? ", " : "", vary_extra ? vary_extra : "");
-        const char *v = vary[0] ? vary : NULL;
-        e->plain =
-            MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
-        e->nm = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        if (!e->plain || !e->nm)
+        e->type = type;
+        snprintf(e->cc, sizeof(e->cc), "%s", cc ? cc : "");
+        snprintf(e->disposition, sizeof(e->disposition), "%s", disposition ? disposition : "");
+        if (!(e->key = strdup(key)))
                 goto fail;
-        add_common_headers(e->plain, type, cc, v, e->etag);
-        if (disposition && disposition[0])
-                MHD_add_response_header(e->plain, "Content-Disposition", disposition);
-        add_common_headers(e->nm, NULL, cc, v, e->etag);
+        http_etag_of(body, len, NULL, e->etag, sizeof(e->etag));
+        /* The gzip form's tag: the same hash, marked. */
+        snprintf(e->etag_gz, sizeof(e->etag_gz), "%.17s-gz\"", e->etag);
+        e->compressible = len >= GZIP_MIN_BYTES && http_type_compressible(type);
+        snprintf(e->vary, sizeof(e->vary), "%s%s%s", e->compressible ? "Accept-Encoding" : "",
+                 e->compressible && vary_extra ? ", " : "", vary_extra ? vary_extra : "");
+        const char *v = e->vary[0] ? e->vary : NULL;
+        e->plain = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+        if (!e->plain)
+                goto fail;
+        e->nm = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!e->nm)
+                goto fail;
+        add_common_headers(e->plain, type, e->cc, v, e->etag);
+        if (e->disposition[0])
+                MHD_add_response_header(e->plain, "Content-Disposition", e->disposition);
+        add_common_headers(e->nm, NULL, e->cc, v, e->etag);
         e->bytes = len + 512;
-        /* Only keep the gzip form when it saves a tenth or more. */
-        if (compress && gzip_compress(body, len, &gz) == 0 && gz.len < len - len / 10) {
-                e->gz = MHD_create_response_from_buffer(gz.len, gz.data, MHD_RESPMEM_MUST_COPY);
-                e->nm_gz = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-                if (!e->gz || !e->nm_gz)
-                        goto fail;
-                add_common_headers(e->gz, type, cc, v, e->etag_gz);
-                MHD_add_response_header(e->gz, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-                if (disposition && disposition[0])
-                        MHD_add_response_header(e->gz, "Content-Disposition", disposition);
-                add_common_headers(e->nm_gz, NULL, cc, v, e->etag_gz);
-                e->bytes += gz.len;
-        }
-        buf_free(&gz);
         return e;
 fail:
-        buf_free(&gz);
         centry_free(e);
         return NULL;
+}
+
+/* Makes the gzip form once; keeps it only when it saves a tenth or more. */
+static void centry_gzip(struct centry *e)
+{
+        pthread_mutex_lock(&e->gz_mu);
+        if (e->gz_done)
+                goto out;
+        e->gz_done = true;
+        struct buf gz = BUF_INIT(ANSWER_MAX_BYTES);
+        if (gzip_compress(e->body, e->len, &gz) == 0 && gz.len < e->len - e->len / 10) {
+                size_t glen = gz.len;
+                char *g = buf_steal(&gz, NULL);
+                struct MHD_Response *r =
+                    MHD_create_response_from_buffer_with_free_callback(glen, g, free);
+                struct MHD_Response *nm =
+                    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+                if (!r || !nm) {
+                        if (r)
+                                MHD_destroy_response(r);
+                        else
+                                free(g);
+                        if (nm)
+                                MHD_destroy_response(nm);
+                        goto out;
+                }
+                const char *v = e->vary[0] ? e->vary : NULL;
+                add_common_headers(r, e->type, e->cc, v, e->etag_gz);
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+                if (e->disposition[0])
+                        MHD_add_response_header(r, "Content-Disposition", e->disposition);
+                add_common_headers(nm, NULL, e->cc, v, e->etag_gz);
+                e->nm_gz = nm;
+                /* Published last: readers test e->gz without the lock. */
+                __atomic_store_n(&e->gz, r, __ATOMIC_RELEASE);
+        }
+        buf_free(&gz);
+out:
+        pthread_mutex_unlock(&e->gz_mu);
 }
 
 /* ---- answering ---- */
@@ -425,11 +473,17 @@ static enum MHD_Result answer_entry(struct portal_req *rq, struct centry *e)
 {
         const char *ae =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-        bool use_gz = e->gz && http_accepts_gzip(ae);
+        bool use_gz = false;
+        if (e->compressible && http_accepts_gzip(ae)) {
+                if (!__atomic_load_n(&e->gz, __ATOMIC_ACQUIRE))
+                        centry_gzip(e);
+                use_gz = __atomic_load_n(&e->gz, __ATOMIC_ACQUIRE) != NULL;
+        }
         const char *inm =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
         if (inm && e->status == 200 &&
-            (http_etag_matches(inm, e->etag) || (e->gz && http_etag_matches(inm, e->etag_gz))))
+            (http_etag_matches(inm, e->etag) ||
+             (e->compressible && http_etag_matches(inm, e->etag_gz))))
                 return queue(rq, 304, use_gz ? e->nm_gz : e->nm, 0);
         struct MHD_Response *r = use_gz ? e->gz : e->plain;
         return queue(rq, e->status, r, 0);
@@ -533,8 +587,10 @@ static enum MHD_Result serve_static(struct portal_req *rq)
                         return answer_error(rq, 500, "file could not be read", NULL);
                 }
                 const char *type = http_mime_type(full);
-                e = centry_build(full, 200, type, static_cache_control(full, type), NULL,
-                                 data.data ? data.data : "", data.len, NULL);
+                size_t dlen = data.len;
+                char *dptr = data.data ? buf_steal(&data, NULL) : strdup("");
+                e = centry_build(full, 200, type, static_cache_control(full, type), NULL, dptr,
+                                 dlen, NULL);
                 buf_free(&data);
                 if (!e)
                         return answer_error(rq, 500, "out of memory", NULL);
@@ -691,9 +747,9 @@ static enum MHD_Result run_route(struct portal_req *rq, const struct portal_rout
         }
         char cc[96];
         snprintf(cc, sizeof(cc), "public, max-age=%d", rt->max_age);
-        struct centry *e =
-            centry_build(cacheable ? key : rq->uri, resp.status, resp.content_type, cc, vary,
-                         resp.body.data ? resp.body.data : "", len, resp.disposition);
+        char *owned = resp.body.data ? buf_steal(&resp.body, NULL) : strdup("");
+        struct centry *e = centry_build(cacheable ? key : rq->uri, resp.status, resp.content_type,
+                                        cc, vary, owned, len, resp.disposition);
         buf_free(&resp.body);
         if (!e)
                 return answer_error(rq, 500, "out of memory", NULL);

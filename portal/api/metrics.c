@@ -63,10 +63,11 @@ static int store_metrics(struct portal_app *app, struct buf *out)
         for (int s = 0; s <= STATE_UNKNOWN; s++)
                 buf_printf(out, "sonae_stations{state=\"%s\"} %zu\n",
                            station_state_name((enum station_state)s), by_state[s]);
-        buf_printf(out, "# HELP sonae_store_events_total Events written to the store "
-                        "(rate: the ingest rate).\n"
-                        "# TYPE sonae_store_events_total counter\n"
-                        "sonae_store_events_total %lld\n",
+        buf_printf(out,
+                   "# HELP sonae_store_events_total Events written to the store "
+                   "(rate: the ingest rate).\n"
+                   "# TYPE sonae_store_events_total counter\n"
+                   "sonae_store_events_total %lld\n",
                    (long long)last_event);
 out:
         store_source_status_list_free(&src);
