@@ -30,11 +30,16 @@ static int in_force(struct portal_req *req, struct portal_resp *resp)
         portal_store_release(app, st);
         if (rc < 0)
                 return rc;
+        /* The newest change, not the clock, so the ETag is stable. */
+        int64_t updated = 0;
+        for (size_t i = 0; i < l.n; i++)
+                if (l.v[i].updated_at > updated)
+                        updated = l.v[i].updated_at;
         struct json_writer w;
         json_init(&w, &resp->body);
         json_obj_begin(&w);
-        json_key(&w, "generated_at");
-        json_time_jst(&w, time_now_ms() / 1000);
+        json_key(&w, "updated_at");
+        json_time_jst(&w, updated);
         json_key(&w, "areas");
         json_arr_begin(&w);
         for (size_t i = 0; i < l.n; i++) {

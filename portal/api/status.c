@@ -28,11 +28,20 @@ static int status(struct portal_req *req, struct portal_resp *resp)
         portal_store_release(app, st);
         if (rc < 0)
                 goto out;
+        /* The newest change it shows, not the clock: the same data gives the
+         * same bytes and so the same ETag, and caches revalidate with 304. */
+        int64_t updated = 0;
+        for (size_t i = 0; i < areas.n; i++)
+                if (areas.v[i].updated_at > updated)
+                        updated = areas.v[i].updated_at;
+        for (size_t i = 0; i < notices.n; i++)
+                if (notices.v[i].valid_from > updated)
+                        updated = notices.v[i].valid_from;
         struct json_writer w;
         json_init(&w, &resp->body);
         json_obj_begin(&w);
-        json_key(&w, "generated_at");
-        json_time_jst(&w, now);
+        json_key(&w, "updated_at");
+        json_time_jst(&w, updated);
         json_key(&w, "exercise_mode");
         json_bool(&w, exercise);
         json_key(&w, "areas");

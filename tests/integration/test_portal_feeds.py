@@ -7,6 +7,7 @@ themselves (xml.etree, json), not copied."""
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -158,6 +159,8 @@ try:
           "one message by identifier, valid")
     st, _, _ = p.get("/api/v1/cap/urn:sonae:order:999999")
     check(st == 404, "an unknown identifier is 404")
+    p.daemon.signal(signal.SIGTERM)
+    check(p.daemon.wait(5) == 0, "the daemon exits 0 (under ASan: no leak, no bad access)")
 finally:
     p.stop()
     rmtree(d)
