@@ -131,6 +131,14 @@ try:
     check(page["numberMatched"] == 535 and len(page["features"]) == 200
           and any(lk["rel"] == "next" for lk in page["links"]), "OGC shelters: paged with a next link")
 
+    st, _, body = p.get("/api/v1/ogc/collections/alerts/items?limit=1000")
+    page = json.loads(body)
+    feats = {f["id"]: f for f in page["features"]}
+    check(st == 200 and "0620300" in feats and feats["0620300"]["geometry"] is None
+          and feats["0620300"]["properties"] == t, "OGC alerts: one feature per area, as in the status")
+    st, _, body = p.get("/api/v1/ogc/collections/alerts/items/0620300")
+    check(st == 200 and json.loads(body)["properties"]["order"]["level"] == 4, "OGC alerts item by area code")
+
     # --- CAP ---
     st, h, feed = p.get("/api/v1/cap.atom")
     check(st == 200 and h["content-type"].startswith("application/atom+xml"), "the CAP feed is Atom")
