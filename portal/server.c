@@ -75,6 +75,9 @@ struct centry {
          * answer nobody asks compressed never pays for deflate. */
         pthread_mutex_t gz_mu;
         bool gz_done, compressible;
+        /* Public API data may be read by other sites' pages (maps, OGC
+         * clients): no credentials are involved, so any origin may. */
+        bool cors;
         const char *body; /* owned by plain (freed with it) */
         size_t len;
         const char *type; /* static */
@@ -349,7 +352,7 @@ static void add_common_headers(struct MHD_Response *r, const char *type, const c
  * (malloc'd; freed even on failure). */
 static struct centry *centry_build(const char *key, int status, const char *type, const char *cc,
                                    const char *vary_extra, char *body, size_t len,
-                                   const char *disposition)
+                                   const char *disposition, bool cors)
 {
         struct centry *e = calloc(1, sizeof(*e));
         if (!e) {
@@ -362,6 +365,7 @@ static struct centry *centry_build(const char *key, int status, const char *type
         e->refs = 1;
         e->status = status;
         e->type = type;
+        e->cors = cors;
         snprintf(e->cc, sizeof(e->cc), "%s", cc ? cc : "");
         snprintf(e->disposition, sizeof(e->disposition), "%s", disposition ? disposition : "");
         if (!(e->key = strdup(key)))
@@ -382,6 +386,8 @@ static struct centry *centry_build(const char *key, int status, const char *type
         add_common_headers(e->plain, type, e->cc, v, e->etag);
         if (e->disposition[0])
                 MHD_add_response_header(e->plain, "Content-Disposition", e->disposition);
+        if (e->cors)
+                MHD_add_response_header(e->plain, "Access-Control-Allow-Origin", "*");
         add_common_headers(e->nm, NULL, e->cc, v, e->etag);
         e->bytes = len + 512;
         return e;
@@ -417,6 +423,8 @@ static void centry_gzip(struct centry *e)
                 const char *v = e->vary[0] ? e->vary : NULL;
                 add_common_headers(r, e->type, e->cc, v, e->etag_gz);
                 MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+                if (e->cors)
+                        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
                 if (e->disposition[0])
                         MHD_add_response_header(r, "Content-Disposition", e->disposition);
                 add_common_headers(nm, NULL, e->cc, v, e->etag_gz);
@@ -590,7 +598,7 @@ static enum MHD_Result serve_static(struct portal_req *rq)
                 size_t dlen = data.len;
                 char *dptr = data.data ? buf_steal(&data, NULL) : strdup("");
                 e = centry_build(full, 200, type, static_cache_control(full, type), NULL, dptr,
-                                 dlen, NULL);
+                                 dlen, NULL, false);
                 buf_free(&data);
                 if (!e)
                         return answer_error(rq, 500, "out of memory", NULL);
@@ -749,7 +757,7 @@ static enum MHD_Result run_route(struct portal_req *rq, const struct portal_rout
         snprintf(cc, sizeof(cc), "public, max-age=%d", rt->max_age);
         char *owned = resp.body.data ? buf_steal(&resp.body, NULL) : strdup("");
         struct centry *e = centry_build(cacheable ? key : rq->uri, resp.status, resp.content_type,
-                                        cc, vary, owned, len, resp.disposition);
+                                        cc, vary, owned, len, resp.disposition, true);
         buf_free(&resp.body);
         if (!e)
                 return answer_error(rq, 500, "out of memory", NULL);

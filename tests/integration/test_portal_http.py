@@ -108,6 +108,11 @@ try:
         check(st4 == 304, f"{path}: the gzip ETag (weakly compared) answers 304")
     st, h, _ = p.get("/api/v1/ping")
     check(h.get("cache-control") == "no-store" and "etag" not in h, "private answers: no-store, no ETag")
+    check("access-control-allow-origin" not in h, "private answers: no CORS")
+    st, h, _ = p.get("/api/v1/openapi.json", {"Accept-Encoding": "gzip"})
+    check(h.get("access-control-allow-origin") == "*", "public API answers may be read by any origin")
+    st, h, _ = p.get("/index.html")
+    check("access-control-allow-origin" not in h, "static files carry no CORS header")
     # A changed file gets a new ETag at once.
     st, h, _ = p.get("/assets/app.js")
     with open(os.path.join(web, "assets", "app.js"), "a") as f:
