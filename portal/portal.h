@@ -15,10 +15,8 @@ struct portal_app;
 struct ogc_collection;
 struct store;
 
-/* Fixed limits (docs/portal.md).  The connection limit stays below the
- * usual 4096 open files with room for the store and static files. */
-#define PORTAL_MAX_CONNECTIONS   3000
-#define PORTAL_IDLE_TIMEOUT_S    30
+/* Fixed limits (docs/portal.md); [portal] max_connections and timeout are
+ * configurable. */
 #define PORTAL_CONN_MEMORY       (64 * 1024) /* request line and headers */
 #define PORTAL_MAX_STATIC_CACHED (8 * 1024 * 1024)
 

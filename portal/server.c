@@ -51,6 +51,8 @@ struct settings {
         char *web_root_real; /* realpath, for symlink confinement; NULL if absent */
         char *public_base_url;
         size_t max_body;
+        unsigned max_connections;
+        unsigned timeout_s;
         bool events_without_auth;
         bool exercise;
 };
@@ -168,6 +170,9 @@ static struct settings *settings_from(const struct sonae_config *cfg)
         s->web_root = strdup(cfg->portal.web_root ? cfg->portal.web_root : "web");
         s->public_base_url = strdup(cfg->portal.public_base_url ? cfg->portal.public_base_url : "");
         s->max_body = (size_t)cfg->portal.max_body;
+        s->max_connections =
+            cfg->portal.max_connections > 0 ? (unsigned)cfg->portal.max_connections : 3000;
+        s->timeout_s = cfg->portal.timeout > 0 ? (unsigned)cfg->portal.timeout : 30;
         s->events_without_auth = cfg->portal.events_without_auth;
         s->exercise = cfg->jma.exercise;
         if (!s->listen || !s->web_root || !s->public_base_url) {
@@ -1004,9 +1009,10 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
         log_warn("http: %s", line);
 }
 
-static int start_mhd(struct portal_app *app, const char *listen, struct MHD_Daemon **out,
+static int start_mhd(struct portal_app *app, const struct settings *set, struct MHD_Daemon **out,
                      uint16_t *port)
 {
+        const char *listen = set->listen;
         struct listen_addr la;
         char err[256];
         if (http_parse_listen(listen, &la, err, sizeof(err)) < 0) {
@@ -1021,11 +1027,15 @@ static int start_mhd(struct portal_app *app, const char *listen, struct MHD_Daem
                 flags |= MHD_USE_IPv6;
         if (la.any6)
                 flags |= MHD_USE_DUAL_STACK;
+        /* MHD splits the limit over its pool threads, and each may take one
+         * connection past its share before it stops accepting (measured on
+         * 0.9.75): ask for one fewer per thread so the total stays within
+         * [portal] max_connections. */
+        unsigned limit = set->max_connections > threads ? set->max_connections - threads : 1;
         struct MHD_Daemon *d = MHD_start_daemon(
             flags, 0, NULL, NULL, access_handler, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
             MHD_OPTION_SOCK_ADDR, &la.ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)PORTAL_MAX_CONNECTIONS,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)PORTAL_IDLE_TIMEOUT_S,
+            MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, set->timeout_s,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PORTAL_CONN_MEMORY,
             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, app,
             MHD_OPTION_NOTIFY_COMPLETED, completed, app, MHD_OPTION_END);
@@ -1045,9 +1055,13 @@ static void stop_mhd(struct portal_app *app, struct MHD_Daemon *d)
 {
         if (!d)
                 return;
-        MHD_quiesce_daemon(d);
+        /* Quiescing hands the listening socket to us: MHD_stop_daemon()
+         * will not close it, so we must, or the port stays bound. */
+        MHD_socket lfd = MHD_quiesce_daemon(d);
         portal_app_wake_streams(app);
         MHD_stop_daemon(d);
+        if (lfd != MHD_INVALID_SOCKET)
+                close(lfd);
 }
 
 /* ---- public ---- */
@@ -1092,7 +1106,7 @@ int portal_app_new(const struct sonae_config *cfg, struct portal_app **out)
                 goto out;
         if ((rc = portal_collections_register(app)) < 0)
                 goto out;
-        rc = start_mhd(app, app->set->listen, &app->mhd, &app->port);
+        rc = start_mhd(app, app->set, &app->mhd, &app->port);
 out:
         if (rc < 0) {
                 portal_app_free(app);
@@ -1108,12 +1122,37 @@ int portal_app_reload(struct portal_app *app, const struct sonae_config *cfg)
         if (!ns)
                 return -ENOMEM;
         struct MHD_Daemon *old = NULL;
-        if (strcmp(ns->listen, app->set->listen) != 0) {
+        if (strcmp(ns->listen, app->set->listen) != 0 ||
+            ns->max_connections != app->set->max_connections ||
+            ns->timeout_s != app->set->timeout_s) {
                 struct MHD_Daemon *d = NULL;
                 uint16_t port = 0;
                 /* Bind the new address first: if that fails the old server
                  * keeps answering. */
-                int rc = start_mhd(app, ns->listen, &d, &port);
+                if (strcmp(ns->listen, app->set->listen) == 0) {
+                        /* Same address, new limits: the old server lets go
+                         * of the port first, then the new one binds it. */
+                        pthread_mutex_lock(&app->mu);
+                        old = app->mhd;
+                        app->mhd = NULL;
+                        pthread_mutex_unlock(&app->mu);
+                        stop_mhd(app, old);
+                        old = NULL;
+                }
+                int rc = start_mhd(app, ns, &d, &port);
+                if (rc < 0 && !app->mhd) {
+                        /* Rebinding failed after the old server stopped: try
+                         * the old settings again rather than serve nothing. */
+                        log_err("could not restart with the new limits; back to the old ones");
+                        if (start_mhd(app, app->set, &d, &port) == 0) {
+                                pthread_mutex_lock(&app->mu);
+                                app->mhd = d;
+                                app->port = port;
+                                pthread_mutex_unlock(&app->mu);
+                        }
+                        settings_unref(ns);
+                        return rc;
+                }
                 if (rc < 0) {
                         settings_unref(ns);
                         return rc;
