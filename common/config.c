@@ -52,6 +52,10 @@ static const struct conf_option portal_opts[] = {
         false, "Largest request body accepted, in bytes."),
     OPT("trusted_proxies", CONF_STRING, struct conf_portal, trusted_proxies, "", 0, 0, NULL, false,
         "Comma-separated proxy addresses whose X-Forwarded-For is believed."),
+    OPT("max_connections", CONF_INT, struct conf_portal, max_connections, "3000", 10, 100000, NULL,
+        false, "Most connections served at once; more are refused (mind the open-files limit)."),
+    OPT("timeout", CONF_INT, struct conf_portal, timeout, "30", 1, 3600, NULL, false,
+        "Seconds a connection may stay idle or send nothing before it is closed."),
     OPT("events_without_auth", CONF_BOOL, struct conf_portal, events_without_auth, "false", 0, 0,
         NULL, false,
         "Serve the live event stream /api/v1/events (public events only) without staff login; "

@@ -78,6 +78,8 @@ struct conf_portal {
         int64_t max_body;
         char *trusted_proxies;
         bool events_without_auth;
+        int64_t max_connections;
+        int64_t timeout;
 };
 
 struct conf_mqtt {
