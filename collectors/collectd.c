@@ -7,6 +7,7 @@
 #include "timeutil.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,30 @@ static const char *status_name(enum poll_status s)
         return "?";
 }
 
+/* After this many failed polls in a row a source is reported failing. */
+#define HEALTH_FAILURES 3
+
+/* A source.health event (staff only, not public) when a source starts
+ * failing and when it recovers, so a silent source wakes someone. */
+static void emit_health(struct instance *it, const char *state, unsigned failures, const char *why)
+{
+        if (!it->store)
+                return;
+        json_t *d =
+            json_pack("{s:s, s:s, s:s, s:i, s:s}", "source", it->in->name, "type", it->type->name,
+                      "state", state, "failures", (json_int_t)failures, "reason", why ? why : "");
+        char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+        char subject[160];
+        snprintf(subject, sizeof(subject), "sources/%s", it->in->name);
+        int rc = text ? store_event_emit(it->store, "source.health", subject, 0, false, false, text)
+                      : -ENOMEM;
+        if (rc < 0)
+                log_warn("%s: source.health event not written: %s", it->in->name,
+                         store_strerror(rc));
+        free(text);
+        json_decref(d);
+}
+
 static void *worker(void *arg)
 {
         struct instance *it = arg;
@@ -162,6 +187,8 @@ static void *worker(void *arg)
                 if (c->stopping)
                         break;
                 if (st == POLL_OK || st == POLL_UNCHANGED) {
+                        if (failures >= HEALTH_FAILURES)
+                                emit_health(it, "ok", 0, NULL);
                         if (failures)
                                 log_recovered(&it->complain,
                                               "%s: polls succeed again after %u failures", ctx.name,
@@ -172,6 +199,8 @@ static void *worker(void *arg)
                                   (long long)wait_ms);
                 } else {
                         failures++;
+                        if (failures == HEALTH_FAILURES)
+                                emit_health(it, "failing", failures, ctx.why);
                         wait_ms =
                             wait_ms * 2 > it->backoff_max_ms ? it->backoff_max_ms : wait_ms * 2;
                         log_complain(&it->complain, LOG_LVL_WARN,

@@ -5,8 +5,10 @@ garbled source never stops the others.  Runs the real daemon against the
 fixture server on 127.0.0.1, serving the real k.river snapshot in its raw
 form."""
 
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -182,6 +184,17 @@ url = {srv.url('/off.json')}
             srv.clear_fault("/c/06.json")
             check(wait_for(lambda: "c: polls succeed again after" in dm.output(), 15),
                   "one 'recovered' line after the failures end")
+            def health():
+                con = sqlite3.connect(f"file:{os.path.join(d, 'store.db')}?mode=ro", uri=True, timeout=10)
+                try:
+                    return [json.loads(r[0]) for r in con.execute(
+                        "SELECT data FROM events WHERE type = 'source.health' AND subject = 'sources/c' "
+                        "AND public = 0 ORDER BY id")]
+                finally:
+                    con.close()
+            check(wait_for(lambda: [h["state"] for h in health()][:2] == ["failing", "ok"], 10),
+                  "source.health events (staff only): failing after 3 failed polls, then ok")
+            check("HTTP 500" in health()[0]["reason"], "the failing event says why")
             out = dm.output()
             check(marker not in out, "no body text in the log")
             check(" bytes, sha256 " in out, "fetches are logged with bytes and hash")
