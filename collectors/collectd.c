@@ -75,6 +75,16 @@ static int check_instance(const struct conf_instance *in, const struct sonae_con
                                        "'%s' is not allowed: HTTPS is required except to "
                                        "loopback, and no credentials in the URL",
                                        in->url);
+        if (t->polite_interval_s && in->interval < t->polite_interval_s) {
+                /* The section's line: the shared table keeps no line per key. */
+                int line = in->line;
+                char section[160];
+                snprintf(section, sizeof(section), "source.%s", in->name);
+                conf_diag_add(diag, false, cfg->file, line, section, "interval",
+                              "%lld s is shorter than the %lld s in which the site updates; "
+                              "polling faster gains nothing and burdens the site",
+                              (long long)in->interval, (long long)t->polite_interval_s);
+        }
         void *state = NULL;
         if (t->configure(in, cfg, diag, &state) < 0)
                 rc = -EINVAL;

@@ -52,6 +52,9 @@ struct source_type {
          * [source.NAME] section; `in` then has no extra keys. */
         const char *section;
         int64_t default_interval_s; /* for section instances */
+        /* The site updates this often: a shorter interval is warned about
+         * (polite polling).  0: no advice. */
+        int64_t polite_interval_s;
         /* Parses and checks the instance's keys, creating the private
          * state (caller frees it with destroy).  Errors go to diag with
          * file, line and key.  Runs for -n too, so it must not connect. */

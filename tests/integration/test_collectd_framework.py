@@ -50,11 +50,14 @@ try:
           "plain HTTP to a non-loopback host is refused")
     check("[source.r] stations" in out and "tsuruoka" in out, "a bad AMeDAS station id is named")
     check("[source.r] timeout" in out, "a framework key (timeout) is checked as well")
+    check("[source.k] interval" not in out, "the default interval (600 s) draws no warning")
     conf_ok = os.path.join(d, "ok.conf")
     write(conf_ok, "[source.k]\ntype = kriver\nenabled = false\nurl = https://k.river.go.jp/x/06.json\n"
-                   "towns = 06203\n")
+                   "towns = 06203\ninterval = 60\n")
     rc, out = run_check(conf_ok)
     check(rc == 0 and "configuration OK" in out, "-n accepts good source keys")
+    check("warning: [source.k] interval: 60 s is shorter than the 600 s" in out,
+          "polling a national site faster than it updates is warned about")
 
     # ---- the daemon against the fixture server ----
     snap = load_snapshot(SNAPSHOTS[0])
