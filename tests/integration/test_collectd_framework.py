@@ -202,6 +202,21 @@ url = {srv.url('/off.json')}
             check(marker not in out, "no body text in the log")
             check(" bytes, sha256 " in out, "fetches are logged with bytes and hash")
 
+            # SIGHUP: a config that does not validate keeps the old one; a
+            # valid one restarts the sources on it.
+            with open(conf, encoding="utf-8") as f:
+                good = f.read()
+            write(conf, good + "[source.new]\ntype = kriver\ninterval = 5\n")
+            dm.signal(signal.SIGHUP)
+            check(wait_for(lambda: "keeping the old one" in dm.output(), 10),
+                  "SIGHUP with an invalid config keeps the old one")
+            n_b = srv.counts("/b/06.json")["total"]
+            check(srv.wait_requests("/b/06.json", n_b + 2, 10 * SCALE), "and the sources keep polling")
+            srv.put("/new/06.json", body)
+            write(conf, good + f"[source.new]\ntype = kriver\ninterval = 10\nurl = {srv.url('/new/06.json')}\n")
+            dm.signal(signal.SIGHUP)
+            check(srv.wait_requests("/new/06.json", 2, 10 * SCALE), "SIGHUP with a valid config adds a source")
+
             # SIGTERM during a hang ends the daemon promptly.
             srv.fault("/b/06.json", "hang")
             srv.put("/b/06.json", kriver_body(items[:3]))
@@ -216,6 +231,26 @@ url = {srv.url('/off.json')}
         finally:
             if not ok:
                 print(dm.output()[-4000:])
+            dm.stop()
+
+    # ---- no store yet: polls fail with the store's reason, the daemon
+    # keeps running, and recovers when the store can be created ----
+    with FixtureServer() as srv:
+        srv.put("/k/06.json", body)
+        conf = os.path.join(d, "nostore.conf")
+        write(conf, f"[store]\npath = later/store.db\n[source.k]\ntype = kriver\ninterval = 10\n"
+                    f"url = {srv.url('/k/06.json')}\n")
+        dm = Daemon("sonae-collectd", ["-c", conf], env=env)
+        try:
+            check(wait_for(lambda: "k: poll failed (store:" in dm.output(), 10),
+                  "without a usable store the poll fails with the store's reason")
+            check(srv.counts("/k/06.json")["total"] == 0, "and the site is not asked for nothing")
+            check(dm.proc.poll() is None, "the daemon keeps running")
+            os.mkdir(os.path.join(d, "later"))
+            check(wait_for(lambda: "k: polls succeed again" in dm.output(), 20),
+                  "once the store can be created the source recovers")
+            check(srv.counts("/k/06.json")["served"] >= 1, "and fetches")
+        finally:
             dm.stop()
 finally:
     rmtree(d)
