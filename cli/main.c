@@ -13,6 +13,7 @@
 
 static const struct cli_verb verbs[] = {
     {"init", "init DIR", cmd_init},
+    {"jma", "jma parse FILE...", cmd_jma},
 };
 
 static void usage(FILE *f)

@@ -52,6 +52,10 @@ static const struct conf_option portal_opts[] = {
         false, "Largest request body accepted, in bytes."),
     OPT("trusted_proxies", CONF_STRING, struct conf_portal, trusted_proxies, "", 0, 0, NULL, false,
         "Comma-separated proxy addresses whose X-Forwarded-For is believed."),
+    OPT("events_without_auth", CONF_BOOL, struct conf_portal, events_without_auth, "false", 0, 0,
+        NULL, false,
+        "Serve the live event stream /api/v1/events (public events only) without staff login; "
+        "only until accounts exist, on a trusted network."),
     {0},
 };
 

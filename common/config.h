@@ -77,6 +77,7 @@ struct conf_portal {
         char *web_root;
         int64_t max_body;
         char *trusted_proxies;
+        bool events_without_auth;
 };
 
 struct conf_mqtt {

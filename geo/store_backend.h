@@ -6,6 +6,10 @@
 #define SONAE_STORE_BACKEND_H
 
 #include "store.h"
+#include "store_city.h"
+#include "store_devices.h"
+#include "store_places.h"
+#include "store_sources.h"
 
 struct store_ops {
         const char *name;
@@ -36,6 +40,109 @@ struct store_ops {
         int (*events_last_id)(struct store *st, int64_t *id);
         int (*event_emit)(struct store *st, const char *type, const char *subject, int level,
                           bool is_public, bool exercise, const char *data);
+
+        /* store_sources.h, store_devices.h, store_places.h, store_city.h:
+         * one entry per function, named without the store_ prefix; NULL
+         * answers -ENOTSUP. */
+        int (*source_health_set)(struct store *st, const char *name, const char *state,
+                                 const char *error);
+        int (*source_status_list)(struct store *st, struct store_source_status_list *out);
+        int (*raw_document_put)(struct store *st, const char *source, const char *url,
+                                const char *content_type, const void *body, size_t len,
+                                int64_t fetched_at, int64_t *id, bool *is_new);
+        int (*raw_document_find)(struct store *st, const char *url, int64_t *id);
+        int (*raw_document_body)(struct store *st, int64_t id, void **body, size_t *len);
+        int (*alert_add)(struct store *st, const struct store_alert *a, int64_t *id);
+        int (*alerts_list)(struct store *st, const char *area_code, int64_t from, int64_t to,
+                           size_t limit, struct store_alert_list *out);
+        int (*area_set_in_force)(struct store *st, const char *area_code, const char *area_name,
+                                 bool exercise, const struct store_area_kind *kinds, size_t n);
+        int (*area_status_list)(struct store *st, bool with_exercise,
+                                struct store_area_status_list *out);
+        int (*area_upsert)(struct store *st, const struct store_area *a);
+        int (*area_name)(struct store *st, const char *code, char **name);
+        int (*camera_image_add)(struct store *st, const struct store_camera_image *img,
+                                int64_t *id);
+        int (*camera_images_list)(struct store *st, int64_t station_id, int64_t from, int64_t to,
+                                  size_t limit, struct store_camera_image_list *out);
+        int (*camera_images_prune)(struct store *st, int64_t station_id, int64_t before,
+                                   struct store_camera_image_list *out);
+        int (*camera_set_state)(struct store *st, int64_t station_id, const char *state);
+        int (*camera_get_state)(struct store *st, int64_t station_id, const char **state);
+        int (*device_add)(struct store *st, const struct store_device *d, int64_t *id);
+        int (*device_update)(struct store *st, const struct store_device *d);
+        int (*device_get)(struct store *st, const char *device, struct store_device *out);
+        int (*devices_list)(struct store *st, struct store_device_list *out);
+        int (*device_health_set)(struct store *st, int64_t device_id, const char *health,
+                                 int64_t last_seen_at, const char *fw, double batt_v,
+                                 double rssi_dbm);
+        int (*calibration_add)(struct store *st, int64_t device_id,
+                               const struct store_calibration *c);
+        int (*calibration_at)(struct store *st, int64_t device_id, int64_t t,
+                              struct store_calibration *out);
+        int (*readings_add)(struct store *st, const struct store_reading *v, size_t n,
+                            struct store_obs_result *res);
+        int (*readings_last)(struct store *st, int64_t device_id, int64_t *epoch, int64_t *seq);
+        int (*readings_count)(struct store *st, int64_t device_id, int64_t *count);
+        int (*gap_open)(struct store *st, int64_t device_id, int64_t epoch, int64_t from_seq,
+                        int64_t to_seq, int64_t *id);
+        int (*gap_close)(struct store *st, int64_t gap_id, int64_t closed_at);
+        int (*gaps_open_list)(struct store *st, int64_t device_id, struct store_gap_list *out);
+        int (*district_upsert)(struct store *st, const struct store_district *d, int64_t *id);
+        int (*district_find)(struct store *st, const char *code, int64_t *id);
+        int (*shelter_upsert)(struct store *st, const struct store_shelter *s, int64_t *id);
+        int (*shelter_set_status)(struct store *st, int64_t id, bool is_open, int64_t occupancy,
+                                  const char *needs);
+        int (*shelter_get)(struct store *st, int64_t id, struct store_shelter_list *out);
+        int (*shelters_list)(struct store *st, bool open_only, struct store_shelter_list *out);
+        int (*hazard_layer_create)(struct store *st, const struct store_hazard_layer *l,
+                                   int64_t *id);
+        int (*hazard_features_add)(struct store *st, int64_t layer_id,
+                                   const struct store_hazard_feature *f, size_t n);
+        int (*hazard_layer_activate)(struct store *st, int64_t layer_id);
+        int (*hazard_layer_delete)(struct store *st, int64_t layer_id);
+        int (*hazard_layers_list)(struct store *st, struct store_hazard_layer_list *out);
+        int (*watch_point_put)(struct store *st, const struct store_watch_point *w, int64_t *id);
+        int (*watch_point_delete)(struct store *st, int64_t id);
+        int (*watch_points_list)(struct store *st, struct store_watch_point_list *out);
+        int (*user_add)(struct store *st, const struct store_user *u, int64_t *id);
+        int (*user_set_password)(struct store *st, int64_t id, const char *password_hash);
+        int (*user_set_disabled)(struct store *st, int64_t id, bool disabled);
+        int (*user_get)(struct store *st, const char *name, struct store_user_list *out);
+        int (*users_list)(struct store *st, struct store_user_list *out);
+        int (*audit_add)(struct store *st, int64_t user_id, const char *actor, const char *action,
+                         const char *object, const char *before_json, const char *after_json);
+        int (*audit_list)(struct store *st, int64_t after_id, size_t limit,
+                          struct store_audit_list *out);
+        int (*report_create)(struct store *st, const struct store_report *r, int64_t *id);
+        int (*report_add_photo)(struct store *st, int64_t report_id, const char *path,
+                                const char *content_type, int64_t bytes);
+        int (*report_update)(struct store *st, int64_t id, const char *status, bool is_public);
+        int (*reports_list)(struct store *st, bool public_only, size_t limit,
+                            struct store_report_list *out);
+        int (*order_issue)(struct store *st, const struct store_order *o, int64_t *id);
+        int (*order_lift)(struct store *st, int64_t id, int64_t lifted_at);
+        int (*orders_list)(struct store *st, bool all_history, struct store_order_list *out);
+        int (*notice_publish)(struct store *st, const struct store_notice *n, int64_t *id);
+        int (*notice_withdraw)(struct store *st, int64_t id, int64_t at);
+        int (*notices_in_force)(struct store *st, int64_t now, bool public_only,
+                                struct store_notice_list *out);
+        int (*timeline_put)(struct store *st, const unsigned char token_hash[32],
+                            int64_t district_id, unsigned levels_mask, const void *nonce,
+                            size_t nonce_len, const void *ciphertext, size_t ciphertext_len);
+        int (*timeline_get)(struct store *st, const unsigned char token_hash[32],
+                            struct store_timeline *out);
+        int (*timeline_delete)(struct store *st, const unsigned char token_hash[32]);
+        int (*timelines_expire)(struct store *st, int64_t before, size_t *removed);
+        int (*timeline_stats)(struct store *st, struct store_timeline_stat_list *out);
+        int (*notify_rule_add)(struct store *st, const struct store_notify_rule *r, int64_t *id);
+        int (*notify_rule_delete)(struct store *st, int64_t id);
+        int (*notify_rules_list)(struct store *st, struct store_notify_rule_list *out);
+        int (*notify_enqueue)(struct store *st, int64_t rule_id, int64_t event_id, int64_t now);
+        int (*notify_due)(struct store *st, int64_t now, size_t limit,
+                          struct store_notify_item_list *out);
+        int (*notify_mark)(struct store *st, int64_t id, const char *state, int64_t next_try_at,
+                           const char *error);
 };
 
 struct store {

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sodium.h>
 #include <spatialite.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,240 @@ char *sl_col_strdup(sqlite3_stmt *s, int i)
 double sl_col_double_or_nan(sqlite3_stmt *s, int i)
 {
         return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+int64_t sl_now(void)
+{
+        return time_now_ms() / 1000;
+}
+
+sqlite3_stmt *sl_prep(struct sl *b, const char *sql, int *rc)
+{
+        uint32_t slot;
+        int64_t key = (int64_t)(uintptr_t)sql;
+        if (sl_map_get(&b->prep_map, key, &slot) == 0) {
+                sqlite3_stmt *s = b->prep[slot];
+                sqlite3_reset(s);
+                sqlite3_clear_bindings(s);
+                return s;
+        }
+        if (b->n_prep == b->cap_prep) {
+                size_t ncap = b->cap_prep ? b->cap_prep * 2 : 64;
+                sqlite3_stmt **np = realloc(b->prep, ncap * sizeof(*np));
+                if (!np) {
+                        *rc = -ENOMEM;
+                        return NULL;
+                }
+                b->prep = np;
+                b->cap_prep = ncap;
+        }
+        sqlite3_stmt *s = NULL;
+        int r = sqlite3_prepare_v3(b->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+        if (r != SQLITE_OK) {
+                *rc = sl_err(r);
+                return NULL;
+        }
+        int prc = sl_map_put(&b->prep_map, key, (uint32_t)b->n_prep);
+        if (prc < 0) {
+                sqlite3_finalize(s);
+                *rc = prc;
+                return NULL;
+        }
+        b->prep[b->n_prep++] = s;
+        return s;
+}
+
+void sl_bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+        for (int i = 1; *fmt; fmt++, i++) {
+                switch (*fmt) {
+                case 't':
+                        sl_bind_text(s, i, va_arg(ap, const char *));
+                        break;
+                case 'i':
+                        sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
+                        break;
+                case 'I': {
+                        int64_t v = va_arg(ap, int64_t);
+                        if (v)
+                                sqlite3_bind_int64(s, i, v);
+                        else
+                                sqlite3_bind_null(s, i);
+                        break;
+                }
+                case 'd':
+                        sl_bind_double_or_null(s, i, va_arg(ap, double));
+                        break;
+                case 'b':
+                        sqlite3_bind_int(s, i, va_arg(ap, int) ? 1 : 0);
+                        break;
+                case 'L': {
+                        int v = va_arg(ap, int);
+                        if (v >= LEVEL_1 && v <= LEVEL_5)
+                                sqlite3_bind_int(s, i, v);
+                        else
+                                sqlite3_bind_null(s, i);
+                        break;
+                }
+                case 'B': {
+                        const void *p = va_arg(ap, const void *);
+                        size_t len = va_arg(ap, size_t);
+                        if (p)
+                                sqlite3_bind_blob64(s, i, p, len, SQLITE_STATIC);
+                        else
+                                sqlite3_bind_null(s, i);
+                        break;
+                }
+                default:
+                        break;
+                }
+        }
+}
+
+static int run_v(struct sl *b, const char *sql, const char *fmt, va_list ap)
+{
+        int rc = 0;
+        sqlite3_stmt *s = sl_prep(b, sql, &rc);
+        if (!s)
+                return rc;
+        sl_bindv(s, fmt, ap);
+        return sl_exec_stmt(s);
+}
+
+int sl_run(struct sl *b, const char *sql, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int rc = run_v(b, sql, fmt, ap);
+        va_end(ap);
+        return rc;
+}
+
+int sl_change(struct sl *b, const char *sql, const char *fmt, ...)
+{
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        va_list ap;
+        va_start(ap, fmt);
+        rc = run_v(b, sql, fmt, ap);
+        va_end(ap);
+        if (rc == 0 && sqlite3_changes(b->db) == 0)
+                rc = -ENOENT;
+        return sl_tx_end(b, rc);
+}
+
+int sl_insert(struct sl *b, int64_t *id, const char *sql, const char *fmt, ...)
+{
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        va_list ap;
+        va_start(ap, fmt);
+        rc = run_v(b, sql, fmt, ap);
+        va_end(ap);
+        int64_t rid = sqlite3_last_insert_rowid(b->db);
+        rc = sl_tx_end(b, rc);
+        if (rc == 0 && id)
+                *id = rid;
+        return rc;
+}
+
+int sl_list(struct sl *b, void **v, size_t *n, size_t elem_size,
+            int (*fill)(sqlite3_stmt *s, void *elem, void *ctx), void *ctx, const char *sql,
+            const char *fmt, ...)
+{
+        int rc = 0;
+        *v = NULL;
+        *n = 0;
+        sqlite3_stmt *s = sl_prep(b, sql, &rc);
+        if (!s)
+                return rc;
+        va_list ap;
+        va_start(ap, fmt);
+        sl_bindv(s, fmt, ap);
+        va_end(ap);
+        return sl_collect(b, s, v, n, elem_size, fill, ctx);
+}
+
+sqlite3_stmt *sl_query(struct sl *b, const char *sql, int *rc, const char *fmt, ...)
+{
+        sqlite3_stmt *s = sl_prep(b, sql, rc);
+        if (!s)
+                return NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        sl_bindv(s, fmt, ap);
+        va_end(ap);
+        return s;
+}
+
+sqlite3_stmt *sl_row(struct sl *b, int *rc, const char *sql, const char *fmt, ...)
+{
+        sqlite3_stmt *s = sl_prep(b, sql, rc);
+        if (!s)
+                return NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        sl_bindv(s, fmt, ap);
+        va_end(ap);
+        int r = sqlite3_step(s);
+        if (r == SQLITE_ROW)
+                return s;
+        *rc = r == SQLITE_DONE ? -ENOENT : sl_err(sqlite3_extended_errcode(b->db));
+        sqlite3_reset(s);
+        return NULL;
+}
+
+int sl_query_int(struct sl *b, const char *sql, int64_t *out, const char *fmt, ...)
+{
+        int rc = 0;
+        sqlite3_stmt *s = sl_prep(b, sql, &rc);
+        if (!s)
+                return rc;
+        va_list ap;
+        va_start(ap, fmt);
+        sl_bindv(s, fmt, ap);
+        va_end(ap);
+        int r = sqlite3_step(s);
+        if (r == SQLITE_ROW)
+                *out = sqlite3_column_int64(s, 0);
+        else
+                rc = r == SQLITE_DONE ? -ENOENT : sl_err(sqlite3_extended_errcode(b->db));
+        sqlite3_reset(s);
+        return rc;
+}
+
+int sl_geom_blob(struct sl *b, const unsigned char *wkb, size_t wkb_len, const char *wkt,
+                 bool multi, void **blob, size_t *len)
+{
+        static const char *const sql_single =
+            "SELECT coalesce(GeomFromWKB(?1, 6668), GeomFromText(?2, 6668))";
+        static const char *const sql_multi =
+            "SELECT ST_Multi(coalesce(GeomFromWKB(?1, 6668), GeomFromText(?2, 6668)))";
+        *blob = NULL;
+        *len = 0;
+        if (!wkb && !wkt)
+                return -EINVAL;
+        int rc = 0;
+        sqlite3_stmt *s = sl_query(b, multi ? sql_multi : sql_single, &rc, "Bt", wkb, wkb_len, wkt);
+        if (!s)
+                return rc;
+        int r = sqlite3_step(s);
+        if (r == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB) {
+                int n = sqlite3_column_bytes(s, 0);
+                *blob = malloc(n > 0 ? (size_t)n : 1);
+                if (*blob) {
+                        memcpy(*blob, sqlite3_column_blob(s, 0), (size_t)n);
+                        *len = (size_t)n;
+                } else {
+                        rc = -ENOMEM;
+                }
+        } else {
+                rc = r == SQLITE_ROW ? -EINVAL : sl_err(sqlite3_extended_errcode(b->db));
+        }
+        sqlite3_reset(s);
+        return rc;
 }
 
 int sl_collect(struct sl *b, sqlite3_stmt *s, void **v, size_t *n, size_t elem_size,
@@ -636,6 +871,10 @@ static void sl_close(struct store *st)
                 raw_rollback(b);
         for (int i = 0; i < SL_N_STMTS; i++)
                 sqlite3_finalize(b->stmts[i]);
+        for (size_t i = 0; i < b->n_prep; i++)
+                sqlite3_finalize(b->prep[i]);
+        free(b->prep);
+        sl_map_free(&b->prep_map);
         sqlite3_close(b->db);
         if (b->splite)
                 spatialite_cleanup_ex(b->splite);
@@ -664,6 +903,77 @@ static const struct store_ops sl_ops = {
     .events_after = sl_events_after,
     .events_last_id = sl_events_last_id,
     .event_emit = sl_event_emit,
+    .source_health_set = sl_source_health_set,
+    .source_status_list = sl_source_status_list,
+    .raw_document_put = sl_raw_document_put,
+    .raw_document_find = sl_raw_document_find,
+    .raw_document_body = sl_raw_document_body,
+    .alert_add = sl_alert_add,
+    .alerts_list = sl_alerts_list,
+    .area_set_in_force = sl_area_set_in_force,
+    .area_status_list = sl_area_status_list,
+    .area_upsert = sl_area_upsert,
+    .area_name = sl_area_name,
+    .camera_image_add = sl_camera_image_add,
+    .camera_images_list = sl_camera_images_list,
+    .camera_images_prune = sl_camera_images_prune,
+    .camera_set_state = sl_camera_set_state,
+    .camera_get_state = sl_camera_get_state,
+    .device_add = sl_device_add,
+    .device_update = sl_device_update,
+    .device_get = sl_device_get,
+    .devices_list = sl_devices_list,
+    .device_health_set = sl_device_health_set,
+    .calibration_add = sl_calibration_add,
+    .calibration_at = sl_calibration_at,
+    .readings_add = sl_readings_add,
+    .readings_last = sl_readings_last,
+    .readings_count = sl_readings_count,
+    .gap_open = sl_gap_open,
+    .gap_close = sl_gap_close,
+    .gaps_open_list = sl_gaps_open_list,
+    .district_upsert = sl_district_upsert,
+    .district_find = sl_district_find,
+    .shelter_upsert = sl_shelter_upsert,
+    .shelter_set_status = sl_shelter_set_status,
+    .shelter_get = sl_shelter_get,
+    .shelters_list = sl_shelters_list,
+    .hazard_layer_create = sl_hazard_layer_create,
+    .hazard_features_add = sl_hazard_features_add,
+    .hazard_layer_activate = sl_hazard_layer_activate,
+    .hazard_layer_delete = sl_hazard_layer_delete,
+    .hazard_layers_list = sl_hazard_layers_list,
+    .watch_point_put = sl_watch_point_put,
+    .watch_point_delete = sl_watch_point_delete,
+    .watch_points_list = sl_watch_points_list,
+    .user_add = sl_user_add,
+    .user_set_password = sl_user_set_password,
+    .user_set_disabled = sl_user_set_disabled,
+    .user_get = sl_user_get,
+    .users_list = sl_users_list,
+    .audit_add = sl_audit_add,
+    .audit_list = sl_audit_list,
+    .report_create = sl_report_create,
+    .report_add_photo = sl_report_add_photo,
+    .report_update = sl_report_update,
+    .reports_list = sl_reports_list,
+    .order_issue = sl_order_issue,
+    .order_lift = sl_order_lift,
+    .orders_list = sl_orders_list,
+    .notice_publish = sl_notice_publish,
+    .notice_withdraw = sl_notice_withdraw,
+    .notices_in_force = sl_notices_in_force,
+    .timeline_put = sl_timeline_put,
+    .timeline_get = sl_timeline_get,
+    .timeline_delete = sl_timeline_delete,
+    .timelines_expire = sl_timelines_expire,
+    .timeline_stats = sl_timeline_stats,
+    .notify_rule_add = sl_notify_rule_add,
+    .notify_rule_delete = sl_notify_rule_delete,
+    .notify_rules_list = sl_notify_rules_list,
+    .notify_enqueue = sl_notify_enqueue,
+    .notify_due = sl_notify_due,
+    .notify_mark = sl_notify_mark,
 };
 
 static const char *sync_pragma(const char *s)
@@ -687,6 +997,9 @@ int spatialite_store_open(const struct store_options *opt, struct store **out)
         const char *sync = sync_pragma(opt->synchronous);
         if (!sync)
                 return -EINVAL;
+        /* SHA-256 of raw documents; idempotent and thread-safe. */
+        if (sodium_init() < 0)
+                return -ENOMEM;
         struct sl *b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;

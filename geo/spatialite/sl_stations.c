@@ -149,7 +149,7 @@ static int emit_station_changes(struct sl *b, int64_t id, int old_level, int new
         int rc = 0;
         snprintf(subject, sizeof(subject), "stations/%lld", (long long)id);
         if (old_level != new_level) {
-                char from[8] = "null", to[8] = "null";
+                char from[16] = "null", to[16] = "null";
                 if (old_level)
                         snprintf(from, sizeof(from), "%d", old_level);
                 if (new_level)

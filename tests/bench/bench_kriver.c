@@ -32,8 +32,8 @@ static char *listing(size_t want, int64_t obs_s, size_t *len)
 {
         const char *fx = getenv("SONAE_FIXTURES") ? getenv("SONAE_FIXTURES") : "../shared/fixtures";
         char path[1024];
-        snprintf(path, sizeof(path), "%s/river/k_river_crisis_gauges/snapshot_2026-06-03-05JST.json",
-                 fx);
+        snprintf(path, sizeof(path),
+                 "%s/river/k_river_crisis_gauges/snapshot_2026-06-03-05JST.json", fx);
         json_t *w = json_load_file(path, 0, NULL);
         if (!w)
                 return NULL;
@@ -127,8 +127,9 @@ int main(int argc, char **argv)
                            "UPDATE station_status SET value = ?, observed_at = ?, "
                            "last_observed_at = ? WHERE station_id = ?",
                            -1, &sts, NULL);
-        sqlite3_prepare_v2(db, "SELECT id FROM stations WHERE source = 'kriver-bench' AND external_id = ?",
-                           -1, &find, NULL);
+        sqlite3_prepare_v2(
+            db, "SELECT id FROM stations WHERE source = 'kriver-bench' AND external_id = ?", -1,
+            &find, NULL);
         struct gauge_set pre[POLLS];
         int64_t *ids = calloc(n, sizeof(*ids));
         for (int p = 0; p < POLLS; p++) {

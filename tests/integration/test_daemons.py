@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sonaetest import Daemon, check, done, exe, rmtree, tmpdir, wait_for, SCALE  # noqa: E402
+from sonaetest import Daemon, check, done, exe, free_port, rmtree, tmpdir, wait_for, SCALE  # noqa: E402
 
 DAEMONS = ["sonae-collectd", "sonae-ingestd", "sonae-portald"]
 
@@ -44,6 +44,8 @@ try:
 
     for name in DAEMONS:
         live = os.path.join(d, f"{name}.conf")
+        # sonae-portald binds [portal] listen: a free port, not the sample's 8080.
+        sample = sample.replace("listen = 127.0.0.1:8080", f"listen = 127.0.0.1:{free_port()}")
         with open(live, "w") as f:
             f.write(sample)
         dm = Daemon(name, ["-c", live])

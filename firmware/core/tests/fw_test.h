@@ -59,6 +59,15 @@ static int fwt_failures;
                 }                                                                                  \
         } while (0)
 
+/* A deterministic generator (a 32-bit LCG, Numerical Recipes constants) so
+ * that "noise" is the same series on the host and on the target. */
+static unsigned long fwt_seed = 12345;
+static inline long fwt_rand(long lo, long hi)
+{
+        fwt_seed = (fwt_seed * 1664525ul + 1013904223ul) & 0xFFFFFFFFul;
+        return lo + (long)((fwt_seed >> 8) % (unsigned long)(hi - lo + 1));
+}
+
 /* Ends main(): a program that ran no check fails, so an emptied test
  * cannot pass. */
 static inline int fwt_done(const char *name)

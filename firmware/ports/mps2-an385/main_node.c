@@ -1,0 +1,48 @@
+/* sonae-node.elf on the MPS2 AN385: provisioning, then the node's main
+ * loop for ever.  Before entering it, one step is run and reported on the
+ * console so that a smoke run under QEMU can see the node boot, open its
+ * queue (a new epoch), measure and queue a reading. */
+#include "hal.h"
+#include "node.h"
+
+#include <string.h>
+
+static struct node node;
+
+static void put_u32(const char *label, uint32_t v)
+{
+        char num[12];
+        int i = 11;
+        num[i] = '\0';
+        do {
+                num[--i] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v && i > 0);
+        hal_console_write(label);
+        hal_console_write(num + i);
+}
+
+int main(void)
+{
+        struct node_prov prov;
+        int64_t now;
+        memset(&prov, 0, sizeof(prov));
+        memcpy(prov.device, "qemu-001", 9);
+        memcpy(prov.host, "broker.invalid", 15);
+        prov.port = 8883;
+        prov.tls = 1;
+        if (node_init(&node, &prov) < 0) {
+                hal_console_write("sonae-node: NVM unusable\n");
+                hal_exit(2);
+        }
+        put_u32("sonae-node: epoch ", node.q.epoch);
+        put_u32(", queue slots ", node.q.slots);
+        hal_console_write("\n");
+        now = (int64_t)(hal_time_ms() / 1000);
+        node_step(&node, now);
+        put_u32("sonae-node: queued ", fwq_unsent(&node.q));
+        put_u32(", sessions failed ", node.sessions_failed);
+        hal_console_write("\n");
+        node_run(&node, 0);
+        return 0;
+}

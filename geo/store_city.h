@@ -1,0 +1,218 @@
+/* The store: what the city's people write — users and the audit log,
+ * field reports, evacuation orders, notices, residents' timelines and the
+ * notification rules and queue.  None of it can be collected again: it is
+ * what backups are for (docs/store.md).  Conventions as in store.h. */
+#ifndef SONAE_STORE_CITY_H
+#define SONAE_STORE_CITY_H
+
+#include "store.h"
+
+/* ---- Users ------------------------------------------------------------- */
+
+struct store_user {
+        int64_t id;
+        const char *name; /* login: [A-Za-z0-9._@-]{1,64} */
+        const char *display_name;
+        const char *role;          /* viewer | editor | admin | shelter_operator */
+        const char *password_hash; /* an Argon2id encoded hash, never a password */
+        bool disabled;
+        int64_t *shelter_ids; /* shelter_operator scope; owned by lists */
+        size_t n_shelters;
+};
+/* Adds a user with the given shelters (-EEXIST when the name is taken). */
+int store_user_add(struct store *st, const struct store_user *u, int64_t *id);
+int store_user_set_password(struct store *st, int64_t id, const char *password_hash);
+int store_user_set_disabled(struct store *st, int64_t id, bool disabled);
+struct store_user_list {
+        struct store_user *v;
+        size_t n;
+};
+/* By login name: one row or -ENOENT. */
+int store_user_get(struct store *st, const char *name, struct store_user_list *out);
+int store_users_list(struct store *st, struct store_user_list *out);
+void store_user_list_free(struct store_user_list *l);
+
+/* ---- Audit log (append-only) ------------------------------------------- */
+
+struct store_audit {
+        int64_t id, at;
+        int64_t user_id; /* or 0 */
+        const char *actor, *action, *object;
+        const char *before_json, *after_json; /* may be NULL */
+};
+int store_audit_add(struct store *st, int64_t user_id, const char *actor, const char *action,
+                    const char *object, const char *before_json, const char *after_json);
+struct store_audit_list {
+        struct store_audit *v;
+        size_t n;
+};
+/* Entries with id > after_id, oldest first, at most limit (0: 1000). */
+int store_audit_list(struct store *st, int64_t after_id, size_t limit,
+                     struct store_audit_list *out);
+void store_audit_list_free(struct store_audit_list *l);
+
+/* ---- Field reports ----------------------------------------------------- */
+
+struct store_report {
+        int64_t id;
+        int64_t created_at, updated_at;
+        double lon, lat;
+        const char *category;
+        int severity; /* 1-3 */
+        const char *text;
+        const char *status; /* new | confirmed | handled */
+        bool is_public, exercise;
+        int64_t user_id;          /* or 0 */
+        const char **photo_paths; /* owned by lists; relative to [data] dir */
+        size_t n_photos;
+};
+/* Creates a report (status new) and emits `report.created`, public only
+ * when the report is. */
+int store_report_create(struct store *st, const struct store_report *r, int64_t *id);
+/* Adds a photo (at most 3 per report: the fourth is -EINVAL). */
+int store_report_add_photo(struct store *st, int64_t report_id, const char *path,
+                           const char *content_type, int64_t bytes);
+/* Changes status and publication; emits `report.updated`. */
+int store_report_update(struct store *st, int64_t id, const char *status, bool is_public);
+struct store_report_list {
+        struct store_report *v;
+        size_t n;
+};
+/* Newest first; public_only for public endpoints. */
+int store_reports_list(struct store *st, bool public_only, size_t limit,
+                       struct store_report_list *out);
+void store_report_list_free(struct store_report_list *l);
+
+/* ---- Evacuation orders ------------------------------------------------- */
+
+struct store_order {
+        int64_t id;
+        int level;             /* 3 高齢者等避難, 4 避難指示, 5 緊急安全確保 */
+        const char *hazard;    /* flood | landslide | ... | other */
+        const char *area_code; /* or NULL with a district */
+        int64_t district_id;   /* or 0 with an area */
+        const char *reason;    /* may be NULL */
+        int64_t issued_at, lifted_at; /* lifted_at 0 while in force */
+        bool exercise;
+        int64_t user_id; /* or 0 */
+};
+/* Issues an order and emits `order.issued` (with area.level effects read
+ * through store_area_status_list). */
+int store_order_issue(struct store *st, const struct store_order *o, int64_t *id);
+/* Lifts an order in force and emits `order.lifted`; -ENOENT if none. */
+int store_order_lift(struct store *st, int64_t id, int64_t lifted_at);
+struct store_order_list {
+        struct store_order *v;
+        size_t n;
+};
+/* Orders in force (all_history false) or all, newest first. */
+int store_orders_list(struct store *st, bool all_history, struct store_order_list *out);
+void store_order_list_free(struct store_order_list *l);
+
+/* ---- Notices ----------------------------------------------------------- */
+
+struct store_notice {
+        int64_t id;
+        const char *category; /* shelter_open | road_closed | water_supply | power | info | other */
+        const char *area_code; /* may be NULL */
+        int64_t district_id;   /* or 0 */
+        const char *title_ja, *text_ja;
+        int64_t valid_from, valid_to; /* valid_to 0: until withdrawn */
+        bool is_public, exercise;
+        int64_t user_id;
+};
+/* Publishes a notice and emits `notice.published`. */
+int store_notice_publish(struct store *st, const struct store_notice *n, int64_t *id);
+/* Ends a notice's validity at `at`. */
+int store_notice_withdraw(struct store *st, int64_t id, int64_t at);
+struct store_notice_list {
+        struct store_notice *v;
+        size_t n;
+};
+/* Notices in force at `now`; public_only for public endpoints. */
+int store_notices_in_force(struct store *st, int64_t now, bool public_only,
+                           struct store_notice_list *out);
+void store_notice_list_free(struct store_notice_list *l);
+
+/* ---- Timelines (マイ・タイムライン) --------------------------------------- */
+
+/* Only ciphertext and metadata: the token itself never reaches the store,
+ * only its 32-byte hash. */
+struct store_timeline {
+        int64_t id;
+        unsigned char token_hash[32];
+        int64_t district_id;  /* or 0 */
+        unsigned levels_mask; /* bit L set: actions for level L (1-5) */
+        unsigned char *nonce; /* owned by the row in output */
+        size_t nonce_len;
+        unsigned char *ciphertext;
+        size_t ciphertext_len;
+        int64_t created_at, updated_at;
+};
+/* Creates or replaces the timeline of a token hash. */
+int store_timeline_put(struct store *st, const unsigned char token_hash[32], int64_t district_id,
+                       unsigned levels_mask, const void *nonce, size_t nonce_len,
+                       const void *ciphertext, size_t ciphertext_len);
+/* -ENOENT when there is none for the hash.  Free with store_timeline_free. */
+int store_timeline_get(struct store *st, const unsigned char token_hash[32],
+                       struct store_timeline *out);
+void store_timeline_free(struct store_timeline *t);
+int store_timeline_delete(struct store *st, const unsigned char token_hash[32]);
+/* Removes plans untouched since `before`; *removed may be NULL. */
+int store_timelines_expire(struct store *st, int64_t before, size_t *removed);
+
+struct store_timeline_stat {
+        int64_t district_id; /* 0: no district */
+        int64_t plans;
+        int64_t per_level[6]; /* index 1-5 */
+};
+struct store_timeline_stat_list {
+        struct store_timeline_stat *v;
+        size_t n;
+};
+/* Counts per district (raw; the caller suppresses cells under 5). */
+int store_timeline_stats(struct store *st, struct store_timeline_stat_list *out);
+void store_timeline_stat_list_free(struct store_timeline_stat_list *l);
+
+/* ---- Notification rules and queue -------------------------------------- */
+
+struct store_notify_rule {
+        int64_t id;
+        const char *channel;   /* a [notify.NAME] */
+        const char *target;    /* address, endpoint or LINE id: never logged */
+        const char *area_code; /* may be NULL */
+        int64_t district_id;   /* or 0 */
+        int min_level;
+        const char *event_types; /* JSON array of event types; NULL: [] (all) */
+        bool staff, enabled;
+};
+int store_notify_rule_add(struct store *st, const struct store_notify_rule *r, int64_t *id);
+int store_notify_rule_delete(struct store *st, int64_t id);
+struct store_notify_rule_list {
+        struct store_notify_rule *v;
+        size_t n;
+};
+int store_notify_rules_list(struct store *st, struct store_notify_rule_list *out);
+void store_notify_rule_list_free(struct store_notify_rule_list *l);
+
+/* Queues the event for the rule once (idempotent on rule and event). */
+int store_notify_enqueue(struct store *st, int64_t rule_id, int64_t event_id, int64_t now);
+struct store_notify_item {
+        int64_t id, rule_id, event_id;
+        int attempts;
+        int64_t next_try_at;
+        const char *state;
+};
+struct store_notify_item_list {
+        struct store_notify_item *v;
+        size_t n;
+};
+/* Pending or failed items due at `now`, oldest first. */
+int store_notify_due(struct store *st, int64_t now, size_t limit,
+                     struct store_notify_item_list *out);
+/* state: sent | failed (retry at next_try_at) | dead; error may be NULL. */
+int store_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,
+                      const char *error);
+void store_notify_item_list_free(struct store_notify_item_list *l);
+
+#endif

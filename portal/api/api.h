@@ -1,0 +1,16 @@
+/* The route arrays of portal/api/, one per resource file, listed in
+ * routes.c.  A new resource adds its file, its array here and one line in
+ * routes.c. */
+#ifndef SONAE_PORTAL_API_H
+#define SONAE_PORTAL_API_H
+
+#include "http.h"
+
+extern const struct portal_route api_ping_routes[];
+extern const struct portal_route api_metrics_routes[];
+extern const struct portal_route api_openapi_routes[];
+extern const struct portal_route api_features_routes[];
+extern const struct portal_route api_stations_routes[];
+extern const struct portal_route api_events_routes[];
+
+#endif

@@ -1,0 +1,246 @@
+/* Stations: /api/v1/stations (a FeatureCollection of every station with
+ * its latest value, level, state and rate), /api/v1/stations/{id}, and
+ * /api/v1/stations/{id}/observations?from&to (JSON, or CSV with
+ * Accept: text/csv or format=csv; times +09:00). */
+#include "api.h"
+#include "httputil.h"
+#include "json.h"
+#include "portal.h"
+#include "stationjson.h"
+#include "store.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OBS_DEFAULT_S (24 * 3600)
+#define OBS_MAX_S     (366 * 24 * 3600)
+#define OBS_MAX_ROWS  100000
+
+static int no_store(struct portal_resp *resp)
+{
+        return portal_resp_error(resp, 503, "データベースに接続できません (store unavailable)");
+}
+
+static bool station_id(struct portal_req *req, int64_t *id)
+{
+        const char *s = portal_req_path_param(req, "id");
+        char *end = NULL;
+        errno = 0;
+        long long v = s ? strtoll(s, &end, 10) : -1;
+        if (!s || !*s || errno || *end || v <= 0)
+                return false;
+        *id = v;
+        return true;
+}
+
+static int stations(struct portal_req *req, struct portal_resp *resp)
+{
+        struct portal_app *app = portal_req_app(req);
+        const char *kind = portal_req_query(req, "kind");
+        const char *bbox_s = portal_req_query(req, "bbox");
+        double bbox[4];
+        if (bbox_s && http_parse_bbox(bbox_s, bbox) < 0)
+                return portal_resp_error(resp, 400, "bbox: minlon,minlat,maxlon,maxlat");
+        struct store *st = portal_store_acquire(app);
+        if (!st)
+                return no_store(resp);
+        struct store_latest_list l = {0};
+        int rc = store_latest_all(st, time_now_ms() / 1000, &l);
+        portal_store_release(app, st);
+        if (rc < 0)
+                return rc;
+        struct json_writer w;
+        resp->content_type = "application/geo+json";
+        json_init(&w, &resp->body);
+        json_obj_begin(&w);
+        json_key(&w, "type");
+        json_str(&w, "FeatureCollection");
+        json_key(&w, "features");
+        json_arr_begin(&w);
+        for (size_t i = 0; i < l.n; i++) {
+                const struct store_latest *s = &l.v[i];
+                if (kind && strcmp(kind, s->kind) != 0)
+                        continue;
+                if (bbox_s &&
+                    (s->lon < bbox[0] || s->lon > bbox[2] || s->lat < bbox[1] || s->lat > bbox[3]))
+                        continue;
+                station_feature(&w, s);
+        }
+        json_arr_end(&w);
+        json_key(&w, "attribution");
+        json_str(&w, "国土交通省 (川の防災情報, 危機管理型水位計), 気象庁");
+        json_obj_end(&w);
+        store_latest_list_free(&l);
+        return json_error(&w);
+}
+
+static int station(struct portal_req *req, struct portal_resp *resp)
+{
+        struct portal_app *app = portal_req_app(req);
+        int64_t id;
+        if (!station_id(req, &id))
+                return portal_resp_error(resp, 404, "no such station");
+        struct store *st = portal_store_acquire(app);
+        if (!st)
+                return no_store(resp);
+        struct store_latest_list l = {0};
+        int rc = store_latest_get(st, id, time_now_ms() / 1000, &l);
+        portal_store_release(app, st);
+        if (rc == -ENOENT || (rc == 0 && l.n == 0)) {
+                store_latest_list_free(&l);
+                return portal_resp_error(resp, 404, "no such station");
+        }
+        if (rc < 0)
+                return rc;
+        struct json_writer w;
+        resp->content_type = "application/geo+json";
+        json_init(&w, &resp->body);
+        station_feature(&w, &l.v[0]);
+        store_latest_list_free(&l);
+        return json_error(&w);
+}
+
+static int observations(struct portal_req *req, struct portal_resp *resp)
+{
+        struct portal_app *app = portal_req_app(req);
+        int64_t id, from, to, a, b;
+        if (!station_id(req, &id))
+                return portal_resp_error(resp, 404, "no such station");
+        const char *fs = portal_req_query(req, "from"), *ts = portal_req_query(req, "to");
+        to = time_now_ms() / 1000 + 1;
+        if (ts) {
+                if (http_parse_datetime(ts, &a, &b) < 0 || a != b)
+                        return portal_resp_error(resp, 400, "to: an RFC 3339 time");
+                to = a;
+        }
+        from = to - OBS_DEFAULT_S;
+        if (fs) {
+                if (http_parse_datetime(fs, &a, &b) < 0 || a != b)
+                        return portal_resp_error(resp, 400, "from: an RFC 3339 time");
+                from = a;
+        }
+        if (from >= to || to - from > OBS_MAX_S)
+                return portal_resp_error(resp, 400, "from must be before to, at most 366 days");
+        const char *format = portal_req_query(req, "format");
+        bool csv = format ? strcmp(format, "csv") == 0
+                          : http_accepts_csv(portal_req_header(req, "Accept"));
+        struct store *st = portal_store_acquire(app);
+        if (!st)
+                return no_store(resp);
+        struct store_latest_list l = {0};
+        struct store_obs_list obs = {0};
+        int rc = store_latest_get(st, id, time_now_ms() / 1000, &l);
+        if (rc == 0 && l.n == 0)
+                rc = -ENOENT;
+        const char *quantity = portal_req_query(req, "quantity");
+        if (rc == 0 && !quantity)
+                quantity = l.v[0].quantity;
+        if (rc == 0 && quantity)
+                rc = store_observations_range(st, id, quantity, from, to, OBS_MAX_ROWS, &obs);
+        portal_store_release(app, st);
+        if (rc == -ENOENT) {
+                rc = portal_resp_error(resp, 404, "no such station");
+                goto out;
+        }
+        if (rc < 0)
+                goto out;
+        if (!quantity) {
+                rc = portal_resp_error(resp, 404, "this station measures nothing (a camera)");
+                goto out;
+        }
+        char t[32];
+        if (csv) {
+                resp->content_type = "text/csv; charset=utf-8";
+                snprintf(resp->disposition, sizeof(resp->disposition),
+                         "attachment; filename=\"sonae-station-%lld-%s.csv\"", (long long)id,
+                         quantity);
+                rc = buf_printf(&resp->body, "observed_at,%s,quality\r\n", quantity);
+                for (size_t i = 0; i < obs.n && rc == 0; i++) {
+                        time_format_jst(obs.v[i].observed_at, t, sizeof(t));
+                        if (isfinite(obs.v[i].value))
+                                rc = buf_printf(&resp->body, "%s,%.10g,%u\r\n", t, obs.v[i].value,
+                                                obs.v[i].quality);
+                        else
+                                rc = buf_printf(&resp->body, "%s,,%u\r\n", t, obs.v[i].quality);
+                }
+                goto out;
+        }
+        struct json_writer w;
+        json_init(&w, &resp->body);
+        json_obj_begin(&w);
+        json_key(&w, "station");
+        json_int(&w, id);
+        json_key(&w, "quantity");
+        json_str(&w, quantity);
+        json_key(&w, "unit");
+        json_str(&w, store_quantity_unit(quantity));
+        json_key(&w, "from");
+        json_time_jst(&w, from);
+        json_key(&w, "to");
+        json_time_jst(&w, to);
+        json_key(&w, "observations");
+        json_arr_begin(&w);
+        for (size_t i = 0; i < obs.n; i++) {
+                json_obj_begin(&w);
+                json_key(&w, "observed_at");
+                json_time_jst(&w, obs.v[i].observed_at);
+                json_key(&w, "value");
+                json_double(&w, obs.v[i].value);
+                json_key(&w, "quality");
+                json_int(&w, obs.v[i].quality);
+                json_obj_end(&w);
+        }
+        json_arr_end(&w);
+        json_obj_end(&w);
+        rc = json_error(&w);
+out:
+        store_obs_list_free(&obs);
+        store_latest_list_free(&l);
+        return rc;
+}
+
+#define QUANTITIES "water_level_m|precip_10m_mm|precip_1h_mm|distance_m|battery_v|rssi_dbm|temp_c"
+
+const struct portal_route api_stations_routes[] = {
+    {.method = "GET",
+     .pattern = "/api/v1/stations",
+     .name = "stations",
+     .handler = stations,
+     .flags = ROUTE_PUBLIC | ROUTE_LOG_QUERY,
+     .max_age = 30,
+     .cache_ms = 5000,
+     .summary = "Every station with its latest value, level, state and rate (GeoJSON).",
+     .params =
+         {
+             {"kind", PARAM_ENUM, 0, 0, "gauge|sensor|camera|rain", 0, "station kind"},
+             {"bbox", PARAM_BBOX, 0, 0, NULL, 200, "minlon,minlat,maxlon,maxlat (WGS84)"},
+         }},
+    {.method = "GET",
+     .pattern = "/api/v1/stations/{id}",
+     .name = "station",
+     .handler = station,
+     .flags = ROUTE_PUBLIC | ROUTE_LOG_QUERY,
+     .max_age = 30,
+     .cache_ms = 5000,
+     .summary = "One station (GeoJSON Feature)."},
+    {.method = "GET",
+     .pattern = "/api/v1/stations/{id}/observations",
+     .name = "station_observations",
+     .handler = observations,
+     .flags = ROUTE_PUBLIC | ROUTE_LOG_QUERY | ROUTE_VARY_ACCEPT,
+     .max_age = 60,
+     .cache_ms = 5000,
+     .summary = "Observations of a station between from and to (JSON or CSV).",
+     .params =
+         {
+             {"from", PARAM_DATETIME, 0, 0, NULL, 40, "start (RFC 3339), default to - 24 h"},
+             {"to", PARAM_DATETIME, 0, 0, NULL, 40, "end, exclusive (RFC 3339), default now"},
+             {"quantity", PARAM_ENUM, 0, 0, QUANTITIES, 0, "default: the station's own"},
+             {"format", PARAM_ENUM, 0, 0, "json|csv", 0, "csv, or send Accept: text/csv"},
+         }},
+    {0},
+};

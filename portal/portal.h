@@ -1,0 +1,74 @@
+/* The running portal: settings taken from the config, the HTTP server
+ * (libmicrohttpd, internal epoll thread pool), the routes of portal/api/,
+ * the in-memory answer caches and the metrics.  main.c drives it from the
+ * daemon hooks: portal_app_new() at start, portal_app_reload() on SIGHUP,
+ * portal_app_free() at stop. */
+#ifndef SONAE_PORTAL_H
+#define SONAE_PORTAL_H
+
+#include "config.h"
+#include "http.h"
+
+#include <stdint.h>
+
+struct portal_app;
+struct ogc_collection;
+struct store;
+
+/* Fixed limits (docs/portal.md).  The connection limit stays below the
+ * usual 4096 open files with room for the store and static files. */
+#define PORTAL_MAX_CONNECTIONS   3000
+#define PORTAL_IDLE_TIMEOUT_S    30
+#define PORTAL_CONN_MEMORY       (64 * 1024) /* request line and headers */
+#define PORTAL_MAX_STATIC_CACHED (8 * 1024 * 1024)
+
+/* Copies what it needs from cfg (which the caller keeps owning), binds
+ * [portal] listen and starts serving.  Returns 0 or a negative code (the
+ * reason logged). */
+int portal_app_new(const struct sonae_config *cfg, struct portal_app **out);
+/* Applies a new config: settings are swapped for new requests; a changed
+ * listen address binds the new one first and keeps the old server if that
+ * fails.  Clears the answer caches. */
+int portal_app_reload(struct portal_app *app, const struct sonae_config *cfg);
+/* Stops the server (ending open streams) and frees everything; accepts NULL. */
+void portal_app_free(struct portal_app *app);
+
+/* Lends a read handle of the store to the calling thread; NULL when the
+ * store cannot be opened (answer 503).  Give it back with
+ * portal_store_release() before the handler returns. */
+struct store *portal_store_acquire(struct portal_app *app);
+void portal_store_release(struct portal_app *app, struct store *st);
+
+/* Called from the daemon's tick: notices new store events, drops cached
+ * answers and wakes streams.  Returns milliseconds until the next call. */
+int64_t portal_app_tick(struct portal_app *app);
+
+/* [portal] events_without_auth. */
+bool portal_app_events_enabled(struct portal_app *app);
+
+/* The port actually bound (useful with port 0). */
+uint16_t portal_app_port(const struct portal_app *app);
+
+/* Drops every cached API answer, e.g. after the store changed; static files
+ * are checked against the file system on each request anyway. */
+void portal_app_invalidate(struct portal_app *app);
+/* Wakes every stream waiting for data (SSE) so its read() runs again. */
+void portal_app_wake_streams(struct portal_app *app);
+
+/* OGC API collections served under /api/v1/ogc; the app keeps the pointer
+ * (the collection must outlive the app).  At most 32. */
+int portal_app_add_collection(struct portal_app *app, const struct ogc_collection *c);
+const struct ogc_collection *const *portal_app_collections(const struct portal_app *app, size_t *n);
+
+/* Every route, in table order (for the OpenAPI document and metrics). */
+const struct portal_route *const *portal_app_routes(const struct portal_app *app, size_t *n);
+
+/* Writes the Prometheus text exposition of the request counters. */
+int portal_app_metrics(struct portal_app *app, struct buf *out);
+
+/* The routes of portal/api/routes.c: a list of per-file arrays, each ending
+ * in an all-zero row. */
+extern const struct portal_route *const portal_route_lists[];
+extern const size_t portal_n_route_lists;
+
+#endif

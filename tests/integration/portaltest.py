@@ -1,0 +1,127 @@
+"""Starting sonae-portald for a test: a temporary folder with sonae.conf,
+a web root and a free port on 127.0.0.1 (standard library only)."""
+
+import http.client
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from sonaetest import Daemon, free_port, tmpdir, wait_for  # noqa: E402
+
+
+def write_conf(d, port, web_root="web", max_body=None, extra=""):
+    conf = os.path.join(d, "sonae.conf")
+    lines = [
+        "[store]",
+        "path = sonae.db",
+        "[log]",
+        "level = info",
+        "[portal]",
+        f"listen = 127.0.0.1:{port}",
+        f"web_root = {web_root}",
+    ]
+    if max_body is not None:
+        lines.append(f"max_body = {max_body}")
+    with open(conf, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n" + extra)
+    return conf
+
+
+class Portal:
+    """sonae-portald on a free port; .conn() gives a keep-alive connection."""
+
+    def __init__(self, d=None, max_body=None, extra=""):
+        self.dir = d or tmpdir("sonae-portal-")
+        os.makedirs(os.path.join(self.dir, "web"), exist_ok=True)
+        self.port = free_port()
+        self.conf = write_conf(self.dir, self.port, max_body=max_body, extra=extra)
+        self.daemon = Daemon("sonae-portald", ["-c", self.conf])
+        if not wait_for(self.ready, 10):
+            out = self.daemon.output()
+            self.daemon.stop()
+            raise RuntimeError("sonae-portald did not start:\n" + out)
+
+    def ready(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return self.daemon.proc.poll() is not None and False
+
+    def conn(self, timeout=10):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def get(self, path, headers=None, method="GET", body=None):
+        c = self.conn()
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+        finally:
+            c.close()
+
+    def raw(self, request_bytes, timeout=5):
+        """Sends bytes as they are (for paths http.client would normalise)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            s.sendall(request_bytes)
+            chunks = []
+            while True:
+                try:
+                    b = s.recv(65536)
+                except socket.timeout:
+                    break
+                if not b:
+                    break
+                chunks.append(b)
+                data = b"".join(chunks)
+                if b"\r\n\r\n" in data:
+                    head, _, body = data.partition(b"\r\n\r\n")
+                    for line in head.split(b"\r\n"):
+                        if line.lower().startswith(b"content-length:"):
+                            if len(body) >= int(line.split(b":")[1]):
+                                return data
+            return b"".join(chunks)
+        finally:
+            s.close()
+
+    def head(self, request_bytes, timeout=5):
+        """Sends bytes and returns only the status line and headers (for
+        streams, whose answer never ends)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            s.sendall(request_bytes)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+            return data
+        finally:
+            s.close()
+
+    def log(self):
+        return self.daemon.output()
+
+    def stop(self):
+        self.daemon.stop()
+
+
+def status_of(raw):
+    try:
+        return int(raw.split(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def wait_log(portal, text, timeout=5):
+    return wait_for(lambda: text in portal.log(), timeout)
+
+
+def sleep_scaled(s):
+    from sonaetest import SCALE
+    time.sleep(s * SCALE)

@@ -1,0 +1,745 @@
+/* Every entity of the store: insert and read back, one invalid row per
+ * constraint refused (and nothing written), idempotent re-inserts, and the
+ * event of each write path in the same transaction. */
+#include "check.h"
+#include "store_city.h"
+#include "store_devices.h"
+#include "store_places.h"
+#include "store_sources.h"
+#include "storetest.h"
+
+#include <errno.h>
+
+static const char *db;
+
+static long long sql_int(const char *sql)
+{
+        return storetest_sql_int(db, sql);
+}
+
+static long long events_of(const char *type)
+{
+        char sql[160];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE type = '%s'", type);
+        return sql_int(sql);
+}
+
+/* A square polygon around (lon, lat) of half-size d degrees, as WKT. */
+static void square(char *buf, size_t len, double lon, double lat, double d)
+{
+        snprintf(buf, len, "POLYGON((%.6f %.6f, %.6f %.6f, %.6f %.6f, %.6f %.6f, %.6f %.6f))",
+                 lon - d, lat - d, lon + d, lat - d, lon + d, lat + d, lon - d, lat + d, lon - d,
+                 lat - d);
+}
+
+static void test_sources(struct store *st)
+{
+        /* Source health: an event on each change of state only. */
+        long long e0 = events_of("source.health");
+        CHECK_INT(store_source_health_set(st, "jma", "ok", NULL), 0);
+        CHECK_INT(store_source_health_set(st, "jma", "ok", NULL), 0);
+        CHECK_INT(store_source_health_set(st, "jma", "failing", "HTTP 500"), 0);
+        CHECK_INT(store_source_health_set(st, "jma", "sleepy", NULL), -EINVAL);
+        CHECK_INT(events_of("source.health"), e0 + 2);
+        struct store_source_status_list sl;
+        CHECK_INT(store_source_status_list(st, &sl), 0);
+        CHECK_INT(sl.n, 1);
+        if (sl.n) {
+                CHECK_STR(sl.v[0].state, "failing");
+                CHECK_STR(sl.v[0].last_error, "HTTP 500");
+                CHECK(sl.v[0].last_ok_at > 0);
+        }
+        store_source_status_list_free(&sl);
+
+        /* Raw documents: deduplicated by URL and hash. */
+        const char *url = "https://www.data.jma.go.jp/developer/xml/data/x.xml";
+        int64_t d1 = 0, d2 = 0, d3 = 0;
+        bool is_new = false;
+        CHECK_INT(store_raw_document_put(st, "jma", url, "application/xml", "<a/>", 4, 1000, &d1,
+                                         &is_new),
+                  0);
+        CHECK(is_new);
+        CHECK_INT(store_raw_document_put(st, "jma", url, "application/xml", "<a/>", 4, 2000, &d2,
+                                         &is_new),
+                  0);
+        CHECK(!is_new);
+        CHECK_INT(d2, d1);
+        CHECK_INT(store_raw_document_put(st, "jma", url, "application/xml", "<b/>", 4, 3000, &d3,
+                                         &is_new),
+                  0);
+        CHECK(is_new && d3 != d1);
+        int64_t found = 0;
+        CHECK_INT(store_raw_document_find(st, url, &found), 0);
+        CHECK_INT(found, d1);
+        CHECK_INT(store_raw_document_find(st, "https://example.invalid/none", &found), -ENOENT);
+        void *body = NULL;
+        size_t len = 0;
+        CHECK_INT(store_raw_document_body(st, d3, &body, &len), 0);
+        CHECK_INT(len, 4);
+        CHECK(body && memcmp(body, "<b/>", 4) == 0);
+        free(body);
+        CHECK_INT(sql_int("SELECT count(*) FROM raw_documents WHERE sha256 = "
+                          "'0b9d4f0fa1f8b9b8d0b1bd4a8f1f5e8fa26cfe4b4bb4f0b4e6fe7ee3a6e1b5c1'"),
+                  0); /* not a made-up hash */
+        CHECK_INT(store_raw_document_put(st, "jma", "", NULL, "x", 1, 1000, NULL, NULL), -EINVAL);
+
+        /* Alerts: normalised JMA rows; idempotent per document/area/kind. */
+        struct store_alert a = {0};
+        a.document_id = d1;
+        a.office = "山形地方気象台";
+        a.title = "山形県気象警報・注意報";
+        a.info_type = "発表";
+        a.report_status = "通常";
+        a.event_id = NULL;
+        a.serial = -1;
+        a.report_at = 1721890000;
+        a.area_code = "0620300";
+        a.area_name = "鶴岡市";
+        a.kind_code = "03";
+        a.kind_name = "大雨警報";
+        a.status = "発表";
+        a.level = 3;
+        int64_t a1 = 0, a2 = 0;
+        CHECK_INT(store_alert_add(st, &a, &a1), 0);
+        CHECK_INT(store_alert_add(st, &a, &a2), 0);
+        CHECK_INT(a2, a1);
+        CHECK_INT(sql_int("SELECT count(*) FROM alerts WHERE serial IS NULL"), 1);
+        a.kind_code = "10";
+        a.kind_name = "大雨注意報";
+        a.level = 6;
+        CHECK_INT(store_alert_add(st, &a, NULL), -EINVAL); /* level out of range */
+        a.level = 2;
+        a.info_type = "速報";
+        CHECK_INT(store_alert_add(st, &a, NULL), -EINVAL); /* not 発表/訂正/取消 */
+        a.info_type = "発表";
+        a.area_code = "06203";
+        CHECK_INT(store_alert_add(st, &a, NULL), -EINVAL); /* not a 7-digit area */
+        a.area_code = "0620400";
+        a.area_name = "酒田市";
+        a.report_status = "訓練";
+        a.serial = 2;
+        CHECK_INT(store_alert_add(st, &a, NULL), 0);
+        CHECK_INT(sql_int("SELECT exercise FROM alerts WHERE area_code = '0620400'"), 1);
+        struct store_alert_list al;
+        CHECK_INT(store_alerts_list(st, "0620300", 0, INT64_MAX, 0, &al), 0);
+        CHECK_INT(al.n, 1);
+        if (al.n) {
+                CHECK_STR(al.v[0].kind_name, "大雨警報");
+                CHECK_INT(al.v[0].level, 3);
+                CHECK_INT(al.v[0].serial, -1);
+        }
+        store_alert_list_free(&al);
+
+        /* What is in force: events on change only, level = highest kind. */
+        struct store_area_kind k[2] = {{"03", "大雨警報", "発表", 3, 1721890000, a1},
+                                       {"10", "雷注意報", "継続", 0, 1721890000, 0}};
+        long long ch0 = events_of("alert.changed"), lv0 = events_of("area.level");
+        CHECK_INT(store_area_set_in_force(st, "0620300", "鶴岡市", false, k, 2), 0);
+        CHECK_INT(store_area_set_in_force(st, "0620300", "鶴岡市", false, k, 2), 0);
+        CHECK_INT(events_of("alert.changed"), ch0 + 1);
+        CHECK_INT(events_of("area.level"), lv0 + 1);
+        k[0].level = 4;
+        k[0].name = "土砂災害警戒情報";
+        CHECK_INT(store_area_set_in_force(st, "0620300", "鶴岡市", false, k, 2), 0);
+        CHECK_INT(events_of("area.level"), lv0 + 2);
+        CHECK_INT(sql_int("SELECT level FROM events WHERE type = 'area.level' ORDER BY id DESC"),
+                  4);
+        /* A drill is kept apart from real data. */
+        CHECK_INT(store_area_set_in_force(st, "0620300", "鶴岡市", true, k, 1), 0);
+        CHECK_INT(sql_int("SELECT exercise FROM events WHERE type = 'alert.changed' ORDER BY id "
+                          "DESC"),
+                  1);
+        k[1].level = 9;
+        CHECK_INT(store_area_set_in_force(st, "0620300", "鶴岡市", false, k, 2), -EINVAL);
+
+        struct store_area_status_list as;
+        CHECK_INT(store_area_status_list(st, false, &as), 0);
+        CHECK_INT(as.n, 1);
+        if (as.n) {
+                CHECK_STR(as.v[0].area_code, "0620300");
+                CHECK_INT(as.v[0].level, 4);
+                CHECK(!as.v[0].exercise);
+                CHECK_INT(as.v[0].n_kinds, 2);
+                CHECK_INT(as.v[0].order.id, 0);
+        }
+        store_area_status_list_free(&as);
+        CHECK_INT(store_area_status_list(st, true, &as), 0);
+        CHECK_INT(as.n, 2);
+        store_area_status_list_free(&as);
+        /* Cleared: level null. */
+        CHECK_INT(store_area_set_in_force(st, "0620300", "鶴岡市", true, NULL, 0), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM area_status WHERE exercise = 1 AND level IS NULL"),
+                  1);
+
+        /* Areas with polygons. */
+        char wkt[300];
+        square(wkt, sizeof(wkt), 139.83, 38.73, 0.1);
+        struct store_area ar = {"0620300", "鶴岡市", "city", NULL, "062031", "06203", NULL, 0, wkt};
+        CHECK_INT(store_area_upsert(st, &ar), 0);
+        char *name = NULL;
+        CHECK_INT(store_area_name(st, "0620300", &name), 0);
+        CHECK_STR(name, "鶴岡市");
+        free(name);
+        CHECK_INT(sql_int("SELECT ST_Within(MakePoint(139.83, 38.73, 6668), geom) FROM areas"), 1);
+        ar.code = "0620311";
+        ar.kind = "city_split";
+        ar.wkt = "POLYGON((not a polygon))";
+        CHECK_INT(store_area_upsert(st, &ar), -EINVAL);
+        ar.wkt = NULL;
+        ar.lg_code = "62031";
+        CHECK_INT(store_area_upsert(st, &ar), -EINVAL); /* 5 digits */
+        CHECK_INT(sql_int("SELECT count(*) FROM areas"), 1);
+}
+
+static void test_cameras(struct store *st)
+{
+        struct store_station cam = storetest_gauge("cam-1", "赤川 大宝寺 カメラ");
+        cam.kind = "camera";
+        int64_t cid = 0, gid = 0;
+        CHECK_INT(store_station_upsert(st, &cam, &cid), 0);
+        struct store_station g = storetest_gauge("g-1", "x");
+        CHECK_INT(store_station_upsert(st, &g, &gid), 0);
+        struct store_camera_image img = {
+            0,
+            cid,
+            1721890000,
+            1721890005,
+            "cameras/1/20240725T0646.jpg",
+            "cameras/1/20240725T0646.t.jpg",
+            12345,
+            640,
+            480,
+            "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4"};
+        long long e0 = events_of("camera.image");
+        int64_t i1 = 0, i2 = 0;
+        CHECK_INT(store_camera_image_add(st, &img, &i1), 0);
+        CHECK_INT(store_camera_image_add(st, &img, &i2), 0);
+        CHECK_INT(i1, i2);
+        CHECK_INT(events_of("camera.image"), e0 + 1);
+        img.captured_at += 600;
+        img.path = "/etc/passwd";
+        CHECK_INT(store_camera_image_add(st, &img, NULL), -EINVAL); /* absolute path */
+        img.path = "cameras/../../x.jpg";
+        CHECK_INT(store_camera_image_add(st, &img, NULL), -EINVAL);
+        img.path = "cameras/1/b.jpg";
+        img.sha256 = "abc";
+        CHECK_INT(store_camera_image_add(st, &img, NULL), -EINVAL);
+        img.sha256 = "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4";
+        img.station_id = gid;
+        CHECK_INT(store_camera_image_add(st, &img, NULL), -EINVAL); /* not a camera */
+        img.station_id = cid;
+        CHECK_INT(store_camera_image_add(st, &img, NULL), 0);
+        struct store_camera_image_list cl;
+        CHECK_INT(store_camera_images_list(st, cid, 0, INT64_MAX, 0, &cl), 0);
+        CHECK_INT(cl.n, 2);
+        if (cl.n == 2)
+                CHECK(cl.v[0].captured_at > cl.v[1].captured_at);
+        store_camera_image_list_free(&cl);
+        CHECK_INT(store_camera_images_prune(st, cid, 1721890100, &cl), 0);
+        CHECK_INT(cl.n, 1);
+        CHECK_STR(cl.n ? cl.v[0].path : NULL, "cameras/1/20240725T0646.jpg");
+        store_camera_image_list_free(&cl);
+        CHECK_INT(sql_int("SELECT count(*) FROM camera_images"), 1);
+
+        const char *state = NULL;
+        CHECK_INT(store_camera_get_state(st, cid, &state), 0);
+        CHECK_STR(state, "unknown");
+        e0 = events_of("camera.state");
+        CHECK_INT(store_camera_set_state(st, cid, "frozen"), 0);
+        CHECK_INT(store_camera_set_state(st, cid, "frozen"), 0);
+        CHECK_INT(store_camera_set_state(st, cid, "melted"), -EINVAL);
+        CHECK_INT(events_of("camera.state"), e0 + 1);
+        CHECK_INT(store_camera_get_state(st, cid, &state), 0);
+        CHECK_STR(state, "frozen");
+}
+
+static void test_devices(struct store *st)
+{
+        struct store_station s = storetest_gauge("node-1", "内川 センサ");
+        s.kind = "sensor";
+        s.source = "sensors";
+        int64_t sid = 0, did = 0;
+        CHECK_INT(store_station_upsert(st, &s, &sid), 0);
+        struct store_device d = {0};
+        d.device = "tsuruoka-001";
+        d.station_id = sid;
+        d.secret_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+        d.enabled = true;
+        CHECK_INT(store_device_add(st, &d, &did), 0);
+        CHECK_INT(store_device_add(st, &d, NULL), -EEXIST);
+        d.device = "bad/topic";
+        CHECK_INT(store_device_add(st, &d, NULL), -EINVAL); /* not an MQTT-safe id */
+        d.device = "tsuruoka-001";
+        d.enabled = false;
+        CHECK_INT(store_device_update(st, &d), 0);
+        struct store_device got;
+        CHECK_INT(store_device_get(st, "tsuruoka-001", &got), 0);
+        CHECK_INT(got.id, did);
+        CHECK(!got.enabled);
+        CHECK_STR(got.health, "unknown");
+        store_device_free(&got);
+        CHECK_INT(store_device_get(st, "nobody", &got), -ENOENT);
+
+        long long e0 = events_of("device.health");
+        CHECK_INT(store_device_health_set(st, did, "online", 1721890000, "1.2.0", 3.7, -71), 0);
+        CHECK_INT(store_device_health_set(st, did, "online", 1721890600, NULL, NAN, NAN), 0);
+        CHECK_INT(store_device_health_set(st, did, "offline", 0, NULL, NAN, NAN), 0);
+        CHECK_INT(events_of("device.health"), e0 + 2);
+        CHECK_INT(
+            sql_int("SELECT count(*) FROM events WHERE type = 'device.health' AND public = 1"), 0);
+        struct store_device_list dl;
+        CHECK_INT(store_devices_list(st, &dl), 0);
+        CHECK_INT(dl.n, 1);
+        if (dl.n) {
+                CHECK_STR(dl.v[0].fw, "1.2.0");
+                CHECK_NEAR(dl.v[0].batt_v, 3.7, 1e-9);
+                CHECK_INT(dl.v[0].last_seen_at, 1721890600);
+        }
+        store_device_list_free(&dl);
+
+        /* Calibration versions: the one in force at a reading's time. */
+        struct store_calibration c1 = {1721800000, 5.20, NAN, "設置時"};
+        struct store_calibration c2 = {1721880000, 5.35, 1.10, "量水標で補正"};
+        CHECK_INT(store_calibration_add(st, did, &c1), 0);
+        CHECK_INT(store_calibration_add(st, did, &c2), 0);
+        CHECK_INT(store_calibration_add(st, did, &c2), -EEXIST);
+        struct store_calibration at;
+        CHECK_INT(store_calibration_at(st, did, 1721850000, &at), 0);
+        CHECK_NEAR(at.mount_height_m, 5.20, 1e-9);
+        free((char *)at.note);
+        CHECK_INT(store_calibration_at(st, did, 1721890000, &at), 0);
+        CHECK_NEAR(at.mount_height_m, 5.35, 1e-9);
+        CHECK_NEAR(at.reference_level_m, 1.10, 1e-9);
+        free((char *)at.note);
+        CHECK_INT(store_calibration_at(st, did, 1000, &at), -ENOENT);
+
+        /* Readings: idempotent on (device, epoch, seq); a new epoch after
+         * a reflash never collides. */
+        struct store_reading r[3];
+        for (int i = 0; i < 3; i++)
+                r[i] = (struct store_reading){did,
+                                              1,
+                                              (int64_t)i,
+                                              1721890000 + i * 600,
+                                              1721890001 + i * 600,
+                                              4.1,
+                                              1.25,
+                                              21.5,
+                                              3.7,
+                                              -70,
+                                              0};
+        struct store_obs_result res;
+        CHECK_INT(store_readings_add(st, r, 3, &res), 0);
+        CHECK_INT(res.inserted, 3);
+        CHECK_INT(store_readings_add(st, r, 3, &res), 0);
+        CHECK_INT(res.duplicates, 3);
+        r[0].epoch = 2; /* reflashed: seq restarts at 0 */
+        CHECK_INT(store_readings_add(st, r, 1, &res), 0);
+        CHECK_INT(res.inserted, 1);
+        int64_t ep = 0, seq = 0, cnt = 0;
+        CHECK_INT(store_readings_last(st, did, &ep, &seq), 0);
+        CHECK_INT(ep, 2);
+        CHECK_INT(seq, 0);
+        CHECK_INT(store_readings_count(st, did, &cnt), 0);
+        CHECK_INT(cnt, 4);
+        r[1].seq = -1;
+        CHECK_INT(store_readings_add(st, r, 2, &res), -EINVAL);
+        r[1].seq = 7;
+        r[1].device_id = did + 100;
+        CHECK_INT(store_readings_add(st, r, 2, &res), -EINVAL); /* unknown device */
+        CHECK_INT(sql_int("SELECT count(*) FROM readings"), 4);
+
+        int64_t gap = 0, gap2 = 0;
+        CHECK_INT(store_gap_open(st, did, 1, 3, 9, &gap), 0);
+        CHECK_INT(store_gap_open(st, did, 1, 3, 9, &gap2), 0);
+        CHECK_INT(gap, gap2);
+        CHECK_INT(store_gap_open(st, did, 1, 20, 10, NULL), -EINVAL); /* to < from */
+        struct store_gap_list gl;
+        CHECK_INT(store_gaps_open_list(st, 0, &gl), 0);
+        CHECK_INT(gl.n, 1);
+        store_gap_list_free(&gl);
+        CHECK_INT(store_gap_close(st, gap, 1721899999), 0);
+        CHECK_INT(store_gap_close(st, gap, 1721899999), -ENOENT);
+        CHECK_INT(store_gaps_open_list(st, did, &gl), 0);
+        CHECK_INT(gl.n, 0);
+        store_gap_list_free(&gl);
+}
+
+static void test_places(struct store *st, int64_t *shelter_out)
+{
+        char wkt[300];
+        square(wkt, sizeof(wkt), 139.82, 38.72, 0.01);
+        struct store_district d = {0, "chuo", "中央地区", "district", "0620300", {NULL, 0, wkt}};
+        int64_t did = 0, did2 = 0;
+        CHECK_INT(store_district_upsert(st, &d, &did), 0);
+        d.name = "中央";
+        CHECK_INT(store_district_upsert(st, &d, &did2), 0);
+        CHECK_INT(did, did2);
+        d.kind = "ward";
+        CHECK_INT(store_district_upsert(st, &d, NULL), -EINVAL);
+        d.kind = "district";
+        d.code = "other";
+        d.area_code = "0699999"; /* no such area: foreign key */
+        CHECK_INT(store_district_upsert(st, &d, NULL), -EINVAL);
+        int64_t f = 0;
+        CHECK_INT(store_district_find(st, "chuo", &f), 0);
+        CHECK_INT(f, did);
+
+        struct store_shelter s = {0};
+        s.common_id = "062030001";
+        s.kind = "emergency";
+        s.name = "鶴岡市立朝暘第一小学校";
+        s.address = "山形県鶴岡市美咲町";
+        s.lon = 139.8224;
+        s.lat = 38.7306;
+        s.hazards[HAZARD_FLOOD] = true;
+        s.hazards[HAZARD_EARTHQUAKE] = true;
+        s.capacity = -1;
+        s.district_id = did;
+        int64_t sid = 0, sid2 = 0;
+        CHECK_INT(store_shelter_upsert(st, &s, &sid), 0);
+        long long e0 = events_of("shelter.updated");
+        CHECK_INT(store_shelter_set_status(st, sid, true, 120, "毛布"), 0);
+        CHECK_INT(events_of("shelter.updated"), e0 + 1);
+        /* Re-import keeps status and occupancy. */
+        s.capacity = 800;
+        s.name = "朝暘第一小学校";
+        CHECK_INT(store_shelter_upsert(st, &s, &sid2), 0);
+        CHECK_INT(sid2, sid);
+        struct store_shelter_list shl;
+        CHECK_INT(store_shelter_get(st, sid, &shl), 0);
+        CHECK_INT(shl.n, 1);
+        if (shl.n) {
+                CHECK(shl.v[0].is_open);
+                CHECK_INT(shl.v[0].occupancy, 120);
+                CHECK_INT(shl.v[0].capacity, 800);
+                CHECK_STR(shl.v[0].name, "朝暘第一小学校");
+                CHECK(shl.v[0].hazards[HAZARD_FLOOD] && !shl.v[0].hazards[HAZARD_TSUNAMI]);
+        }
+        store_shelter_list_free(&shl);
+        CHECK_INT(store_shelter_set_status(st, sid, true, -5, NULL), -EINVAL);
+        CHECK_INT(store_shelter_set_status(st, 9999, true, 1, NULL), -ENOENT);
+        s.common_id = "062030002";
+        s.kind = "hotel";
+        CHECK_INT(store_shelter_upsert(st, &s, NULL), -EINVAL);
+        s.kind = "evacuation";
+        s.lat = 91;
+        CHECK_INT(store_shelter_upsert(st, &s, NULL), -EINVAL);
+        s.lat = 38.74;
+        CHECK_INT(store_shelter_upsert(st, &s, NULL), 0);
+        CHECK_INT(store_shelters_list(st, true, &shl), 0);
+        CHECK_INT(shl.n, 1);
+        store_shelter_list_free(&shl);
+        CHECK_INT(store_shelters_list(st, false, &shl), 0);
+        CHECK_INT(shl.n, 2);
+        store_shelter_list_free(&shl);
+        *shelter_out = sid;
+
+        /* Hazard layers: an edition imported beside the old, switched. */
+        struct store_hazard_layer l = {0};
+        l.name = "A31_flood_max";
+        l.version = "2020";
+        l.hazard = HAZARD_FLOOD;
+        l.title = "洪水浸水想定区域（想定最大規模）";
+        l.attribution = "国土数値情報（国土交通省）";
+        int64_t l1 = 0, l2 = 0;
+        CHECK_INT(store_hazard_layer_create(st, &l, &l1), 0);
+        CHECK_INT(store_hazard_layer_create(st, &l, NULL), -EEXIST);
+        char w1[300], w2[300];
+        square(w1, sizeof(w1), 139.82, 38.72, 0.005);
+        square(w2, sizeof(w2), 139.84, 38.72, 0.005);
+        struct store_hazard_feature hf[2] = {{"2", "0.5m以上3.0m未満", 2, {NULL, 0, w1}},
+                                             {"3", "3.0m以上5.0m未満", 3, {NULL, 0, w2}}};
+        CHECK_INT(store_hazard_features_add(st, l1, hf, 2), 0);
+        CHECK_INT(store_hazard_layer_activate(st, l1), 0);
+        l.version = "2024";
+        CHECK_INT(store_hazard_layer_create(st, &l, &l2), 0);
+        struct store_hazard_feature bad[2] = {
+            {"4", "5.0m以上", 4, {NULL, 0, w1}},
+            {"5", "10m以上", 5, {NULL, 0, "LINESTRING(1 2, 3 4)"}}};
+        CHECK_INT(store_hazard_features_add(st, l2, bad, 2), -EINVAL); /* a line is no area */
+        CHECK_INT(sql_int("SELECT count(*) FROM hazard_features"), 2);
+        CHECK_INT(store_hazard_features_add(st, l2, hf, 1), 0);
+        CHECK_INT(store_hazard_layer_activate(st, l2), 0);
+        CHECK_INT(sql_int("SELECT id FROM hazard_layers WHERE active = 1"), l2);
+        CHECK_INT(sql_int("SELECT count(*) FROM hazard_layers WHERE active = 1"), 1);
+        CHECK_INT(store_hazard_layer_delete(st, l2), -EBUSY);
+        CHECK_INT(store_hazard_layer_delete(st, l1), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM hazard_features"), 1);
+        struct store_hazard_layer_list hl;
+        CHECK_INT(store_hazard_layers_list(st, &hl), 0);
+        CHECK_INT(hl.n, 1);
+        if (hl.n) {
+                CHECK(hl.v[0].active);
+                CHECK_INT(hl.v[0].n_features, 1);
+                CHECK_INT(hl.v[0].hazard, HAZARD_FLOOD);
+        }
+        store_hazard_layer_list_free(&hl);
+        /* The spatial index answers a point query. */
+        CHECK_INT(sql_int("SELECT count(*) FROM hazard_features WHERE ROWID IN (SELECT ROWID FROM "
+                          "SpatialIndex WHERE f_table_name = 'hazard_features' AND search_frame = "
+                          "MakePoint(139.82, 38.72, 6668)) AND ST_Contains(geom, "
+                          "MakePoint(139.82, 38.72, 6668))"),
+                  1);
+
+        /* Watch points with linked stations. */
+        int64_t st_id = 0;
+        struct store_station g = storetest_gauge("wp-g", "羽黒橋");
+        CHECK_INT(store_station_upsert(st, &g, &st_id), 0);
+        struct store_watch_point w = {0,
+                                      "大山 アンダーパス",
+                                      "冠水注意",
+                                      "[\"通行止め確認\"]",
+                                      {NULL, 0, "POINT(139.77 38.70)"},
+                                      &st_id,
+                                      1};
+        int64_t wid = 0;
+        CHECK_INT(store_watch_point_put(st, &w, &wid), 0);
+        w.checklist = "{\"not\":\"an array\"}";
+        w.id = wid;
+        CHECK_INT(store_watch_point_put(st, &w, NULL), -EINVAL);
+        struct store_watch_point_list wl;
+        CHECK_INT(store_watch_points_list(st, &wl), 0);
+        CHECK_INT(wl.n, 1);
+        if (wl.n) {
+                CHECK_INT(wl.v[0].n_stations, 1);
+                CHECK(strstr(wl.v[0].geojson, "Point") != NULL);
+                CHECK_STR(wl.v[0].checklist, "[\"通行止め確認\"]");
+        }
+        store_watch_point_list_free(&wl);
+        CHECK_INT(store_watch_point_delete(st, wid), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM watch_point_stations"), 0);
+}
+
+static void test_city(struct store *st, int64_t shelter)
+{
+        struct store_user u = {0};
+        int64_t sh[1] = {shelter};
+        u.name = "sato";
+        u.display_name = "佐藤";
+        u.role = "shelter_operator";
+        u.password_hash = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+        u.shelter_ids = sh;
+        u.n_shelters = 1;
+        int64_t uid = 0;
+        CHECK_INT(store_user_add(st, &u, &uid), 0);
+        CHECK_INT(store_user_add(st, &u, NULL), -EEXIST);
+        u.name = "suzuki";
+        u.role = "root";
+        CHECK_INT(store_user_add(st, &u, NULL), -EINVAL);
+        u.role = "admin";
+        u.name = "bad name";
+        CHECK_INT(store_user_add(st, &u, NULL), -EINVAL);
+        CHECK_INT(sql_int("SELECT count(*) FROM users"), 1);
+        CHECK_INT(store_user_set_password(st, uid, "$argon2id$new"), 0);
+        CHECK_INT(store_user_set_disabled(st, uid, true), 0);
+        CHECK_INT(store_user_set_disabled(st, 999, true), -ENOENT);
+        struct store_user_list ul;
+        CHECK_INT(store_user_get(st, "sato", &ul), 0);
+        CHECK_INT(ul.n, 1);
+        if (ul.n) {
+                CHECK(ul.v[0].disabled);
+                CHECK_STR(ul.v[0].password_hash, "$argon2id$new");
+                CHECK_INT(ul.v[0].n_shelters, 1);
+        }
+        store_user_list_free(&ul);
+        CHECK_INT(store_user_get(st, "nobody", &ul), -ENOENT);
+
+        CHECK_INT(store_audit_add(st, uid, "sato", "shelter.open", "shelters/1", "{\"open\":false}",
+                                  "{\"open\":true}"),
+                  0);
+        CHECK_INT(store_audit_add(st, 0, "cli", "user.add", "users/sato", NULL, "{bad"), -EINVAL);
+        struct store_audit_list aul;
+        CHECK_INT(store_audit_list(st, 0, 0, &aul), 0);
+        CHECK_INT(aul.n, 1);
+        CHECK_STR(aul.n ? aul.v[0].action : NULL, "shelter.open");
+        store_audit_list_free(&aul);
+        /* Append-only, enforced by the schema itself. */
+        CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name "
+                          "LIKE 'audit_log_no_%'"),
+                  2);
+
+        /* Field reports: staff-only events by default. */
+        struct store_report r = {0};
+        r.lon = 139.81;
+        r.lat = 38.71;
+        r.category = "冠水";
+        r.severity = 2;
+        r.text = "道路冠水 30cm";
+        int64_t rid = 0;
+        CHECK_INT(store_report_create(st, &r, &rid), 0);
+        CHECK_INT(sql_int("SELECT public FROM events WHERE type = 'report.created'"), 0);
+        CHECK_INT(store_report_add_photo(st, rid, "reports/1/a.jpg", "image/jpeg", 1000), 0);
+        CHECK_INT(store_report_add_photo(st, rid, "reports/1/b.jpg", "image/jpeg", 1000), 0);
+        CHECK_INT(store_report_add_photo(st, rid, "reports/1/c.png", "image/png", 1000), 0);
+        CHECK_INT(store_report_add_photo(st, rid, "reports/1/d.jpg", "image/jpeg", 1000), -EINVAL);
+        CHECK_INT(store_report_add_photo(st, rid, "reports/1/e.gif", "image/gif", 1000), -EINVAL);
+        CHECK_INT(store_report_update(st, rid, "confirmed", true), 0);
+        CHECK_INT(store_report_update(st, rid, "lost", true), -EINVAL);
+        CHECK_INT(sql_int("SELECT public FROM events WHERE type = 'report.updated'"), 1);
+        r.severity = 4;
+        CHECK_INT(store_report_create(st, &r, NULL), -EINVAL);
+        CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'report.created'"), 1);
+        struct store_report_list rl;
+        CHECK_INT(store_reports_list(st, true, 0, &rl), 0);
+        CHECK_INT(rl.n, 1);
+        if (rl.n) {
+                CHECK_INT(rl.v[0].n_photos, 3);
+                CHECK_STR(rl.v[0].status, "confirmed");
+        }
+        store_report_list_free(&rl);
+
+        /* Orders: issued and lifted, each with its event; the area status
+         * shows the order beside (never merged into) JMA's level. */
+        struct store_order o = {0};
+        o.level = 4;
+        o.hazard = "flood";
+        o.area_code = "0620300";
+        o.reason = "赤川の水位上昇";
+        o.issued_at = 1721895000;
+        int64_t oid = 0;
+        CHECK_INT(store_order_issue(st, &o, &oid), 0);
+        CHECK_INT(sql_int("SELECT level FROM events WHERE type = 'order.issued'"), 4);
+        CHECK_INT(sql_int("SELECT json_extract(data, '$.name_ja') = '避難指示' FROM events "
+                          "WHERE type = 'order.issued'"),
+                  1);
+        struct store_area_status_list as;
+        CHECK_INT(store_area_status_list(st, false, &as), 0);
+        for (size_t i = 0; i < as.n; i++)
+                if (strcmp(as.v[i].area_code, "0620300") == 0) {
+                        CHECK_INT(as.v[i].order.level, 4);
+                        CHECK_STR(as.v[i].order.name_ja, "避難指示");
+                }
+        store_area_status_list_free(&as);
+        o.level = 2;
+        CHECK_INT(store_order_issue(st, &o, NULL), -EINVAL);
+        o.level = 3;
+        o.area_code = NULL;
+        CHECK_INT(store_order_issue(st, &o, NULL), -EINVAL); /* neither area nor district */
+        o.area_code = "0620400";
+        o.hazard = "meteor";
+        CHECK_INT(store_order_issue(st, &o, NULL), -EINVAL);
+        CHECK_INT(events_of("order.issued"), 1);
+        CHECK_INT(store_order_lift(st, oid, 1721899000), 0);
+        CHECK_INT(store_order_lift(st, oid, 1721899000), -ENOENT);
+        CHECK_INT(events_of("order.lifted"), 1);
+        struct store_order_list ol;
+        CHECK_INT(store_orders_list(st, false, &ol), 0);
+        CHECK_INT(ol.n, 0);
+        store_order_list_free(&ol);
+        CHECK_INT(store_orders_list(st, true, &ol), 0);
+        CHECK_INT(ol.n, 1);
+        store_order_list_free(&ol);
+
+        /* Notices. */
+        struct store_notice n = {0};
+        n.category = "shelter_open";
+        n.area_code = "0620300";
+        n.title_ja = "避難所開設";
+        n.text_ja = "朝暘第一小学校を開設しました。";
+        n.valid_from = 1721890000;
+        n.is_public = true;
+        int64_t nid = 0;
+        CHECK_INT(store_notice_publish(st, &n, &nid), 0);
+        n.category = "gossip";
+        CHECK_INT(store_notice_publish(st, &n, NULL), -EINVAL);
+        n.category = "info";
+        n.valid_to = n.valid_from - 10;
+        CHECK_INT(store_notice_publish(st, &n, NULL), -EINVAL);
+        CHECK_INT(events_of("notice.published"), 1);
+        struct store_notice_list nl;
+        CHECK_INT(store_notices_in_force(st, 1721890001, true, &nl), 0);
+        CHECK_INT(nl.n, 1);
+        store_notice_list_free(&nl);
+        CHECK_INT(store_notice_withdraw(st, nid, 1721890100), 0);
+        CHECK_INT(store_notices_in_force(st, 1721890200, true, &nl), 0);
+        CHECK_INT(nl.n, 0);
+        store_notice_list_free(&nl);
+
+        /* Timelines: ciphertext and a token hash only. */
+        unsigned char h[32], nonce[24], ct[64];
+        for (int i = 0; i < 32; i++)
+                h[i] = (unsigned char)(i * 7);
+        memset(nonce, 0xab, sizeof(nonce));
+        memset(ct, 0xcd, sizeof(ct));
+        CHECK_INT(store_timeline_put(st, h, 0, 1u << 3 | 1u << 4, nonce, 24, ct, 64), 0);
+        CHECK_INT(store_timeline_put(st, h, 0, 1u << 5, nonce, 24, ct, 40), 0);
+        CHECK_INT(store_timeline_put(st, h, 0, 1u << 0, nonce, 24, ct, 40), -EINVAL);
+        CHECK_INT(store_timeline_put(st, h, 0, 1u << 5, nonce, 4, ct, 40), -EINVAL);
+        struct store_timeline t;
+        CHECK_INT(store_timeline_get(st, h, &t), 0);
+        CHECK_INT(t.levels_mask, 1u << 5);
+        CHECK_INT(t.ciphertext_len, 40);
+        CHECK(t.ciphertext && t.ciphertext[0] == 0xcd);
+        store_timeline_free(&t);
+        struct store_timeline_stat_list tsl;
+        CHECK_INT(store_timeline_stats(st, &tsl), 0);
+        CHECK_INT(tsl.n, 1);
+        if (tsl.n) {
+                CHECK_INT(tsl.v[0].plans, 1);
+                CHECK_INT(tsl.v[0].per_level[5], 1);
+                CHECK_INT(tsl.v[0].per_level[3], 0);
+        }
+        store_timeline_stat_list_free(&tsl);
+        size_t removed = 0;
+        CHECK_INT(store_timelines_expire(st, 1, &removed), 0);
+        CHECK_INT(removed, 0);
+        CHECK_INT(store_timeline_delete(st, h), 0);
+        CHECK_INT(store_timeline_get(st, h, &t), -ENOENT);
+
+        /* Notifications: a rule, an event queued once, marked. */
+        struct store_notify_rule nr = {0};
+        nr.channel = "mail";
+        nr.target = "bousai@example.jp";
+        nr.area_code = "0620300";
+        nr.min_level = 4;
+        nr.event_types = "[\"order.issued\",\"area.level\"]";
+        nr.staff = true;
+        nr.enabled = true;
+        int64_t rule = 0, ev = 0;
+        CHECK_INT(store_notify_rule_add(st, &nr, &rule), 0);
+        nr.min_level = 0;
+        CHECK_INT(store_notify_rule_add(st, &nr, NULL), -EINVAL);
+        CHECK_INT(store_events_last_id(st, &ev), 0);
+        CHECK_INT(store_notify_enqueue(st, rule, ev, 100), 0);
+        CHECK_INT(store_notify_enqueue(st, rule, ev, 100), 0);
+        CHECK_INT(store_notify_enqueue(st, rule, ev + 1000, 100), -EINVAL); /* no such event */
+        struct store_notify_item_list qi;
+        CHECK_INT(store_notify_due(st, 100, 0, &qi), 0);
+        CHECK_INT(qi.n, 1);
+        int64_t qid = qi.n ? qi.v[0].id : 0;
+        store_notify_item_list_free(&qi);
+        CHECK_INT(store_notify_mark(st, qid, "failed", 200, "timeout"), 0);
+        CHECK_INT(store_notify_due(st, 150, 0, &qi), 0);
+        CHECK_INT(qi.n, 0);
+        store_notify_item_list_free(&qi);
+        CHECK_INT(store_notify_mark(st, qid, "sent", 0, NULL), 0);
+        CHECK_INT(store_notify_due(st, 1000, 0, &qi), 0);
+        CHECK_INT(qi.n, 0);
+        store_notify_item_list_free(&qi);
+        struct store_notify_rule_list nrl;
+        CHECK_INT(store_notify_rules_list(st, &nrl), 0);
+        CHECK_INT(nrl.n, 1);
+        store_notify_rule_list_free(&nrl);
+        CHECK_INT(store_notify_rule_delete(st, rule), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM notify_queue"), 0);
+}
+
+int main(void)
+{
+        char path[256];
+        db = storetest_path("entities.db", path, sizeof(path));
+        struct store *st = storetest_open(db);
+        int64_t shelter = 0;
+        test_sources(st);
+        test_cameras(st);
+        test_devices(st);
+        test_places(st, &shelter);
+        test_city(st, shelter);
+        /* Every table the entities live in passes the integrity check. */
+        char why[200];
+        CHECK_INT(store_check(st, why, sizeof(why)), 0);
+        store_close(st);
+        storetest_cleanup();
+        return check_done("geo-store-entities");
+}
