@@ -31,6 +31,7 @@ struct instance {
 };
 
 struct collectd {
+        const struct source_type *const *types; /* source_types, or a test's own */
         pthread_mutex_t lock;
         pthread_cond_t cond;
         volatile int stopping;
@@ -57,10 +58,28 @@ static int64_t second_ms(void)
         return v;
 }
 
-static int check_instance(const struct conf_instance *in, const struct sonae_config *cfg,
-                          struct conf_diag *diag)
+static const struct source_type *find_type(const struct source_type *const *types, const char *name)
 {
-        const struct source_type *t = source_type_find(in->type);
+        for (size_t i = 0; name && types[i]; i++)
+                if (strcmp(types[i]->name, name) == 0)
+                        return types[i];
+        return NULL;
+}
+
+/* The instance of a section type ("jma"), built from its section. */
+static void section_instance(const struct source_type *t, struct conf_instance *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->name = (char *)t->section;
+        out->type = (char *)t->name;
+        out->enabled = true;
+        out->interval = t->default_interval_s;
+}
+
+static int check_instance(const struct source_type *const *types, const struct conf_instance *in,
+                          const struct sonae_config *cfg, struct conf_diag *diag)
+{
+        const struct source_type *t = find_type(types, in->type);
         if (!t)
                 return source_conf_error(in, cfg, diag, "type",
                                          "type '%s' is not built into this sonae-collectd",
@@ -92,20 +111,42 @@ static int check_instance(const struct conf_instance *in, const struct sonae_con
         return rc;
 }
 
-int collectd_check(const struct sonae_config *cfg, struct conf_diag *diag)
+int collectd_check_types(const struct source_type *const *types, const struct sonae_config *cfg,
+                         struct conf_diag *diag)
 {
         int rc = 0;
         for (size_t i = 0; i < cfg->n_sources; i++)
-                if (check_instance(&cfg->sources[i], cfg, diag) < 0)
+                if (check_instance(types, &cfg->sources[i], cfg, diag) < 0)
                         rc = -EINVAL;
+        for (size_t i = 0; types[i]; i++) {
+                if (!types[i]->section)
+                        continue;
+                struct conf_instance in;
+                section_instance(types[i], &in);
+                void *state = NULL;
+                if (types[i]->configure(&in, cfg, diag, &state) < 0)
+                        rc = -EINVAL;
+                types[i]->destroy(state);
+        }
         return rc;
+}
+
+int collectd_check(const struct sonae_config *cfg, struct conf_diag *diag)
+{
+        return collectd_check_types(source_types, cfg, diag);
 }
 
 struct collectd *collectd_new(void)
 {
+        return collectd_new_types(source_types);
+}
+
+struct collectd *collectd_new_types(const struct source_type *const *types)
+{
         struct collectd *c = calloc(1, sizeof(*c));
         if (!c)
                 return NULL;
+        c->types = types;
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -200,9 +241,7 @@ static void *worker(void *arg)
                         if (failures >= HEALTH_FAILURES)
                                 emit_health(it, "ok", 0, NULL);
                         if (failures)
-                                log_recovered(&it->complain,
-                                              "%s: polls succeed again after %u failures", ctx.name,
-                                              failures);
+                                log_recovered(&it->complain, "%s: polls succeed again", ctx.name);
                         failures = 0;
                         wait_ms = it->interval_ms;
                         log_debug("%s: poll %s; next in %lld ms", ctx.name, status_name(st),
@@ -280,8 +319,8 @@ int collectd_start(struct collectd *c, const struct sonae_config *cfg)
         c->stopping = 0;
         c->next_refresh = c->next_checkpoint = 0;
         size_t want = cfg->n_sources;
-        for (size_t i = 0; source_types[i]; i++)
-                if (source_types[i]->section)
+        for (size_t i = 0; c->types[i]; i++)
+                if (c->types[i]->section)
                         want++;
         c->v = calloc(want ? want : 1, sizeof(*c->v));
         if (!c->v)
@@ -296,24 +335,21 @@ int collectd_start(struct collectd *c, const struct sonae_config *cfg)
                 struct instance *it = &c->v[c->n];
                 it->owner = c;
                 it->in = in;
-                it->type = source_type_find(in->type);
+                it->type = find_type(c->types, in->type);
                 if (!it->type || setup_instance(c, it) < 0) {
                         free_instance(it);
                         continue;
                 }
                 c->n++;
         }
-        for (size_t i = 0; source_types[i]; i++) {
-                const struct source_type *t = source_types[i];
-                if (!t->section)
+        for (size_t i = 0; c->types[i]; i++) {
+                const struct source_type *t = c->types[i];
+                if (!t->section || (t->wanted && !t->wanted(cfg)))
                         continue;
                 struct instance *it = &c->v[c->n];
                 it->owner = c;
                 it->type = t;
-                it->synth.name = (char *)t->section;
-                it->synth.type = (char *)t->name;
-                it->synth.enabled = true;
-                it->synth.interval = t->default_interval_s;
+                section_instance(t, &it->synth);
                 it->in = &it->synth;
                 if (setup_instance(c, it) < 0) {
                         free_instance(it);

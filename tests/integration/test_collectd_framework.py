@@ -185,7 +185,7 @@ url = {srv.url('/off.json')}
                            and "not a k.river area listing" in dm.output(), 5),
                   "an HTML page instead of JSON is refused, with its reason")
             srv.clear_fault("/c/06.json")
-            check(wait_for(lambda: "c: polls succeed again after" in dm.output(), 15),
+            check(wait_for(lambda: "c: polls succeed again" in dm.output(), 15),
                   "one 'recovered' line after the failures end")
             def health():
                 con = sqlite3.connect(f"file:{os.path.join(d, 'store.db')}?mode=ro", uri=True, timeout=10)
