@@ -14,6 +14,7 @@
 static const struct cli_verb verbs[] = {
     {"init", "init DIR", cmd_init},
     {"jma", "jma parse FILE...", cmd_jma},
+    {"device", "device add|list|set|rotate|calibrate", cmd_device},
 };
 
 static void usage(FILE *f)
