@@ -210,16 +210,22 @@ static int write_provisioning(const struct sonae_config *cfg, const char *id, co
         return fclose(f) == 0 ? 0 : -errno;
 }
 
-/* A new secret for id: the password file and the store's hash. */
-static int set_secret(const struct sonae_config *cfg, const char *id, char *secret, char *hash,
-                      size_t hcap)
+/* A new secret and its hash (nothing written yet). */
+static int new_credentials(char *secret, char *hash, size_t hcap)
 {
         int r = new_secret(secret);
 
         if (r == 0)
                 r = password_hash(secret, hash, hcap);
-        if (r == 0)
-                r = passwd_set(cfg->mqtt.broker_password_file, id, hash);
+        if (r < 0)
+                fprintf(stderr, "sonae device: cannot make a secret: %s\n", strerror(-r));
+        return r;
+}
+
+static int write_passwd(const struct sonae_config *cfg, const char *id, const char *hash)
+{
+        int r = passwd_set(cfg->mqtt.broker_password_file, id, hash);
+
         if (r < 0)
                 fprintf(stderr, "sonae device: cannot write %s: %s\n",
                         cfg->mqtt.broker_password_file, strerror(-r));
@@ -387,10 +393,17 @@ static int device_add(int argc, char **argv, const struct cli_common *common)
         r = open_all(common, &cfg, &st);
         if (r < 0)
                 goto out;
+        memset(&d, 0, sizeof(d));
+        if (store_device_get(st, id, &d) == 0) {
+                store_device_free(&d);
+                fprintf(stderr, "sonae device: %s exists (use rotate for new credentials)\n", id);
+                r = -EEXIST;
+                goto out;
+        }
         r = station_resolve(st, &a, &sid);
         if (r < 0)
                 goto out;
-        r = set_secret(cfg, id, secret, hash, sizeof(hash));
+        r = new_credentials(secret, hash, sizeof(hash));
         if (r < 0)
                 goto out;
         memset(&d, 0, sizeof(d));
@@ -420,6 +433,9 @@ static int device_add(int argc, char **argv, const struct cli_common *common)
                 fprintf(stderr, "sonae device: cannot add %s: %s\n", id, store_strerror(r));
                 goto out;
         }
+        r = write_passwd(cfg, id, hash);
+        if (r < 0)
+                goto out;
         r = acl_ensure(cfg->mqtt.broker_acl_file);
         if (r < 0) {
                 fprintf(stderr, "sonae device: cannot write %s: %s\n", cfg->mqtt.broker_acl_file,
@@ -465,7 +481,7 @@ static int device_rotate(int argc, char **argv, const struct cli_common *common)
                 fprintf(stderr, "sonae device: %s: %s\n", argv[1], store_strerror(r));
                 goto out;
         }
-        r = set_secret(cfg, argv[1], secret, hash, sizeof(hash));
+        r = new_credentials(secret, hash, sizeof(hash));
         if (r < 0)
                 goto out;
         {
@@ -474,6 +490,8 @@ static int device_rotate(int argc, char **argv, const struct cli_common *common)
                 r = store_device_update(st, &d);
                 d.secret_hash = own; /* freed with d */
         }
+        if (r == 0)
+                r = write_passwd(cfg, argv[1], hash);
         if (r == 0 && store_calibration_at(st, d.id, INT64_MAX, &cal) < 0)
                 cal.mount_height_m = NAN;
         if (r == 0)

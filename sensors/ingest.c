@@ -47,6 +47,8 @@ struct dev {
         bool have_last;
         int64_t epoch, max_seq;
         struct qc_history h;
+        int64_t cal_from; /* valid_from of the calibration h was made with */
+        int64_t refreshed_at;
         struct gap *gaps;
         size_t n_gaps;
         struct request req; /* req.id[0] == 0: none asked */
@@ -203,6 +205,28 @@ static int dev_load(struct ingest *in, struct dev *d)
                 return r;
         d->loaded = true;
         return 0;
+}
+
+/* Re-reads what `sonae device set` changes, at most once a second. */
+static int dev_refresh(struct ingest *in, struct dev *d, int64_t now)
+{
+        struct store_device sd;
+        int r;
+
+        memset(&sd, 0, sizeof(sd));
+        r = store_device_get(in->st, d->name, &sd);
+        if (r == -ENOENT) {
+                d->known = false;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        d->enabled = sd.enabled;
+        if (sd.station_id != d->station_id)
+                d->loaded = false;
+        store_device_free(&sd);
+        d->refreshed_at = now;
+        return d->loaded ? 0 : dev_load(in, d);
 }
 
 static struct dev *dev_find(struct ingest *in, const char *name, bool create)
@@ -407,6 +431,12 @@ static int store_reading(struct ingest *in, struct dev *d, uint32_t epoch,
                 if (!isnan(rd.dist_m))
                         level = cal.mount_height_m - rd.dist_m;
                 free((char *)cal.note);
+                /* Levels of another calibration are no history for the
+                 * spike, rate and flatline tests: a recalibration is a step. */
+                if (cal.valid_from != d->cal_from && (!d->h.n || r->t > d->h.t[d->h.n - 1])) {
+                        memset(&d->h, 0, sizeof(d->h));
+                        d->cal_from = cal.valid_from;
+                }
         } else if (rc != -ENOENT) {
                 return rc;
         }
@@ -585,6 +615,12 @@ int ingest_message(struct ingest *in, const char *topic, const void *payload, si
                 return -ENOMEM;
         if (!d->loaded) {
                 r = dev_load(in, d);
+                if (r < 0)
+                        goto fail;
+        }
+        if (d->known && d->refreshed_at != now) {
+                /* `sonae device set` may have disabled it or moved it. */
+                r = dev_refresh(in, d, now);
                 if (r < 0)
                         goto fail;
         }

@@ -87,7 +87,7 @@ class Net:
             f.write(self.secrets[INGEST_USER] + "\n")
         self.db = os.path.join(self.dir, "sonae.db")
         self.config = os.path.join(self.dir, "sonae.conf")
-        self.write_config(tls=False)
+        self.write_config(tls=tls)
         self.broker = None
         self.broker_log = None
         self.ingestd = None
