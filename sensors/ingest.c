@@ -65,6 +65,9 @@ struct ingest {
         uint32_t run;   /* distinguishes resend ids of this run from earlier ones */
         unsigned n_req; /* and of this run from each other */
         struct senml_pack pack;
+        struct store_reading rows[SENML_MAX_READINGS];
+        struct store_obs obs[SENML_MAX_READINGS * 5];
+        size_t n_rows, n_obs;
         int64_t last_reload;
 };
 
@@ -401,35 +404,34 @@ static int gap_open(struct ingest *in, struct dev *d, int64_t epoch, int64_t fro
         return gap_add(d, id, epoch, from, to, now);
 }
 
-static int store_reading(struct ingest *in, struct dev *d, uint32_t epoch,
-                         const struct senml_reading *r, int64_t now, bool *inserted)
+/* Turns one decoded reading into its row and observations (appended to
+ * in->rows and in->obs) with the server's level and the quality flags. */
+static int prepare_reading(struct ingest *in, struct dev *d, uint32_t epoch,
+                           const struct senml_reading *r, int64_t now)
 {
         struct store_calibration cal;
-        struct store_reading rd;
-        struct store_obs_result res = {0};
-        struct store_obs obs[5];
-        size_t n = 0;
+        struct store_reading *rd = &in->rows[in->n_rows++];
+        double level = NAN;
         int rc;
 
-        memset(&rd, 0, sizeof(rd));
-        rd.device_id = d->id;
-        rd.epoch = epoch;
-        rd.seq = r->seq;
-        rd.measured_at = r->t;
-        rd.received_at = now;
-        rd.dist_m = (r->has & SENML_HAS_DIST) ? micro(r->dist_u) : NAN;
-        rd.level_m = (r->has & SENML_HAS_LEVEL) ? micro(r->level_u) : NAN;
-        rd.temp_c = (r->has & SENML_HAS_TEMP) ? micro(r->temp_u) : NAN;
-        rd.batt_v = (r->has & SENML_HAS_BATT) ? micro(r->batt_u) : NAN;
-        rd.rssi_dbm = (r->has & SENML_HAS_RSSI) ? micro(r->rssi_u) : NAN;
+        memset(rd, 0, sizeof(*rd));
+        rd->device_id = d->id;
+        rd->epoch = epoch;
+        rd->seq = r->seq;
+        rd->measured_at = r->t;
+        rd->received_at = now;
+        rd->dist_m = (r->has & SENML_HAS_DIST) ? micro(r->dist_u) : NAN;
+        rd->level_m = (r->has & SENML_HAS_LEVEL) ? micro(r->level_u) : NAN;
+        rd->temp_c = (r->has & SENML_HAS_TEMP) ? micro(r->temp_u) : NAN;
+        rd->batt_v = (r->has & SENML_HAS_BATT) ? micro(r->batt_u) : NAN;
+        rd->rssi_dbm = (r->has & SENML_HAS_RSSI) ? micro(r->rssi_u) : NAN;
 
         /* The server's level: the calibration in force when it was measured. */
-        double level = NAN;
         memset(&cal, 0, sizeof(cal));
         rc = store_calibration_at(in->st, d->id, r->t, &cal);
         if (rc == 0) {
-                if (!isnan(rd.dist_m))
-                        level = cal.mount_height_m - rd.dist_m;
+                if (!isnan(rd->dist_m))
+                        level = cal.mount_height_m - rd->dist_m;
                 free((char *)cal.note);
                 /* Levels of another calibration are no history for the
                  * spike, rate and flatline tests: a recalibration is a step. */
@@ -440,33 +442,29 @@ static int store_reading(struct ingest *in, struct dev *d, uint32_t epoch,
         } else if (rc != -ENOENT) {
                 return rc;
         }
-        rd.quality = qc_flags(&in->o.qc, &d->h, r->t, rd.dist_m, level, now);
-
-        rc = store_readings_add(in->st, &rd, 1, &res);
-        if (rc < 0)
-                return rc;
-        *inserted = res.inserted > 0;
-        if (!*inserted)
-                return 0;
-        if (!(rd.quality & (STORE_Q_SPIKE | STORE_Q_RANGE)))
+        rd->quality = qc_flags(&in->o.qc, &d->h, r->t, rd->dist_m, level, now);
+        /* A redelivered reading is no newer than the history, so pushing
+         * it changes nothing. */
+        if (!(rd->quality & (STORE_Q_SPIKE | STORE_Q_RANGE)))
                 qc_history_push(&d->h, r->t, level);
 
         /* A reading whose time is in the future is kept in readings with its
-         * receive time, but makes no observation: its time is unknown. */
-        if (d->station_id <= 0 || (rd.quality & STORE_Q_CLOCK))
+         * receive time, but makes no observation: its time is unknown.  A
+         * duplicate's observations are duplicates too, ignored by the store. */
+        if (d->station_id <= 0 || (rd->quality & STORE_Q_CLOCK))
                 return 0;
 #define OBS(q, v, f)                                                                               \
         do {                                                                                       \
                 if (!isnan(v))                                                                     \
-                        obs[n++] = (struct store_obs){d->station_id, q, r->t, v, f};               \
+                        in->obs[in->n_obs++] = (struct store_obs){d->station_id, q, r->t, v, f};   \
         } while (0)
-        OBS("water_level_m", level, rd.quality);
-        OBS("distance_m", rd.dist_m, rd.quality & (unsigned)STORE_Q_RANGE);
-        OBS("temp_c", rd.temp_c, 0u);
-        OBS("battery_v", rd.batt_v, 0u);
-        OBS("rssi_dbm", rd.rssi_dbm, 0u);
+        OBS("water_level_m", level, rd->quality);
+        OBS("distance_m", rd->dist_m, rd->quality & (unsigned)STORE_Q_RANGE);
+        OBS("temp_c", rd->temp_c, 0u);
+        OBS("battery_v", rd->batt_v, 0u);
+        OBS("rssi_dbm", rd->rssi_dbm, 0u);
 #undef OBS
-        return n ? store_observations_add(in->st, obs, n, NULL) : 0;
+        return 0;
 }
 
 static int handle_up(struct ingest *in, struct dev *d, const void *payload, size_t len, int64_t now)
@@ -494,18 +492,21 @@ static int handle_up(struct ingest *in, struct dev *d, const void *payload, size
         r = store_begin(in->st);
         if (r < 0)
                 return r;
+        /* One batch of rows and one of observations per message: the store
+         * updates each station's latest state once per batch. */
+        in->n_rows = in->n_obs = 0;
+        for (unsigned i = 0; i < p->n && r == 0; i++)
+                r = prepare_reading(in, d, p->epoch, &p->r[i], now);
+        if (r == 0) {
+                struct store_obs_result res = {0};
+                r = store_readings_add(in->st, in->rows, in->n_rows, &res);
+                in->stats.readings += res.inserted;
+                in->stats.duplicates += res.duplicates;
+        }
+        if (r == 0 && in->n_obs)
+                r = store_observations_add(in->st, in->obs, in->n_obs, NULL);
         for (unsigned i = 0; i < p->n && r == 0; i++) {
-                const struct senml_reading *rd = &p->r[i];
-                int64_t seq = rd->seq;
-                bool inserted = false;
-
-                r = store_reading(in, d, p->epoch, rd, now, &inserted);
-                if (r < 0)
-                        break;
-                if (inserted)
-                        in->stats.readings++;
-                else
-                        in->stats.duplicates++;
+                int64_t seq = p->r[i].seq;
 
                 if (!d->have_last || p->epoch > d->epoch) {
                         /* A new node or a reflash: seq starts again. */

@@ -50,7 +50,7 @@ unsigned qc_flags(const struct qc_params *p, const struct qc_history *h, int64_t
          * one (a resend filling a gap) has no neighbours here to compare. */
         if (isnan(level_m) || h->n == 0 || t <= h->t[h->n - 1])
                 return q;
-        if (h->n >= 3 && fabs(level_m - median_last(h, 5)) > p->spike_m)
+        if (h->n >= 2 && fabs(level_m - median_last(h, 5)) > p->spike_m)
                 q |= STORE_Q_SPIKE;
         {
                 double dt = (double)(t - h->t[h->n - 1]);
