@@ -90,6 +90,14 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
                          rc ? "connection lost" : "closed");
 }
 
+static void on_log(struct mosquitto *m, void *obj, int level, const char *str)
+{
+        if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
+                log_debug("mqtt: %s", str);
+        else if (log_get_level() >= LOG_LVL_DEBUG)
+                log_debug("mqtt: %s", str);
+}
+
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
         struct ingestd *s = obj;
@@ -152,6 +160,7 @@ static int mqtt_start(struct ingestd *s, const struct sonae_config *cfg)
         mosquitto_connect_callback_set(s->mosq, on_connect);
         mosquitto_disconnect_callback_set(s->mosq, on_disconnect);
         mosquitto_message_callback_set(s->mosq, on_message);
+        mosquitto_log_callback_set(s->mosq, on_log);
         if (c->username && c->username[0]) {
                 password[0] = 0;
                 if (c->password_file && c->password_file[0]) {
