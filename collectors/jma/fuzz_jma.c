@@ -20,6 +20,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         abort();
                 return 0;
         }
+        /* Levels are 0 (null) or 1-5, and known codes agree with the table. */
+        for (size_t i = 0; i < r->n_warnings; i++) {
+                const struct jma_warning *w = &r->warnings[i];
+                if (w->level < 0 || w->level > 5 || w->name_level < 0 || w->name_level > 5 ||
+                    (!w->known && w->level != 0) || (w->level && !w->kind_code))
+                        abort();
+        }
+        for (size_t i = 0; i < r->n_outlook; i++)
+                if (r->outlook[i].level < 0 || r->outlook[i].level > 5)
+                        abort();
         struct buf b = BUF_INIT(0);
         if (jma_report_json(r, &b) < 0)
                 abort();

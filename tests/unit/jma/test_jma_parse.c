@@ -403,6 +403,52 @@ static void check_table(void)
         CHECK(named >= 12);
 }
 
+/* docs/sources/jma.md lists every row of the table, and no other: the table
+ * is one documented file and the page must not drift from it. */
+static void check_table_doc(void)
+{
+        const char *root = getenv("SONAE_SOURCE_ROOT");
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/docs/sources/jma.md", root && root[0] ? root : ".");
+        FILE *f = fopen(path, "rb");
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        struct buf doc = BUF_INIT(1024 * 1024);
+        char chunk[8192];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                CHECK_INT(buf_append(&doc, chunk, n), 0);
+        fclose(f);
+        unsigned nrows;
+        const struct jma_level_row *rows = jma_level_rows(&nrows);
+        for (unsigned i = 0; i < nrows; i++) {
+                char line[256], level[8];
+                if (rows[i].level)
+                        snprintf(level, sizeof(level), "%d", rows[i].level);
+                else
+                        snprintf(level, sizeof(level), "null");
+                snprintf(line, sizeof(line), "| %s | %s | %s | %s | %s |",
+                         jma_family_name(rows[i].family), jma_generation_name(rows[i].generation),
+                         rows[i].code, rows[i].name, level);
+                if (!doc.data || !strstr(doc.data, line))
+                        fprintf(stderr, "docs/sources/jma.md lacks the row: %s\n", line);
+                CHECK(doc.data && strstr(doc.data, line));
+        }
+        unsigned doc_rows = 0;
+        for (const char *p = doc.data; p && (p = strstr(p, "\n| ")); p++) {
+                static const char *const fams[] = {"weather", "landslide", "river",  "heavy_rain",
+                                                   "tornado", "marine",    "outlook"};
+                for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+                        size_t l = strlen(fams[k]);
+                        if (strncmp(p + 3, fams[k], l) == 0 && p[3 + l] == ' ')
+                                doc_rows++;
+                }
+        }
+        CHECK_INT(doc_rows, nrows);
+        buf_free(&doc);
+}
+
 /* An R06 telegram authored here from the Fukui one's shape, with one unknown
  * code (twice) and one name whose レベル disagrees with the table. */
 static void check_notes(void)
@@ -516,6 +562,7 @@ int main(void)
         check_earthquakes();
         check_volcano_and_outlook();
         check_table();
+        check_table_doc();
         check_notes();
         check_refusals();
         return check_done("jma-parse");
