@@ -547,7 +547,7 @@ static int handle_up(struct ingest *in, struct dev *d, const void *payload, size
 }
 
 static int handle_status(struct ingest *in, struct dev *d, const void *payload, size_t len,
-                         int64_t now)
+                         bool retained, int64_t now)
 {
         json_error_t jerr;
         json_t *j, *v;
@@ -584,6 +584,11 @@ static int handle_status(struct ingest *in, struct dev *d, const void *payload, 
                 log_info("device %s: connection dropped (will)", d->name);
                 goto out;
         }
+        if (retained) {
+                /* Replayed by the broker on subscribing: no arrival. */
+                r = store_device_health_set(in->st, d->id, d->health, 0, fw, batt, rssi);
+                goto out;
+        }
         r = store_device_health_set(in->st, d->id, "online", now, fw, batt, rssi);
         if (r < 0)
                 goto out;
@@ -599,7 +604,7 @@ out:
 }
 
 int ingest_message(struct ingest *in, const char *topic, const void *payload, size_t len,
-                   int64_t now)
+                   bool retained, int64_t now)
 {
         char name[SENML_DEVICE_MAX + 1];
         char kind;
@@ -640,7 +645,7 @@ int ingest_message(struct ingest *in, const char *topic, const void *payload, si
                 return 0;
         }
         r = kind == 'u' ? handle_up(in, d, payload, len, now)
-                        : handle_status(in, d, payload, len, now);
+                        : handle_status(in, d, payload, len, retained, now);
         if (r < 0)
                 goto fail;
         request_update(in, d);

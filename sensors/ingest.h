@@ -51,12 +51,15 @@ int ingest_open(struct store *st, const struct ingest_options *opt, int64_t now,
 void ingest_close(struct ingest *in);
 
 /* Handles one message of topic sonae/v1/nodes/{device}/up or /status.
+ * retained: the broker delivered it from its retained store (a node's
+ * last status, replayed on subscribing): its fields are recorded, but it
+ * is no sign of life.
  * Returns 0 when the message is done with (stored, a duplicate, or
  * dropped as malformed and counted), or a store error for which the
  * caller should retry the same message later (store_err_is_trouble() or
  * -EBUSY); nothing of it is then stored. */
 int ingest_message(struct ingest *in, const char *topic, const void *payload, size_t len,
-                   int64_t now);
+                   bool retained, int64_t now);
 
 /* Periodic work: offline transitions from arrival times, logging of old
  * open gaps, reloading devices added or changed by `sonae device`. */

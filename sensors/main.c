@@ -112,7 +112,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
                         return;
                 }
                 r = ingest_message(s->in, msg->topic, msg->payload, (size_t)msg->payloadlen,
-                                   now_s());
+                                   msg->retain, now_s());
                 pthread_mutex_unlock(&s->lock);
                 if (r == 0) {
                         log_recovered(&s->trouble, "store writable again");

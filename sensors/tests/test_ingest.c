@@ -64,14 +64,14 @@ static int send(struct ingest *in, const char *dev, uint32_t epoch, const struct
         size_t len = make_pack(buf, sizeof(buf), dev, epoch, v, n);
 
         snprintf(topic, sizeof(topic), "sonae/v1/nodes/%s/up", dev);
-        return ingest_message(in, topic, buf, len, now);
+        return ingest_message(in, topic, buf, len, false, now);
 }
 
 static int raw(struct ingest *in, const char *dev, const char *payload, int64_t now)
 {
         char topic[96];
         snprintf(topic, sizeof(topic), "sonae/v1/nodes/%s/up", dev);
-        return ingest_message(in, topic, payload, strlen(payload), now);
+        return ingest_message(in, topic, payload, strlen(payload), false, now);
 }
 
 static int64_t add_device(struct store *st, const char *dev, const char *station, double mount,
@@ -265,7 +265,8 @@ int main(void)
                 {
                         char buf[SENML_MAX_PACK + 1];
                         size_t len = make_pack(buf, sizeof(buf), "dev-b", 1, ok, 1);
-                        CHECK_INT(ingest_message(in, "sonae/v1/nodes/dev-c/up", buf, len, T0), 0);
+                        CHECK_INT(
+                            ingest_message(in, "sonae/v1/nodes/dev-c/up", buf, len, false, T0), 0);
                 }
                 CHECK_INT(raw(in, "no-such-dev", "[]", T0 + 100), 0);
                 ingest_get_stats(in, &s);
@@ -363,13 +364,30 @@ int main(void)
                     "\"batt_v\":3.55,\"rssi_dbm\":-91,\"queue\":0,\"time_valid\":true}";
                 struct store_device d = {0};
                 CHECK_INT(ingest_message(in, "sonae/v1/nodes/dev-c/status", stat, strlen(stat),
-                                         T0 + 3000),
+                                         false, T0 + 3000),
                           0);
                 CHECK_INT(store_device_get(st, "dev-c", &d), 0);
                 CHECK_STR(d.fw, "1.2.3");
                 CHECK_NEAR(d.batt_v, 3.55, 1e-9);
                 CHECK_NEAR(d.rssi_dbm, -91, 1e-9);
                 store_device_free(&d);
+        }
+        /* A retained status replayed by the broker is no arrival. */
+        {
+                const char *stat = "{\"state\":\"online\",\"fw\":\"0.9\",\"batt_v\":3.3}";
+                struct store_device d = {0};
+                add_device(st, "dev-d", "st-d", 3.0, 600);
+                CHECK_INT(ingest_message(in, "sonae/v1/nodes/dev-d/status", stat, strlen(stat),
+                                         true, T0 + 3000),
+                          0);
+                CHECK_INT(store_device_get(st, "dev-d", &d), 0);
+                CHECK_STR(d.health, "unknown");
+                CHECK_STR(d.fw, "0.9");
+                store_device_free(&d);
+                CHECK_INT(ingest_message(in, "sonae/v1/nodes/dev-d/status", stat, strlen(stat),
+                                         false, T0 + 3000),
+                          0);
+                CHECK_STR(health_of(st, "dev-d", h, sizeof(h)), "online");
         }
         /* Topics. */
         {

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
                 }
                 senml_enc_finish(&e, &len);
                 snprintf(topic, sizeof(topic), "sonae/v1/nodes/%s/up", name);
-                if (ingest_message(in, topic, buf, len, T0 + 86400) < 0)
+                if (ingest_message(in, topic, buf, len, false, T0 + 86400) < 0)
                         goto out;
         }
         after = heap();
