@@ -5,6 +5,7 @@
  * MQTT itself is tested by tests/integration/test_ingest_*.py. */
 #include "check.h"
 #include "ingest.h"
+#include "log.h"
 #include "senml.h"
 #include "store.h"
 #include "store_devices.h"
@@ -306,7 +307,30 @@ int main(void)
         {
                 struct rd jump[1] = {{T0 + 12000, 20, 1.2, 0}};
                 char first_id[sizeof(last_down)];
+                char *logtext = NULL;
+                size_t loglen = 0;
+                FILE *logf;
                 CHECK_INT(send(in, "dev-a", 1, jump, 1, T0 + 12000), 0);
+                /* An open gap older than gap_alert (default 3600 s) is logged
+                 * once as a warning. */
+                logf = open_memstream(&logtext, &loglen);
+                log_set_stream(logf);
+                CHECK_INT(ingest_tick(in, T0 + 12000 + 3599), 0);
+                fflush(logf);
+                CHECK(loglen == 0 || !strstr(logtext, "still open"));
+                CHECK_INT(ingest_tick(in, T0 + 12000 + 3601), 0);
+                CHECK_INT(ingest_tick(in, T0 + 12000 + 3700), 0);
+                fflush(logf);
+                CHECK(logtext && strstr(logtext, "gap 17..19 of epoch 1 still open after 3601 s"));
+                log_set_stream(NULL);
+                fclose(logf);
+                {
+                        int times = 0;
+                        for (const char *p = logtext; (p = strstr(p, "still open")); p++)
+                                times++;
+                        CHECK_INT(times, 1);
+                }
+                free(logtext);
                 CHECK(strstr(last_down, "\"from\":17,\"to\":19") != NULL);
                 snprintf(first_id, sizeof(first_id), "%s", last_down);
                 ingest_close(in);
@@ -329,30 +353,36 @@ int main(void)
                 CHECK_INT(open_gaps(st, a), 0);
         }
         /* Health from arrivals: dev-b (60 s interval) is offline after
-         * 3 x 60 s without anything, once; online again on the next reading. */
+         * 3 x 60 s without anything, once; online again on the next reading.
+         * (The ticks above at T0 + 15600 have made it offline already.) */
         {
+                const int64_t hb = T0 + 20000;
                 int64_t ev0 = 0, ev1 = 0, ev2 = 0;
-                struct rd v[1] = {{T0 + 2000, 12, 2.1, 0}};
-                CHECK_INT(store_events_last_id(st, &ev0), 0);
-                CHECK_INT(ingest_tick(in, T0 + 720 + 170), 0);
-                CHECK_STR(health_of(st, "dev-b", h, sizeof(h)), "online");
-                CHECK_INT(ingest_tick(in, T0 + 720 + 181), 0);
+                struct rd v1[1] = {{hb, 12, 2.1, 0}}, v2[1] = {{hb + 500, 13, 2.1, 0}};
                 CHECK_STR(health_of(st, "dev-b", h, sizeof(h)), "offline");
-                CHECK_INT(ingest_tick(in, T0 + 720 + 400), 0);
+                CHECK_INT(send(in, "dev-b", 1, v1, 1, hb), 0);
+                CHECK_STR(health_of(st, "dev-b", h, sizeof(h)), "online");
+                CHECK_INT(store_events_last_id(st, &ev0), 0);
+                CHECK_INT(ingest_tick(in, hb + 170), 0);
+                CHECK_STR(health_of(st, "dev-b", h, sizeof(h)), "online");
+                CHECK_INT(ingest_tick(in, hb + 181), 0);
+                CHECK_STR(health_of(st, "dev-b", h, sizeof(h)), "offline");
+                CHECK_INT(ingest_tick(in, hb + 400), 0);
                 CHECK_INT(store_events_last_id(st, &ev1), 0);
                 {
                         struct store_event_list el = {0};
                         int health_events = 0;
                         CHECK_INT(store_events_after(st, ev0, 0, false, &el), 0);
                         for (size_t i = 0; i < el.n; i++)
-                                if (strcmp(el.v[i].type, "device.health") == 0) {
+                                if (strcmp(el.v[i].type, "device.health") == 0 &&
+                                    strcmp(el.v[i].subject, "devices/dev-b") == 0) {
                                         health_events++;
                                         CHECK(!el.v[i].is_public);
                                 }
                         store_event_list_free(&el);
                         CHECK_INT(health_events, 1);
                 }
-                CHECK_INT(send(in, "dev-b", 1, v, 1, T0 + 2000), 0);
+                CHECK_INT(send(in, "dev-b", 1, v2, 1, hb + 500), 0);
                 CHECK_STR(health_of(st, "dev-b", h, sizeof(h)), "online");
                 CHECK_INT(store_events_last_id(st, &ev2), 0);
                 CHECK(ev2 > ev1);
