@@ -681,10 +681,16 @@ static int device_list(int argc, char **argv, const struct cli_common *common)
                                 if (now - gl.v[k].opened_at > oldest)
                                         oldest = now - gl.v[k].opened_at;
                         }
-                printf("%s\t%" PRId64 "\t%s\t%s\t%s\t%.3f\t%.2f\t%.0f\t%s\t%zu\t%" PRId64 "\n",
-                       d->device, d->station_id, d->enabled ? "yes" : "no",
-                       d->health ? d->health : "unknown", seen, cal.mount_height_m, d->batt_v,
-                       d->rssi_dbm, d->fw ? d->fw : "-", gaps, oldest);
+                char mount[24] = "-", batt[24] = "-", rssi[24] = "-";
+                if (!isnan(cal.mount_height_m))
+                        snprintf(mount, sizeof(mount), "%.3f", cal.mount_height_m);
+                if (!isnan(d->batt_v))
+                        snprintf(batt, sizeof(batt), "%.2f", d->batt_v);
+                if (!isnan(d->rssi_dbm))
+                        snprintf(rssi, sizeof(rssi), "%.0f", d->rssi_dbm);
+                printf("%s\t%" PRId64 "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%zu\t%" PRId64 "\n", d->device,
+                       d->station_id, d->enabled ? "yes" : "no", d->health ? d->health : "unknown",
+                       seen, mount, batt, rssi, d->fw ? d->fw : "-", gaps, oldest);
         }
 out:
         if (r < 0 && cfg)
