@@ -120,8 +120,14 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
                 }
                 log_complain(&s->trouble, LOG_LVL_ERR, "store trouble, holding messages: %s",
                              store_strerror(r));
-                if (atomic_load(&s->stopping))
+                if (atomic_load(&s->stopping)) {
+                        /* Stopping with the message unstored: DISCONNECT goes
+                         * out before the PUBACK libmosquitto sends on return,
+                         * and the broker discards what follows a DISCONNECT,
+                         * so the message stays queued for the next start. */
+                        mosquitto_disconnect(m);
                         return;
+                }
                 sleep(1);
         }
 }
