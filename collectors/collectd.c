@@ -87,6 +87,20 @@ int collectd_check(const struct sonae_config *cfg, struct conf_diag *diag)
         for (size_t i = 0; i < cfg->n_sources; i++)
                 if (check_instance(&cfg->sources[i], cfg, diag) < 0)
                         rc = -EINVAL;
+        /* Section instances ([jma]) are checked when their section enables them. */
+        for (size_t i = 0; source_types[i]; i++) {
+                const struct source_type *t = source_types[i];
+                if (!t->section || (t->enabled && !t->enabled(cfg)))
+                        continue;
+                struct conf_instance synth = {.name = (char *)t->section,
+                                              .type = (char *)t->name,
+                                              .enabled = true,
+                                              .interval = t->default_interval_s};
+                void *state = NULL;
+                if (t->configure(&synth, cfg, diag, &state) < 0)
+                        rc = -EINVAL;
+                t->destroy(state);
+        }
         return rc;
 }
 
@@ -268,6 +282,10 @@ int collectd_start(struct collectd *c, const struct sonae_config *cfg)
                 const struct source_type *t = source_types[i];
                 if (!t->section)
                         continue;
+                if (t->enabled && !t->enabled(cfg)) {
+                        log_info("%s: disabled", t->section);
+                        continue;
+                }
                 struct instance *it = &c->v[c->n];
                 it->owner = c;
                 it->type = t;

@@ -52,6 +52,9 @@ struct source_type {
          * [source.NAME] section; `in` then has no extra keys. */
         const char *section;
         int64_t default_interval_s; /* for section instances */
+        /* For section instances: whether the section asks for it (NULL:
+         * always).  A section instance that is not enabled is not started. */
+        bool (*enabled)(const struct sonae_config *cfg);
         /* Parses and checks the instance's keys, creating the private
          * state (caller frees it with destroy).  Errors go to diag with
          * file, line and key.  Runs for -n too, so it must not connect. */

