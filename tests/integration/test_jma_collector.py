@@ -22,6 +22,7 @@ server on 127.0.0.1 and a real SpatiaLite store:
    documents and events identical after each, the next valid answer
    ingested; a telegram that keeps failing is lost after 5 attempts."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -174,6 +175,170 @@ max_silence = 3600
                   "鶴岡市 0620300: 大雨警報, 洪水警報, 雷注意報 → level 3")
             check(q(db, "SELECT count(*) FROM alerts WHERE area_code = '0620300'")[0][0] == 3,
                   "three alerts of 鶴岡市 from that telegram")
+
+            # ---- the authored sequences: helpers ----
+            feed_entries = []  # the short extra feed from here on
+
+            def put_feed(path="/feed/extra.xml", items=None):
+                srv.put(path, A.feed(feed_entries if items is None else items),
+                        content_type="application/atom+xml")
+
+            def publish(kind, when, areas, serial_in_name=0, fault=None, in_feed=True, **kw):
+                path = A.doc_path(kind, when, serial_in_name)
+                if fault:
+                    srv.fault(path, fault[0], times=fault[1])
+                srv.put(path, A.telegram(kind, when, areas, **kw), content_type="application/xml")
+                title = A.TEMPLATES[kind][1]
+                entry = (title, "山形地方気象台", base.rstrip("/") + path, when)
+                if in_feed:
+                    feed_entries.append(entry)
+                    put_feed()
+                return entry
+
+            def settled(entry, states=("done",)):
+                url = entry[2]
+                ok = wait_for(lambda: (ledger(db, url) or ("",))[0] in states, 20)
+                n = srv.counts("/feed/extra.xml")["total"]
+                wait_for(lambda: srv.counts("/feed/extra.xml")["total"] > n + 1, 10)
+                return ok
+
+            def expect(step, table, exercise=0):
+                for code, (level, kinds) in table.items():
+                    got = area(db, code, exercise)
+                    ok = got is not None and got[0] == level and set(got[1]) == set(kinds)
+                    check(ok, f"{step}: {code} level {level} kinds {sorted(kinds)} (got {got})")
+
+            T = "0620300", "鶴岡市"
+            N, S = ("0620311", "鶴岡市北部"), ("0620312", "鶴岡市南部")
+
+            # ---- 2. the 2024-07-25 night in H27 form ----
+            e = publish("VPWW54", A.utc("2024-07-25T18:00"),
+                        [(*T, [("10", "大雨注意報", "発表"), ("18", "洪水注意報", "発表")]),
+                         ("0620100", "山形市", [("14", "雷注意報", "継続")])])
+            e53 = publish("VPWW53", A.utc("2024-07-25T18:00"),
+                          [(*T, [("10", "大雨注意報", "発表"), ("18", "洪水注意報", "発表")]),
+                           ("0620100", "山形市", [("14", "雷注意報", "継続")])])
+            check(settled(e) and settled(e53), "H27 18:00 (VPWW54 and its VPWW53 twin) fetched")
+            expect("H27 18:00 注意報", {T[0]: (2, {"10", "18"}), "0620100": (None, {"14"})})
+            e = publish("VPWW54", A.utc("2024-07-25T19:00"),
+                        [(*T, [("03", "大雨警報", "発表"), ("04", "洪水警報", "発表")])])
+            check(settled(e), "H27 19:00 fetched")
+            expect("H27 19:00 警報", {T[0]: (3, {"03", "04"}), "0620100": (None, set())})
+            e = publish("VPWW54", A.utc("2024-07-25T21:00"),
+                        [(*T, [("33", "大雨特別警報", "発表"), ("04", "洪水警報", "継続")])])
+            check(settled(e), "H27 21:00 fetched")
+            expect("H27 21:00 特別警報", {T[0]: (5, {"33", "04"})})
+            e = publish("VPWW54", A.utc("2024-07-25T20:00"),
+                        [(*T, [("03", "大雨警報", "継続"), ("04", "洪水警報", "継続")])])
+            check(settled(e), "H27 20:00 arriving after 21:00 fetched")
+            expect("H27 out of order", {T[0]: (5, {"33", "04"})})
+            e = publish("VPWW54", A.utc("2024-07-25T21:10"), info_type="訂正",
+                        areas=[(*T, [("33", "大雨特別警報", "継続"), ("04", "洪水警報", "継続"),
+                                     ("14", "雷注意報", "発表")])])
+            check(settled(e), "H27 21:10 訂正 fetched")
+            expect("H27 訂正 replaces", {T[0]: (5, {"33", "04", "14"})})
+            e = publish("VPWW54", A.utc("2024-07-25T21:20"), info_type="取消", areas=[])
+            check(settled(e), "H27 21:20 取消 fetched")
+            expect("H27 取消 cancels the 訂正", {T[0]: (5, {"33", "04"})})
+            e = publish("VXWW50", A.utc("2024-07-25T21:30"), event_id="山形県土砂災害警戒情報", serial=1,
+                        areas=[(*N, [("3", "警戒", "発表")]), (*S, [("0", "なし", "なし")])])
+            check(settled(e), "土砂災害警戒情報 21:30 fetched")
+            expect("土砂災害警戒情報 split areas", {N[0]: (4, {"3"}), S[0]: (None, set()), T[0]: (5, {"33", "04"})})
+            e = publish("VXWW50", A.utc("2024-07-25T23:00"), event_id="山形県土砂災害警戒情報", serial=2,
+                        areas=[(*N, [("1", "解除", "解除")]), (*S, [("0", "なし", "なし")])])
+            check(settled(e), "土砂災害警戒情報 解除 fetched")
+            e = publish("VPWW54", A.utc("2024-07-26T06:00"),
+                        [(*T, [("03", "大雨警報", "解除"), ("04", "洪水警報", "解除")])])
+            check(settled(e), "H27 06:00 解除 fetched")
+            expect("H27 解除 in the morning", {T[0]: (None, set()), N[0]: (None, set()), S[0]: (None, set())})
+            ev = q(db, "SELECT data FROM events WHERE type = 'area.level' AND subject = 'areas/0620300' "
+                       "AND exercise = 0 ORDER BY id")
+            seq = [json.loads(x[0])["to"] for x in ev]
+            check(seq == [3, 2, 3, 5, None], f"area.level events of 鶴岡市 through the night: {seq}")
+
+            # ---- 3. the same night in R06 form with H27 twins (2026) ----
+            e1 = publish("VPWW54", A.utc("2026-07-25T18:00"),
+                         [(*T, [("03", "大雨警報", "発表"), ("04", "洪水警報", "発表")])])
+            e2 = publish("VPWW55", A.utc("2026-07-25T18:00"), [(*T, [("03", "レベル３大雨警報", "発表")])])
+            check(settled(e1) and settled(e2), "R06 18:00 and its H27 twin fetched")
+            expect("R06 18:00", {T[0]: (3, {"03", "04"})})
+            check(area(db, T[0])[1]["03"][0] == "レベル３大雨警報", "the 大雨 kind is the R06 one")
+            e1 = publish("VPWW55", A.utc("2026-07-25T19:00"), [(*T, [("43", "レベル４大雨危険警報", "発表")])])
+            e2 = publish("VPWW54", A.utc("2026-07-25T19:00"),
+                         [(*T, [("03", "大雨警報", "継続"), ("04", "洪水警報", "継続")])])
+            e3 = publish("VPWW56", A.utc("2026-07-25T19:00"),
+                         [(*N, [("49", "レベル４土砂災害危険警報", "発表")]),
+                          (*S, [("29", "レベル２土砂災害注意報", "発表")])])
+            e4 = publish("VXWW50R06", A.utc("2026-07-25T19:00"), event_id="山形県土砂災害警戒情報", serial=1,
+                         areas=[(*N, [("3", "警戒", "発表")]), (*S, [("0", "なし", "なし")])])
+            check(all(settled(x) for x in (e1, e2, e3, e4)), "R06 19:00: VPWW55, VPWW54, VPWW56, VXWW50 fetched")
+            expect("R06 authoritative, VPWW56/VXWW50 once",
+                   {T[0]: (4, {"43", "04"}), N[0]: (4, {"49"}), S[0]: (2, {"29"})})
+            e = publish("VPWW54", A.utc("2026-07-25T21:30"),
+                        [(*T, [("03", "大雨警報", "継続"), ("04", "洪水警報", "継続")])])
+            check(settled(e), "H27 21:30 alone fetched")
+            expect("R06 series silent past max_silence: unknown, not none",
+                   {T[0]: (4, {"43", "04", "?大雨"}), N[0]: (4, {"49", "?土砂"})})
+            check(area(db, T[0])[1]["?大雨"][1] == "unknown", "the silent series' kind has status unknown")
+            real_t = area(db, T[0])
+
+            # ---- 4. a drill ----
+            e = publish("VPWW54", A.utc("2026-07-26T09:00"), status="訓練",
+                        areas=[(*T, [("33", "大雨特別警報", "発表")])])
+            check(settled(e), "訓練 telegram fetched")
+            check(area(db, T[0]) == real_t and area(db, T[0], 1) is None,
+                  "訓練 with exercise = false: nothing counted, real status unchanged")
+            check(q(db, "SELECT count(*) FROM alerts WHERE exercise = 1")[0][0] == 0, "no drill alerts")
+            dm.stop()
+            dm = start(exercise=True)
+            check(wait_for(lambda: area(db, T[0], 1) is not None, 20), "exercise = true: drill status computed")
+            expect("drill (exercise)", {T[0]: (5, {"33"})}, exercise=1)
+            check(area(db, T[0]) == real_t, "real status untouched by the drill")
+            check(q(db, "SELECT count(*) FROM events WHERE type = 'area.level' AND exercise = 1 "
+                        "AND subject = 'areas/0620300'")[0][0] >= 1, "area.level event marked exercise")
+            e = publish("VPWW54", A.utc("2026-07-26T09:30"), status="訓練",
+                        areas=[(*T, [("03", "大雨警報", "継続")])])
+            check(settled(e), "second 訓練 telegram fetched")
+            expect("drill step 2", {T[0]: (3, {"03"})}, exercise=1)
+            check(q(db, "SELECT count(*) FROM alerts WHERE exercise = 1 AND area_code = '0620300'")[0][0] == 1,
+                  "its alert stored with exercise = 1")
+            e = publish("VPWW54", A.utc("2026-07-26T10:00"), status="試験",
+                        areas=[(*T, [("33", "大雨特別警報", "発表")])])
+            check(settled(e), "試験 telegram fetched")
+            expect("試験 never counts (drill)", {T[0]: (3, {"03"})}, exercise=1)
+            check(area(db, T[0]) == real_t, "試験 never counts (real)")
+
+            # ---- 5. catch-up ----
+            dm.stop()
+            dm = None
+            long_only = [publish("VPWW54", A.utc(f"2026-07-27T0{h}:00"), in_feed=False,
+                                 areas=[(*T, [("10", "大雨注意報", "発表" if h == 1 else "継続")])])
+                         for h in (1, 2, 3)]
+            feed_entries[:] = []
+            short = [publish("VPWW54", A.utc(f"2026-07-27T0{h}:00"),
+                             areas=[(*T, [("10", "大雨注意報", "継続"), ("14", "雷注意報", "発表")])])
+                     for h in (4, 5)]
+            srv.put("/feed/extra_l.xml", A.feed(long_only + short), content_type="application/atom+xml")
+            before = {p: srv.counts(p)["total"] for p in REAL_DOCS}
+            dm = start(exercise=True)
+            check(all(settled(x) for x in long_only + short), "after the restart: all 5 telegrams fetched")
+            c = [srv.counts(x[2].replace(base.rstrip("/"), ""))["total"] for x in long_only + short]
+            check(c == [1] * 5, f"each fetched once ({c})")
+            check(all(srv.counts(f"/data/{p}")["total"] == 1 for p in REAL_DOCS),
+                  "documents fetched before the restart not fetched again")
+            # R06 stays authoritative for 大雨 (r06_window): the H27 大雨注意報 is not counted.
+            expect("after catch-up", {T[0]: (4, {"43", "?大雨", "14"})})
+            # A gap while running: the short feed jumps past entries only the long feed holds.
+            g0 = publish("VPWW54", A.utc("2026-07-27T06:00"), in_feed=False,
+                         areas=[(*T, [("03", "大雨警報", "発表")])])
+            feed_entries[:] = []
+            g1 = publish("VPWW54", A.utc("2026-07-27T07:00"), in_feed=False,
+                         areas=[(*T, [("03", "大雨警報", "継続"), ("04", "洪水警報", "発表")])])
+            srv.put("/feed/extra_l.xml", A.feed(long_only + short + [g0, g1]), content_type="application/atom+xml")
+            feed_entries[:] = [g1]
+            put_feed()
+            check(settled(g1) and settled(g0), "gap: the entry only in the long feed fetched too")
+            expect("after the gap", {T[0]: (4, {"43", "?大雨", "04"})})
         finally:
             if dm:
                 if os.environ.get("SONAE_TEST_VERBOSE"):
