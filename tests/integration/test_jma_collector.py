@@ -339,6 +339,45 @@ max_silence = 3600
             put_feed()
             check(settled(g1) and settled(g0), "gap: the entry only in the long feed fetched too")
             expect("after the gap", {T[0]: (4, {"43", "?大雨", "04"})})
+
+            # ---- 6. faults on a telegram ----
+            srv.hang_seconds = 2.0
+            hour = 8
+            for kind in ("500", "hang", "reset", "truncate", "html"):
+                before = dump(db)
+                when = A.utc(f"2026-07-27T{hour:02d}:00")
+                hour += 1
+                # libcurl retries once, by itself, a request whose reused
+                # connection dies without an answer: hang and reset answer
+                # twice, so the collector sees the failure.
+                times = 2 if kind in ("hang", "reset") else 1
+                e = publish("VPWW54", when, fault=(kind, times),
+                            areas=[(*T, [("03", "大雨警報", "継続"), ("04", "洪水警報", "継続"),
+                                         ("14", "雷注意報", "発表" if hour % 2 else "継続")])])
+                path = e[2].replace(base.rstrip("/"), "")
+                check(wait_for(lambda: ledger(db, e[2]) == ("pending", 1), 20),
+                      f"{kind}: the hostile answer counted as one failed attempt")
+                check(srv.counts(path)["faults"] >= 1, f"{kind}: hostile answer served")
+                check(dump(db) == before, f"{kind}: alerts, raw documents and events identical after it")
+                check(settled(e), f"{kind}: the next valid answer ingested")
+                check(srv.counts(path)["served"] == 1 and
+                      q(db, "SELECT count(*) FROM raw_documents WHERE url = ?", e[2])[0][0] == 1,
+                      f"{kind}: one document served and stored")
+                check(dump(db) != before, f"{kind}: and its alerts and events written")
+            # A telegram that keeps failing is lost after 5 attempts, with a source.health event.
+            e = publish("VPWW54", A.utc("2026-07-27T20:00"), fault=("500", None),
+                        areas=[(*T, [("33", "大雨特別警報", "発表")])])
+            path = e[2].replace(base.rstrip("/"), "")
+            check(wait_for(lambda: (ledger(db, e[2]) or ("",))[0] == "lost", 30), "500 forever: recorded lost")
+            check(ledger(db, e[2])[1] == 5 and srv.counts(path)["total"] == 5, "after exactly 5 attempts")
+            ev = q(db, "SELECT data, public FROM events WHERE type = 'source.health' AND data LIKE ?",
+                   f"%{path}%")
+            check(len(ev) == 1 and '"lost"' in ev[0][0] and ev[0][1] == 0,
+                  "one source.health event (not public) names the lost telegram")
+            n = srv.counts("/feed/extra.xml")["total"]
+            wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 5, 10)
+            check(srv.counts(path)["total"] == 5, "never asked for again")
+            check(area(db, T[0])[0] != 5, "nothing of the lost telegram counted")
         finally:
             if dm:
                 if os.environ.get("SONAE_TEST_VERBOSE"):
