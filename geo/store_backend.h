@@ -144,6 +144,12 @@ struct store_ops {
                           struct store_notify_item_list *out);
         int (*notify_mark)(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                            const char *error);
+        int (*jma_telegram_put)(struct store *st, const struct store_jma_telegram *t);
+        int (*jma_telegram_get)(struct store *st, const char *url,
+                                struct store_jma_telegram_list *out);
+        int (*jma_telegrams_done)(struct store *st, int64_t since,
+                                  struct store_jma_telegram_list *out);
+        int (*jma_telegrams_count)(struct store *st, const char *state, int64_t *n);
 };
 
 struct store {
