@@ -24,8 +24,9 @@ int camera_master_parse(const char *body, size_t len, struct camera_info *out, c
                         size_t why_len);
 
 /* The state of a camera at now: "unknown" before any image; "frozen" when
- * the camera still answers (last_answer_at within stale_after) but the
- * picture has not changed for frozen_after seconds (0: never frozen);
+ * the camera has answered with the same picture for frozen_after seconds
+ * (last_answer_at - last_change_at; 0: never frozen) and still answers
+ * (last_answer_at within stale_after);
  * "stale" when no new picture came for stale_after seconds; else "ok".
  * last_change_at is when the newest distinct picture was taken in,
  * last_answer_at when the camera last answered with a valid picture, new

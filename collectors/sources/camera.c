@@ -164,7 +164,9 @@ const char *camera_state_decide(int64_t now, int64_t last_change_at, int64_t las
 {
         if (last_change_at <= 0)
                 return "unknown";
-        if (frozen_after > 0 && now - last_change_at >= frozen_after && last_answer_at > 0 &&
+        /* Frozen is seen, not supposed: the camera has been answering with
+         * the same picture over frozen_after, and still answers. */
+        if (frozen_after > 0 && last_answer_at - last_change_at >= frozen_after &&
             now - last_answer_at < stale_after)
                 return "frozen";
         if (now - last_change_at >= stale_after)
@@ -268,14 +270,14 @@ static int camera_configure(const struct conf_instance *in, const struct sonae_c
 
 /* ---- Files ------------------------------------------------------------- */
 
-/* mkdir -p of data_dir/rel. */
+/* mkdir -p of data_dir/rel, [data] dir included. */
 static int make_dirs(const char *data_dir, const char *rel)
 {
         char p[1400];
         int n = snprintf(p, sizeof(p), "%s/%s", data_dir, rel);
         if (n < 0 || (size_t)n >= sizeof(p))
                 return -ENAMETOOLONG;
-        for (char *s = p + strlen(data_dir) + 1;; s++) {
+        for (char *s = p + 1;; s++) {
                 if (*s == '/' || *s == '\0') {
                         char save = *s;
                         *s = '\0';
@@ -609,7 +611,14 @@ static enum poll_status fetch_still(struct camera *c, struct source_ctx *ctx, in
                 ps = POLL_UNCHANGED;
                 goto out;
         }
-        ps = accept_picture(c, ctx, &res, &ji, thumb, thumb_len, now) == 0 ? POLL_OK : POLL_FAILED;
+        if (accept_picture(c, ctx, &res, &ji, thumb, thumb_len, now) == 0) {
+                ps = POLL_OK;
+        } else {
+                /* Not taken in: the next poll must get the picture again,
+                 * not a 304. */
+                fetch_forget(ctx->fetch, url);
+                ps = POLL_FAILED;
+        }
 out:
         free(thumb);
         fetch_result_free(&res);

@@ -204,7 +204,11 @@ static void test_state(void)
         /* Nothing new and no answer for 30 s: stale. */
         CHECK_STR(camera_state_decide(1000, 970, 970, 30, 60), "stale");
         /* Answers with the same picture for 60 s: frozen, not stale. */
-        CHECK_STR(camera_state_decide(1000, 940, 999, 30, 60), "frozen");
+        CHECK_STR(camera_state_decide(1000, 939, 999, 30, 60), "frozen");
+        /* No answer since the last new picture: not seen frozen, so ok
+         * until stale_after, then stale. */
+        CHECK_STR(camera_state_decide(1000, 990, 990, 30, 5), "ok");
+        CHECK_STR(camera_state_decide(1000, 960, 960, 30, 5), "stale");
         /* The same picture, but the answers stopped too: stale. */
         CHECK_STR(camera_state_decide(1000, 940, 960, 30, 60), "stale");
         /* Between stale_after and frozen_after with answers: stale. */
