@@ -22,7 +22,9 @@ SEED = os.path.join(BUILD, "tests", "portal-seed")
 SNAP = os.path.join(FIXTURES, "river", "k_river_crisis_gauges")
 SNAPSHOTS = [os.path.join(SNAP, f) for f in ["snapshot_2026-06-03-05JST.json", "snapshot_2025-11-01-07JST.json",
                                              "snapshot_2026-07-26-17JST.json"]]
-N_STATIONS = 300 if REDUCED else 1000
+# The 鶴岡市 gauges come late in the snapshots: even the reduced run seeds
+# all 1,000 (about a second under ASan) so they are among them.
+N_STATIONS = 1000
 JST = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+09:00$")
 PROPS = {"id", "kind", "source", "name", "river", "value", "unit", "observed_at", "level", "state",
          "rate_m_per_h", "thresholds"}
