@@ -166,6 +166,38 @@ stale_after = 600
         chk = subprocess.run([exe("sonae-collectd"), "-n", "-c", conf], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
         check(chk.returncode == 0, "sonae-collectd -n accepts the camera sections: " + chk.stdout.strip())
+        bad = os.path.join(d, "bad.conf")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write("""[store]
+path = bad.db
+[source.cam-noname]
+type = camera
+image_url = https://camera.example.jp/a.jpg
+lat = 38.7
+lon = 139.8
+[source.cam-plainhttp]
+type = camera
+image_url = http://camera.example.jp/a.jpg
+name = x
+lat = 38.7
+lon = 139.8
+[source.cam-badgauge]
+type = camera
+image_url = https://camera.example.jp/a.jpg
+name = x
+lat = 38.7
+lon = 139.8
+gauge = 0620300
+[source.cam-nothing]
+type = camera
+name = x
+""")
+        chk = subprocess.run([exe("sonae-collectd"), "-n", "-c", bad], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        for sect, key in (("cam-noname", "name"), ("cam-plainhttp", "image_url"),
+                          ("cam-badgauge", "gauge"), ("cam-nothing", "image_url")):
+            check(chk.returncode != 0 and any(f"[source.{sect}] {key}:" in ln for ln in chk.stdout.splitlines()),
+                  f"-n: a broken camera section is an error naming its key ({sect}: {key})")
         dm = Daemon("sonae-collectd", ["-c", conf], env={"SONAE_COLLECTD_SECOND_MS": "50"})
 
         # ---- the master camera: description, first picture, thumbnail ----
