@@ -90,6 +90,7 @@ struct camera {
         int64_t master_at;       /* last master fetch, 0: never */
         char gauge_source[65], gauge_id[129];
         int64_t station_id; /* 0 until written */
+        bool station_done;  /* station and gauge link written */
         bool restored;      /* last image read back from the store */
         char last_sha[65];  /* of the newest accepted picture */
         int64_t last_captured;
@@ -633,7 +634,7 @@ static enum poll_status camera_poll(void *state, struct source_ctx *ctx)
                 return POLL_FAILED;
         }
         int64_t now = time_now_ms() / 1000;
-        bool changed = !c->station_id;
+        bool changed = !c->station_done;
         enum poll_status ps = refresh_master(c, ctx, now, &changed);
         if (ps != POLL_OK)
                 return ps;
@@ -642,8 +643,11 @@ static enum poll_status camera_poll(void *state, struct source_ctx *ctx)
                 return POLL_BAD_DATA;
         }
         int rc = 0;
-        if (changed)
+        if (changed) {
+                c->station_done = false;
                 rc = write_station(c, ctx);
+                c->station_done = rc == 0;
+        }
         if (rc == 0 && !c->restored)
                 rc = restore(c, ctx);
         if (rc < 0) {

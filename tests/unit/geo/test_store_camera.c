@@ -76,6 +76,18 @@ int main(void)
                                           "AND data LIKE '%\"to\":\"frozen\"%'"),
                   1);
 
+        /* A picture vouches for the camera station; without a new one the
+         * store's own rule makes it stale after expected_interval x grace,
+         * whatever the source does (the daemons' tick writes it). */
+        int64_t t0 = 1700000000;
+        CHECK_INT(store_station_set_state(st, cam_id, STATE_OK, t0), 0);
+        struct store_latest_list ll = {0};
+        CHECK_INT(store_latest_get(st, cam_id, t0 + 600, &ll), 0);
+        CHECK(ll.n == 1 && ll.v[0].state == STATE_OK);
+        store_latest_list_free(&ll);
+        CHECK_INT(store_latest_get(st, cam_id, t0 + 600 * 3 + 1, &ll), 0);
+        CHECK(ll.n == 1 && ll.v[0].state == STATE_STALE);
+        store_latest_list_free(&ll);
         store_close(st);
         storetest_cleanup();
         return check_done("geo-store-camera");
