@@ -61,6 +61,14 @@ def jpeg_size(data):
     return None
 
 
+def disk_matches(data, sid):
+    """The camera's folder holds exactly the files of its rows."""
+    folder = os.path.join(data, "cameras", str(sid))
+    rows = images(db_path, sid)
+    want = sorted(os.path.basename(p) for r in rows for p in (r[1], r[2]))
+    return sorted(os.listdir(folder)) == want
+
+
 def station(db, source):
     r = q(db, "SELECT id FROM stations WHERE source = ? AND kind = 'camera'", source)
     return r[0][0] if r else None
@@ -114,6 +122,7 @@ gauge_source = kawabou-keihin
 max_bytes = 60000
 thumb_width = 80
 frozen_after = 600
+stale_after = 600
 [source.cam-frozen]
 type = camera
 interval = 10
@@ -163,6 +172,7 @@ history_max_bytes = 40000
 stale_after = 600
 """)
         db = os.path.join(d, "store.db")
+        db_path = db
         chk = subprocess.run([exe("sonae-collectd"), "-n", "-c", conf], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
         check(chk.returncode == 0, "sonae-collectd -n accepts the camera sections: " + chk.stdout.strip())
@@ -324,11 +334,14 @@ name = x
               "cam-age: pictures older than history_max_age removed from the store")
         kept = images(db, age)
         check(1 <= len(kept) < 6, f"cam-age: {len(kept)} of 6 pictures kept")
-        on_disk = sorted(os.listdir(os.path.join(data, "cameras", str(age))))
-        want = sorted(os.path.basename(p) for r in kept for p in (r[1], r[2]))
-        check(on_disk == want, f"cam-age: files on disk are exactly the kept rows ({len(on_disk)} files)")
+        # Rows go first, files right after: wait for the two to agree.
+        check(wait_for(lambda: disk_matches(data, age), 5),
+              "cam-age: files on disk are exactly the kept rows (pictures and thumbnails)")
         time.sleep(4)
-        check(len(images(db, age)) == 1, "cam-age: the newest picture stays however old")
+        kept = images(db, age)
+        check(len(kept) == 1 and kept[0][6] == hashlib.sha256(jpeg(320, 240, 7005)).hexdigest(),
+              "cam-age: the newest picture stays however old")
+        check(wait_for(lambda: disk_matches(data, age), 5), "cam-age: and its files")
 
         # ---- retention by size ----
         size = station(db, "cam-size")
@@ -337,18 +350,36 @@ name = x
             check(wait_for(lambda: len(q(db, "SELECT 1 FROM events WHERE type = 'camera.image' AND "
                                              "subject = ?", f"stations/{size}")) >= k + 1, 5),
                   f"cam-size: picture {k + 1} taken in")
-        kept = images(db, size)
         folder = os.path.join(data, "cameras", str(size))
-        total = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
-        check(total <= 40000 and 1 < len(kept) < 9,
-              f"cam-size: {len(kept)} of 9 pictures kept, {total} bytes on disk <= 40000")
-        check(sorted(os.listdir(folder)) == sorted(os.path.basename(p) for r in kept for p in (r[1], r[2])),
-              "cam-size: files on disk are exactly the kept rows")
+
+        def disk_total():
+            return sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+
+        check(wait_for(lambda: disk_matches(data, size) and disk_total() <= 40000, 5),
+              "cam-size: files on disk are exactly the kept rows, within history_max_bytes")
+        kept = images(db, size)
+        total = disk_total()
+        check(1 < len(kept) < 9, f"cam-size: {len(kept)} of 9 pictures kept, {total} bytes on disk <= 40000")
         pair = max(os.path.getsize(os.path.join(folder, os.path.basename(r[1]))) +
                    os.path.getsize(os.path.join(folder, os.path.basename(r[2]))) for r in kept)
         check(total + pair > 40000, f"cam-size: no more removed than needed (one picture ~{pair} bytes)")
         check(kept[-1][6] == hashlib.sha256(jpeg(320, 240, 9008)).hexdigest(), "cam-size: the newest kept")
 
+        # ---- restart: the last good picture is read back, not stored again ----
+        check(dm.proc.poll() is None, "sonae-collectd still running")
+        dm.stop()
+        n_img = len(images(db, live))
+        n_ev = len(q(db, "SELECT 1 FROM events WHERE type = 'camera.image'"))
+        s0 = srv.counts("/live.jpg")["served"]
+        dm = Daemon("sonae-collectd", ["-c", conf], env={"SONAE_COLLECTD_SECOND_MS": "50"})
+        check(wait_for(lambda: srv.counts("/live.jpg")["served"] > s0, 10),
+              "restart: cam-live fetched in full (validators are not kept across restarts)")
+        n = srv.counts("/live.jpg")["not_modified"]
+        check(wait_for(lambda: srv.counts("/live.jpg")["not_modified"] > n, 10), "restart: then 304")
+        check(len(images(db, live)) == n_img, "restart: the same picture not stored again")
+        check(len(q(db, "SELECT 1 FROM events WHERE type = 'camera.image'")) == n_ev,
+              "restart: no camera.image event for a picture already stored")
+        check(wait_for(lambda: cam_state(db, live) == "ok", 5), "restart: cam-live still ok")
         check(dm.proc.poll() is None, "sonae-collectd still running")
     dm.stop()
     dm = None
