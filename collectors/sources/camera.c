@@ -97,6 +97,7 @@ struct camera {
         int64_t last_change_at; /* 0: never a picture */
         int64_t last_answer_at;
         char data_dir[1024];
+        struct log_complain master_log; /* refreshes of a known master that fail */
 };
 
 static void copy(char *dst, size_t len, const char *src)
@@ -234,6 +235,7 @@ static int camera_configure(const struct conf_instance *in, const struct sonae_c
         if (!c)
                 return -ENOMEM;
         *state = c;
+        c->master_log = (struct log_complain)LOG_COMPLAIN_INIT;
         if (source_conf_apply(camera_options, &c->conf, in, cfg, diag) < 0)
                 return -EINVAL;
         const struct camera_conf *k = &c->conf;
@@ -379,10 +381,12 @@ static enum poll_status refresh_master(struct camera *c, struct source_ctx *ctx,
         fetch_result_free(&res);
         if (ps == POLL_OK) {
                 c->master_at = now;
+                log_recovered(&c->master_log, "%s: camera master read again", ctx->name);
         } else if (c->have_info) {
                 /* Keep the description we have; try the master again at the
                  * next poll rather than a day later. */
-                log_warn("%s: %s; the camera keeps its last description", ctx->name, ctx->why);
+                log_complain(&c->master_log, LOG_LVL_WARN,
+                             "%s: %s; the camera keeps its last description", ctx->name, ctx->why);
                 ctx->why[0] = '\0';
                 ps = POLL_OK;
         }

@@ -105,6 +105,7 @@ try:
         for p, b in pics.items():
             srv.put(p, b)
         srv.fault("/hang.jpg", "hang")
+        srv.put("/master/bad.json", b'{"obss": []}')
         data = os.path.join(d, "data")
         conf = os.path.join(d, "sonae.conf")
         with open(conf, "w", encoding="utf-8") as f:
@@ -122,6 +123,13 @@ gauge_source = kawabou-keihin
 max_bytes = 60000
 thumb_width = 80
 frozen_after = 600
+stale_after = 600
+[source.cam-badmaster]
+type = camera
+interval = 10
+backoff_max = 10
+url = {srv.url('/master/bad.json')}
+image_url = {srv.url('/other.jpg')}
 stale_after = 600
 [source.cam-frozen]
 type = camera
@@ -281,6 +289,17 @@ name = x
         srv.put("/live.jpg", good2)
         check(wait_for(lambda: len(images(db, live)) == 2, 10), "cam-live: the next good picture is stored")
         check(images(db, live)[1][6] == hashlib.sha256(good2).hexdigest(), "cam-live: it is the new one")
+
+        # ---- a master that is not one: refused with its reason, then read ----
+        check(wait_for(lambda: "cam-badmaster: poll bad data (camera master" in dm.output() and
+                       "no obsInfo object" in dm.output(), 10),
+              "cam-badmaster: a JSON that is not a camera master refused with its reason")
+        check(station(db, "cam-badmaster") is None, "cam-badmaster: no station without a description")
+        with open(MASTER, "rb") as f:
+            srv.put("/master/bad.json", f.read())
+        check(wait_for(lambda: station(db, "cam-badmaster") is not None and
+                       images(db, station(db, "cam-badmaster")), 10),
+              "cam-badmaster: described and pictured once the master is right")
 
         # ---- a hanging camera does not delay another ----
         other = station(db, "cam-other")
