@@ -21,6 +21,7 @@ struct store_ops {
         int (*commit)(struct store *st);
         int (*rollback)(struct store *st);
         int (*checkpoint)(struct store *st);
+        int (*backup)(struct store *st, const char *path);
 
         int (*station_upsert)(struct store *st, const struct store_station *in, int64_t *id);
         int (*station_find)(struct store *st, const char *source, const char *external_id,
@@ -155,5 +156,6 @@ struct store {
 
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
+int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);
 
 #endif

@@ -141,6 +141,11 @@ int sl_bind_double_or_null(sqlite3_stmt *s, int i, double v);
 char *sl_col_strdup(sqlite3_stmt *s, int i);
 double sl_col_double_or_nan(sqlite3_stmt *s, int i);
 
+/* For the store's own tests: the query plan of the latest-for-every-station
+ * statement (one line per step, into plan) and the VM steps its last
+ * execution took (reset by the call). */
+int sl_latest_stats(struct store *st, char *plan, size_t plan_len, int64_t *vm_steps);
+
 /* Operations of sl_stations.c. */
 int sl_station_upsert(struct store *st, const struct store_station *in, int64_t *id);
 int sl_station_find(struct store *st, const char *source, const char *external_id, int64_t *id);
