@@ -22,6 +22,7 @@ struct store_ops {
         int (*commit)(struct store *st);
         int (*rollback)(struct store *st);
         int (*checkpoint)(struct store *st);
+        int (*backup)(struct store *st, const char *path);
 
         int (*station_upsert)(struct store *st, const struct store_station *in, int64_t *id);
         int (*station_find)(struct store *st, const char *source, const char *external_id,
@@ -70,6 +71,9 @@ struct store_ops {
                                    struct store_camera_image_list *out);
         int (*camera_set_state)(struct store *st, int64_t station_id, const char *state);
         int (*camera_get_state)(struct store *st, int64_t station_id, const char **state);
+        int (*camera_link_gauge)(struct store *st, int64_t camera_id, const char *gauge_source,
+                                 const char *gauge_external_id);
+        int (*camera_gauge)(struct store *st, int64_t camera_id, int64_t *gauge_id);
         int (*device_add)(struct store *st, const struct store_device *d, int64_t *id);
         int (*device_update)(struct store *st, const struct store_device *d);
         int (*device_get)(struct store *st, const char *device, struct store_device *out);
@@ -144,6 +148,12 @@ struct store_ops {
                           struct store_notify_item_list *out);
         int (*notify_mark)(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                            const char *error);
+        int (*jma_telegram_put)(struct store *st, const struct store_jma_telegram *t);
+        int (*jma_telegram_get)(struct store *st, const char *url,
+                                struct store_jma_telegram_list *out);
+        int (*jma_telegrams_done)(struct store *st, int64_t since,
+                                  struct store_jma_telegram_list *out);
+        int (*jma_telegrams_count)(struct store *st, const char *state, int64_t *n);
 
         /* geo/geo.h: the lookups and their import support. */
         int (*geo_hazard_at)(struct store *st, double lon, double lat, bool with_exercise,
@@ -168,5 +178,6 @@ struct store {
 
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
+int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);
 
 #endif
