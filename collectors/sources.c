@@ -6,7 +6,8 @@ extern const struct source_type source_kriver;
 extern const struct source_type source_amedas;
 extern const struct source_type source_kawabou;
 extern const struct source_type source_table;
+extern const struct source_type source_jma;
 
 const struct source_type *const source_types[] = {
-    &source_kriver, &source_amedas, &source_kawabou, &source_table, NULL,
+    &source_kriver, &source_amedas, &source_kawabou, &source_table, &source_jma, NULL,
 };

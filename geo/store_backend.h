@@ -21,6 +21,7 @@ struct store_ops {
         int (*commit)(struct store *st);
         int (*rollback)(struct store *st);
         int (*checkpoint)(struct store *st);
+        int (*backup)(struct store *st, const char *path);
 
         int (*station_upsert)(struct store *st, const struct store_station *in, int64_t *id);
         int (*station_find)(struct store *st, const char *source, const char *external_id,
@@ -143,6 +144,12 @@ struct store_ops {
                           struct store_notify_item_list *out);
         int (*notify_mark)(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                            const char *error);
+        int (*jma_telegram_put)(struct store *st, const struct store_jma_telegram *t);
+        int (*jma_telegram_get)(struct store *st, const char *url,
+                                struct store_jma_telegram_list *out);
+        int (*jma_telegrams_done)(struct store *st, int64_t since,
+                                  struct store_jma_telegram_list *out);
+        int (*jma_telegrams_count)(struct store *st, const char *state, int64_t *n);
 };
 
 struct store {
@@ -152,5 +159,6 @@ struct store {
 
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
+int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);
 
 #endif

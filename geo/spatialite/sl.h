@@ -141,6 +141,11 @@ int sl_bind_double_or_null(sqlite3_stmt *s, int i, double v);
 char *sl_col_strdup(sqlite3_stmt *s, int i);
 double sl_col_double_or_nan(sqlite3_stmt *s, int i);
 
+/* For the store's own tests: the query plan of the latest-for-every-station
+ * statement (one line per step, into plan) and the VM steps its last
+ * execution took (reset by the call). */
+int sl_latest_stats(struct store *st, char *plan, size_t plan_len, int64_t *vm_steps);
+
 /* Operations of sl_stations.c. */
 int sl_station_upsert(struct store *st, const struct store_station *in, int64_t *id);
 int sl_station_find(struct store *st, const char *source, const char *external_id, int64_t *id);
@@ -245,5 +250,10 @@ int sl_notify_enqueue(struct store *st, int64_t rule_id, int64_t event_id, int64
 int sl_notify_due(struct store *st, int64_t now, size_t limit, struct store_notify_item_list *out);
 int sl_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                    const char *error);
+/* Operations of sl_jma.c. */
+int sl_jma_telegram_put(struct store *st, const struct store_jma_telegram *t);
+int sl_jma_telegram_get(struct store *st, const char *url, struct store_jma_telegram_list *out);
+int sl_jma_telegrams_done(struct store *st, int64_t since, struct store_jma_telegram_list *out);
+int sl_jma_telegrams_count(struct store *st, const char *state, int64_t *n);
 
 #endif
