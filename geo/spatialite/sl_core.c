@@ -1053,6 +1053,8 @@ static const struct store_ops sl_ops = {
     .camera_images_prune = sl_camera_images_prune,
     .camera_set_state = sl_camera_set_state,
     .camera_get_state = sl_camera_get_state,
+    .camera_link_gauge = sl_camera_link_gauge,
+    .camera_gauge = sl_camera_gauge,
     .device_add = sl_device_add,
     .device_update = sl_device_update,
     .device_get = sl_device_get,
@@ -1112,6 +1114,15 @@ static const struct store_ops sl_ops = {
     .jma_telegram_get = sl_jma_telegram_get,
     .jma_telegrams_done = sl_jma_telegrams_done,
     .jma_telegrams_count = sl_jma_telegrams_count,
+    .geo_hazard_at = sl_geo_hazard_at,
+    .geo_shelters_near = sl_geo_shelters_near,
+    .geo_address_search = sl_geo_address_search,
+    .geo_picker_districts = sl_geo_picker_districts,
+    .geo_picker_towns = sl_geo_picker_towns,
+    .geo_area_code_upsert = sl_geo_area_code_upsert,
+    .geo_address_upsert = sl_geo_address_upsert,
+    .geo_addresses_assign_districts = sl_geo_addresses_assign_districts,
+    .geo_count = sl_geo_count,
 };
 
 static const char *sync_pragma(const char *s)
