@@ -378,6 +378,13 @@ max_silence = 3600
             wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 5, 10)
             check(srv.counts(path)["total"] == 5, "never asked for again")
             check(area(db, T[0])[0] != 5, "nothing of the lost telegram counted")
+            # A telegram that failed once before a restart is tried again after it.
+            e = publish("VPWW54", A.utc("2026-07-27T21:00"), fault=("500", 1),
+                        areas=[(*T, [("03", "大雨警報", "継続"), ("04", "洪水警報", "継続")])])
+            check(wait_for(lambda: ledger(db, e[2]) == ("pending", 1), 20), "failed once, pending")
+            dm.stop()
+            dm = start(exercise=True)
+            check(settled(e) and ledger(db, e[2]) == ("done", 2), "after a restart: fetched, 2 attempts in all")
         finally:
             if dm:
                 if os.environ.get("SONAE_TEST_VERBOSE"):
