@@ -310,7 +310,7 @@ int node_session(struct node *n, int64_t now)
         struct fw_resend rs;
         uint64_t deadline = hal_time_ms() + NODE_SESSION_MS;
         int64_t utc;
-        int rc, resend = 0, rssi;
+        int rc, resend = 0, rssi, waiting = 0;
         unsigned packs;
 
         memset(&rs, 0, sizeof(rs));
@@ -337,6 +337,11 @@ int node_session(struct node *n, int64_t now)
         c.will_qos = 1;
         c.will_retain = 1;
         c.keepalive_s = (uint16_t)(NODE_SESSION_MS / 1000);
+        /* A clean session: the downlink is a retained state, delivered on
+         * every SUBSCRIBE; a persistent session would deliver it a second
+         * time from the offline queue.  Unacknowledged readings are not
+         * lost with the session: they stay in NVM until their PUBACK. */
+        c.clean_session = 1;
         rc = send_all(tx, mqtt_enc_connect(tx, sizeof(tx), &c), deadline);
         if (rc < 0)
                 goto out;
@@ -372,6 +377,10 @@ int node_session(struct node *n, int64_t now)
         for (packs = 0; packs < 64; packs++) {
                 rc = fw_uplink_build(&n->q, &n->time, n->prov.device, pack, PACK_CAP, &up);
                 if (rc == -ENODATA || rc == -EAGAIN) {
+                        /* -EAGAIN: readings wait for a clock this session
+                         * did not give; the session counts as failed so it
+                         * is retried soon, not a heartbeat later. */
+                        waiting = rc == -EAGAIN;
                         rc = 0;
                         break;
                 }
@@ -399,6 +408,8 @@ int node_session(struct node *n, int64_t now)
                         goto out;
         }
         send_all(tx, mqtt_enc_disconnect(tx, sizeof(tx)), deadline);
+        if (waiting)
+                rc = -EAGAIN;
 out:
         modem_close();
 out_sleep:
@@ -429,14 +440,25 @@ uint32_t node_step(struct node *n, int64_t now)
 void node_run(struct node *n, uint32_t max_steps)
 {
         uint32_t steps = 0;
-        hal_wdt_start(NODE_SESSION_MS * 2);
+        hal_wdt_start(NODE_WDT_MS);
         for (;;) {
                 int64_t now = (int64_t)(hal_time_ms() / 1000);
-                uint32_t in;
+                uint64_t wake;
+                uint32_t in, k;
                 hal_wdt_kick();
                 in = node_step(n, now);
                 if (max_steps && ++steps >= max_steps)
                         return;
-                hal_sleep_until(hal_time_ms() + (uint64_t)in * 1000u);
+                /* Sleep in pieces shorter than the watchdog, feeding it at
+                 * each wake-up: a hang anywhere else still resets the node. */
+                wake = hal_time_ms() + (uint64_t)in * 1000u;
+                for (k = 0; k <= in / (NODE_WDT_MS / 2000u) + 1; k++) {
+                        uint64_t t = hal_time_ms(), until;
+                        if (t >= wake)
+                                break;
+                        until = t + NODE_WDT_MS / 2u;
+                        hal_sleep_until(until < wake ? until : wake);
+                        hal_wdt_kick();
+                }
         }
 }

@@ -21,9 +21,10 @@
 #endif
 
 #define NODE_ECHOES     9
-#define NODE_SESSION_MS 120000 /* a whole session, attach to close */
-#define NODE_ACK_S      20     /* PUBACK wait before a DUP resend */
-#define NODE_RETRY_S    900    /* a failed session is retried after this */
+#define NODE_SESSION_MS 120000                /* a whole session, attach to close */
+#define NODE_ACK_S      20                    /* PUBACK wait before a DUP resend */
+#define NODE_RETRY_S    900                   /* a failed session is retried after this */
+#define NODE_WDT_MS     (NODE_SESSION_MS * 2) /* longer than any session */
 #define NODE_RX_MAX     (FW_DOWN_MAX + 256)
 
 struct node_prov {

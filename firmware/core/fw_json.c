@@ -310,7 +310,9 @@ int fwj_skip(struct fwj *j)
         char stack[FWJ_MAX_DEPTH];
         int depth = 0, r;
         char tmp[2];
-        for (;;) {
+        size_t steps;
+        /* Every pass consumes at least one byte, so len + 1 passes bound it. */
+        for (steps = 0; steps <= j->len; steps++) {
                 char c = fwj_peek(j);
                 if (c == '{' || c == '[') {
                         if (depth >= FWJ_MAX_DEPTH)
@@ -393,6 +395,7 @@ int fwj_skip(struct fwj *j)
                 if (r < 0)
                         return r;
         }
+        return fail(j, "unterminated value", -EINVAL);
 }
 
 int fwj_end(struct fwj *j)

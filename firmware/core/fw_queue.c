@@ -173,7 +173,11 @@ int fwq_open(struct fwq *q, const struct fwq_nvm *nvm)
                         q->dropped = r.dropped;
                 }
         }
-        /* Pass 2: the contiguous run of records behind it. */
+        /* Pass 2: the run of records behind it.  A damaged slot inside the
+         * run (a bit flipped in the FRAM) does not hide the older readings
+         * behind it: it is stepped over, and reading it later gives -EIO.
+         * The run ends at a valid record of another wc (older than the
+         * ring) or when the ring is walked through. */
         q->head_wc = newest + 1;
         q->oldest_wc = q->head_wc;
         for (k = 0; k < q->slots && newest > k; k++) {
@@ -181,9 +185,10 @@ int fwq_open(struct fwq *q, const struct fwq_nvm *nvm)
                 rc = read_slot(q, wc % q->slots, &r);
                 if (rc < 0 && rc != -EIO)
                         return rc;
-                if (rc < 0 || r.wc != wc)
+                if (rc == 0 && r.wc != wc)
                         break;
-                q->oldest_wc = wc;
+                if (rc == 0)
+                        q->oldest_wc = wc;
         }
         /* Damaged slots: every slot that is neither in the run nor blank. */
         for (i = 0; i < q->slots; i++) {

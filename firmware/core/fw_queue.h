@@ -11,8 +11,9 @@
  * Each record carries a write counter wc (1, 2, 3, ...) and a CRC-32; the
  * slot of wc is wc mod slots.  A torn write (power lost in the middle)
  * leaves a slot whose CRC fails; opening the queue scans the ring, takes
- * the newest valid record as the head and the contiguous run behind it as
- * the content.  The header is written alternately to A and B with a
+ * the newest valid record as the head and the run of records behind it as
+ * the content (a damaged slot inside the run is stepped over and reads as
+ * -EIO; the uplink skips it and counts it).  The header is written alternately to A and B with a
  * generation counter, so a torn header write falls back to the other.
  * A reading is dropped only when every slot holds an unacknowledged
  * reading; then the oldest goes and the drop counter (kept in each record)

@@ -137,10 +137,22 @@ int senml_enc_begin(struct senml_enc *e, char *buf, size_t cap, const char *devi
         return 0;
 }
 
-static int put_rec(struct senml_enc *e, const char *name, const char *unit, int64_t t, int64_t v,
-                   int micro)
+/* One record.  The seq record of a reading sets the base time to the
+ * reading's time ("bt"), so the measurement records after it need no "t"
+ * at all: RFC 8428 base fields apply to every record that follows. */
+static int put_rec(struct senml_enc *e, const char *name, const char *unit, const int64_t *bt,
+                   int64_t v, int micro)
 {
-        int r = put_str(e, ",{\"n\":\"");
+        int r = put_str(e, ",{");
+        if (!r && bt) {
+                r = put_str(e, "\"bt\":");
+                if (!r)
+                        r = put_int(e, *bt);
+                if (!r)
+                        r = put_str(e, ",");
+        }
+        if (!r)
+                r = put_str(e, "\"n\":\"");
         if (!r)
                 r = put_str(e, name);
         if (!r && unit) {
@@ -149,11 +161,7 @@ static int put_rec(struct senml_enc *e, const char *name, const char *unit, int6
                         r = put_str(e, unit);
         }
         if (!r)
-                r = put_str(e, "\",\"t\":");
-        if (!r)
-                r = put_int(e, t);
-        if (!r)
-                r = put_str(e, ",\"v\":");
+                r = put_str(e, "\",\"v\":");
         if (!r)
                 r = micro ? put_micro(e, v) : put_int(e, v);
         if (!r)
@@ -164,27 +172,29 @@ static int put_rec(struct senml_enc *e, const char *name, const char *unit, int6
 int senml_enc_add(struct senml_enc *e, const struct senml_reading *rd)
 {
         size_t mark = e->len;
-        int64_t t = rd->t - e->bt;
+        int64_t bt = rd->t;
         int r;
         if (!e->buf || e->len == 0)
                 return -EINVAL;
         if (e->n >= SENML_MAX_READINGS)
                 return -ENOSPC;
-        r = put_rec(e, "seq", NULL, t, rd->seq, 0);
+        /* The base time is only repeated when it changes. */
+        r = put_rec(e, "seq", NULL, bt != e->bt ? &bt : NULL, rd->seq, 0);
         if (!r && (rd->has & SENML_HAS_DIST))
-                r = put_rec(e, "dist", "m", t, rd->dist_u, 1);
+                r = put_rec(e, "dist", "m", NULL, rd->dist_u, 1);
         if (!r && (rd->has & SENML_HAS_LEVEL))
-                r = put_rec(e, "level", "m", t, rd->level_u, 1);
+                r = put_rec(e, "level", "m", NULL, rd->level_u, 1);
         if (!r && (rd->has & SENML_HAS_TEMP))
-                r = put_rec(e, "temp", "Cel", t, rd->temp_u, 1);
+                r = put_rec(e, "temp", "Cel", NULL, rd->temp_u, 1);
         if (!r && (rd->has & SENML_HAS_BATT))
-                r = put_rec(e, "batt", "V", t, rd->batt_u, 1);
+                r = put_rec(e, "batt", "V", NULL, rd->batt_u, 1);
         if (!r && (rd->has & SENML_HAS_RSSI))
-                r = put_rec(e, "rssi", "dBm", t, rd->rssi_u, 1);
+                r = put_rec(e, "rssi", "dBm", NULL, rd->rssi_u, 1);
         if (r < 0) {
                 e->len = mark;
                 return r;
         }
+        e->bt = bt;
         e->n++;
         return 0;
 }

@@ -5,13 +5,14 @@
  * docs/protocol.md:
  *
  *   [{"bn":"urn:dev:sonae:br-001:","bt":1763900000,"n":"epoch","v":3},
- *    {"n":"seq","t":0,"v":1200},{"n":"dist","u":"m","t":0,"v":1.234},
- *    {"n":"level","u":"m","t":0,"v":2.766},{"n":"temp","u":"Cel","t":0,"v":12.5},
- *    {"n":"batt","u":"V","t":0,"v":3.61},{"n":"rssi","u":"dBm","t":0,"v":-87},
- *    {"n":"seq","t":600,"v":1201}, ...]
+ *    {"n":"seq","v":1200},{"n":"dist","u":"m","v":1.234},
+ *    {"n":"level","u":"m","v":2.766},{"n":"temp","u":"Cel","v":12.5},
+ *    {"n":"batt","u":"V","v":3.61},{"n":"rssi","u":"dBm","v":-87},
+ *    {"bt":1763900600,"n":"seq","v":1201},{"n":"dist","u":"m","v":1.231}, ...]
  *
  * A reading is a seq record followed by its measurement records, all at the
- * same time; epoch appears once per pack.  At most SENML_MAX_READINGS
+ * same resolved time (the encoder moves the base time in each seq record;
+ * a decoder also accepts "t" offsets); epoch appears once per pack.  At most SENML_MAX_READINGS
  * readings and SENML_MAX_PACK bytes per pack.
  *
  * Values are fixed point in micro-units (value x 1e6) so that encoder and
@@ -59,7 +60,7 @@ struct senml_enc {
         char *buf; /* borrowed, caller-owned */
         size_t cap;
         size_t len;
-        int64_t bt;
+        int64_t bt; /* the base time in force */
         unsigned n;
 };
 

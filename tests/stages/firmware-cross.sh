@@ -90,6 +90,15 @@ for elf in "$out"/core/tests/test-fw-*.elf; do
         fi
 done
 
+# The same number of test programs on both sides.
+n_target=$(find "$out/core/tests" -maxdepth 1 -name 'test-fw-*.elf' | wc -l)
+n_native=$(find "$host/firmware/core/tests" -maxdepth 1 -type f -name 'test-fw-*' -perm -u+x | wc -l)
+if ((n_target == n_native && n_target > 0)); then
+        pass "$n_target core test programs on the target, $n_native natively"
+else
+        fail "core test programs: $n_target on the target, $n_native natively"
+fi
+
 # 3. The application image: core entry points linked in.
 node=$out/ports/mps2-an385/node/sonae-node.elf
 syms=$(arm-none-eabi-nm "$node" 2>/dev/null)

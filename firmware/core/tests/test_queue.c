@@ -174,6 +174,40 @@ static void test_torn_record(void)
         }
 }
 
+/* A flipped bit in a record in the middle of the queue (FRAM damage):
+ * that reading is lost and reported damaged, the ones before and after it
+ * are all still there after a reset. */
+static void test_bit_flip(void)
+{
+        struct fwq q;
+        struct fwq_rec r;
+        uint32_t i, good = 0, bad = 0;
+        tnvm_init(&nvm, &io, FWQ_DATA_OFF + 16 * FWQ_REC_SIZE);
+        fwq_open(&q, &io);
+        for (i = 0; i < 10; i++)
+                push(&q, i);
+        /* Slot of the fifth reading (wc 5), one byte of its distance. */
+        nvm.mem[FWQ_DATA_OFF + 5 * FWQ_REC_SIZE + 17] ^= 0x10;
+        CHECK_INT(fwq_open(&q, &io), 0);
+        CHECK_INT(q.torn, 1);
+        CHECK_INT(fwq_unsent(&q), 10);
+        for (i = 0; i < 10; i++) {
+                int rc = fwq_read(&q, fwq_first_unsent(&q) + i, &r);
+                if (rc == 0 && r.time == i)
+                        good++;
+                else if (rc == -EIO && i == 4)
+                        bad++;
+        }
+        CHECK_INT(good, 9);
+        CHECK_INT(bad, 1);
+        /* The oldest reading itself damaged: the others remain. */
+        nvm.mem[FWQ_DATA_OFF + 1 * FWQ_REC_SIZE + 3] ^= 0x01;
+        CHECK_INT(fwq_open(&q, &io), 0);
+        CHECK_INT(fwq_unsent(&q), 9);
+        CHECK_INT(fwq_read(&q, fwq_first_unsent(&q), &r), 0);
+        CHECK_INT(r.time, 1);
+}
+
 /* Power lost while writing the header (an acknowledgement, a new epoch):
  * the other header copy is used, so at worst readings are sent twice
  * (the server keys them by device, epoch and seq) and never lost, and no
@@ -287,6 +321,7 @@ int main(void)
         test_basics();
         test_wrap();
         test_torn_record();
+        test_bit_flip();
         test_torn_header();
         test_random_power_loss();
         test_resend_ids();
