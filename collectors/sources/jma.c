@@ -737,28 +737,44 @@ static enum poll_status jma_poll(void *state, struct source_ctx *ctx)
                 source_why(ctx, "store: %s", store_strerror(rc));
                 return POLL_FAILED;
         }
+        /* One broken feed does not keep the others (or the catch-up of a
+         * later poll) from being read: the first failure is reported after
+         * all of them were tried. */
+        enum poll_status failed = POLL_OK;
+        char why[sizeof(ctx->why)] = "";
         for (size_t f = 0; f < j->n_feeds; f++) {
                 struct feed_state *fs = &j->feeds[f];
                 enum poll_status ps;
                 if (!fs->caught_up) {
                         ps = read_feed(j, ctx, fs, fs->long_url, true, NULL);
-                        if (ps == POLL_FAILED || ps == POLL_BAD_DATA)
-                                return ps;
-                        fs->caught_up = true;
+                        if (ps == POLL_FAILED || ps == POLL_BAD_DATA) {
+                                /* Read the short feed anyway; the long one is
+                                 * tried again next poll. */
+                                if (failed == POLL_OK) {
+                                        failed = ps;
+                                        snprintf(why, sizeof(why), "%s", ctx->why);
+                                }
+                        } else {
+                                fs->caught_up = true;
+                        }
                 }
                 bool gap = false;
                 ps = read_feed(j, ctx, fs, fs->url, false, &gap);
-                if (ps == POLL_FAILED || ps == POLL_BAD_DATA)
-                        return ps;
-                if (gap) {
+                if (gap && ps == POLL_OK) {
                         log_info("%s: %s: gap since the last poll, reading %s", ctx->name, fs->url,
                                  fs->long_url);
                         enum poll_status lp = read_feed(j, ctx, fs, fs->long_url, true, NULL);
                         if (lp == POLL_FAILED || lp == POLL_BAD_DATA)
-                                return lp;
+                                ps = lp;
                 }
-                if (ps == POLL_OK)
+                if (ps == POLL_FAILED || ps == POLL_BAD_DATA) {
+                        if (failed == POLL_OK) {
+                                failed = ps;
+                                snprintf(why, sizeof(why), "%s", ctx->why);
+                        }
+                } else if (ps == POLL_OK) {
                         worst = POLL_OK;
+                }
         }
         if (j->recompute) {
                 rc = recompute(j, ctx->store);
@@ -767,6 +783,12 @@ static enum poll_status jma_poll(void *state, struct source_ctx *ctx)
                         return POLL_FAILED;
                 }
                 j->recompute = false;
+        }
+        if (failed != POLL_OK) {
+                /* Health is written on change only (source.health event). */
+                store_source_health_set(ctx->store, JMA_SOURCE, "degraded", why);
+                source_why(ctx, "%s", why);
+                return failed;
         }
         rc = store_source_health_set(ctx->store, JMA_SOURCE, "ok", NULL);
         if (rc < 0) {
