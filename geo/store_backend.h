@@ -71,6 +71,9 @@ struct store_ops {
                                    struct store_camera_image_list *out);
         int (*camera_set_state)(struct store *st, int64_t station_id, const char *state);
         int (*camera_get_state)(struct store *st, int64_t station_id, const char **state);
+        int (*camera_link_gauge)(struct store *st, int64_t camera_id, const char *gauge_source,
+                                 const char *gauge_external_id);
+        int (*camera_gauge)(struct store *st, int64_t camera_id, int64_t *gauge_id);
         int (*device_add)(struct store *st, const struct store_device *d, int64_t *id);
         int (*device_update)(struct store *st, const struct store_device *d);
         int (*device_get)(struct store *st, const char *device, struct store_device *out);

@@ -127,6 +127,21 @@ int store_camera_get_state(struct store *st, int64_t station_id, const char **st
         return st->ops->camera_get_state(st, station_id, state);
 }
 
+int store_camera_link_gauge(struct store *st, int64_t camera_id, const char *gauge_source,
+                            const char *gauge_external_id)
+{
+        if (!st->ops->camera_link_gauge)
+                return -ENOTSUP;
+        return st->ops->camera_link_gauge(st, camera_id, gauge_source, gauge_external_id);
+}
+
+int store_camera_gauge(struct store *st, int64_t camera_id, int64_t *gauge_id)
+{
+        if (!st->ops->camera_gauge)
+                return -ENOTSUP;
+        return st->ops->camera_gauge(st, camera_id, gauge_id);
+}
+
 int store_device_add(struct store *st, const struct store_device *d, int64_t *id)
 {
         if (!st->ops->device_add)

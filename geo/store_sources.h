@@ -172,6 +172,14 @@ void store_camera_image_list_free(struct store_camera_image_list *l);
 int store_camera_set_state(struct store *st, int64_t station_id, const char *state);
 /* Current state; "unknown" when never set.  *state is static. */
 int store_camera_get_state(struct store *st, int64_t station_id, const char **state);
+/* Links a camera to the gauge it looks at, named by the gauge's source and
+ * external id (the gauge need not be in the store yet); gauge_source NULL
+ * removes the link.  -EINVAL when camera_id is not a camera. */
+int store_camera_link_gauge(struct store *st, int64_t camera_id, const char *gauge_source,
+                            const char *gauge_external_id);
+/* The station id of the gauge linked to a camera: -ENOENT when there is no
+ * link or the gauge is not in the store (yet). */
+int store_camera_gauge(struct store *st, int64_t camera_id, int64_t *gauge_id);
 
 /* ---- JMA telegram ledger ------------------------------------------------ */
 

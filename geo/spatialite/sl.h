@@ -181,6 +181,9 @@ int sl_camera_images_prune(struct store *st, int64_t station_id, int64_t before,
                            struct store_camera_image_list *out);
 int sl_camera_set_state(struct store *st, int64_t station_id, const char *state);
 int sl_camera_get_state(struct store *st, int64_t station_id, const char **state);
+int sl_camera_link_gauge(struct store *st, int64_t camera_id, const char *gauge_source,
+                         const char *gauge_external_id);
+int sl_camera_gauge(struct store *st, int64_t camera_id, int64_t *gauge_id);
 int sl_device_add(struct store *st, const struct store_device *d, int64_t *id);
 int sl_device_update(struct store *st, const struct store_device *d);
 int sl_device_get(struct store *st, const char *device, struct store_device *out);
