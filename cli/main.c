@@ -13,7 +13,11 @@
 
 static const struct cli_verb verbs[] = {
     {"init", "init DIR", cmd_init},
+    {"db", "db check | migrate | backup FILE | restore FILE [--force] | seed", cmd_db},
     {"jma", "jma parse FILE...", cmd_jma},
+    {"device", "device add|list|set|rotate|calibrate", cmd_device},
+    {"import", "import hazard|shelters|areas|districts|addresses FILE [--name N] [--version V]",
+     cmd_import},
 };
 
 static void usage(FILE *f)

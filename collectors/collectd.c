@@ -7,6 +7,7 @@
 #include "timeutil.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct instance {
 };
 
 struct collectd {
+        const struct source_type *const *types; /* source_types, or a test's own */
         pthread_mutex_t lock;
         pthread_cond_t cond;
         volatile int stopping;
@@ -56,10 +58,28 @@ static int64_t second_ms(void)
         return v;
 }
 
-static int check_instance(const struct conf_instance *in, const struct sonae_config *cfg,
-                          struct conf_diag *diag)
+static const struct source_type *find_type(const struct source_type *const *types, const char *name)
 {
-        const struct source_type *t = source_type_find(in->type);
+        for (size_t i = 0; name && types[i]; i++)
+                if (strcmp(types[i]->name, name) == 0)
+                        return types[i];
+        return NULL;
+}
+
+/* The instance of a section type ("jma"), built from its section. */
+static void section_instance(const struct source_type *t, struct conf_instance *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->name = (char *)t->section;
+        out->type = (char *)t->name;
+        out->enabled = true;
+        out->interval = t->default_interval_s;
+}
+
+static int check_instance(const struct source_type *const *types, const struct conf_instance *in,
+                          const struct sonae_config *cfg, struct conf_diag *diag)
+{
+        const struct source_type *t = find_type(types, in->type);
         if (!t)
                 return source_conf_error(in, cfg, diag, "type",
                                          "type '%s' is not built into this sonae-collectd",
@@ -74,6 +94,16 @@ static int check_instance(const struct conf_instance *in, const struct sonae_con
                                        "'%s' is not allowed: HTTPS is required except to "
                                        "loopback, and no credentials in the URL",
                                        in->url);
+        if (t->polite_interval_s && in->interval < t->polite_interval_s) {
+                /* The section's line: the shared table keeps no line per key. */
+                int line = in->line;
+                char section[160];
+                snprintf(section, sizeof(section), "source.%s", in->name);
+                conf_diag_add(diag, false, cfg->file, line, section, "interval",
+                              "%lld s is shorter than the %lld s in which the site updates; "
+                              "polling faster gains nothing and burdens the site",
+                              (long long)in->interval, (long long)t->polite_interval_s);
+        }
         void *state = NULL;
         if (t->configure(in, cfg, diag, &state) < 0)
                 rc = -EINVAL;
@@ -81,20 +111,42 @@ static int check_instance(const struct conf_instance *in, const struct sonae_con
         return rc;
 }
 
-int collectd_check(const struct sonae_config *cfg, struct conf_diag *diag)
+int collectd_check_types(const struct source_type *const *types, const struct sonae_config *cfg,
+                         struct conf_diag *diag)
 {
         int rc = 0;
         for (size_t i = 0; i < cfg->n_sources; i++)
-                if (check_instance(&cfg->sources[i], cfg, diag) < 0)
+                if (check_instance(types, &cfg->sources[i], cfg, diag) < 0)
                         rc = -EINVAL;
+        for (size_t i = 0; types[i]; i++) {
+                if (!types[i]->section)
+                        continue;
+                struct conf_instance in;
+                section_instance(types[i], &in);
+                void *state = NULL;
+                if (types[i]->configure(&in, cfg, diag, &state) < 0)
+                        rc = -EINVAL;
+                types[i]->destroy(state);
+        }
         return rc;
+}
+
+int collectd_check(const struct sonae_config *cfg, struct conf_diag *diag)
+{
+        return collectd_check_types(source_types, cfg, diag);
 }
 
 struct collectd *collectd_new(void)
 {
+        return collectd_new_types(source_types);
+}
+
+struct collectd *collectd_new_types(const struct source_type *const *types)
+{
         struct collectd *c = calloc(1, sizeof(*c));
         if (!c)
                 return NULL;
+        c->types = types;
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -132,6 +184,30 @@ static const char *status_name(enum poll_status s)
         return "?";
 }
 
+/* After this many failed polls in a row a source is reported failing. */
+#define HEALTH_FAILURES 3
+
+/* A source.health event (staff only, not public) when a source starts
+ * failing and when it recovers, so a silent source wakes someone. */
+static void emit_health(struct instance *it, const char *state, unsigned failures, const char *why)
+{
+        if (!it->store)
+                return;
+        json_t *d =
+            json_pack("{s:s, s:s, s:s, s:i, s:s}", "source", it->in->name, "type", it->type->name,
+                      "state", state, "failures", (json_int_t)failures, "reason", why ? why : "");
+        char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+        char subject[160];
+        snprintf(subject, sizeof(subject), "sources/%s", it->in->name);
+        int rc = text ? store_event_emit(it->store, "source.health", subject, 0, false, false, text)
+                      : -ENOMEM;
+        if (rc < 0)
+                log_warn("%s: source.health event not written: %s", it->in->name,
+                         store_strerror(rc));
+        free(text);
+        json_decref(d);
+}
+
 static void *worker(void *arg)
 {
         struct instance *it = arg;
@@ -162,16 +238,18 @@ static void *worker(void *arg)
                 if (c->stopping)
                         break;
                 if (st == POLL_OK || st == POLL_UNCHANGED) {
+                        if (failures >= HEALTH_FAILURES)
+                                emit_health(it, "ok", 0, NULL);
                         if (failures)
-                                log_recovered(&it->complain,
-                                              "%s: polls succeed again after %u failures", ctx.name,
-                                              failures);
+                                log_recovered(&it->complain, "%s: polls succeed again", ctx.name);
                         failures = 0;
                         wait_ms = it->interval_ms;
                         log_debug("%s: poll %s; next in %lld ms", ctx.name, status_name(st),
                                   (long long)wait_ms);
                 } else {
                         failures++;
+                        if (failures == HEALTH_FAILURES)
+                                emit_health(it, "failing", failures, ctx.why);
                         wait_ms =
                             wait_ms * 2 > it->backoff_max_ms ? it->backoff_max_ms : wait_ms * 2;
                         log_complain(&it->complain, LOG_LVL_WARN,
@@ -241,8 +319,8 @@ int collectd_start(struct collectd *c, const struct sonae_config *cfg)
         c->stopping = 0;
         c->next_refresh = c->next_checkpoint = 0;
         size_t want = cfg->n_sources;
-        for (size_t i = 0; source_types[i]; i++)
-                if (source_types[i]->section)
+        for (size_t i = 0; c->types[i]; i++)
+                if (c->types[i]->section)
                         want++;
         c->v = calloc(want ? want : 1, sizeof(*c->v));
         if (!c->v)
@@ -257,24 +335,21 @@ int collectd_start(struct collectd *c, const struct sonae_config *cfg)
                 struct instance *it = &c->v[c->n];
                 it->owner = c;
                 it->in = in;
-                it->type = source_type_find(in->type);
+                it->type = find_type(c->types, in->type);
                 if (!it->type || setup_instance(c, it) < 0) {
                         free_instance(it);
                         continue;
                 }
                 c->n++;
         }
-        for (size_t i = 0; source_types[i]; i++) {
-                const struct source_type *t = source_types[i];
-                if (!t->section)
+        for (size_t i = 0; c->types[i]; i++) {
+                const struct source_type *t = c->types[i];
+                if (!t->section || (t->wanted && !t->wanted(cfg)))
                         continue;
                 struct instance *it = &c->v[c->n];
                 it->owner = c;
                 it->type = t;
-                it->synth.name = (char *)t->section;
-                it->synth.type = (char *)t->name;
-                it->synth.enabled = true;
-                it->synth.interval = t->default_interval_s;
+                section_instance(t, &it->synth);
                 it->in = &it->synth;
                 if (setup_instance(c, it) < 0) {
                         free_instance(it);

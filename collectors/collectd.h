@@ -20,6 +20,13 @@ int collectd_check(const struct sonae_config *cfg, struct conf_diag *diag);
 
 /* NULL on allocation failure. */
 struct collectd *collectd_new(void);
+
+/* The same over another table of types (NULL-terminated, borrowed for the
+ * handle's life), for tests of the scheduler. */
+struct source_type;
+struct collectd *collectd_new_types(const struct source_type *const *types);
+int collectd_check_types(const struct source_type *const *types, const struct sonae_config *cfg,
+                         struct conf_diag *diag);
 /* Starts a worker for every enabled instance.  cfg is borrowed until stop
  * or the next start.  A source that cannot be set up is logged and left
  * out; the others run. */

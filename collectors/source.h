@@ -52,9 +52,16 @@ struct source_type {
          * [source.NAME] section; `in` then has no extra keys. */
         const char *section;
         int64_t default_interval_s; /* for section instances */
+        /* Section types only: whether the section asks for the instance
+         * (e.g. [jma] feeds not empty).  NULL: always. */
+        bool (*wanted)(const struct sonae_config *cfg);
+        /* The site updates this often: a shorter interval is warned about
+         * (polite polling).  0: no advice. */
+        int64_t polite_interval_s;
         /* Parses and checks the instance's keys, creating the private
-         * state (caller frees it with destroy).  Errors go to diag with
-         * file, line and key.  Runs for -n too, so it must not connect. */
+         * state (caller frees it with destroy, also after a failure).
+         * Errors go to diag with file, line and key.  Runs for -n too (for
+         * section types whether wanted or not), so it must not connect. */
         int (*configure)(const struct conf_instance *in, const struct sonae_config *cfg,
                          struct conf_diag *diag, void **state);
         enum poll_status (*poll)(void *state, struct source_ctx *ctx);

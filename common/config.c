@@ -52,6 +52,10 @@ static const struct conf_option portal_opts[] = {
         false, "Largest request body accepted, in bytes."),
     OPT("trusted_proxies", CONF_STRING, struct conf_portal, trusted_proxies, "", 0, 0, NULL, false,
         "Comma-separated proxy addresses whose X-Forwarded-For is believed."),
+    OPT("max_connections", CONF_INT, struct conf_portal, max_connections, "3000", 10, 100000, NULL,
+        false, "Most connections served at once; more are refused (mind the open-files limit)."),
+    OPT("timeout", CONF_INT, struct conf_portal, timeout, "30", 1, 3600, NULL, false,
+        "Seconds a connection may stay idle or send nothing before it is closed."),
     OPT("events_without_auth", CONF_BOOL, struct conf_portal, events_without_auth, "false", 0, 0,
         NULL, false,
         "Serve the live event stream /api/v1/events (public events only) without staff login; "
@@ -76,6 +80,19 @@ static const struct conf_option mqtt_opts[] = {
         "Client certificate file (optional)."),
     OPT("tls_key", CONF_PATH, struct conf_mqtt, tls_key, "", 0, 0, NULL, false,
         "Client key file (optional)."),
+    OPT("gap_alert", CONF_INT, struct conf_mqtt, gap_alert, "3600", 60, 604800, NULL, false,
+        "Seconds after which a sensor's open sequence gap is reported as a warning."),
+    OPT("node_host", CONF_STRING, struct conf_mqtt, node_host, "", 0, 0, NULL, false,
+        "Broker host the sensor nodes connect to, written into provisioning files (empty: host)."),
+    OPT("node_port", CONF_INT, struct conf_mqtt, node_port, "8883", 1, 65535, NULL, false,
+        "Broker TLS port the sensor nodes connect to, written into provisioning files."),
+    OPT("broker_password_file", CONF_PATH, struct conf_mqtt, broker_password_file,
+        "mosquitto/passwd", 0, 0, NULL, false,
+        "The broker's password file, where `sonae device add` and `rotate` write entries."),
+    OPT("broker_acl_file", CONF_PATH, struct conf_mqtt, broker_acl_file, "mosquitto/acl", 0, 0,
+        NULL, false, "The broker's ACL file (%u patterns), written by `sonae device add`."),
+    OPT("provision_dir", CONF_PATH, struct conf_mqtt, provision_dir, "devices", 0, 0, NULL, false,
+        "Folder where `sonae device add` writes each node's provisioning file."),
     {0},
 };
 
@@ -91,6 +108,22 @@ static const struct conf_option jma_opts[] = {
     OPT("base_url", CONF_STRING, struct conf_jma, base_url,
         "https://www.data.jma.go.jp/developer/xml/feed/", 0, 0, NULL, false,
         "Base URL of the Atom feeds; HTTPS except to loopback."),
+    OPT("enabled", CONF_BOOL, struct conf_jma, enabled, "false", 0, 0, NULL, false,
+        "Whether sonae-collectd polls the JMA feeds (off until set, so no test or fresh install "
+        "polls JMA by accident)."),
+    OPT("national", CONF_BOOL, struct conf_jma, national, "true", 0, 0, NULL, false,
+        "Also fetch the national earthquake, tsunami and volcano telegrams of the eqvol feed."),
+    OPT("aggregates", CONF_STRING, struct conf_jma, aggregates, "", 0, 0, NULL, false,
+        "Comma-separated large national telegram types to fetch anyway (VPWS50, VPRN50); "
+        "empty fetches none of them."),
+    OPT("max_silence", CONF_INT, struct conf_jma, max_silence, "86400", 60, 2592000, NULL, false,
+        "Seconds a warning series may stay silent while its office sends others before its "
+        "areas show unknown."),
+    OPT("r06_window", CONF_INT, struct conf_jma, r06_window, "259200", 60, 31536000, NULL, false,
+        "Seconds after an office's last R06 warning telegram during which R06 is authoritative "
+        "over H27 for the same phenomena."),
+    OPT("retries", CONF_INT, struct conf_jma, retries, "5", 1, 20, NULL, false,
+        "Attempts per telegram URL before it is recorded lost (backoff 1, 2, 4, 8 polls)."),
     {0},
 };
 

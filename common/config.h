@@ -78,6 +78,8 @@ struct conf_portal {
         int64_t max_body;
         char *trusted_proxies;
         bool events_without_auth;
+        int64_t max_connections;
+        int64_t timeout;
 };
 
 struct conf_mqtt {
@@ -89,6 +91,12 @@ struct conf_mqtt {
         char *tls_ca;
         char *tls_cert;
         char *tls_key;
+        int64_t gap_alert; /* sonae-ingestd */
+        char *node_host;   /* sonae device add: what nodes connect to */
+        int64_t node_port;
+        char *broker_password_file; /* the broker's files `sonae device` writes */
+        char *broker_acl_file;
+        char *provision_dir;
 };
 
 struct conf_jma {
@@ -97,6 +105,13 @@ struct conf_jma {
         char *areas;
         bool exercise;
         char *base_url;
+        /* Added by the JMA collector (docs/sources/jma.md). */
+        bool enabled;
+        bool national;
+        char *aggregates;
+        int64_t max_silence;
+        int64_t r06_window;
+        int64_t retries;
 };
 
 struct conf_demo {

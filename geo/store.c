@@ -181,6 +181,23 @@ int store_checkpoint(struct store *st)
         return st->ops->checkpoint(st);
 }
 
+int store_backup(struct store *st, const char *path)
+{
+        if (!path || !path[0])
+                return -EINVAL;
+        return st->ops->backup(st, path);
+}
+
+int store_restore(const struct store_options *opt, const char *from, bool force)
+{
+        if (!opt || !from)
+                return -EINVAL;
+        const char *backend = opt->backend ? opt->backend : "spatialite";
+        if (strcmp(backend, "spatialite") == 0)
+                return spatialite_store_restore(opt, from, force);
+        return strcmp(backend, "postgis") == 0 ? -ENOTSUP : -EINVAL;
+}
+
 int store_station_upsert(struct store *st, const struct store_station *in, int64_t *id)
 {
         return st->ops->station_upsert(st, in, id);

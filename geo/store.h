@@ -83,6 +83,18 @@ int store_rollback(struct store *st);
  * holds it.  Daemons call it from their tick (every few minutes). */
 int store_checkpoint(struct store *st);
 
+/* Writes a consistent copy of the store into the new file path (SQLite's
+ * online backup API in one read snapshot: writers carry on meanwhile).
+ * -EEXIST when path exists.  The copy is one self-contained file. */
+int store_backup(struct store *st, const char *path);
+/* Replaces the store of opt (path) by the backup file `from`, after
+ * checking that `from` is a sound store this binary can read (integrity,
+ * schema version not newer); migrates it afterwards.  When a store already
+ * exists at opt->path it is refused with -EEXIST unless force: a restore
+ * overwrites everything written since the backup.  Never call it on a
+ * handle's own file from that handle's process. */
+int store_restore(const struct store_options *opt, const char *from, bool force);
+
 /* True for -ENOSPC and -EIO: the daemon logs once, marks itself degraded,
  * keeps running and retries; the store works again when space returns. */
 bool store_err_is_trouble(int err);

@@ -6,6 +6,7 @@
 #define SONAE_STORE_BACKEND_H
 
 #include "store.h"
+#include "geo.h"
 #include "store_city.h"
 #include "store_devices.h"
 #include "store_places.h"
@@ -21,6 +22,7 @@ struct store_ops {
         int (*commit)(struct store *st);
         int (*rollback)(struct store *st);
         int (*checkpoint)(struct store *st);
+        int (*backup)(struct store *st, const char *path);
 
         int (*station_upsert)(struct store *st, const struct store_station *in, int64_t *id);
         int (*station_find)(struct store *st, const char *source, const char *external_id,
@@ -69,6 +71,9 @@ struct store_ops {
                                    struct store_camera_image_list *out);
         int (*camera_set_state)(struct store *st, int64_t station_id, const char *state);
         int (*camera_get_state)(struct store *st, int64_t station_id, const char **state);
+        int (*camera_link_gauge)(struct store *st, int64_t camera_id, const char *gauge_source,
+                                 const char *gauge_external_id);
+        int (*camera_gauge)(struct store *st, int64_t camera_id, int64_t *gauge_id);
         int (*device_add)(struct store *st, const struct store_device *d, int64_t *id);
         int (*device_update)(struct store *st, const struct store_device *d);
         int (*device_get)(struct store *st, const char *device, struct store_device *out);
@@ -143,6 +148,27 @@ struct store_ops {
                           struct store_notify_item_list *out);
         int (*notify_mark)(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                            const char *error);
+        int (*jma_telegram_put)(struct store *st, const struct store_jma_telegram *t);
+        int (*jma_telegram_get)(struct store *st, const char *url,
+                                struct store_jma_telegram_list *out);
+        int (*jma_telegrams_done)(struct store *st, int64_t since,
+                                  struct store_jma_telegram_list *out);
+        int (*jma_telegrams_count)(struct store *st, const char *state, int64_t *n);
+
+        /* geo/geo.h: the lookups and their import support. */
+        int (*geo_hazard_at)(struct store *st, double lon, double lat, bool with_exercise,
+                             struct geo_hazard_answer *out);
+        int (*geo_shelters_near)(struct store *st, double lon, double lat, enum store_hazard h,
+                                 size_t n, struct geo_shelter_list *out);
+        int (*geo_address_search)(struct store *st, const char *text, size_t limit,
+                                  struct geo_address_list *out);
+        int (*geo_picker_districts)(struct store *st, struct geo_pick_list *out);
+        int (*geo_picker_towns)(struct store *st, const char *district_code,
+                                struct geo_address_list *out);
+        int (*geo_area_code_upsert)(struct store *st, const struct geo_area_code *c);
+        int (*geo_address_upsert)(struct store *st, const struct geo_address_in *a);
+        int (*geo_addresses_assign_districts)(struct store *st, size_t *n);
+        int (*geo_count)(struct store *st, const char *what, int64_t *n);
 };
 
 struct store {
@@ -152,5 +178,6 @@ struct store {
 
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
+int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);
 
 #endif

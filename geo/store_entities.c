@@ -127,6 +127,21 @@ int store_camera_get_state(struct store *st, int64_t station_id, const char **st
         return st->ops->camera_get_state(st, station_id, state);
 }
 
+int store_camera_link_gauge(struct store *st, int64_t camera_id, const char *gauge_source,
+                            const char *gauge_external_id)
+{
+        if (!st->ops->camera_link_gauge)
+                return -ENOTSUP;
+        return st->ops->camera_link_gauge(st, camera_id, gauge_source, gauge_external_id);
+}
+
+int store_camera_gauge(struct store *st, int64_t camera_id, int64_t *gauge_id)
+{
+        if (!st->ops->camera_gauge)
+                return -ENOTSUP;
+        return st->ops->camera_gauge(st, camera_id, gauge_id);
+}
+
 int store_device_add(struct store *st, const struct store_device *d, int64_t *id)
 {
         if (!st->ops->device_add)
@@ -802,4 +817,50 @@ int store_hazard_parse(const char *s, enum store_hazard *out)
                 }
         }
         return -EINVAL;
+}
+
+int store_jma_telegram_put(struct store *st, const struct store_jma_telegram *t)
+{
+        if (!st->ops->jma_telegram_put)
+                return -ENOTSUP;
+        return st->ops->jma_telegram_put(st, t);
+}
+
+int store_jma_telegram_get(struct store *st, const char *url, struct store_jma_telegram_list *out)
+{
+        if (!st->ops->jma_telegram_get)
+                return -ENOTSUP;
+        return st->ops->jma_telegram_get(st, url, out);
+}
+
+int store_jma_telegrams_done(struct store *st, int64_t since, struct store_jma_telegram_list *out)
+{
+        if (!st->ops->jma_telegrams_done)
+                return -ENOTSUP;
+        return st->ops->jma_telegrams_done(st, since, out);
+}
+
+int store_jma_telegrams_count(struct store *st, const char *state, int64_t *n)
+{
+        if (!st->ops->jma_telegrams_count)
+                return -ENOTSUP;
+        return st->ops->jma_telegrams_count(st, state, n);
+}
+
+static void jma_telegram_row_free(struct store_jma_telegram *t)
+{
+        FREE_CONST(t->url);
+        FREE_CONST(t->feed);
+        FREE_CONST(t->title);
+        FREE_CONST(t->office);
+        FREE_CONST(t->state);
+        FREE_CONST(t->last_error);
+        FREE_CONST(t->report_status);
+        FREE_CONST(t->info_type);
+        FREE_CONST(t->event_id);
+}
+
+void store_jma_telegram_list_free(struct store_jma_telegram_list *l)
+{
+        LIST_FREE(l, jma_telegram_row_free);
 }

@@ -172,5 +172,54 @@ void store_camera_image_list_free(struct store_camera_image_list *l);
 int store_camera_set_state(struct store *st, int64_t station_id, const char *state);
 /* Current state; "unknown" when never set.  *state is static. */
 int store_camera_get_state(struct store *st, int64_t station_id, const char **state);
+/* Links a camera to the gauge it looks at, named by the gauge's source and
+ * external id (the gauge need not be in the store yet); gauge_source NULL
+ * removes the link.  -EINVAL when camera_id is not a camera. */
+int store_camera_link_gauge(struct store *st, int64_t camera_id, const char *gauge_source,
+                            const char *gauge_external_id);
+/* The station id of the gauge linked to a camera: -ENOENT when there is no
+ * link or the gauge is not in the store (yet). */
+int store_camera_gauge(struct store *st, int64_t camera_id, int64_t *gauge_id);
+
+/* ---- JMA telegram ledger ------------------------------------------------ */
+
+/* One telegram URL the JMA collector decided to fetch (docs/sources/jma.md):
+ * state "pending" (not fetched yet, or failed fewer than the allowed
+ * times), "done" (fetched once, valid; never fetched again), "lost" (given
+ * up after repeated failures), "gone" (the server answered 404) or
+ * "refused" (a complete answer that is not a valid telegram).  The series
+ * fields are set for done telegrams. */
+struct store_jma_telegram {
+        const char *url;    /* the feed entry's link/@href */
+        const char *feed;   /* "extra", "eqvol", ... */
+        const char *title;  /* entry title = Control/Title */
+        const char *office; /* entry author, then Control/EditorialOffice */
+        const char *state;
+        int attempts;
+        const char *last_error;            /* may be NULL */
+        int64_t first_seen_at, updated_at; /* updated_at: set by the store */
+        int64_t document_id;               /* raw_documents id, 0 when none */
+        const char *report_status;         /* 通常 | 訓練 | 試験, NULL before done */
+        const char *info_type;             /* 発表 | 訂正 | 取消 */
+        const char *event_id;              /* NULL when none */
+        int serial;                        /* -1 when none */
+        int64_t datetime;                  /* Control/DateTime, 0 before done */
+};
+struct store_jma_telegram_list {
+        struct store_jma_telegram *v;
+        size_t n;
+};
+/* Inserts or replaces the row of t->url (first_seen_at of an existing row
+ * is kept). */
+int store_jma_telegram_put(struct store *st, const struct store_jma_telegram *t);
+/* The row of url in out (one row), or -ENOENT. */
+int store_jma_telegram_get(struct store *st, const char *url, struct store_jma_telegram_list *out);
+/* Every done telegram with datetime >= since, ordered by office, title,
+ * report_status, event_id, datetime, serial: the series the in-force
+ * computation walks. */
+int store_jma_telegrams_done(struct store *st, int64_t since, struct store_jma_telegram_list *out);
+/* How many rows are in each state ("pending", "done", ...): *n of state. */
+int store_jma_telegrams_count(struct store *st, const char *state, int64_t *n);
+void store_jma_telegram_list_free(struct store_jma_telegram_list *l);
 
 #endif

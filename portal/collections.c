@@ -1,11 +1,18 @@
-/* The OGC API collections over the store: "stations" now; alerts,
- * shelters and hazard layers join here as the store gains them. */
+/* The OGC API collections over the store: "stations", "alerts" (per area,
+ * geometry null until the store can read area geometries) and "shelters".
+ * Hazard layers join with the geo issue. */
 #include "collections.h"
+#include "areajson.h"
 #include "json.h"
 #include "ogc.h"
 #include "portal.h"
+#include "shelterjson.h"
 #include "stationjson.h"
 #include "store.h"
+#include "store_places.h"
+#include "store_sources.h"
+
+#include <string.h>
 #include "timeutil.h"
 
 #include <errno.h>
@@ -76,8 +83,162 @@ static int stations_item(void *ctx, const char *id, struct json_writer *w)
         return rc;
 }
 
+static bool shelter_matches(const struct store_shelter *s, const struct ogc_query *q)
+{
+        return !q->has_bbox || (s->lon >= q->bbox[0] && s->lon <= q->bbox[2] &&
+                                s->lat >= q->bbox[1] && s->lat <= q->bbox[3]);
+}
+
+static int shelters_items(void *ctx, const struct ogc_query *q, struct json_writer *w,
+                          size_t *returned, bool *more, long *matched)
+{
+        struct portal_app *app = ctx;
+        struct store *st = portal_store_acquire(app);
+        if (!st)
+                return -EAGAIN;
+        struct store_shelter_list l = {0};
+        int rc = store_shelters_list(st, false, &l);
+        portal_store_release(app, st);
+        if (rc < 0)
+                return rc;
+        size_t seen = 0;
+        *returned = 0;
+        *more = false;
+        for (size_t i = 0; i < l.n; i++) {
+                /* Shelters have no time: datetime does not filter them. */
+                if (!shelter_matches(&l.v[i], q))
+                        continue;
+                if (seen++ < q->offset)
+                        continue;
+                if (*returned == q->limit) {
+                        *more = true;
+                        continue;
+                }
+                shelter_feature(w, &l.v[i]);
+                (*returned)++;
+        }
+        *matched = (long)seen;
+        store_shelter_list_free(&l);
+        return 0;
+}
+
+static int shelters_item(void *ctx, const char *id, struct json_writer *w)
+{
+        struct portal_app *app = ctx;
+        char *end = NULL;
+        long long v = strtoll(id, &end, 10);
+        if (!*id || *end || v <= 0)
+                return -ENOENT;
+        struct store *st = portal_store_acquire(app);
+        if (!st)
+                return -EAGAIN;
+        struct store_shelter_list l = {0};
+        int rc = store_shelter_get(st, v, &l);
+        portal_store_release(app, st);
+        if (rc == 0 && l.n == 0)
+                rc = -ENOENT;
+        if (rc == 0)
+                shelter_feature(w, &l.v[0]);
+        store_shelter_list_free(&l);
+        return rc;
+}
+
+/* An area's status as a Feature.  The store has no read of area
+ * geometries yet, so geometry is null (valid GeoJSON); a bbox therefore
+ * selects none. */
+static void area_feature(struct json_writer *w, const struct store_area_status *a)
+{
+        json_obj_begin(w);
+        json_key(w, "type");
+        json_str(w, "Feature");
+        json_key(w, "id");
+        json_str(w, a->area_code);
+        json_key(w, "geometry");
+        json_null(w);
+        json_key(w, "properties");
+        area_status_json(w, a);
+        json_obj_end(w);
+}
+
+static bool area_matches(const struct store_area_status *a, const struct ogc_query *q)
+{
+        if (q->has_bbox)
+                return false;
+        return !q->has_datetime || (a->updated_at >= q->t0 && a->updated_at <= q->t1);
+}
+
+static int alerts_items(void *ctx, const struct ogc_query *q, struct json_writer *w,
+                        size_t *returned, bool *more, long *matched)
+{
+        struct portal_app *app = ctx;
+        struct store *st = portal_store_acquire(app);
+        if (!st)
+                return -EAGAIN;
+        struct store_area_status_list l = {0};
+        int rc = store_area_status_list(st, portal_app_exercise(app), &l);
+        portal_store_release(app, st);
+        if (rc < 0)
+                return rc;
+        size_t seen = 0;
+        *returned = 0;
+        *more = false;
+        for (size_t i = 0; i < l.n; i++) {
+                if (!area_matches(&l.v[i], q))
+                        continue;
+                if (seen++ < q->offset)
+                        continue;
+                if (*returned == q->limit) {
+                        *more = true;
+                        continue;
+                }
+                area_feature(w, &l.v[i]);
+                (*returned)++;
+        }
+        *matched = (long)seen;
+        store_area_status_list_free(&l);
+        return 0;
+}
+
+static int alerts_item(void *ctx, const char *id, struct json_writer *w)
+{
+        struct portal_app *app = ctx;
+        struct store *st = portal_store_acquire(app);
+        if (!st)
+                return -EAGAIN;
+        struct store_area_status_list l = {0};
+        int rc = store_area_status_list(st, portal_app_exercise(app), &l);
+        portal_store_release(app, st);
+        if (rc < 0)
+                return rc;
+        rc = -ENOENT;
+        for (size_t i = 0; i < l.n; i++)
+                if (strcmp(l.v[i].area_code, id) == 0) {
+                        area_feature(w, &l.v[i]);
+                        rc = 0;
+                        break;
+                }
+        store_area_status_list_free(&l);
+        return rc;
+}
+
 int portal_collections_register(struct portal_app *app)
 {
+        static struct ogc_collection alerts = {
+            .id = "alerts",
+            .title = "警報・注意報と避難情報 (地域ごと)",
+            .description = "Per area what JMA has in force and the city's order. 出典: 気象庁",
+            .extent = {122.9, 20.4, 154.0, 45.6},
+            .items = alerts_items,
+            .item = alerts_item,
+        };
+        static struct ogc_collection shelters = {
+            .id = "shelters",
+            .title = "指定緊急避難場所・指定避難所",
+            .description = "Suitability per hazard, open/closed and occupancy. 出典: 国土地理院",
+            .extent = {122.9, 20.4, 154.0, 45.6},
+            .items = shelters_items,
+            .item = shelters_item,
+        };
         static struct ogc_collection stations = {
             .id = "stations",
             .title = "観測所 (水位計・雨量計・カメラ・センサー)",
@@ -88,5 +249,10 @@ int portal_collections_register(struct portal_app *app)
             .item = stations_item,
         };
         stations.ctx = app;
-        return portal_app_add_collection(app, &stations);
+        shelters.ctx = app;
+        alerts.ctx = app;
+        int rc = portal_app_add_collection(app, &stations);
+        if (rc == 0)
+                rc = portal_app_add_collection(app, &alerts);
+        return rc < 0 ? rc : portal_app_add_collection(app, &shelters);
 }

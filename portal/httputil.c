@@ -210,9 +210,19 @@ bool http_etag_matches(const char *inm, const char *etag)
 
 void http_etag_of(const void *data, size_t len, const char *suffix, char *etag, size_t etaglen)
 {
+        /* FNV-1a over 8-byte words, then the tail bytes: a validator, not a
+         * security hash, and fast enough for half a megabyte per answer. */
         const unsigned char *b = data;
-        uint64_t h = 1469598103934665603ULL;
-        for (size_t i = 0; i < len; i++) {
+        uint64_t h = 1469598103934665603ULL ^ (uint64_t)len;
+        size_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+                uint64_t w;
+                memcpy(&w, b + i, 8);
+                h ^= w;
+                h *= 1099511628211ULL;
+                h ^= h >> 29;
+        }
+        for (; i < len; i++) {
                 h ^= b[i];
                 h *= 1099511628211ULL;
         }

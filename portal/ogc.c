@@ -111,7 +111,7 @@ int ogc_write_landing(struct buf *out, const char *base, const char *title, cons
                      "出典: 気象庁、国土交通省、国土地理院。");
         json_key(&w, "links");
         json_arr_begin(&w);
-        linkf(&w, "self", "application/json", "this document", base, "/");
+        linkf(&w, "self", "application/json", "this document", base, "");
         link(&w, openapi_url, "service-desc", "application/vnd.oai.openapi+json;version=3.0",
              "the API definition");
         linkf(&w, "conformance", "application/json", "conformance classes", base, "/conformance");

@@ -15,10 +15,8 @@ struct portal_app;
 struct ogc_collection;
 struct store;
 
-/* Fixed limits (docs/portal.md).  The connection limit stays below the
- * usual 4096 open files with room for the store and static files. */
-#define PORTAL_MAX_CONNECTIONS   3000
-#define PORTAL_IDLE_TIMEOUT_S    30
+/* Fixed limits (docs/portal.md); [portal] max_connections and timeout are
+ * configurable. */
 #define PORTAL_CONN_MEMORY       (64 * 1024) /* request line and headers */
 #define PORTAL_MAX_STATIC_CACHED (8 * 1024 * 1024)
 
@@ -42,6 +40,9 @@ void portal_store_release(struct portal_app *app, struct store *st);
 /* Called from the daemon's tick: notices new store events, drops cached
  * answers and wakes streams.  Returns milliseconds until the next call. */
 int64_t portal_app_tick(struct portal_app *app);
+
+/* [jma] exercise: drills count (and are marked exercise everywhere). */
+bool portal_app_exercise(struct portal_app *app);
 
 /* [portal] events_without_auth. */
 bool portal_app_events_enabled(struct portal_app *app);

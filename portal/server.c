@@ -51,7 +51,10 @@ struct settings {
         char *web_root_real; /* realpath, for symlink confinement; NULL if absent */
         char *public_base_url;
         size_t max_body;
+        unsigned max_connections;
+        unsigned timeout_s;
         bool events_without_auth;
+        bool exercise;
 };
 
 struct centry {
@@ -70,6 +73,19 @@ struct centry {
         char etag[40];
         char etag_gz[40];
         struct MHD_Response *plain, *gz, *nm, *nm_gz;
+        /* The gzip form is made on the first request that admits it: an
+         * answer nobody asks compressed never pays for deflate. */
+        pthread_mutex_t gz_mu;
+        bool gz_done, compressible;
+        /* Public API data may be read by other sites' pages (maps, OGC
+         * clients): no credentials are involved, so any origin may. */
+        bool cors;
+        const char *body; /* owned by plain (freed with it) */
+        size_t len;
+        const char *type; /* static */
+        char cc[96];
+        char vary[64];
+        char disposition[128];
 };
 
 struct rcache {
@@ -154,7 +170,11 @@ static struct settings *settings_from(const struct sonae_config *cfg)
         s->web_root = strdup(cfg->portal.web_root ? cfg->portal.web_root : "web");
         s->public_base_url = strdup(cfg->portal.public_base_url ? cfg->portal.public_base_url : "");
         s->max_body = (size_t)cfg->portal.max_body;
+        s->max_connections =
+            cfg->portal.max_connections > 0 ? (unsigned)cfg->portal.max_connections : 3000;
+        s->timeout_s = cfg->portal.timeout > 0 ? (unsigned)cfg->portal.timeout : 30;
         s->events_without_auth = cfg->portal.events_without_auth;
+        s->exercise = cfg->jma.exercise;
         if (!s->listen || !s->web_root || !s->public_base_url) {
                 settings_unref(s);
                 return NULL;
@@ -200,6 +220,9 @@ static void centry_free(struct centry *e)
                 MHD_destroy_response(e->nm);
         if (e->nm_gz)
                 MHD_destroy_response(e->nm_gz);
+        if (!e->plain)
+                free((void *)e->body);
+        pthread_mutex_destroy(&e->gz_mu);
         free(e->key);
         free(e);
 }
@@ -330,53 +353,93 @@ static void add_common_headers(struct MHD_Response *r, const char *type, const c
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 }
 
-/* Builds a cache entry's responses from a finished body. */
+/* Builds a cache entry from a finished body, taking ownership of body
+ * (malloc'd; freed even on failure). */
 static struct centry *centry_build(const char *key, int status, const char *type, const char *cc,
-                                   const char *vary_extra, const void *body, size_t len,
-                                   const char *disposition)
+                                   const char *vary_extra, char *body, size_t len,
+                                   const char *disposition, bool cors)
 {
         struct centry *e = calloc(1, sizeof(*e));
-        struct buf gz = BUF_INIT(ANSWER_MAX_BYTES);
-        if (!e || !(e->key = strdup(key)))
-                goto fail;
+        if (!e) {
+                free(body);
+                return NULL;
+        }
+        pthread_mutex_init(&e->gz_mu, NULL);
+        e->body = body;
+        e->len = len;
         e->refs = 1;
         e->status = status;
-        http_etag_of(body, len, NULL, e->etag, sizeof(e->etag));
-        http_etag_of(body, len, "-gz", e->etag_gz, sizeof(e->etag_gz));
-        bool compress = len >= GZIP_MIN_BYTES && http_type_compressible(type);
-        char vary[64];
-        snprintf(vary, sizeof(vary), "%s%s%s", compress ? "Accept-Encoding" : "",
-                 compress && vary_extra ? ", " : "", vary_extra ? vary_extra : "");
-        const char *v = vary[0] ? vary : NULL;
-        e->plain =
-            MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
-        e->nm = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        if (!e->plain || !e->nm)
+        e->type = type;
+        e->cors = cors;
+        snprintf(e->cc, sizeof(e->cc), "%s", cc ? cc : "");
+        snprintf(e->disposition, sizeof(e->disposition), "%s", disposition ? disposition : "");
+        if (!(e->key = strdup(key)))
                 goto fail;
-        add_common_headers(e->plain, type, cc, v, e->etag);
-        if (disposition && disposition[0])
-                MHD_add_response_header(e->plain, "Content-Disposition", disposition);
-        add_common_headers(e->nm, NULL, cc, v, e->etag);
+        http_etag_of(body, len, NULL, e->etag, sizeof(e->etag));
+        /* The gzip form's tag: the same hash, marked. */
+        snprintf(e->etag_gz, sizeof(e->etag_gz), "%.17s-gz\"", e->etag);
+        e->compressible = len >= GZIP_MIN_BYTES && http_type_compressible(type);
+        snprintf(e->vary, sizeof(e->vary), "%s%s%s", e->compressible ? "Accept-Encoding" : "",
+                 e->compressible && vary_extra ? ", " : "", vary_extra ? vary_extra : "");
+        const char *v = e->vary[0] ? e->vary : NULL;
+        e->plain = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+        if (!e->plain)
+                goto fail;
+        e->nm = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!e->nm)
+                goto fail;
+        add_common_headers(e->plain, type, e->cc, v, e->etag);
+        if (e->disposition[0])
+                MHD_add_response_header(e->plain, "Content-Disposition", e->disposition);
+        if (e->cors)
+                MHD_add_response_header(e->plain, "Access-Control-Allow-Origin", "*");
+        add_common_headers(e->nm, NULL, e->cc, v, e->etag);
         e->bytes = len + 512;
-        /* Only keep the gzip form when it saves a tenth or more. */
-        if (compress && gzip_compress(body, len, &gz) == 0 && gz.len < len - len / 10) {
-                e->gz = MHD_create_response_from_buffer(gz.len, gz.data, MHD_RESPMEM_MUST_COPY);
-                e->nm_gz = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-                if (!e->gz || !e->nm_gz)
-                        goto fail;
-                add_common_headers(e->gz, type, cc, v, e->etag_gz);
-                MHD_add_response_header(e->gz, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-                if (disposition && disposition[0])
-                        MHD_add_response_header(e->gz, "Content-Disposition", disposition);
-                add_common_headers(e->nm_gz, NULL, cc, v, e->etag_gz);
-                e->bytes += gz.len;
-        }
-        buf_free(&gz);
         return e;
 fail:
-        buf_free(&gz);
         centry_free(e);
         return NULL;
+}
+
+/* Makes the gzip form once; keeps it only when it saves a tenth or more. */
+static void centry_gzip(struct centry *e)
+{
+        pthread_mutex_lock(&e->gz_mu);
+        if (e->gz_done)
+                goto out;
+        e->gz_done = true;
+        struct buf gz = BUF_INIT(ANSWER_MAX_BYTES);
+        if (gzip_compress(e->body, e->len, &gz) == 0 && gz.len < e->len - e->len / 10) {
+                size_t glen = gz.len;
+                char *g = buf_steal(&gz, NULL);
+                struct MHD_Response *r =
+                    MHD_create_response_from_buffer_with_free_callback(glen, g, free);
+                struct MHD_Response *nm =
+                    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+                if (!r || !nm) {
+                        if (r)
+                                MHD_destroy_response(r);
+                        else
+                                free(g);
+                        if (nm)
+                                MHD_destroy_response(nm);
+                        goto out;
+                }
+                const char *v = e->vary[0] ? e->vary : NULL;
+                add_common_headers(r, e->type, e->cc, v, e->etag_gz);
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+                if (e->cors)
+                        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+                if (e->disposition[0])
+                        MHD_add_response_header(r, "Content-Disposition", e->disposition);
+                add_common_headers(nm, NULL, e->cc, v, e->etag_gz);
+                e->nm_gz = nm;
+                /* Published last: readers test e->gz without the lock. */
+                __atomic_store_n(&e->gz, r, __ATOMIC_RELEASE);
+        }
+        buf_free(&gz);
+out:
+        pthread_mutex_unlock(&e->gz_mu);
 }
 
 /* ---- answering ---- */
@@ -423,11 +486,17 @@ static enum MHD_Result answer_entry(struct portal_req *rq, struct centry *e)
 {
         const char *ae =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-        bool use_gz = e->gz && http_accepts_gzip(ae);
+        bool use_gz = false;
+        if (e->compressible && http_accepts_gzip(ae)) {
+                if (!__atomic_load_n(&e->gz, __ATOMIC_ACQUIRE))
+                        centry_gzip(e);
+                use_gz = __atomic_load_n(&e->gz, __ATOMIC_ACQUIRE) != NULL;
+        }
         const char *inm =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
         if (inm && e->status == 200 &&
-            (http_etag_matches(inm, e->etag) || (e->gz && http_etag_matches(inm, e->etag_gz))))
+            (http_etag_matches(inm, e->etag) ||
+             (e->compressible && http_etag_matches(inm, e->etag_gz))))
                 return queue(rq, 304, use_gz ? e->nm_gz : e->nm, 0);
         struct MHD_Response *r = use_gz ? e->gz : e->plain;
         return queue(rq, e->status, r, 0);
@@ -531,8 +600,10 @@ static enum MHD_Result serve_static(struct portal_req *rq)
                         return answer_error(rq, 500, "file could not be read", NULL);
                 }
                 const char *type = http_mime_type(full);
-                e = centry_build(full, 200, type, static_cache_control(full, type), NULL,
-                                 data.data ? data.data : "", data.len, NULL);
+                size_t dlen = data.len;
+                char *dptr = data.data ? buf_steal(&data, NULL) : strdup("");
+                e = centry_build(full, 200, type, static_cache_control(full, type), NULL, dptr,
+                                 dlen, NULL, false);
                 buf_free(&data);
                 if (!e)
                         return answer_error(rq, 500, "out of memory", NULL);
@@ -689,9 +760,9 @@ static enum MHD_Result run_route(struct portal_req *rq, const struct portal_rout
         }
         char cc[96];
         snprintf(cc, sizeof(cc), "public, max-age=%d", rt->max_age);
-        struct centry *e =
-            centry_build(cacheable ? key : rq->uri, resp.status, resp.content_type, cc, vary,
-                         resp.body.data ? resp.body.data : "", len, resp.disposition);
+        char *owned = resp.body.data ? buf_steal(&resp.body, NULL) : strdup("");
+        struct centry *e = centry_build(cacheable ? key : rq->uri, resp.status, resp.content_type,
+                                        cc, vary, owned, len, resp.disposition, true);
         buf_free(&resp.body);
         if (!e)
                 return answer_error(rq, 500, "out of memory", NULL);
@@ -938,9 +1009,10 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
         log_warn("http: %s", line);
 }
 
-static int start_mhd(struct portal_app *app, const char *listen, struct MHD_Daemon **out,
+static int start_mhd(struct portal_app *app, const struct settings *set, struct MHD_Daemon **out,
                      uint16_t *port)
 {
+        const char *listen = set->listen;
         struct listen_addr la;
         char err[256];
         if (http_parse_listen(listen, &la, err, sizeof(err)) < 0) {
@@ -955,11 +1027,15 @@ static int start_mhd(struct portal_app *app, const char *listen, struct MHD_Daem
                 flags |= MHD_USE_IPv6;
         if (la.any6)
                 flags |= MHD_USE_DUAL_STACK;
+        /* MHD splits the limit over its pool threads, and each may take one
+         * connection past its share before it stops accepting (measured on
+         * 0.9.75): ask for one fewer per thread so the total stays within
+         * [portal] max_connections. */
+        unsigned limit = set->max_connections > threads ? set->max_connections - threads : 1;
         struct MHD_Daemon *d = MHD_start_daemon(
             flags, 0, NULL, NULL, access_handler, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
             MHD_OPTION_SOCK_ADDR, &la.ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)PORTAL_MAX_CONNECTIONS,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)PORTAL_IDLE_TIMEOUT_S,
+            MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, set->timeout_s,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PORTAL_CONN_MEMORY,
             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, app,
             MHD_OPTION_NOTIFY_COMPLETED, completed, app, MHD_OPTION_END);
@@ -979,9 +1055,13 @@ static void stop_mhd(struct portal_app *app, struct MHD_Daemon *d)
 {
         if (!d)
                 return;
-        MHD_quiesce_daemon(d);
+        /* Quiescing hands the listening socket to us: MHD_stop_daemon()
+         * will not close it, so we must, or the port stays bound. */
+        MHD_socket lfd = MHD_quiesce_daemon(d);
         portal_app_wake_streams(app);
         MHD_stop_daemon(d);
+        if (lfd != MHD_INVALID_SOCKET)
+                close(lfd);
 }
 
 /* ---- public ---- */
@@ -1026,7 +1106,7 @@ int portal_app_new(const struct sonae_config *cfg, struct portal_app **out)
                 goto out;
         if ((rc = portal_collections_register(app)) < 0)
                 goto out;
-        rc = start_mhd(app, app->set->listen, &app->mhd, &app->port);
+        rc = start_mhd(app, app->set, &app->mhd, &app->port);
 out:
         if (rc < 0) {
                 portal_app_free(app);
@@ -1042,12 +1122,37 @@ int portal_app_reload(struct portal_app *app, const struct sonae_config *cfg)
         if (!ns)
                 return -ENOMEM;
         struct MHD_Daemon *old = NULL;
-        if (strcmp(ns->listen, app->set->listen) != 0) {
+        if (strcmp(ns->listen, app->set->listen) != 0 ||
+            ns->max_connections != app->set->max_connections ||
+            ns->timeout_s != app->set->timeout_s) {
                 struct MHD_Daemon *d = NULL;
                 uint16_t port = 0;
                 /* Bind the new address first: if that fails the old server
                  * keeps answering. */
-                int rc = start_mhd(app, ns->listen, &d, &port);
+                if (strcmp(ns->listen, app->set->listen) == 0) {
+                        /* Same address, new limits: the old server lets go
+                         * of the port first, then the new one binds it. */
+                        pthread_mutex_lock(&app->mu);
+                        old = app->mhd;
+                        app->mhd = NULL;
+                        pthread_mutex_unlock(&app->mu);
+                        stop_mhd(app, old);
+                        old = NULL;
+                }
+                int rc = start_mhd(app, ns, &d, &port);
+                if (rc < 0 && !app->mhd) {
+                        /* Rebinding failed after the old server stopped: try
+                         * the old settings again rather than serve nothing. */
+                        log_err("could not restart with the new limits; back to the old ones");
+                        if (start_mhd(app, app->set, &d, &port) == 0) {
+                                pthread_mutex_lock(&app->mu);
+                                app->mhd = d;
+                                app->port = port;
+                                pthread_mutex_unlock(&app->mu);
+                        }
+                        settings_unref(ns);
+                        return rc;
+                }
                 if (rc < 0) {
                         settings_unref(ns);
                         return rc;
@@ -1101,6 +1206,14 @@ bool portal_app_events_enabled(struct portal_app *app)
 {
         pthread_mutex_lock(&app->mu);
         bool on = app->set->events_without_auth;
+        pthread_mutex_unlock(&app->mu);
+        return on;
+}
+
+bool portal_app_exercise(struct portal_app *app)
+{
+        pthread_mutex_lock(&app->mu);
+        bool on = app->set->exercise;
         pthread_mutex_unlock(&app->mu);
         return on;
 }

@@ -319,6 +319,7 @@ static void amedas_destroy(void *state)
 
 const struct source_type source_amedas = {
     .name = "amedas",
+    .polite_interval_s = 600,
     .summary = "JMA AMeDAS rainfall (web JSON; not an official API).",
     .options = amedas_options,
     .configure = amedas_configure,

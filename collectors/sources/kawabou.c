@@ -215,6 +215,7 @@ static void kawabou_destroy(void *state)
 
 const struct source_type source_kawabou = {
     .name = "kawabou",
+    .polite_interval_s = 600,
     .summary = "MLIT 川の防災情報 telemeter gauges with five thresholds (format unverified).",
     .options = kawabou_options,
     .configure = kawabou_configure,

@@ -178,6 +178,7 @@ static void kriver_destroy(void *state)
 
 const struct source_type source_kriver = {
     .name = "kriver",
+    .polite_interval_s = 600,
     .summary = "MLIT 危機管理型水位計 area JSON (k.river.go.jp).",
     .options = kriver_options,
     .configure = kriver_configure,

@@ -5,7 +5,7 @@
 -- the freshness metrics.
 CREATE TABLE source_status (
   name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
-  state TEXT NOT NULL CHECK (state IN ('ok', 'degraded', 'failing', 'unknown')),
+  state TEXT NOT NULL CHECK (CASE state WHEN 'ok' THEN 1 WHEN 'degraded' THEN 1 WHEN 'failing' THEN 1 WHEN 'unknown' THEN 1 ELSE 0 END),
   last_ok_at INTEGER,
   last_error_at INTEGER,
   last_error TEXT CHECK (last_error IS NULL OR length(last_error) <= 512),
@@ -17,7 +17,7 @@ CREATE TABLE source_status (
 CREATE TABLE areas (
   code TEXT PRIMARY KEY CHECK (length(code) = 7 AND code NOT GLOB '*[^0-9]*'),
   name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 128),
-  kind TEXT NOT NULL DEFAULT 'city' CHECK (kind IN ('pref', 'region', 'city', 'city_split')),
+  kind TEXT NOT NULL DEFAULT 'city' CHECK (CASE kind WHEN 'pref' THEN 1 WHEN 'region' THEN 1 WHEN 'city' THEN 1 WHEN 'city_split' THEN 1 ELSE 0 END),
   parent_code TEXT CHECK (parent_code IS NULL OR length(parent_code) = 7),
   lg_code TEXT CHECK (lg_code IS NULL OR (length(lg_code) = 6 AND lg_code NOT GLOB '*[^0-9]*')),
   town_code TEXT CHECK (town_code IS NULL OR (length(town_code) = 5
@@ -31,7 +31,7 @@ CREATE TABLE districts (
   id INTEGER PRIMARY KEY,
   code TEXT NOT NULL UNIQUE CHECK (length(code) BETWEEN 1 AND 64),
   name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 128),
-  kind TEXT NOT NULL CHECK (kind IN ('district', 'school', 'community', 'town')),
+  kind TEXT NOT NULL CHECK (CASE kind WHEN 'district' THEN 1 WHEN 'school' THEN 1 WHEN 'community' THEN 1 WHEN 'town' THEN 1 ELSE 0 END),
   area_code TEXT REFERENCES areas (code),
   updated_at INTEGER NOT NULL
 );
@@ -58,9 +58,9 @@ CREATE TABLE alerts (
   document_id INTEGER REFERENCES raw_documents (id),
   office TEXT NOT NULL CHECK (length(office) BETWEEN 1 AND 128),
   title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 256),
-  info_type TEXT NOT NULL CHECK (info_type IN ('発表', '訂正', '取消')),
-  report_status TEXT NOT NULL CHECK (report_status IN ('通常', '訓練', '試験')),
-  exercise INTEGER NOT NULL CHECK (exercise IN (0, 1)),
+  info_type TEXT NOT NULL CHECK (CASE info_type WHEN '発表' THEN 1 WHEN '訂正' THEN 1 WHEN '取消' THEN 1 ELSE 0 END),
+  report_status TEXT NOT NULL CHECK (CASE report_status WHEN '通常' THEN 1 WHEN '訓練' THEN 1 WHEN '試験' THEN 1 ELSE 0 END),
+  exercise INTEGER NOT NULL CHECK ((exercise = 0 OR exercise = 1)),
   event_id TEXT,
   serial INTEGER CHECK (serial IS NULL OR serial >= 0),
   report_at INTEGER NOT NULL,
@@ -81,7 +81,7 @@ CREATE INDEX alerts_area ON alerts (area_code, report_at);
 -- What JMA has in force now per area (written by the JMA collector).
 CREATE TABLE area_kinds_in_force (
   area_code TEXT NOT NULL CHECK (length(area_code) = 7 AND area_code NOT GLOB '*[^0-9]*'),
-  exercise INTEGER NOT NULL CHECK (exercise IN (0, 1)),
+  exercise INTEGER NOT NULL CHECK ((exercise = 0 OR exercise = 1)),
   kind_code TEXT NOT NULL CHECK (length(kind_code) BETWEEN 1 AND 16),
   kind_name TEXT NOT NULL,
   status TEXT NOT NULL,
@@ -93,7 +93,7 @@ CREATE TABLE area_kinds_in_force (
 
 CREATE TABLE area_status (
   area_code TEXT NOT NULL CHECK (length(area_code) = 7 AND area_code NOT GLOB '*[^0-9]*'),
-  exercise INTEGER NOT NULL CHECK (exercise IN (0, 1)),
+  exercise INTEGER NOT NULL CHECK ((exercise = 0 OR exercise = 1)),
   area_name TEXT NOT NULL,
   level INTEGER CHECK (level IS NULL OR level BETWEEN 1 AND 5),
   updated_at INTEGER NOT NULL,
@@ -107,8 +107,8 @@ CREATE TABLE devices (
     AND device NOT GLOB '*[^A-Za-z0-9_-]*'),
   station_id INTEGER REFERENCES stations (id) ON DELETE SET NULL,
   secret_hash TEXT,
-  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
-  health TEXT NOT NULL DEFAULT 'unknown' CHECK (health IN ('online', 'offline', 'unknown')),
+  enabled INTEGER NOT NULL DEFAULT 1 CHECK ((enabled = 0 OR enabled = 1)),
+  health TEXT NOT NULL DEFAULT 'unknown' CHECK (CASE health WHEN 'online' THEN 1 WHEN 'offline' THEN 1 WHEN 'unknown' THEN 1 ELSE 0 END),
   last_seen_at INTEGER,
   fw TEXT,
   batt_v REAL,
@@ -177,7 +177,7 @@ CREATE TABLE camera_images (
 
 CREATE TABLE camera_status (
   station_id INTEGER PRIMARY KEY REFERENCES stations (id) ON DELETE CASCADE,
-  state TEXT NOT NULL CHECK (state IN ('ok', 'stale', 'frozen', 'unknown')),
+  state TEXT NOT NULL CHECK (CASE state WHEN 'ok' THEN 1 WHEN 'stale' THEN 1 WHEN 'frozen' THEN 1 WHEN 'unknown' THEN 1 ELSE 0 END),
   since INTEGER NOT NULL
 );
 
@@ -186,23 +186,23 @@ CREATE TABLE camera_status (
 CREATE TABLE shelters (
   id INTEGER PRIMARY KEY,
   common_id TEXT NOT NULL UNIQUE CHECK (length(common_id) BETWEEN 1 AND 64),
-  kind TEXT NOT NULL CHECK (kind IN ('emergency', 'evacuation', 'both')),
+  kind TEXT NOT NULL CHECK (CASE kind WHEN 'emergency' THEN 1 WHEN 'evacuation' THEN 1 WHEN 'both' THEN 1 ELSE 0 END),
   name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 256),
   address TEXT,
   lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
   lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
-  flood INTEGER NOT NULL DEFAULT 0 CHECK (flood IN (0, 1)),
-  landslide INTEGER NOT NULL DEFAULT 0 CHECK (landslide IN (0, 1)),
-  storm_surge INTEGER NOT NULL DEFAULT 0 CHECK (storm_surge IN (0, 1)),
-  earthquake INTEGER NOT NULL DEFAULT 0 CHECK (earthquake IN (0, 1)),
-  tsunami INTEGER NOT NULL DEFAULT 0 CHECK (tsunami IN (0, 1)),
-  fire INTEGER NOT NULL DEFAULT 0 CHECK (fire IN (0, 1)),
-  inland_flood INTEGER NOT NULL DEFAULT 0 CHECK (inland_flood IN (0, 1)),
-  volcano INTEGER NOT NULL DEFAULT 0 CHECK (volcano IN (0, 1)),
+  flood INTEGER NOT NULL DEFAULT 0 CHECK ((flood = 0 OR flood = 1)),
+  landslide INTEGER NOT NULL DEFAULT 0 CHECK ((landslide = 0 OR landslide = 1)),
+  storm_surge INTEGER NOT NULL DEFAULT 0 CHECK ((storm_surge = 0 OR storm_surge = 1)),
+  earthquake INTEGER NOT NULL DEFAULT 0 CHECK ((earthquake = 0 OR earthquake = 1)),
+  tsunami INTEGER NOT NULL DEFAULT 0 CHECK ((tsunami = 0 OR tsunami = 1)),
+  fire INTEGER NOT NULL DEFAULT 0 CHECK ((fire = 0 OR fire = 1)),
+  inland_flood INTEGER NOT NULL DEFAULT 0 CHECK ((inland_flood = 0 OR inland_flood = 1)),
+  volcano INTEGER NOT NULL DEFAULT 0 CHECK ((volcano = 0 OR volcano = 1)),
   capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0),
   linked_id INTEGER REFERENCES shelters (id) ON DELETE SET NULL,
   district_id INTEGER REFERENCES districts (id) ON DELETE SET NULL,
-  is_open INTEGER NOT NULL DEFAULT 0 CHECK (is_open IN (0, 1)),
+  is_open INTEGER NOT NULL DEFAULT 0 CHECK ((is_open = 0 OR is_open = 1)),
   occupancy INTEGER CHECK (occupancy IS NULL OR occupancy >= 0),
   needs TEXT CHECK (needs IS NULL OR length(needs) <= 2000),
   status_updated_at INTEGER,
@@ -217,11 +217,10 @@ CREATE TABLE hazard_layers (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
   version TEXT NOT NULL CHECK (length(version) BETWEEN 1 AND 64),
-  hazard TEXT NOT NULL CHECK (hazard IN ('flood', 'landslide', 'storm_surge', 'tsunami',
-    'inland_flood', 'earthquake', 'fire', 'volcano')),
+  hazard TEXT NOT NULL CHECK (CASE hazard WHEN 'flood' THEN 1 WHEN 'landslide' THEN 1 WHEN 'storm_surge' THEN 1 WHEN 'tsunami' THEN 1 WHEN 'inland_flood' THEN 1 WHEN 'earthquake' THEN 1 WHEN 'fire' THEN 1 WHEN 'volcano' THEN 1 ELSE 0 END),
   title TEXT NOT NULL,
   attribution TEXT NOT NULL,
-  active INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+  active INTEGER NOT NULL DEFAULT 0 CHECK ((active = 0 OR active = 1)),
   imported_at INTEGER NOT NULL,
   UNIQUE (name, version)
 );
@@ -244,9 +243,9 @@ CREATE TABLE users (
   name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64
     AND name NOT GLOB '*[^A-Za-z0-9._@-]*'),
   display_name TEXT,
-  role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin', 'shelter_operator')),
+  role TEXT NOT NULL CHECK (CASE role WHEN 'viewer' THEN 1 WHEN 'editor' THEN 1 WHEN 'admin' THEN 1 WHEN 'shelter_operator' THEN 1 ELSE 0 END),
   password_hash TEXT NOT NULL CHECK (length(password_hash) BETWEEN 1 AND 512),
-  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK ((disabled = 0 OR disabled = 1)),
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
@@ -287,9 +286,9 @@ CREATE TABLE reports (
   category TEXT NOT NULL CHECK (length(category) BETWEEN 1 AND 64),
   severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 3),
   text TEXT NOT NULL CHECK (length(text) <= 4000),
-  status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'confirmed', 'handled')),
-  public INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1)),
-  exercise INTEGER NOT NULL DEFAULT 0 CHECK (exercise IN (0, 1)),
+  status TEXT NOT NULL DEFAULT 'new' CHECK (CASE status WHEN 'new' THEN 1 WHEN 'confirmed' THEN 1 WHEN 'handled' THEN 1 ELSE 0 END),
+  public INTEGER NOT NULL DEFAULT 0 CHECK ((public = 0 OR public = 1)),
+  exercise INTEGER NOT NULL DEFAULT 0 CHECK ((exercise = 0 OR exercise = 1)),
   user_id INTEGER REFERENCES users (id)
 );
 SELECT AddGeometryColumn('reports', 'geom', 6668, 'POINT', 'XY', 1);
@@ -300,7 +299,7 @@ CREATE TABLE report_photos (
   report_id INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
   path TEXT NOT NULL CHECK (length(path) BETWEEN 1 AND 512 AND path NOT LIKE '/%'
     AND path NOT LIKE '%..%'),
-  content_type TEXT NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png')),
+  content_type TEXT NOT NULL CHECK (CASE content_type WHEN 'image/jpeg' THEN 1 WHEN 'image/png' THEN 1 ELSE 0 END),
   bytes INTEGER NOT NULL CHECK (bytes > 0),
   created_at INTEGER NOT NULL
 );
@@ -314,15 +313,14 @@ END;
 CREATE TABLE orders (
   id INTEGER PRIMARY KEY,
   level INTEGER NOT NULL CHECK (level BETWEEN 3 AND 5),
-  hazard TEXT NOT NULL CHECK (hazard IN ('flood', 'landslide', 'storm_surge', 'tsunami',
-    'inland_flood', 'earthquake', 'fire', 'volcano', 'other')),
+  hazard TEXT NOT NULL CHECK (CASE hazard WHEN 'flood' THEN 1 WHEN 'landslide' THEN 1 WHEN 'storm_surge' THEN 1 WHEN 'tsunami' THEN 1 WHEN 'inland_flood' THEN 1 WHEN 'earthquake' THEN 1 WHEN 'fire' THEN 1 WHEN 'volcano' THEN 1 WHEN 'other' THEN 1 ELSE 0 END),
   area_code TEXT CHECK (area_code IS NULL OR (length(area_code) = 7
     AND area_code NOT GLOB '*[^0-9]*')),
   district_id INTEGER REFERENCES districts (id),
   reason TEXT CHECK (reason IS NULL OR length(reason) <= 2000),
   issued_at INTEGER NOT NULL,
   lifted_at INTEGER,
-  exercise INTEGER NOT NULL DEFAULT 0 CHECK (exercise IN (0, 1)),
+  exercise INTEGER NOT NULL DEFAULT 0 CHECK ((exercise = 0 OR exercise = 1)),
   user_id INTEGER REFERENCES users (id),
   CHECK (area_code IS NOT NULL OR district_id IS NOT NULL),
   CHECK (lifted_at IS NULL OR lifted_at >= issued_at)
@@ -331,8 +329,7 @@ CREATE INDEX orders_in_force ON orders (lifted_at, area_code);
 
 CREATE TABLE notices (
   id INTEGER PRIMARY KEY,
-  category TEXT NOT NULL CHECK (category IN ('shelter_open', 'road_closed', 'water_supply',
-    'power', 'info', 'other')),
+  category TEXT NOT NULL CHECK (CASE category WHEN 'shelter_open' THEN 1 WHEN 'road_closed' THEN 1 WHEN 'water_supply' THEN 1 WHEN 'power' THEN 1 WHEN 'info' THEN 1 WHEN 'other' THEN 1 ELSE 0 END),
   area_code TEXT CHECK (area_code IS NULL OR (length(area_code) = 7
     AND area_code NOT GLOB '*[^0-9]*')),
   district_id INTEGER REFERENCES districts (id),
@@ -340,8 +337,8 @@ CREATE TABLE notices (
   text_ja TEXT NOT NULL CHECK (length(text_ja) BETWEEN 1 AND 8000),
   valid_from INTEGER NOT NULL,
   valid_to INTEGER,
-  public INTEGER NOT NULL DEFAULT 1 CHECK (public IN (0, 1)),
-  exercise INTEGER NOT NULL DEFAULT 0 CHECK (exercise IN (0, 1)),
+  public INTEGER NOT NULL DEFAULT 1 CHECK ((public = 0 OR public = 1)),
+  exercise INTEGER NOT NULL DEFAULT 0 CHECK ((exercise = 0 OR exercise = 1)),
   user_id INTEGER REFERENCES users (id),
   created_at INTEGER NOT NULL,
   CHECK (valid_to IS NULL OR valid_to > valid_from)
@@ -392,8 +389,8 @@ CREATE TABLE notify_rules (
   min_level INTEGER NOT NULL DEFAULT 3 CHECK (min_level BETWEEN 1 AND 5),
   event_types TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(event_types)
     AND json_type(event_types) = 'array'),
-  staff INTEGER NOT NULL DEFAULT 0 CHECK (staff IN (0, 1)),
-  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  staff INTEGER NOT NULL DEFAULT 0 CHECK ((staff = 0 OR staff = 1)),
+  enabled INTEGER NOT NULL DEFAULT 1 CHECK ((enabled = 0 OR enabled = 1)),
   created_at INTEGER NOT NULL
 );
 
@@ -401,7 +398,7 @@ CREATE TABLE notify_queue (
   id INTEGER PRIMARY KEY,
   rule_id INTEGER NOT NULL REFERENCES notify_rules (id) ON DELETE CASCADE,
   event_id INTEGER NOT NULL REFERENCES events (id),
-  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed', 'dead')),
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (CASE state WHEN 'pending' THEN 1 WHEN 'sent' THEN 1 WHEN 'failed' THEN 1 WHEN 'dead' THEN 1 ELSE 0 END),
   attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
   next_try_at INTEGER NOT NULL,
   last_error TEXT CHECK (last_error IS NULL OR length(last_error) <= 512),

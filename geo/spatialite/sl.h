@@ -141,6 +141,11 @@ int sl_bind_double_or_null(sqlite3_stmt *s, int i, double v);
 char *sl_col_strdup(sqlite3_stmt *s, int i);
 double sl_col_double_or_nan(sqlite3_stmt *s, int i);
 
+/* For the store's own tests: the query plan of the latest-for-every-station
+ * statement (one line per step, into plan) and the VM steps its last
+ * execution took (reset by the call). */
+int sl_latest_stats(struct store *st, char *plan, size_t plan_len, int64_t *vm_steps);
+
 /* Operations of sl_stations.c. */
 int sl_station_upsert(struct store *st, const struct store_station *in, int64_t *id);
 int sl_station_find(struct store *st, const char *source, const char *external_id, int64_t *id);
@@ -176,6 +181,9 @@ int sl_camera_images_prune(struct store *st, int64_t station_id, int64_t before,
                            struct store_camera_image_list *out);
 int sl_camera_set_state(struct store *st, int64_t station_id, const char *state);
 int sl_camera_get_state(struct store *st, int64_t station_id, const char **state);
+int sl_camera_link_gauge(struct store *st, int64_t camera_id, const char *gauge_source,
+                         const char *gauge_external_id);
+int sl_camera_gauge(struct store *st, int64_t camera_id, int64_t *gauge_id);
 int sl_device_add(struct store *st, const struct store_device *d, int64_t *id);
 int sl_device_update(struct store *st, const struct store_device *d);
 int sl_device_get(struct store *st, const char *device, struct store_device *out);
@@ -245,5 +253,24 @@ int sl_notify_enqueue(struct store *st, int64_t rule_id, int64_t event_id, int64
 int sl_notify_due(struct store *st, int64_t now, size_t limit, struct store_notify_item_list *out);
 int sl_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                    const char *error);
+/* Operations of sl_jma.c. */
+int sl_jma_telegram_put(struct store *st, const struct store_jma_telegram *t);
+int sl_jma_telegram_get(struct store *st, const char *url, struct store_jma_telegram_list *out);
+int sl_jma_telegrams_done(struct store *st, int64_t since, struct store_jma_telegram_list *out);
+int sl_jma_telegrams_count(struct store *st, const char *state, int64_t *n);
+
+/* Geo lookups: sl_geo.c. */
+int sl_geo_hazard_at(struct store *st, double lon, double lat, bool with_exercise,
+                     struct geo_hazard_answer *out);
+int sl_geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard h, size_t n,
+                         struct geo_shelter_list *out);
+int sl_geo_address_search(struct store *st, const char *text, size_t limit,
+                          struct geo_address_list *out);
+int sl_geo_picker_districts(struct store *st, struct geo_pick_list *out);
+int sl_geo_picker_towns(struct store *st, const char *district_code, struct geo_address_list *out);
+int sl_geo_area_code_upsert(struct store *st, const struct geo_area_code *c);
+int sl_geo_address_upsert(struct store *st, const struct geo_address_in *a);
+int sl_geo_addresses_assign_districts(struct store *st, size_t *n);
+int sl_geo_count(struct store *st, const char *what, int64_t *n);
 
 #endif

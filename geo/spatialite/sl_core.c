@@ -3,6 +3,7 @@
 #include "sl.h"
 
 #include "../schema/schema.h"
+#include "buf.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const char *const stmt_sql[SL_N_STMTS] = {
     [SL_BEGIN] = "BEGIN IMMEDIATE",
@@ -32,8 +34,10 @@ static const char *const stmt_sql[SL_N_STMTS] = {
         "thr_flood = ?12, thr_start = ?13, expected_interval_s = ?14, lon = ?15, lat = ?16, "
         "geom = MakePoint(?15, ?16, 6668), updated_at = ?17 WHERE source = ?2 AND external_id = ?3",
     [SL_STATION_GET] =
-        "SELECT kind, quantity, thr_standby, thr_caution, thr_evacuation, "
-        "thr_danger, thr_flood, thr_start, expected_interval_s FROM stations WHERE id = ?",
+        "SELECT s.kind, s.quantity, s.thr_standby, s.thr_caution, s.thr_evacuation, s.thr_danger, "
+        "s.thr_flood, s.thr_start, s.expected_interval_s, t.station_id, t.value, t.observed_at, "
+        "t.level, t.state, t.last_observed_at FROM stations s LEFT JOIN station_status t ON "
+        "t.station_id = s.id WHERE s.id = ?",
     [SL_OBS_INSERT] = "INSERT OR IGNORE INTO observations (station_id, quantity, observed_at, "
                       "value, quality) VALUES (?, ?, ?, ?, ?)",
     [SL_OBS_RANGE] = "SELECT observed_at, value, quality FROM observations WHERE station_id = ? "
@@ -46,7 +50,7 @@ static const char *const stmt_sql[SL_N_STMTS] = {
         "INSERT INTO station_latest (station_id, quantity, observed_at, value) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (station_id, quantity) DO UPDATE SET observed_at = excluded.observed_at, "
         "value = excluded.value WHERE excluded.observed_at >= station_latest.observed_at",
-    [SL_STATUS_GET] = "SELECT value, observed_at, level, state, last_observed_at FROM "
+    [SL_STATUS_GET] = "SELECT station_id, value, observed_at, level, state, last_observed_at FROM "
                       "station_status WHERE station_id = ?",
     [SL_STATUS_UPSERT] =
         "INSERT INTO station_status (station_id, value, observed_at, level, state, rate_m_per_h, "
@@ -76,6 +80,32 @@ static const char *const stmt_sql[SL_N_STMTS] = {
                                "events WHERE public = 1 AND id > ? ORDER BY id LIMIT ?",
     [SL_EVENTS_LAST] = "SELECT coalesce(max(id), 0) FROM events",
 };
+
+int sl_latest_stats(struct store *st, char *plan, size_t plan_len, int64_t *vm_steps)
+{
+        struct sl *b = SL(st);
+        sqlite3_stmt *s = NULL;
+        size_t off = 0;
+        if (plan_len)
+                plan[0] = '\0';
+        *vm_steps = b->stmts[SL_LATEST_ALL]
+                        ? sqlite3_stmt_status(b->stmts[SL_LATEST_ALL], SQLITE_STMTSTATUS_VM_STEP, 1)
+                        : 0;
+        char sql[2048];
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql[SL_LATEST_ALL]);
+        int r = sqlite3_prepare_v2(b->db, sql, -1, &s, NULL);
+        if (r != SQLITE_OK)
+                return sl_err(r);
+        while (sqlite3_step(s) == SQLITE_ROW && off + 1 < plan_len) {
+                int n = snprintf(plan + off, plan_len - off, "%s\n",
+                                 (const char *)sqlite3_column_text(s, 3));
+                if (n < 0)
+                        break;
+                off += (size_t)n < plan_len - off ? (size_t)n : plan_len - off - 1;
+        }
+        sqlite3_finalize(s);
+        return 0;
+}
 
 int sl_err(int rc)
 {
@@ -563,18 +593,32 @@ static void pending_clear(struct sl *b)
 /* One `station.observations` event per station written in this commit. */
 static int pending_flush(struct sl *b)
 {
-        int rc = 0;
+        /* One statement for all the commit's events: a JSON array of their
+         * data, expanded by json_each in order, so ids follow the array. */
+        static const char *const sql =
+            "INSERT INTO events (at, type, subject, level, public, exercise, data) SELECT ?1, "
+            "'station.observations', 'stations/' || json_extract(value, '$.station'), NULL, 1, 0, "
+            "value FROM json_each(?2) ORDER BY key";
+        if (b->n_pending == 0)
+                return 0;
+        struct buf arr = BUF_INIT(64 * 1024 * 1024);
+        int rc = buf_putc(&arr, '[');
         for (size_t i = 0; i < b->n_pending && rc == 0; i++) {
                 const struct sl_pending_obs *p = &b->pending[i];
-                char subject[40], data[160], t0[32], t1[32];
-                snprintf(subject, sizeof(subject), "stations/%lld", (long long)p->station_id);
+                char t0[32], t1[32];
                 time_format_iso8601(p->first_at, 0, 1, t0, sizeof(t0));
                 time_format_iso8601(p->last_at, 0, 1, t1, sizeof(t1));
-                snprintf(data, sizeof(data),
-                         "{\"station\":%lld,\"count\":%zu,\"from\":\"%s\",\"to\":\"%s\"}",
-                         (long long)p->station_id, p->count, t0, t1);
-                rc = sl_event(b, "station.observations", subject, LEVEL_NONE, true, false, data);
+                rc = buf_printf(&arr,
+                                "%s{\"station\":%lld,\"count\":%zu,\"from\":\"%s\",\"to\":\"%s\"}",
+                                i ? "," : "", (long long)p->station_id, p->count, t0, t1);
         }
+        if (rc == 0)
+                rc = buf_putc(&arr, ']');
+        if (rc == 0)
+                rc = sl_run(b, sql, "it", time_now_ms() / 1000, arr.data);
+        else
+                rc = -ENOMEM;
+        buf_free(&arr);
         pending_clear(b);
         return rc;
 }
@@ -597,6 +641,13 @@ static void raw_rollback(struct sl *b)
 int sl_tx_begin(struct sl *b)
 {
         if (b->tx_depth > 0) {
+                /* A group that already failed takes no more writes: after
+                 * a full disk SQLite may have rolled it back, and later
+                 * statements would commit one by one outside it. */
+                if (b->tx_err == 0 && sqlite3_get_autocommit(b->db))
+                        b->tx_err = -EIO;
+                if (b->tx_err)
+                        return b->tx_err;
                 b->tx_depth++;
                 return 0;
         }
@@ -864,6 +915,88 @@ static int sl_checkpoint(struct store *st)
         return r == SQLITE_OK || r == SQLITE_BUSY ? 0 : sl_err(r);
 }
 
+/* Copies all of src into dst with the online backup API, in one step so
+ * the copy is one read snapshot of src. */
+static int copy_db(sqlite3 *dst, sqlite3 *src)
+{
+        sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
+        if (!bk)
+                return sl_err(sqlite3_extended_errcode(dst));
+        int r = sqlite3_backup_step(bk, -1);
+        int f = sqlite3_backup_finish(bk);
+        if (r != SQLITE_DONE)
+                return sl_err(r);
+        return f == SQLITE_OK ? 0 : sl_err(f);
+}
+
+static int sl_backup(struct store *st, const char *path)
+{
+        struct sl *b = SL(st);
+        sqlite3 *dst = NULL;
+        if (b->tx_depth > 0)
+                return -EINVAL;
+        if (access(path, F_OK) == 0)
+                return -EEXIST;
+        int r = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+        int rc = r == SQLITE_OK ? 0 : -EIO;
+        if (rc == 0)
+                rc = copy_db(dst, b->db);
+        /* A backup is one self-contained file, not a WAL pair. */
+        if (rc == 0 &&
+            sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
+                rc = sl_err(sqlite3_extended_errcode(dst));
+        sqlite3_close(dst);
+        if (rc < 0)
+                unlink(path);
+        return rc;
+}
+
+int spatialite_store_restore(const struct store_options *opt, const char *from, bool force)
+{
+        struct store_options so = *opt;
+        struct store *src = NULL, *dst = NULL;
+        char why[256];
+        if (!opt->path)
+                return -EINVAL;
+        if (access(from, R_OK) != 0)
+                return -ENOENT;
+        /* The backup must be sound before anything is touched. */
+        so.path = from;
+        so.read_only = true;
+        so.no_migrate = true;
+        int rc = spatialite_store_open(&so, &src);
+        if (rc < 0)
+                return rc;
+        int v = 0;
+        rc = sl_schema_version(src, &v);
+        if (rc == 0 && (v < 1 || v > schema_n_migrations))
+                rc = -EBADMSG;
+        if (rc == 0) {
+                rc = sl_check(src, why, sizeof(why));
+                /* An older schema is fine: it is migrated below. */
+                if (rc == -EBADMSG && v < schema_n_migrations && strncmp(why, "schema", 6) == 0)
+                        rc = 0;
+        }
+        if (rc < 0)
+                goto out;
+        if (access(opt->path, F_OK) == 0 && !force) {
+                rc = -EEXIST;
+                goto out;
+        }
+        so = *opt;
+        so.no_migrate = true;
+        so.read_only = false;
+        rc = spatialite_store_open(&so, &dst);
+        if (rc == 0)
+                rc = copy_db(SL(dst)->db, SL(src)->db);
+        if (rc == 0 && !opt->no_migrate)
+                rc = sl_migrate(dst, NULL);
+out:
+        store_close(src);
+        store_close(dst);
+        return rc;
+}
+
 static void sl_close(struct store *st)
 {
         struct sl *b = SL(st);
@@ -893,6 +1026,7 @@ static const struct store_ops sl_ops = {
     .commit = sl_commit,
     .rollback = sl_rollback,
     .checkpoint = sl_checkpoint,
+    .backup = sl_backup,
     .station_upsert = sl_station_upsert,
     .station_find = sl_station_find,
     .observations_add = sl_observations_add,
@@ -919,6 +1053,8 @@ static const struct store_ops sl_ops = {
     .camera_images_prune = sl_camera_images_prune,
     .camera_set_state = sl_camera_set_state,
     .camera_get_state = sl_camera_get_state,
+    .camera_link_gauge = sl_camera_link_gauge,
+    .camera_gauge = sl_camera_gauge,
     .device_add = sl_device_add,
     .device_update = sl_device_update,
     .device_get = sl_device_get,
@@ -974,6 +1110,19 @@ static const struct store_ops sl_ops = {
     .notify_enqueue = sl_notify_enqueue,
     .notify_due = sl_notify_due,
     .notify_mark = sl_notify_mark,
+    .jma_telegram_put = sl_jma_telegram_put,
+    .jma_telegram_get = sl_jma_telegram_get,
+    .jma_telegrams_done = sl_jma_telegrams_done,
+    .jma_telegrams_count = sl_jma_telegrams_count,
+    .geo_hazard_at = sl_geo_hazard_at,
+    .geo_shelters_near = sl_geo_shelters_near,
+    .geo_address_search = sl_geo_address_search,
+    .geo_picker_districts = sl_geo_picker_districts,
+    .geo_picker_towns = sl_geo_picker_towns,
+    .geo_area_code_upsert = sl_geo_area_code_upsert,
+    .geo_address_upsert = sl_geo_address_upsert,
+    .geo_addresses_assign_districts = sl_geo_addresses_assign_districts,
+    .geo_count = sl_geo_count,
 };
 
 static const char *sync_pragma(const char *s)
@@ -1029,6 +1178,10 @@ int spatialite_store_open(const struct store_options *opt, struct store **out)
         rc = sl_exec(b, sync);
         if (rc == 0)
                 rc = sl_exec(b, "PRAGMA foreign_keys = ON");
+        /* Statement journals and upserts' scratch tables stay in memory
+         * instead of temporary files. */
+        if (rc == 0)
+                rc = sl_exec(b, "PRAGMA temp_store = MEMORY");
         /* After a checkpoint the log file is truncated to at most 64 MiB. */
         if (rc == 0)
                 rc = sl_exec(b, "PRAGMA journal_size_limit = 67108864");

@@ -710,3 +710,35 @@ int sl_camera_get_state(struct store *st, int64_t station_id, const char **state
         *state = states[idx >= 0 && idx < 4 ? idx : 3];
         return rc;
 }
+
+int sl_camera_link_gauge(struct store *st, int64_t camera_id, const char *gauge_source,
+                         const char *gauge_external_id)
+{
+        struct sl *b = SL(st);
+        int64_t is_camera = 0;
+        int rc = sl_query_int(b, "SELECT kind = 'camera' FROM stations WHERE id = ?", &is_camera,
+                              "i", camera_id);
+        if (rc == -ENOENT || (rc == 0 && !is_camera))
+                return -EINVAL;
+        if (rc < 0)
+                return rc;
+        if (!gauge_source)
+                return sl_run(b, "DELETE FROM camera_gauges WHERE camera_id = ?", "i", camera_id);
+        if (!gauge_external_id)
+                return -EINVAL;
+        return sl_run(b,
+                      "INSERT INTO camera_gauges (camera_id, gauge_source, gauge_external_id) "
+                      "VALUES (?1, ?2, ?3) ON CONFLICT (camera_id) DO UPDATE SET "
+                      "gauge_source = ?2, gauge_external_id = ?3",
+                      "itt", camera_id, gauge_source, gauge_external_id);
+}
+
+int sl_camera_gauge(struct store *st, int64_t camera_id, int64_t *gauge_id)
+{
+        struct sl *b = SL(st);
+        return sl_query_int(b,
+                            "SELECT s.id FROM camera_gauges g JOIN stations s ON "
+                            "s.source = g.gauge_source AND s.external_id = g.gauge_external_id "
+                            "WHERE g.camera_id = ?",
+                            gauge_id, "i", camera_id);
+}

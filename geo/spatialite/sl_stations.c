@@ -49,7 +49,37 @@ struct station_info {
         int64_t expected_interval_s;
 };
 
-static int station_info_get(struct sl *b, int64_t id, struct station_info *si)
+struct status_row {
+        bool exists;
+        double value;
+        int64_t observed_at;
+        int level;
+        enum station_state state;
+        int64_t last_observed_at;
+};
+
+/* Fills a status row from columns i.. (station_id, value, observed_at,
+ * level, state, last_observed_at); exists is false when station_id is
+ * NULL. */
+static void status_cols(sqlite3_stmt *s, int i, struct status_row *row)
+{
+        memset(row, 0, sizeof(*row));
+        row->value = NAN;
+        row->state = STATE_UNKNOWN;
+        if (!s || sqlite3_column_type(s, i) == SQLITE_NULL)
+                return;
+        row->exists = true;
+        row->value = sl_col_double_or_nan(s, i + 1);
+        row->observed_at = sqlite3_column_int64(s, i + 2);
+        row->level = sqlite3_column_int(s, i + 3);
+        const char *t = (const char *)sqlite3_column_text(s, i + 4);
+        if (!t || station_state_parse(t, &row->state) < 0)
+                row->state = STATE_UNKNOWN;
+        row->last_observed_at = sqlite3_column_int64(s, i + 5);
+}
+
+/* The station's facts and its current status, in one read. */
+static int station_load(struct sl *b, int64_t id, struct station_info *si, struct status_row *old)
 {
         int rc = 0;
         sqlite3_stmt *s = sl_stmt(b, SL_STATION_GET, &rc);
@@ -64,6 +94,7 @@ static int station_info_get(struct sl *b, int64_t id, struct station_info *si)
                 si->quantity = quantity_index(q ? q : default_quantity(si->kind));
                 col_thresholds(s, 2, &si->thr);
                 si->expected_interval_s = sqlite3_column_int64(s, 8);
+                status_cols(s, 9, old);
         } else {
                 rc = r == SQLITE_DONE ? -ENOENT : sl_err(sqlite3_extended_errcode(b->db));
         }
@@ -71,47 +102,21 @@ static int station_info_get(struct sl *b, int64_t id, struct station_info *si)
         return rc;
 }
 
-struct status_row {
-        bool exists;
-        double value;
-        int64_t observed_at;
-        int level;
-        enum station_state state;
-        int64_t last_observed_at;
-};
-
 static int status_get(struct sl *b, int64_t id, struct status_row *row)
 {
         int rc = 0;
-        memset(row, 0, sizeof(*row));
-        row->value = NAN;
-        row->state = STATE_UNKNOWN;
+        status_cols(NULL, 0, row);
         sqlite3_stmt *s = sl_stmt(b, SL_STATUS_GET, &rc);
         if (!s)
                 return rc;
         sqlite3_bind_int64(s, 1, id);
         int r = sqlite3_step(s);
-        if (r == SQLITE_ROW) {
-                row->exists = true;
-                row->value = sl_col_double_or_nan(s, 0);
-                row->observed_at = sqlite3_column_int64(s, 1);
-                row->level = sqlite3_column_int(s, 2);
-                const char *t = (const char *)sqlite3_column_text(s, 3);
-                if (!t || station_state_parse(t, &row->state) < 0)
-                        row->state = STATE_UNKNOWN;
-                row->last_observed_at = sqlite3_column_int64(s, 4);
-        } else if (r != SQLITE_DONE) {
+        if (r == SQLITE_ROW)
+                status_cols(s, 0, row);
+        else if (r != SQLITE_DONE)
                 rc = sl_err(sqlite3_extended_errcode(b->db));
-        }
         sqlite3_reset(s);
         return rc;
-}
-
-/* The station's facts and its current status, for a status change. */
-static int station_load(struct sl *b, int64_t id, struct station_info *si, struct status_row *old)
-{
-        int rc = station_info_get(b, id, si);
-        return rc < 0 ? rc : status_get(b, id, old);
 }
 
 static enum station_state old_effective(struct sl *b, const struct station_info *si,
@@ -336,6 +341,19 @@ static int cmp_newest(const void *a, const void *b)
         return x->quantity - y->quantity;
 }
 
+static int latest_upsert(struct sl *b, const struct newest *nv)
+{
+        int rc = 0;
+        sqlite3_stmt *s = sl_stmt(b, SL_LATEST_UPSERT, &rc);
+        if (!s)
+                return rc;
+        sqlite3_bind_int64(s, 1, nv->station_id);
+        sqlite3_bind_text(s, 2, quantity_names[nv->quantity], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, nv->observed_at);
+        sqlite3_bind_double(s, 4, nv->value);
+        return sl_exec_stmt(s);
+}
+
 static int rate_of_rise(struct sl *b, int64_t id, int quantity, int64_t at, double value,
                         double *rate)
 {
@@ -368,24 +386,9 @@ static int apply_newest(struct sl *b, struct newest *nv, size_t n, int64_t now)
 {
         int rc = 0;
         qsort(nv, n, sizeof(*nv), cmp_newest);
-        for (size_t i = 0; i < n && rc == 0; i++) {
-                sqlite3_stmt *s = sl_stmt(b, SL_LATEST_UPSERT, &rc);
-                if (!s)
-                        return rc;
-                sqlite3_bind_int64(s, 1, nv[i].station_id);
-                sqlite3_bind_text(s, 2, quantity_names[nv[i].quantity], -1, SQLITE_STATIC);
-                sqlite3_bind_int64(s, 3, nv[i].observed_at);
-                sqlite3_bind_double(s, 4, nv[i].value);
-                rc = sl_exec_stmt(s);
-        }
         for (size_t i = 0; i < n && rc == 0;) {
                 size_t j = i;
                 int64_t id = nv[i].station_id, last_any = 0;
-                while (j < n && nv[j].station_id == id) {
-                        if (nv[j].observed_at > last_any)
-                                last_any = nv[j].observed_at;
-                        j++;
-                }
                 struct station_info si;
                 struct status_row old;
                 rc = station_load(b, id, &si, &old);
@@ -393,10 +396,16 @@ static int apply_newest(struct sl *b, struct newest *nv, size_t n, int64_t now)
                         break;
                 double value = old.value, rate = NAN;
                 int64_t at = old.observed_at;
-                for (size_t k = i; k < j; k++) {
-                        if (nv[k].quantity == si.quantity && nv[k].observed_at >= old.observed_at) {
-                                value = nv[k].value;
-                                at = nv[k].observed_at;
+                for (; j < n && nv[j].station_id == id && rc == 0; j++) {
+                        if (nv[j].observed_at > last_any)
+                                last_any = nv[j].observed_at;
+                        if (nv[j].quantity != si.quantity) {
+                                /* Other quantities' latest values; the
+                                 * station's own is in its status. */
+                                rc = latest_upsert(b, &nv[j]);
+                        } else if (nv[j].observed_at >= old.observed_at) {
+                                value = nv[j].value;
+                                at = nv[j].observed_at;
                                 if (si.quantity == 0)
                                         rc = rate_of_rise(b, id, si.quantity, at, value, &rate);
                         }

@@ -12,5 +12,9 @@ extern const struct portal_route api_openapi_routes[];
 extern const struct portal_route api_features_routes[];
 extern const struct portal_route api_stations_routes[];
 extern const struct portal_route api_events_routes[];
+extern const struct portal_route api_status_routes[];
+extern const struct portal_route api_alerts_routes[];
+extern const struct portal_route api_shelters_routes[];
+extern const struct portal_route api_cap_routes[];
 
 #endif

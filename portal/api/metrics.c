@@ -1,7 +1,79 @@
-/* GET /metrics: Prometheus text format.  Loopback only (and never through
- * a proxy) until staff authentication exists. */
+/* GET /metrics: Prometheus text format.  Requests and latencies of the
+ * portal, and from the store: each source's health and last success, the
+ * stations per state (stale and offline counted apart from ok), and the
+ * newest event id as a counter whose rate is the ingest rate.  Loopback
+ * only (and never through a proxy) until staff authentication exists. */
 #include "api.h"
+#include "level.h"
 #include "portal.h"
+#include "store.h"
+#include "store_sources.h"
+#include "timeutil.h"
+
+#include <string.h>
+
+/* Label values are source names from the config: keep them to a safe set. */
+static void label(struct buf *out, const char *s)
+{
+        for (; s && *s; s++)
+                buf_putc(out, (*s == '"' || *s == '\\' || *s == '\n') ? '_' : *s);
+}
+
+static int store_metrics(struct portal_app *app, struct buf *out)
+{
+        struct store *st = portal_store_acquire(app);
+        buf_puts(out, "# HELP sonae_store_up 1 when the portal can read the store.\n"
+                      "# TYPE sonae_store_up gauge\n");
+        buf_printf(out, "sonae_store_up %d\n", st ? 1 : 0);
+        if (!st)
+                return 0;
+        struct store_source_status_list src = {0};
+        struct store_latest_list lat = {0};
+        int64_t last_event = 0;
+        int64_t now = time_now_ms() / 1000;
+        int rc = store_source_status_list(st, &src);
+        if (rc == 0)
+                rc = store_latest_all(st, now, &lat);
+        if (rc == 0)
+                rc = store_events_last_id(st, &last_event);
+        portal_store_release(app, st);
+        if (rc < 0)
+                goto out;
+        buf_puts(out, "# HELP sonae_source_ok 1 while a source's state is ok.\n"
+                      "# TYPE sonae_source_ok gauge\n");
+        for (size_t i = 0; i < src.n; i++) {
+                buf_puts(out, "sonae_source_ok{source=\"");
+                label(out, src.v[i].name);
+                buf_printf(out, "\",state=\"%s\"} %d\n", src.v[i].state ? src.v[i].state : "",
+                           src.v[i].state && strcmp(src.v[i].state, "ok") == 0);
+        }
+        buf_puts(out, "# HELP sonae_source_last_ok_seconds Unix time of a source's last success.\n"
+                      "# TYPE sonae_source_last_ok_seconds gauge\n");
+        for (size_t i = 0; i < src.n; i++) {
+                buf_puts(out, "sonae_source_last_ok_seconds{source=\"");
+                label(out, src.v[i].name);
+                buf_printf(out, "\"} %lld\n", (long long)src.v[i].last_ok_at);
+        }
+        size_t by_state[STATE_UNKNOWN + 1] = {0};
+        for (size_t i = 0; i < lat.n; i++)
+                if (lat.v[i].state <= STATE_UNKNOWN)
+                        by_state[lat.v[i].state]++;
+        buf_puts(out, "# HELP sonae_stations Stations by state (stale and offline are not safe).\n"
+                      "# TYPE sonae_stations gauge\n");
+        for (int s = 0; s <= STATE_UNKNOWN; s++)
+                buf_printf(out, "sonae_stations{state=\"%s\"} %zu\n",
+                           station_state_name((enum station_state)s), by_state[s]);
+        buf_printf(out,
+                   "# HELP sonae_store_events_total Events written to the store "
+                   "(rate: the ingest rate).\n"
+                   "# TYPE sonae_store_events_total counter\n"
+                   "sonae_store_events_total %lld\n",
+                   (long long)last_event);
+out:
+        store_source_status_list_free(&src);
+        store_latest_list_free(&lat);
+        return rc;
+}
 
 static int metrics(struct portal_req *req, struct portal_resp *resp)
 {
@@ -12,6 +84,8 @@ static int metrics(struct portal_req *req, struct portal_resp *resp)
                 rc = buf_puts(&resp->body, "# HELP sonae_portal_up 1 while sonae-portald answers.\n"
                                            "# TYPE sonae_portal_up gauge\n"
                                            "sonae_portal_up 1\n");
+        if (rc == 0)
+                rc = store_metrics(app, &resp->body);
         return rc;
 }
 

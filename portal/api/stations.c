@@ -111,7 +111,9 @@ static int observations(struct portal_req *req, struct portal_resp *resp)
         if (!station_id(req, &id))
                 return portal_resp_error(resp, 404, "no such station");
         const char *fs = portal_req_query(req, "from"), *ts = portal_req_query(req, "to");
-        to = time_now_ms() / 1000 + 1;
+        /* Default end: the next full minute, so the same request within a
+         * minute is the same answer (a stable ETag for caches). */
+        to = (time_now_ms() / 1000 / 60 + 1) * 60;
         if (ts) {
                 if (http_parse_datetime(ts, &a, &b) < 0 || a != b)
                         return portal_resp_error(resp, 400, "to: an RFC 3339 time");

@@ -7,11 +7,30 @@
  *   portal-seed DB series CODE COUNT START STEP  COUNT readings of gauge CODE,
  *                                                one commit each (one event
  *                                                each); START in UTC seconds
+ *   portal-seed DB alerts AT TELEGRAM.xml...     the telegrams' warnings as
+ *                                                alert rows, and what is in
+ *                                                force per 市町村 area, with
+ *                                                report times moved to AT
+ *                                                (UTC seconds) so they are
+ *                                                recent; 0 keeps them
+ *   portal-seed DB shelters GSI.geojson          国土地理院 指定緊急避難場所
+ *   portal-seed DB order AREA LEVEL [exercise]   a city order; prints its id
+ *   portal-seed DB lift ORDER_ID                 lifts it
+ *   portal-seed DB notice AREA TITLE TEXT        a public notice
+ *
+ * The JMA part does what the JMA collector will do, only as much as the
+ * portal's tests need: it is a test tool, not the collector.
  *
  * Prints one line "ok N" (stations written, or the newest event id). */
+#include "jma_parse.h"
 #include "level.h"
 #include "store.h"
+#include "store_city.h"
+#include "store_places.h"
+#include "store_sources.h"
 #include "timeutil.h"
+
+#include <errno.h>
 
 #include <jansson.h>
 #include <math.h>
@@ -106,6 +125,158 @@ static int seed_series(struct store *st, const char *code, long count, long long
         return 0;
 }
 
+static int read_file(const char *path, char **data, size_t *len)
+{
+        FILE *f = fopen(path, "rb");
+        if (!f)
+                return -errno;
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        *data = malloc((size_t)n + 1);
+        *len = *data ? fread(*data, 1, (size_t)n, f) : 0;
+        fclose(f);
+        return *data ? 0 : -ENOMEM;
+}
+
+static int seed_alerts(struct store *st, long long at, int nfiles, char **files)
+{
+        long rows = 0, areas = 0;
+        for (int fi = 0; fi < nfiles; fi++) {
+                char *data = NULL;
+                size_t len = 0;
+                struct jma_report *r = NULL;
+                struct jma_parse_error err;
+                if (read_file(files[fi], &data, &len) < 0 ||
+                    jma_parse(data, len, NULL, &r, &err) < 0) {
+                        fprintf(stderr, "%s: cannot parse\n", files[fi]);
+                        free(data);
+                        return 1;
+                }
+                int64_t report_at = 0;
+                if (r->report_datetime)
+                        time_parse_iso8601(r->report_datetime, 9 * 3600, &report_at);
+                if (at)
+                        report_at = at;
+                int64_t doc = 0;
+                store_raw_document_put(st, "jma", files[fi], "application/xml", data, len,
+                                       report_at, &doc, NULL);
+                store_begin(st);
+                for (size_t i = 0; i < r->n_warnings; i++) {
+                        const struct jma_warning *w = &r->warnings[i];
+                        /* 市町村等 (7-digit codes) only: what areas mean here. */
+                        if (!w->area_code || strlen(w->area_code) != 7 || !w->kind_code)
+                                continue;
+                        struct store_alert a = {
+                            .document_id = doc,
+                            .office = r->editorial_office,
+                            .title = r->head_title,
+                            .info_type = r->info_type,
+                            .report_status = r->status,
+                            .event_id = r->event_id,
+                            .serial = -1,
+                            .report_at = report_at,
+                            .area_code = w->area_code,
+                            .area_name = w->area_name,
+                            .kind_code = w->kind_code,
+                            .kind_name = w->kind_name,
+                            .status = w->kind_status,
+                            .level = w->level,
+                        };
+                        int64_t id;
+                        if (store_alert_add(st, &a, &id) == 0)
+                                rows++;
+                }
+                /* What is in force per area: every kind not 解除. */
+                for (size_t i = 0; i < r->n_warnings; i++) {
+                        const struct jma_warning *w = &r->warnings[i];
+                        if (!w->area_code || strlen(w->area_code) != 7)
+                                continue;
+                        bool first = true;
+                        for (size_t j = 0; j < i && first; j++)
+                                first = !r->warnings[j].area_code ||
+                                        strcmp(r->warnings[j].area_code, w->area_code) != 0;
+                        if (!first)
+                                continue;
+                        struct store_area_kind kinds[64];
+                        size_t nk = 0;
+                        for (size_t j = i; j < r->n_warnings && nk < 64; j++) {
+                                const struct jma_warning *x = &r->warnings[j];
+                                if (!x->area_code || strcmp(x->area_code, w->area_code) != 0 ||
+                                    !x->kind_code ||
+                                    (x->kind_status && strcmp(x->kind_status, "解除") == 0))
+                                        continue;
+                                kinds[nk++] = (struct store_area_kind){x->kind_code,   x->kind_name,
+                                                                       x->kind_status, x->level,
+                                                                       report_at,      0};
+                        }
+                        bool exercise = r->status && strcmp(r->status, "訓練") == 0;
+                        if (store_area_set_in_force(st, w->area_code, w->area_name, exercise, kinds,
+                                                    nk) == 0)
+                                areas++;
+                }
+                int rc = store_commit(st);
+                jma_report_free(r);
+                free(data);
+                if (rc < 0) {
+                        fprintf(stderr, "commit: %s\n", store_strerror(rc));
+                        return 1;
+                }
+        }
+        printf("ok %ld %ld\n", rows, areas);
+        return 0;
+}
+
+static bool flag(json_t *props, const char *key)
+{
+        const char *v = json_string_value(json_object_get(props, key));
+        return v && strcmp(v, "1") == 0;
+}
+
+static int seed_shelters(struct store *st, const char *file)
+{
+        json_error_t je;
+        json_t *root = json_load_file(file, 0, &je);
+        if (!root) {
+                fprintf(stderr, "%s: %s\n", file, je.text);
+                return 1;
+        }
+        static const char *const keys[HAZARD_COUNT] = {"洪水",     "崖崩れ、土石流及び地滑り",
+                                                       "高潮",     "地震",
+                                                       "津波",     "大規模な火事",
+                                                       "内水氾濫", "火山現象"};
+        size_t i;
+        json_t *f;
+        long n = 0;
+        store_begin(st);
+        json_array_foreach(json_object_get(root, "features"), i, f)
+        {
+                json_t *p = json_object_get(f, "properties");
+                json_t *c = json_object_get(json_object_get(f, "geometry"), "coordinates");
+                struct store_shelter s = {
+                    .common_id = json_string_value(json_object_get(p, "共通ID")),
+                    .kind = "emergency",
+                    .name = json_string_value(json_object_get(p, "施設・場所名")),
+                    .address = json_string_value(json_object_get(p, "住所")),
+                    .lon = json_number_value(json_array_get(c, 0)),
+                    .lat = json_number_value(json_array_get(c, 1)),
+                    .capacity = -1,
+                    .occupancy = -1,
+                };
+                for (int h = 0; h < HAZARD_COUNT; h++)
+                        s.hazards[h] = flag(p, keys[h]);
+                int64_t id;
+                if (s.common_id && store_shelter_upsert(st, &s, &id) == 0)
+                        n++;
+        }
+        int rc = store_commit(st);
+        json_decref(root);
+        if (rc < 0)
+                return 1;
+        printf("ok %ld\n", n);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 4) {
@@ -123,7 +294,50 @@ int main(int argc, char **argv)
         int ret = 2;
         if (strcmp(argv[2], "stations") == 0 && argc >= 5)
                 ret = seed_stations(st, strtol(argv[3], NULL, 10), argc - 4, argv + 4);
-        else if (strcmp(argv[2], "series") == 0 && argc == 7)
+        else if (strcmp(argv[2], "alerts") == 0 && argc >= 5)
+                ret = seed_alerts(st, strtoll(argv[3], NULL, 10), argc - 4, argv + 4);
+        else if (strcmp(argv[2], "shelters") == 0 && argc == 4)
+                ret = seed_shelters(st, argv[3]);
+        else if (strcmp(argv[2], "order") == 0 && argc >= 5) {
+                struct store_order ord = {
+                    .level = (int)strtol(argv[4], NULL, 10),
+                    .hazard = "flood",
+                    .area_code = argv[3],
+                    .reason = "河川の増水のため",
+                    .issued_at = time_now_ms() / 1000,
+                    .exercise = argc > 5 && strcmp(argv[5], "exercise") == 0,
+                };
+                int64_t id = 0;
+                int r = store_order_issue(st, &ord, &id);
+                if (r < 0)
+                        fprintf(stderr, "order: %s\n", store_strerror(r));
+                else
+                        printf("ok %lld\n", (long long)id);
+                ret = r < 0;
+        } else if (strcmp(argv[2], "lift") == 0 && argc == 4) {
+                int r = store_order_lift(st, strtoll(argv[3], NULL, 10), time_now_ms() / 1000);
+                if (r < 0)
+                        fprintf(stderr, "lift: %s\n", store_strerror(r));
+                else
+                        printf("ok 1\n");
+                ret = r < 0;
+        } else if (strcmp(argv[2], "notice") == 0 && argc == 6) {
+                struct store_notice nt = {
+                    .category = "shelter_open",
+                    .area_code = argv[3],
+                    .title_ja = argv[4],
+                    .text_ja = argv[5],
+                    .valid_from = time_now_ms() / 1000 - 60,
+                    .is_public = true,
+                };
+                int64_t id = 0;
+                int r = store_notice_publish(st, &nt, &id);
+                if (r < 0)
+                        fprintf(stderr, "notice: %s\n", store_strerror(r));
+                else
+                        printf("ok %lld\n", (long long)id);
+                ret = r < 0;
+        } else if (strcmp(argv[2], "series") == 0 && argc == 7)
                 ret = seed_series(st, argv[3], strtol(argv[4], NULL, 10),
                                   strtoll(argv[5], NULL, 10), strtol(argv[6], NULL, 10));
         store_close(st);

@@ -5,8 +5,10 @@ garbled source never stops the others.  Runs the real daemon against the
 fixture server on 127.0.0.1, serving the real k.river snapshot in its raw
 form."""
 
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -48,11 +50,14 @@ try:
           "plain HTTP to a non-loopback host is refused")
     check("[source.r] stations" in out and "tsuruoka" in out, "a bad AMeDAS station id is named")
     check("[source.r] timeout" in out, "a framework key (timeout) is checked as well")
+    check("[source.k] interval" not in out, "the default interval (600 s) draws no warning")
     conf_ok = os.path.join(d, "ok.conf")
     write(conf_ok, "[source.k]\ntype = kriver\nenabled = false\nurl = https://k.river.go.jp/x/06.json\n"
-                   "towns = 06203\n")
+                   "towns = 06203\ninterval = 60\n")
     rc, out = run_check(conf_ok)
     check(rc == 0 and "configuration OK" in out, "-n accepts good source keys")
+    check("warning: [source.k] interval: 60 s is shorter than the 600 s" in out,
+          "polling a national site faster than it updates is warned about")
 
     # ---- the daemon against the fixture server ----
     snap = load_snapshot(SNAPSHOTS[0])
@@ -180,11 +185,37 @@ url = {srv.url('/off.json')}
                            and "not a k.river area listing" in dm.output(), 5),
                   "an HTML page instead of JSON is refused, with its reason")
             srv.clear_fault("/c/06.json")
-            check(wait_for(lambda: "c: polls succeed again after" in dm.output(), 15),
+            check(wait_for(lambda: "c: polls succeed again" in dm.output(), 15),
                   "one 'recovered' line after the failures end")
+            def health():
+                con = sqlite3.connect(f"file:{os.path.join(d, 'store.db')}?mode=ro", uri=True, timeout=10)
+                try:
+                    return [json.loads(r[0]) for r in con.execute(
+                        "SELECT data FROM events WHERE type = 'source.health' AND subject = 'sources/c' "
+                        "AND public = 0 ORDER BY id")]
+                finally:
+                    con.close()
+            check(wait_for(lambda: [h["state"] for h in health()][:2] == ["failing", "ok"], 10),
+                  "source.health events (staff only): failing after 3 failed polls, then ok")
+            check("HTTP 500" in health()[0]["reason"], "the failing event says why")
             out = dm.output()
             check(marker not in out, "no body text in the log")
             check(" bytes, sha256 " in out, "fetches are logged with bytes and hash")
+
+            # SIGHUP: a config that does not validate keeps the old one; a
+            # valid one restarts the sources on it.
+            with open(conf, encoding="utf-8") as f:
+                good = f.read()
+            write(conf, good + "[source.new]\ntype = kriver\ninterval = 5\n")
+            dm.signal(signal.SIGHUP)
+            check(wait_for(lambda: "keeping the old one" in dm.output(), 10),
+                  "SIGHUP with an invalid config keeps the old one")
+            n_b = srv.counts("/b/06.json")["total"]
+            check(srv.wait_requests("/b/06.json", n_b + 2, 10 * SCALE), "and the sources keep polling")
+            srv.put("/new/06.json", body)
+            write(conf, good + f"[source.new]\ntype = kriver\ninterval = 10\nurl = {srv.url('/new/06.json')}\n")
+            dm.signal(signal.SIGHUP)
+            check(srv.wait_requests("/new/06.json", 2, 10 * SCALE), "SIGHUP with a valid config adds a source")
 
             # SIGTERM during a hang ends the daemon promptly.
             srv.fault("/b/06.json", "hang")
@@ -200,6 +231,26 @@ url = {srv.url('/off.json')}
         finally:
             if not ok:
                 print(dm.output()[-4000:])
+            dm.stop()
+
+    # ---- no store yet: polls fail with the store's reason, the daemon
+    # keeps running, and recovers when the store can be created ----
+    with FixtureServer() as srv:
+        srv.put("/k/06.json", body)
+        conf = os.path.join(d, "nostore.conf")
+        write(conf, f"[store]\npath = later/store.db\n[source.k]\ntype = kriver\ninterval = 10\n"
+                    f"url = {srv.url('/k/06.json')}\n")
+        dm = Daemon("sonae-collectd", ["-c", conf], env=env)
+        try:
+            check(wait_for(lambda: "k: poll failed (store:" in dm.output(), 10),
+                  "without a usable store the poll fails with the store's reason")
+            check(srv.counts("/k/06.json")["total"] == 0, "and the site is not asked for nothing")
+            check(dm.proc.poll() is None, "the daemon keeps running")
+            os.mkdir(os.path.join(d, "later"))
+            check(wait_for(lambda: "k: polls succeed again" in dm.output(), 20),
+                  "once the store can be created the source recovers")
+            check(srv.counts("/k/06.json")["served"] >= 1, "and fetches")
+        finally:
             dm.stop()
 finally:
     rmtree(d)

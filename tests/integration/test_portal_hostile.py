@@ -12,6 +12,7 @@ afterwards.  When a store file exists, its checksum must not change."""
 import hashlib
 import json
 import os
+import signal
 import sys
 import urllib.parse
 
@@ -164,6 +165,8 @@ if __name__ == "__main__":
         log = p.log()
         check(not any(line.startswith("Set-Cookie") for line in log.splitlines()),
               "encoded CR LF did not split a line of the access log")
+        p.daemon.signal(signal.SIGTERM)
+        check(p.daemon.wait(5) == 0, "the daemon exits 0 after the table")
     finally:
         p.stop()
         rmtree(p.dir)

@@ -7,6 +7,7 @@ import gzip
 import http.client
 import os
 import signal
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -108,6 +109,11 @@ try:
         check(st4 == 304, f"{path}: the gzip ETag (weakly compared) answers 304")
     st, h, _ = p.get("/api/v1/ping")
     check(h.get("cache-control") == "no-store" and "etag" not in h, "private answers: no-store, no ETag")
+    check("access-control-allow-origin" not in h, "private answers: no CORS")
+    st, h, _ = p.get("/api/v1/openapi.json", {"Accept-Encoding": "gzip"})
+    check(h.get("access-control-allow-origin") == "*", "public API answers may be read by any origin")
+    st, h, _ = p.get("/index.html")
+    check("access-control-allow-origin" not in h, "static files carry no CORS header")
     # A changed file gets a new ETag at once.
     st, h, _ = p.get("/assets/app.js")
     with open(os.path.join(web, "assets", "app.js"), "a") as f:
@@ -206,13 +212,11 @@ try:
     st, h, body = p.get("/")
     check(st == 200 and b"second root" in body, "the new web root is served on the new port")
     try:
-        c = http.client.HTTPConnection("127.0.0.1", old, timeout=2)
-        c.request("GET", "/api/v1/ping")
-        c.getresponse()
+        socket.create_connection(("127.0.0.1", old), timeout=2).close()
         gone = False
-    except OSError:
+    except ConnectionRefusedError:
         gone = True
-    check(gone, "the old port is closed")
+    check(gone, "the old port is closed (connections refused)")
     # A listen address that cannot be bound keeps the running server.
     with open(p.conf, "w") as f:
         f.write(conf.replace(f"127.0.0.1:{port2}", "203.0.113.1:80"))

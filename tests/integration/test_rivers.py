@@ -121,6 +121,11 @@ interval = 10
 timeout = 2
 backoff_max = 20
 url = {srv.url('/kriver/06.json')}
+[source.kriver-tsuruoka]
+type = kriver
+interval = 10
+url = {srv.url('/kriver/06.json')}
+towns = 06203
 [source.kawabou-shonai]
 type = kawabou
 interval = 10
@@ -217,6 +222,8 @@ stations = 35141,35146,35201,99999
             if i == 0:
                 ts_first = [c for c, r in got.items() if r[4] == "0620300"]
                 check(len(ts_first) == 10, f"鶴岡市's 10 gauges present (area 0620300): {len(ts_first)}")
+                check(wait_for(lambda: sorted(stations(db, "kriver-tsuruoka")) == sorted(ts_first), 10),
+                      "towns = 06203 keeps exactly 鶴岡市's gauges")
         ev = q(db, "SELECT type, data FROM events WHERE type IN ('station.level', 'station.state')")
         check(any(t == "station.level" for t, _ in ev), "station.level events written by the store")
         check(sum(1 for t, data in ev if t == "station.state" and '"to":"below_start"' in data) >= 25,

@@ -30,11 +30,11 @@ static char *slurp(const char *path)
 int main(void)
 {
         const char *root = getenv("SONAE_SOURCE_ROOT") ? getenv("SONAE_SOURCE_ROOT") : ".";
-        const char *pages[] = {"docs/collectd.md", "docs/sources/rivers.md",
-                               "docs/sources/rain.md"};
-        char *text[3];
+        const char *pages[] = {"docs/collectd.md", "docs/sources/rivers.md", "docs/sources/rain.md",
+                               "docs/sources/cameras.md"};
+        char *text[4];
         size_t total = 0;
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4; i++) {
                 char p[1024];
                 snprintf(p, sizeof(p), "%s/%s", root, pages[i]);
                 text[i] = slurp(p);
@@ -42,7 +42,7 @@ int main(void)
                 total += text[i] ? strlen(text[i]) : 0;
         }
         char *all = calloc(1, total + 1);
-        for (int i = 0; i < 3 && all; i++)
+        for (int i = 0; i < 4 && all; i++)
                 if (text[i])
                         strcat(all, text[i]);
         size_t n_types = 0;
@@ -72,7 +72,7 @@ int main(void)
                 snprintf(want, sizeof(want), "| `%s` |", o->key);
                 CHECK(text[0] && strstr(text[0], want) != NULL);
         }
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
                 free(text[i]);
         free(all);
         return check_done("collectors-source-docs");

@@ -248,6 +248,12 @@ static void test_observations(const char *path)
         /* mix[1] names an unknown station: the insert fails inside the
          * transaction, so the commit rolls everything back. */
         CHECK_INT(store_observations_add(st, mix, 3, NULL), -EINVAL);
+        /* The failed group takes no more writes: a later good batch is
+         * refused with the first error, not committed on its own. */
+        struct store_obs later = {id, "water_level_m", t0 + 9000, 1.0, 0};
+        CHECK_INT(store_observations_add(st, &later, 1, NULL), -EINVAL);
+        CHECK_INT(store_event_emit(st, "source.health", "sources/x", 0, false, false, NULL),
+                  -EINVAL);
         CHECK_INT(store_commit(st), -EINVAL);
         CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM observations"), n_obs);
         CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM events"), n_ev);

@@ -1,0 +1,164 @@
+/* Geo lookups over the store: what threatens a place, where to go, and
+ * finding a place by its address.  What the portal calls for
+ * /api/v1/hazard, /api/v1/shelters and /api/v1/addresses.
+ *
+ * Every query reads through the spatial indexes (R*Tree) and exact tests
+ * on the few candidates; none scans a table.  Coordinates are JGD2011
+ * (EPSG:6668), longitude first.  Functions return 0 or a negative
+ * errno-style code as in store.h (-EINVAL for coordinates out of range or
+ * text too long).  Output structs own every string in them; free them with
+ * their _free function (which accepts NULL and zeroed structs). */
+#ifndef SONAE_GEO_H
+#define SONAE_GEO_H
+
+#include "store.h"
+#include "store_places.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- hazard_at ---------------------------------------------------------- */
+
+/* One active hazard layer covering the point: its worst class there. */
+struct geo_hazard_hit {
+        char *layer;   /* "A31_flood_max" */
+        char *version; /* the active edition */
+        char *title;   /* "洪水浸水想定区域（想定最大規模）" */
+        char *hazard;  /* store_hazard_name(): "flood", "landslide", ... */
+        char *class_;  /* the layer's class: "2", "yellow", ... */
+        char *label_ja;
+        int rank; /* higher is worse */
+};
+
+struct geo_hazard_answer {
+        double lon, lat;
+        /* JMA codes in force at the point: the 市町村等 code (0620300) and,
+         * for 土砂災害警戒情報, its split codes (0620311, 0620312). */
+        char **areas;
+        size_t n_areas;
+        char *area_code; /* the 市町村等 code, or NULL outside every area */
+        char *area_name;
+        char *lg_code;   /* 全国地方公共団体コード "062031", or NULL */
+        char *town_code; /* k.river townCode "06203", or NULL */
+        /* True when the city is split for 土砂災害警戒情報 and no split
+         * polygon decides the point: the landslide level is the higher of
+         * the splits; note_ja says so in words. */
+        bool split_unresolved;
+        char *note_ja;
+        int64_t district_id; /* 0 outside every district */
+        char *district_code, *district_name;
+        struct geo_hazard_hit *hazards;
+        size_t n_hazards;
+        /* Levels in force (LEVEL_NONE when none): JMA (the highest of the
+         * area's kinds, with the landslide split rule), river (the highest
+         * level of the area's gauges and sensors that are not stale), the
+         * city's order (the highest in force for the area or district). */
+        int jma_level, river_level, order_level;
+        const char *order_name_ja; /* static; NULL without an order */
+        int64_t order_id;
+        bool exercise; /* some level above came from 訓練 data */
+};
+
+/* with_exercise: count drill data too (drill or demo mode). */
+int geo_hazard_at(struct store *st, double lon, double lat, bool with_exercise,
+                  struct geo_hazard_answer *out);
+void geo_hazard_answer_free(struct geo_hazard_answer *a);
+
+/* ---- shelters_near ------------------------------------------------------ */
+
+struct geo_shelter_hit {
+        int64_t id;
+        char *common_id, *name, *address;
+        double lon, lat;
+        double distance_m;  /* straight line on the GRS80 ellipsoid */
+        double bearing_deg; /* 0-360 from north; NAN when on the spot */
+        bool open;
+        int64_t capacity, occupancy; /* -1 when unknown */
+        int64_t linked_id;           /* the linked 指定避難所, 0 when none */
+        char *linked_name;           /* its name, or NULL */
+};
+struct geo_shelter_list {
+        struct geo_shelter_hit *v;
+        size_t n;
+};
+
+/* The n (1..50) nearest 指定緊急避難場所 suitable for hazard h: open ones
+ * first (the nearest open ones within GEO_SHELTER_MAX_M), then the nearest
+ * others; each group by distance. */
+#define GEO_SHELTER_MAX_M 50000.0
+int geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard h, size_t n,
+                      struct geo_shelter_list *out);
+void geo_shelter_list_free(struct geo_shelter_list *l);
+
+/* ---- Addresses ---------------------------------------------------------- */
+
+struct geo_address {
+        int64_t id;
+        char *code; /* 大字町丁目コード */
+        char *pref, *city, *town;
+        char *label; /* "山形県鶴岡市本町一丁目" */
+        double lon, lat;
+        int64_t district_id; /* 0 when none */
+};
+struct geo_address_list {
+        struct geo_address *v;
+        size_t n;
+};
+/* Free-text search (full- or half-width digits, kanji or arabic 丁目
+ * numbers, katakana or hiragana); at most limit (1..100) results, best
+ * first (exact, then prefix, then substring). Text is capped at 200
+ * bytes: longer is -EINVAL. */
+int geo_address_search(struct store *st, const char *text, size_t limit,
+                       struct geo_address_list *out);
+void geo_address_list_free(struct geo_address_list *l);
+
+/* The picker's first list: the districts (地区・学校区・自治会) when any are
+ * imported, else the 大字・町 names of the address table as pseudo
+ * districts (kind "town", code "town:" + name). */
+struct geo_pick {
+        char *code, *name, *kind;
+        int64_t n_towns;
+};
+struct geo_pick_list {
+        struct geo_pick *v;
+        size_t n;
+};
+int geo_picker_districts(struct store *st, struct geo_pick_list *out);
+void geo_pick_list_free(struct geo_pick_list *l);
+/* The picker's second list: the 町丁目 of one entry of the first. */
+int geo_picker_towns(struct store *st, const char *district_code, struct geo_address_list *out);
+
+/* ---- Text ---------------------------------------------------------------- */
+
+/* The search key of an address text: full-width ASCII to half-width, the
+ * kanji number before 丁目 to arabic (一丁目 → 1丁目, 十二丁目 → 12丁目),
+ * katakana to hiragana, spaces and "-" separators dropped.  Writes at most
+ * len - 1 bytes and a NUL; returns the length, or -EINVAL when the input
+ * is not UTF-8 or does not fit. */
+int geo_normalize(const char *in, char *out, size_t len);
+/* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+bool geo_utf8_valid(const char *s, size_t len);
+
+/* ---- Import support (used by geo/import/) ------------------------------- */
+
+struct geo_area_code {
+        const char *code, *name, *full_name, *class15_code, *lg_code, *town_code, *split_of;
+        bool used_warning, used_landslide, used_flood_forecast;
+};
+int geo_area_code_upsert(struct store *st, const struct geo_area_code *c);
+
+struct geo_address_in {
+        const char *code, *pref, *city, *lg_code, *town;
+        double lon, lat;
+        const char *version;
+};
+/* Upserts by code (the normalised key and base name are computed here). */
+int geo_address_upsert(struct store *st, const struct geo_address_in *a);
+/* Sets every address's district from the district polygons; *n (may be
+ * NULL) counts the addresses inside one. */
+int geo_addresses_assign_districts(struct store *st, size_t *n);
+/* Counts of rows (for import reports and tests). */
+int geo_count(struct store *st, const char *what, int64_t *n);
+
+#endif

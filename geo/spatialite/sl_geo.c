@@ -1,0 +1,912 @@
+/* The SpatiaLite backend: geo lookups (geo/geo.h).  Candidates come from
+ * the R*Tree of each geometry column (idx_TABLE_geom); the exact test is a
+ * point-in-polygon on the stored SpatiaLite blob, boundary included, so no
+ * query converts geometries or scans a table. */
+#include "sl.h"
+
+#include "../geo.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <geodesic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Point in polygon on the SpatiaLite blob ---------------------------- */
+
+/* A point this close to an edge (degrees, about 0.1 mm) is on it. */
+#define EDGE_EPS 1e-9
+
+struct blob_rd {
+        const unsigned char *p;
+        size_t n, pos;
+        bool little;
+        bool bad;
+};
+
+static uint32_t rd_u32(struct blob_rd *r)
+{
+        if (r->pos + 4 > r->n) {
+                r->bad = true;
+                return 0;
+        }
+        const unsigned char *q = r->p + r->pos;
+        r->pos += 4;
+        return r->little ? (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+                               (uint32_t)q[3] << 24
+                         : (uint32_t)q[3] | (uint32_t)q[2] << 8 | (uint32_t)q[1] << 16 |
+                               (uint32_t)q[0] << 24;
+}
+
+static double rd_f64(struct blob_rd *r)
+{
+        if (r->pos + 8 > r->n) {
+                r->bad = true;
+                return 0;
+        }
+        unsigned char b[8];
+        for (int i = 0; i < 8; i++)
+                b[i] = r->little ? r->p[r->pos + i] : r->p[r->pos + 7 - i];
+        r->pos += 8;
+        double d;
+        uint64_t u = 0;
+        for (int i = 7; i >= 0; i--)
+                u = u << 8 | b[i];
+        memcpy(&d, &u, sizeof(d));
+        return d;
+}
+
+/* One polygon body (rings of XY points): sets *inside (even-odd over all
+ * rings) or *edge. */
+static void rd_polygon(struct blob_rd *r, double x, double y, bool *inside, bool *edge)
+{
+        uint32_t nrings = rd_u32(r);
+        bool c = false;
+        for (uint32_t k = 0; k < nrings && !r->bad; k++) {
+                uint32_t np = rd_u32(r);
+                if (r->bad || np > (r->n - r->pos) / 16) {
+                        r->bad = true;
+                        return;
+                }
+                double ax = 0, ay = 0;
+                for (uint32_t i = 0; i < np; i++) {
+                        double bx = rd_f64(r), by = rd_f64(r);
+                        if (i > 0 && !*edge) {
+                                double minx = ax < bx ? ax : bx, maxx = ax < bx ? bx : ax;
+                                double miny = ay < by ? ay : by, maxy = ay < by ? by : ay;
+                                if (x >= minx - EDGE_EPS && x <= maxx + EDGE_EPS &&
+                                    y >= miny - EDGE_EPS && y <= maxy + EDGE_EPS) {
+                                        double cr = (bx - ax) * (y - ay) - (by - ay) * (x - ax);
+                                        double l = hypot(bx - ax, by - ay);
+                                        if (fabs(cr) <= EDGE_EPS * (l > 0 ? l : 1))
+                                                *edge = true;
+                                }
+                                if ((ay > y) != (by > y)) {
+                                        double xi = ax + (y - ay) * (bx - ax) / (by - ay);
+                                        if (x < xi)
+                                                c = !c;
+                                }
+                        }
+                        ax = bx;
+                        ay = by;
+                }
+        }
+        if (c)
+                *inside = true;
+}
+
+/* 1 when the (multi)polygon blob covers (x, y), 0 when not, -1 when the
+ * blob is not an uncompressed XY polygon the reader knows. */
+static int blob_covers(const void *blob, size_t n, double x, double y)
+{
+        const unsigned char *p = blob;
+        if (!p || n < 45 || p[0] != 0x00 || p[38] != 0x7C || p[n - 1] != 0xFE)
+                return -1;
+        struct blob_rd r = {.p = p, .n = n - 1, .pos = 39, .little = p[1] == 0x01};
+        r.pos = 6;
+        double minx = rd_f64(&r), miny = rd_f64(&r), maxx = rd_f64(&r), maxy = rd_f64(&r);
+        if (x < minx - EDGE_EPS || x > maxx + EDGE_EPS || y < miny - EDGE_EPS ||
+            y > maxy + EDGE_EPS)
+                return 0;
+        r.pos = 39;
+        uint32_t type = rd_u32(&r);
+        bool edge = false;
+        if (type == 3) {
+                bool inside = false;
+                rd_polygon(&r, x, y, &inside, &edge);
+                return r.bad ? -1 : (inside || edge);
+        }
+        if (type != 6)
+                return -1;
+        uint32_t ne = rd_u32(&r);
+        for (uint32_t e = 0; e < ne && !r.bad; e++) {
+                if (r.pos >= r.n || r.p[r.pos] != 0x69) {
+                        r.bad = true;
+                        break;
+                }
+                r.pos++;
+                if (rd_u32(&r) != 3) {
+                        r.bad = true;
+                        break;
+                }
+                bool inside = false;
+                rd_polygon(&r, x, y, &inside, &edge);
+                if (!r.bad && (inside || edge))
+                        return 1;
+        }
+        return r.bad ? -1 : 0;
+}
+
+/* The exact test of one candidate column: our reader, or SpatiaLite's
+ * ST_Covers for a geometry class it does not know (compressed, XYZ). */
+static int covers_col(struct sl *b, sqlite3_stmt *s, int col, double x, double y)
+{
+        const void *g = sqlite3_column_blob(s, col);
+        int n = sqlite3_column_bytes(s, col);
+        int c = blob_covers(g, n > 0 ? (size_t)n : 0, x, y);
+        if (c >= 0)
+                return c;
+        sqlite3_stmt *q = NULL;
+        int out = 0;
+        if (sqlite3_prepare_v2(b->db, "SELECT ST_Covers(?, MakePoint(?, ?, 6668))", -1, &q, NULL) !=
+            SQLITE_OK)
+                return 0;
+        sqlite3_bind_blob(q, 1, g, n, SQLITE_TRANSIENT);
+        sqlite3_bind_double(q, 2, x);
+        sqlite3_bind_double(q, 3, y);
+        if (sqlite3_step(q) == SQLITE_ROW)
+                out = sqlite3_column_int(q, 0) == 1;
+        sqlite3_finalize(q);
+        return out;
+}
+
+static bool coords_ok(double lon, double lat)
+{
+        return isfinite(lon) && isfinite(lat) && lon >= -180 && lon <= 180 && lat >= -90 &&
+               lat <= 90;
+}
+
+/* ---- hazard_at ---------------------------------------------------------- */
+
+static int add_area(struct geo_hazard_answer *a, const char *code)
+{
+        for (size_t i = 0; i < a->n_areas; i++)
+                if (strcmp(a->areas[i], code) == 0)
+                        return 0;
+        char **nv = realloc(a->areas, (a->n_areas + 1) * sizeof(*nv));
+        if (!nv)
+                return -ENOMEM;
+        a->areas = nv;
+        if (!(a->areas[a->n_areas] = strdup(code)))
+                return -ENOMEM;
+        a->n_areas++;
+        return 0;
+}
+
+static int hazard_areas(struct sl *b, double lon, double lat, struct geo_hazard_answer *a)
+{
+        int rc = 0;
+        bool split_found = false;
+        sqlite3_stmt *s = sl_query(b,
+                                   "SELECT a.code, a.name, a.kind, a.parent_code, a.lg_code, "
+                                   "a.town_code, a.geom FROM idx_areas_geom r JOIN areas a ON "
+                                   "a.ROWID = r.pkid WHERE r.xmin <= ?1 AND r.xmax >= ?1 AND "
+                                   "r.ymin <= ?2 AND r.ymax >= ?2 ORDER BY a.code",
+                                   &rc, "dd", lon, lat);
+        if (!s)
+                return rc;
+        int r;
+        while (rc == 0 && (r = sqlite3_step(s)) == SQLITE_ROW) {
+                if (!covers_col(b, s, 6, lon, lat))
+                        continue;
+                const char *code = (const char *)sqlite3_column_text(s, 0);
+                const char *kind = (const char *)sqlite3_column_text(s, 2);
+                if (kind && strcmp(kind, "city_split") == 0) {
+                        split_found = true;
+                        rc = add_area(a, code);
+                        continue;
+                }
+                if (kind && strcmp(kind, "city") != 0)
+                        continue;
+                if (!a->area_code) {
+                        a->area_code = sl_col_strdup(s, 0);
+                        a->area_name = sl_col_strdup(s, 1);
+                        a->lg_code = sl_col_strdup(s, 4);
+                        a->town_code = sl_col_strdup(s, 5);
+                }
+                rc = add_area(a, code);
+        }
+        sqlite3_reset(s);
+        if (rc < 0 || !a->area_code)
+                return rc;
+        /* The code table knows the other code systems and the splits. */
+        s = sl_query(b, "SELECT lg_code, town_code FROM area_codes WHERE code = ?", &rc, "t",
+                     a->area_code);
+        if (!s)
+                return rc;
+        if (sqlite3_step(s) == SQLITE_ROW) {
+                if (!a->lg_code)
+                        a->lg_code = sl_col_strdup(s, 0);
+                if (!a->town_code)
+                        a->town_code = sl_col_strdup(s, 1);
+        }
+        sqlite3_reset(s);
+        if (split_found)
+                return 0;
+        s = sl_query(b, "SELECT code, name FROM area_codes WHERE split_of = ? ORDER BY code", &rc,
+                     "t", a->area_code);
+        if (!s)
+                return rc;
+        size_t nsplit = 0;
+        char names[256] = "";
+        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+                rc = add_area(a, (const char *)sqlite3_column_text(s, 0));
+                const char *nm = (const char *)sqlite3_column_text(s, 1);
+                size_t l = strlen(names);
+                snprintf(names + l, sizeof(names) - l, "%s%s", nsplit ? "・" : "", nm ? nm : "");
+                nsplit++;
+        }
+        sqlite3_reset(s);
+        if (rc == 0 && nsplit > 1) {
+                char note[512];
+                a->split_unresolved = true;
+                snprintf(note, sizeof(note),
+                         "土砂災害警戒情報は%sに分けて発表されますが、この地点がどちらに"
+                         "当たるかを判定する区域データがないため、高い方の情報を表示しています。",
+                         names);
+                a->note_ja = strdup(note);
+                if (!a->note_ja)
+                        rc = -ENOMEM;
+        }
+        return rc;
+}
+
+static int hazard_district(struct sl *b, double lon, double lat, struct geo_hazard_answer *a)
+{
+        int rc = 0;
+        sqlite3_stmt *s = sl_query(b,
+                                   "SELECT d.id, d.code, d.name, d.geom FROM idx_districts_geom r "
+                                   "JOIN districts d ON d.id = r.pkid WHERE r.xmin <= ?1 AND "
+                                   "r.xmax >= ?1 AND r.ymin <= ?2 AND r.ymax >= ?2 ORDER BY d.id",
+                                   &rc, "dd", lon, lat);
+        if (!s)
+                return rc;
+        while (sqlite3_step(s) == SQLITE_ROW) {
+                if (!covers_col(b, s, 3, lon, lat))
+                        continue;
+                a->district_id = sqlite3_column_int64(s, 0);
+                a->district_code = sl_col_strdup(s, 1);
+                a->district_name = sl_col_strdup(s, 2);
+                if (!a->district_code || !a->district_name)
+                        rc = -ENOMEM;
+                break;
+        }
+        sqlite3_reset(s);
+        return rc;
+}
+
+static int hazard_layers_at(struct sl *b, double lon, double lat, struct geo_hazard_answer *a)
+{
+        int rc = 0;
+        sqlite3_stmt *s = sl_query(
+            b,
+            "SELECT l.name, l.version, l.title, l.hazard, f.class, f.label_ja, f.rank, f.geom "
+            "FROM idx_hazard_features_geom r JOIN hazard_features f ON f.id = r.pkid JOIN "
+            "hazard_layers l ON l.id = f.layer_id WHERE r.xmin <= ?1 AND r.xmax >= ?1 AND "
+            "r.ymin <= ?2 AND r.ymax >= ?2 AND l.active = 1",
+            &rc, "dd", lon, lat);
+        if (!s)
+                return rc;
+        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+                if (!covers_col(b, s, 7, lon, lat))
+                        continue;
+                const char *layer = (const char *)sqlite3_column_text(s, 0);
+                int rank = sqlite3_column_int(s, 6);
+                struct geo_hazard_hit *h = NULL;
+                for (size_t i = 0; i < a->n_hazards; i++)
+                        if (strcmp(a->hazards[i].layer, layer) == 0)
+                                h = &a->hazards[i];
+                if (h && h->rank >= rank)
+                        continue;
+                if (!h) {
+                        struct geo_hazard_hit *nv =
+                            realloc(a->hazards, (a->n_hazards + 1) * sizeof(*nv));
+                        if (!nv) {
+                                rc = -ENOMEM;
+                                break;
+                        }
+                        a->hazards = nv;
+                        h = &a->hazards[a->n_hazards++];
+                        memset(h, 0, sizeof(*h));
+                        h->layer = sl_col_strdup(s, 0);
+                        h->version = sl_col_strdup(s, 1);
+                        h->title = sl_col_strdup(s, 2);
+                        h->hazard = sl_col_strdup(s, 3);
+                } else {
+                        free(h->class_);
+                        free(h->label_ja);
+                }
+                h->class_ = sl_col_strdup(s, 4);
+                h->label_ja = sl_col_strdup(s, 5);
+                h->rank = rank;
+                if (!h->layer || !h->version || !h->title || !h->hazard || !h->class_ ||
+                    !h->label_ja)
+                        rc = -ENOMEM;
+        }
+        sqlite3_reset(s);
+        /* A stable order for callers: by layer name. */
+        for (size_t i = 1; i < a->n_hazards; i++)
+                for (size_t j = i;
+                     j > 0 && strcmp(a->hazards[j - 1].layer, a->hazards[j].layer) > 0; j--) {
+                        struct geo_hazard_hit t = a->hazards[j];
+                        a->hazards[j] = a->hazards[j - 1];
+                        a->hazards[j - 1] = t;
+                }
+        return rc;
+}
+
+static void take_level(int *level, bool *exercise, int lv, bool ex)
+{
+        if (lv < LEVEL_MIN || lv > LEVEL_MAX)
+                return;
+        if (*level == LEVEL_NONE || lv > *level) {
+                *level = lv;
+                if (ex)
+                        *exercise = true;
+        }
+}
+
+static int hazard_levels(struct sl *b, bool with_exercise, struct geo_hazard_answer *a)
+{
+        int rc = 0;
+        int64_t now = sl_now();
+        for (size_t i = 0; i < a->n_areas && rc == 0; i++) {
+                sqlite3_stmt *s = sl_query(b,
+                                           "SELECT level, exercise FROM area_status WHERE "
+                                           "area_code = ? AND (exercise = 0 OR ? = 1)",
+                                           &rc, "tb", a->areas[i], (int)with_exercise);
+                if (!s)
+                        return rc;
+                while (sqlite3_step(s) == SQLITE_ROW)
+                        if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+                                take_level(&a->jma_level, &a->exercise, sqlite3_column_int(s, 0),
+                                           sqlite3_column_int(s, 1));
+                sqlite3_reset(s);
+        }
+        if (a->area_code) {
+                sqlite3_stmt *s = sl_query(
+                    b,
+                    "SELECT s.kind, s.expected_interval_s, t.level, t.state, t.last_observed_at "
+                    "FROM stations s JOIN station_status t ON t.station_id = s.id WHERE "
+                    "s.area_code = ? AND s.kind IN ('gauge', 'sensor')",
+                    &rc, "t", a->area_code);
+                if (!s)
+                        return rc;
+                while (sqlite3_step(s) == SQLITE_ROW) {
+                        enum station_state stored = STATE_UNKNOWN;
+                        station_state_parse((const char *)sqlite3_column_text(s, 3), &stored);
+                        enum station_state eff =
+                            store_effective_state(stored, (const char *)sqlite3_column_text(s, 0),
+                                                  sqlite3_column_int64(s, 4),
+                                                  sqlite3_column_int64(s, 1), b->base.grace, now);
+                        if (station_state_is_unknown(eff) ||
+                            sqlite3_column_type(s, 2) == SQLITE_NULL)
+                                continue;
+                        bool ex = false;
+                        take_level(&a->river_level, &ex, sqlite3_column_int(s, 2), false);
+                }
+                sqlite3_reset(s);
+        }
+        sqlite3_stmt *s = sl_query(b,
+                                   "SELECT id, level, exercise FROM orders WHERE lifted_at IS "
+                                   "NULL AND area_code = ?1 AND (exercise = 0 OR ?3 = 1) UNION "
+                                   "ALL SELECT id, level, exercise FROM orders WHERE district_id "
+                                   "= ?2 AND lifted_at IS NULL AND (exercise = 0 OR ?3 = 1)",
+                                   &rc, "tIb", a->area_code, a->district_id, (int)with_exercise);
+        if (!s)
+                return rc;
+        while (sqlite3_step(s) == SQLITE_ROW) {
+                int lv = sqlite3_column_int(s, 1);
+                if (a->order_level == LEVEL_NONE || lv > a->order_level) {
+                        take_level(&a->order_level, &a->exercise, lv, sqlite3_column_int(s, 2));
+                        a->order_id = sqlite3_column_int64(s, 0);
+                }
+        }
+        sqlite3_reset(s);
+        a->order_name_ja =
+            a->order_level == LEVEL_NONE ? NULL : level_order_name_ja(a->order_level);
+        return 0;
+}
+
+int sl_geo_hazard_at(struct store *st, double lon, double lat, bool with_exercise,
+                     struct geo_hazard_answer *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        out->jma_level = out->river_level = out->order_level = LEVEL_NONE;
+        if (!coords_ok(lon, lat))
+                return -EINVAL;
+        out->lon = lon;
+        out->lat = lat;
+        int rc = hazard_areas(b, lon, lat, out);
+        if (rc == 0)
+                rc = hazard_district(b, lon, lat, out);
+        if (rc == 0)
+                rc = hazard_layers_at(b, lon, lat, out);
+        if (rc == 0)
+                rc = hazard_levels(b, with_exercise, out);
+        if (rc < 0)
+                geo_hazard_answer_free(out);
+        return rc;
+}
+
+/* ---- shelters_near ------------------------------------------------------ */
+
+static void distance_bearing(const struct geod_geodesic *g, double lon, double lat, double lon2,
+                             double lat2, double *d, double *brg)
+{
+        double s12 = 0, azi1 = 0, azi2 = 0;
+        geod_inverse(g, lat, lon, lat2, lon2, &s12, &azi1, &azi2);
+        *d = s12;
+        if (s12 < 0.001)
+                *brg = NAN;
+        else
+                *brg = azi1 < 0 ? azi1 + 360.0 : azi1;
+}
+
+struct cand {
+        int64_t id;
+        double d, brg;
+        bool open;
+};
+
+static int cand_cmp(const void *x, const void *y)
+{
+        const struct cand *a = x, *c = y;
+        if (a->d != c->d)
+                return a->d < c->d ? -1 : 1;
+        return a->id < c->id ? -1 : a->id > c->id;
+}
+
+static int cand_push(struct cand **v, size_t *n, size_t *cap, struct cand c)
+{
+        for (size_t i = 0; i < *n; i++)
+                if ((*v)[i].id == c.id)
+                        return 0;
+        if (*n == *cap) {
+                size_t nc = *cap ? *cap * 2 : 64;
+                struct cand *nv = realloc(*v, nc * sizeof(*nv));
+                if (!nv)
+                        return -ENOMEM;
+                *v = nv;
+                *cap = nc;
+        }
+        (*v)[(*n)++] = c;
+        return 0;
+}
+
+/* SQL per hazard column: the suitable emergency shelters in a box. */
+#define NEAR_SQL(col)                                                                              \
+        "SELECT s.id, s.lon, s.lat, s.is_open FROM idx_shelters_geom r JOIN shelters s ON s.id = " \
+        "r.pkid WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= ?4 AND r.ymax >= ?2 AND "        \
+        "s." col " = 1 AND s.kind IN ('emergency', 'both')"
+#define OPEN_SQL(col)                                                                              \
+        "SELECT id, lon, lat, is_open FROM shelters WHERE is_open = 1 AND " col " = 1 AND "        \
+        "kind IN ('emergency', 'both')"
+
+static const char *const near_sql[HAZARD_COUNT] = {
+    NEAR_SQL("flood"),   NEAR_SQL("landslide"), NEAR_SQL("storm_surge"),  NEAR_SQL("earthquake"),
+    NEAR_SQL("tsunami"), NEAR_SQL("fire"),      NEAR_SQL("inland_flood"), NEAR_SQL("volcano"),
+};
+static const char *const open_sql[HAZARD_COUNT] = {
+    OPEN_SQL("flood"),   OPEN_SQL("landslide"), OPEN_SQL("storm_surge"),  OPEN_SQL("earthquake"),
+    OPEN_SQL("tsunami"), OPEN_SQL("fire"),      OPEN_SQL("inland_flood"), OPEN_SQL("volcano"),
+};
+
+static int shelter_fill_hit(struct sl *b, const struct cand *c, struct geo_shelter_hit *h)
+{
+        int rc = 0;
+        sqlite3_stmt *s = sl_row(b, &rc,
+                                 "SELECT s.common_id, s.name, s.address, s.lon, s.lat, s.is_open, "
+                                 "s.capacity, s.occupancy, s.linked_id, l.name FROM shelters s "
+                                 "LEFT JOIN shelters l ON l.id = s.linked_id WHERE s.id = ?",
+                                 "i", c->id);
+        if (!s)
+                return rc;
+        h->id = c->id;
+        h->common_id = sl_col_strdup(s, 0);
+        h->name = sl_col_strdup(s, 1);
+        h->address = sl_col_strdup(s, 2);
+        h->lon = sqlite3_column_double(s, 3);
+        h->lat = sqlite3_column_double(s, 4);
+        h->open = sqlite3_column_int(s, 5) != 0;
+        h->capacity = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 6);
+        h->occupancy = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 7);
+        h->linked_id = sqlite3_column_int64(s, 8);
+        h->linked_name = sl_col_strdup(s, 9);
+        h->distance_m = c->d;
+        h->bearing_deg = c->brg;
+        sqlite3_reset(s);
+        return h->common_id && h->name ? 0 : -ENOMEM;
+}
+
+int sl_geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard hz, size_t n,
+                         struct geo_shelter_list *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        if (!coords_ok(lon, lat) || (int)hz < 0 || hz >= HAZARD_COUNT || n < 1 || n > 50)
+                return -EINVAL;
+        /* GRS80, the ellipsoid of JGD2011; per call, so handles on other
+         * threads share nothing. */
+        struct geod_geodesic g;
+        geod_init(&g, 6378137.0, 1 / 298.257222101);
+        struct cand *all = NULL, *open = NULL;
+        size_t n_all = 0, cap_all = 0, n_open = 0, cap_open = 0;
+        int rc = 0;
+        /* Grow a box until n shelters lie inside its inscribed circle: those
+         * are the n nearest. */
+        double coslat = cos(lat * M_PI / 180.0);
+        if (coslat < 0.01)
+                coslat = 0.01;
+        for (double r_m = 1000.0;; r_m *= 2) {
+                double dlat = r_m / 110000.0 + 1e-6, dlon = r_m / (111320.0 * coslat) + 1e-6;
+                sqlite3_stmt *s = sl_query(b, near_sql[hz], &rc, "dddd", lon - dlon, lat - dlat,
+                                           lon + dlon, lat + dlat);
+                if (!s)
+                        goto out;
+                n_all = 0;
+                while (sqlite3_step(s) == SQLITE_ROW) {
+                        struct cand c = {.id = sqlite3_column_int64(s, 0),
+                                         .open = sqlite3_column_int(s, 3) != 0};
+                        distance_bearing(&g, lon, lat, sqlite3_column_double(s, 1),
+                                         sqlite3_column_double(s, 2), &c.d, &c.brg);
+                        if ((rc = cand_push(&all, &n_all, &cap_all, c)) < 0)
+                                break;
+                }
+                sqlite3_reset(s);
+                if (rc < 0)
+                        goto out;
+                size_t inside = 0;
+                for (size_t i = 0; i < n_all; i++)
+                        if (all[i].d <= r_m)
+                                inside++;
+                if (inside >= n || r_m >= GEO_SHELTER_MAX_M * 4)
+                        break;
+        }
+        if (n_all)
+                qsort(all, n_all, sizeof(*all), cand_cmp);
+        /* Open shelters are few and indexed: all of them, by distance. */
+        sqlite3_stmt *s = sl_query(b, open_sql[hz], &rc, "");
+        if (!s)
+                goto out;
+        while (sqlite3_step(s) == SQLITE_ROW) {
+                struct cand c = {.id = sqlite3_column_int64(s, 0), .open = true};
+                distance_bearing(&g, lon, lat, sqlite3_column_double(s, 1),
+                                 sqlite3_column_double(s, 2), &c.d, &c.brg);
+                if (c.d <= GEO_SHELTER_MAX_M && (rc = cand_push(&open, &n_open, &cap_open, c)) < 0)
+                        break;
+        }
+        sqlite3_reset(s);
+        if (rc < 0)
+                goto out;
+        if (n_open)
+                qsort(open, n_open, sizeof(*open), cand_cmp);
+        out->v = calloc(n, sizeof(*out->v));
+        if (!out->v) {
+                rc = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < n_open && out->n < n && rc == 0; i++)
+                rc = shelter_fill_hit(b, &open[i], &out->v[out->n++]);
+        for (size_t i = 0; i < n_all && out->n < n && rc == 0; i++) {
+                if (all[i].open)
+                        continue; /* already listed with the open ones */
+                rc = shelter_fill_hit(b, &all[i], &out->v[out->n++]);
+        }
+out:
+        free(all);
+        free(open);
+        if (rc < 0)
+                geo_shelter_list_free(out);
+        return rc;
+}
+
+/* ---- Addresses ---------------------------------------------------------- */
+
+#define ADDR_COLUMNS "a.id, a.code, a.pref, a.city, a.town, a.lon, a.lat, a.district_id"
+
+static int address_fill(sqlite3_stmt *s, void *elem, void *ctx)
+{
+        (void)ctx;
+        struct geo_address *a = elem;
+        a->id = sqlite3_column_int64(s, 0);
+        a->code = sl_col_strdup(s, 1);
+        a->pref = sl_col_strdup(s, 2);
+        a->city = sl_col_strdup(s, 3);
+        a->town = sl_col_strdup(s, 4);
+        a->lon = sqlite3_column_double(s, 5);
+        a->lat = sqlite3_column_double(s, 6);
+        a->district_id = sqlite3_column_int64(s, 7);
+        if (!a->code || !a->pref || !a->city || !a->town)
+                return -ENOMEM;
+        size_t l = strlen(a->pref) + strlen(a->city) + strlen(a->town) + 1;
+        a->label = malloc(l);
+        if (!a->label)
+                return -ENOMEM;
+        snprintf(a->label, l, "%s%s%s", a->pref, a->city, a->town);
+        return 0;
+}
+
+/* Characters (code points) in a UTF-8 string. */
+static size_t utf8_chars(const char *s)
+{
+        size_t n = 0;
+        for (; *s; s++)
+                if (((unsigned char)*s & 0xC0) != 0x80)
+                        n++;
+        return n;
+}
+
+static int search_key(struct sl *b, const char *key, size_t limit, struct geo_address_list *out)
+{
+        if (!key[0])
+                return 0;
+        if (utf8_chars(key) >= 3) {
+                /* FTS5 trigram: the key as one quoted phrase. */
+                char q[700];
+                size_t o = 0;
+                q[o++] = '"';
+                for (const char *p = key; *p && o < sizeof(q) - 3; p++) {
+                        if (*p == '"')
+                                q[o++] = '"';
+                        q[o++] = *p;
+                }
+                q[o++] = '"';
+                q[o] = '\0';
+                return sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), address_fill, NULL,
+                               "SELECT " ADDR_COLUMNS " FROM addresses_fts f JOIN addresses a ON "
+                               "a.id = f.rowid WHERE addresses_fts MATCH ?1 ORDER BY a.key = "
+                               "?2 DESC, length(a.key), a.code LIMIT ?3",
+                               "tti", q, key, (int64_t)limit);
+        }
+        /* One or two characters: a prefix of the name, through its index. */
+        char hi[260];
+        snprintf(hi, sizeof(hi), "%s\xf4\x8f\xbf\xbf", key);
+        return sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), address_fill, NULL,
+                       "SELECT " ADDR_COLUMNS " FROM addresses a WHERE a.town_key >= ?1 AND "
+                       "a.town_key < ?2 ORDER BY length(a.town_key), a.code LIMIT ?3",
+                       "tti", key, hi, (int64_t)limit);
+}
+
+int sl_geo_address_search(struct store *st, const char *text, size_t limit,
+                          struct geo_address_list *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        if (!text || strlen(text) > 200 || limit < 1 || limit > 100)
+                return -EINVAL;
+        char key[640];
+        if (geo_normalize(text, key, sizeof(key)) < 0)
+                return -EINVAL;
+        int rc = search_key(b, key, limit, out);
+        if (rc == 0 && out->n == 0) {
+                /* A full address with house numbers: "本町1-2-3" is the 町丁目
+                 * "本町1丁目"; else cut at the first digit. */
+                char *d = strpbrk(key, "0123456789");
+                if (d) {
+                        char *e = d;
+                        while (*e >= '0' && *e <= '9')
+                                e++;
+                        if (*e == '-' || *e == 0) {
+                                char k2[660];
+                                snprintf(k2, sizeof(k2), "%.*s丁目", (int)(e - key), key);
+                                rc = search_key(b, k2, limit, out);
+                        }
+                        if (rc == 0 && out->n == 0) {
+                                *d = '\0';
+                                rc = search_key(b, key, limit, out);
+                        }
+                }
+        }
+        if (rc < 0)
+                geo_address_list_free(out);
+        return rc;
+}
+
+static int pick_fill(sqlite3_stmt *s, void *elem, void *ctx)
+{
+        (void)ctx;
+        struct geo_pick *p = elem;
+        p->code = sl_col_strdup(s, 0);
+        p->name = sl_col_strdup(s, 1);
+        p->kind = sl_col_strdup(s, 2);
+        p->n_towns = sqlite3_column_int64(s, 3);
+        return p->code && p->name && p->kind ? 0 : -ENOMEM;
+}
+
+int sl_geo_picker_districts(struct store *st, struct geo_pick_list *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), pick_fill, NULL,
+                         "SELECT d.code, d.name, d.kind, (SELECT count(*) FROM addresses a "
+                         "WHERE a.district_id = d.id) FROM districts d ORDER BY d.kind, d.code",
+                         "");
+        if (rc == 0 && out->n == 0)
+                rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), pick_fill, NULL,
+                             "SELECT 'town:' || town_base, town_base, 'town', count(*) FROM "
+                             "addresses GROUP BY town_base ORDER BY min(code)",
+                             "");
+        if (rc < 0)
+                geo_pick_list_free(out);
+        return rc;
+}
+
+int sl_geo_picker_towns(struct store *st, const char *district_code, struct geo_address_list *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        if (!district_code || strlen(district_code) > 200)
+                return -EINVAL;
+        int rc;
+        if (strncmp(district_code, "town:", 5) == 0)
+                rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), address_fill, NULL,
+                             "SELECT " ADDR_COLUMNS " FROM addresses a WHERE a.town_base = ? "
+                             "ORDER BY a.chome, a.code",
+                             "t", district_code + 5);
+        else
+                rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), address_fill, NULL,
+                             "SELECT " ADDR_COLUMNS " FROM addresses a WHERE a.district_id = "
+                             "(SELECT id FROM districts WHERE code = ?) ORDER BY a.town_base, "
+                             "a.chome, a.code",
+                             "t", district_code);
+        if (rc < 0)
+                geo_address_list_free(out);
+        return rc;
+}
+
+/* ---- Import support ----------------------------------------------------- */
+
+int sl_geo_area_code_upsert(struct store *st, const struct geo_area_code *c)
+{
+        struct sl *b = SL(st);
+        if (!c || !c->code || !c->name)
+                return -EINVAL;
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        rc = sl_run(b,
+                    "INSERT INTO area_codes (code, name, full_name, class15_code, lg_code, "
+                    "town_code, split_of, used_warning, used_landslide, used_flood_forecast) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (code) DO "
+                    "UPDATE SET name = ?2, full_name = ?3, class15_code = ?4, lg_code = ?5, "
+                    "town_code = ?6, split_of = ?7, used_warning = ?8, used_landslide = ?9, "
+                    "used_flood_forecast = ?10",
+                    "tttttttbbb", c->code, c->name, c->full_name, c->class15_code, c->lg_code,
+                    c->town_code, c->split_of, (int)c->used_warning, (int)c->used_landslide,
+                    (int)c->used_flood_forecast);
+        return sl_tx_end(b, rc);
+}
+
+/* Splits "本町一丁目" into the base "本町" and 1; no 丁目: the whole name. */
+static void town_split(const char *town, char *base, size_t blen, int64_t *chome)
+{
+        static const char cho[] = "丁目";
+        size_t l = strlen(town), cl = sizeof(cho) - 1;
+        *chome = -1;
+        snprintf(base, blen, "%s", town);
+        if (l <= cl || strcmp(town + l - cl, cho) != 0)
+                return;
+        char norm[256];
+        if (geo_normalize(town, norm, sizeof(norm)) < 0)
+                return;
+        /* The normalised name ends in digits + 丁目. */
+        size_t nl = strlen(norm);
+        if (nl <= cl)
+                return;
+        size_t e = nl - cl, k = e;
+        while (k > 0 && norm[k - 1] >= '0' && norm[k - 1] <= '9')
+                k--;
+        if (k == e)
+                return;
+        int64_t v = 0;
+        for (size_t i = k; i < e; i++)
+                v = v * 10 + (norm[i] - '0');
+        *chome = v;
+        /* Cut the original before its number: walk back over digits of any
+         * width and kanji numerals. */
+        size_t end = l - cl;
+        while (end > 0) {
+                size_t st = end - 1;
+                while (st > 0 && ((unsigned char)town[st] & 0xC0) == 0x80)
+                        st--;
+                char one[8];
+                size_t ol = end - st;
+                if (ol >= sizeof(one))
+                        break;
+                memcpy(one, town + st, ol);
+                one[ol] = '\0';
+                bool digit = (ol == 1 && one[0] >= '0' && one[0] <= '9') ||
+                             strstr("〇一二三四五六七八九十０１２３４５６７８９", one) != NULL;
+                if (!digit)
+                        break;
+                end = st;
+        }
+        if (end < blen)
+                base[end] = '\0';
+}
+
+int sl_geo_address_upsert(struct store *st, const struct geo_address_in *a)
+{
+        struct sl *b = SL(st);
+        if (!a || !a->code || !a->pref || !a->city || !a->lg_code || !a->town ||
+            !coords_ok(a->lon, a->lat))
+                return -EINVAL;
+        char full[600], key[700], base[256], town_key[300];
+        int64_t chome;
+        snprintf(full, sizeof(full), "%s%s%s", a->pref, a->city, a->town);
+        if (geo_normalize(full, key, sizeof(key)) < 0)
+                return -EINVAL;
+        town_split(a->town, base, sizeof(base), &chome);
+        if (geo_normalize(a->town, town_key, sizeof(town_key)) < 0)
+                return -EINVAL;
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        rc = sl_run(b,
+                    "INSERT INTO addresses (code, pref, city, lg_code, town, town_base, chome, "
+                    "key, town_key, lon, lat, geom, version, updated_at) VALUES (?1, ?2, ?3, ?4, "
+                    "?5, ?6, nullif(?7, -1), ?8, ?9, ?10, ?11, MakePoint(?10, ?11, 6668), ?12, "
+                    "?13) ON CONFLICT (code) DO UPDATE SET pref = ?2, city = ?3, lg_code = ?4, "
+                    "town = ?5, town_base = ?6, chome = nullif(?7, -1), key = ?8, town_key = ?9, "
+                    "lon = ?10, lat = ?11, geom = MakePoint(?10, ?11, 6668), version = ?12, "
+                    "updated_at = ?13",
+                    "ttttttittddti", a->code, a->pref, a->city, a->lg_code, a->town, base, chome,
+                    key, town_key, a->lon, a->lat, a->version, sl_now());
+        return sl_tx_end(b, rc);
+}
+
+int sl_geo_addresses_assign_districts(struct store *st, size_t *n)
+{
+        struct sl *b = SL(st);
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        rc = sl_run(b,
+                    "UPDATE addresses SET district_id = (SELECT d.id FROM districts d WHERE d.id "
+                    "IN (SELECT pkid FROM idx_districts_geom WHERE xmin <= addresses.lon AND "
+                    "xmax >= addresses.lon AND ymin <= addresses.lat AND ymax >= addresses.lat) "
+                    "AND ST_Covers(d.geom, addresses.geom) = 1 ORDER BY d.id LIMIT 1)",
+                    "");
+        int64_t cnt = 0;
+        if (rc == 0)
+                rc = sl_query_int(b, "SELECT count(*) FROM addresses WHERE district_id IS NOT NULL",
+                                  &cnt, "");
+        rc = sl_tx_end(b, rc);
+        if (rc == 0 && n)
+                *n = (size_t)cnt;
+        return rc;
+}
+
+int sl_geo_count(struct store *st, const char *what, int64_t *n)
+{
+        static const struct {
+                const char *what, *sql;
+        } q[] = {
+            {"addresses", "SELECT count(*) FROM addresses"},
+            {"area_codes", "SELECT count(*) FROM area_codes"},
+            {"areas", "SELECT count(*) FROM areas"},
+            {"districts", "SELECT count(*) FROM districts"},
+            {"shelters", "SELECT count(*) FROM shelters"},
+            {"shelters_emergency", "SELECT count(*) FROM shelters WHERE kind = 'emergency'"},
+            {"shelters_evacuation", "SELECT count(*) FROM shelters WHERE kind = 'evacuation'"},
+            {"shelters_linked", "SELECT count(*) FROM shelters WHERE linked_id IS NOT NULL"},
+        };
+        for (size_t i = 0; what && i < sizeof(q) / sizeof(q[0]); i++)
+                if (strcmp(what, q[i].what) == 0)
+                        return sl_query_int(SL(st), q[i].sql, n, "");
+        return -EINVAL;
+}

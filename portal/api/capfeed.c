@@ -1,0 +1,299 @@
+/* CAP 1.2: /api/v1/cap.atom (an Atom feed, one CAP message per JMA alert
+ * of the last 48 hours and per city order in force or lifted in that time)
+ * and /api/v1/cap/{identifier} (one message).
+ *
+ * JMA alerts: sender jma.go.jp, senderName the office; 取消 → Cancel and
+ * 解除 → Update/AllClear, both referencing the earlier message of the same
+ * area and kind.  Orders: sender the city; lifting one is an Update with
+ * AllClear referencing the order.  試験 never appears; 訓練 only in drill
+ * mode, as Exercise.  Areas carry their JMA code as geocode; polygons wait
+ * for an area-geometry read in the store (cap.c draws them when given). */
+#include "api.h"
+#include "cap.h"
+#include "level.h"
+#include "portal.h"
+#include "store.h"
+#include "store_city.h"
+#include "store_sources.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAP_WINDOW_S (48 * 3600)
+#define CAP_MAX_MSGS 400
+#define JMA_SENDER   "jma.go.jp"
+
+struct capset {
+        struct cap_message m[CAP_MAX_MSGS];
+        struct cap_area areas[CAP_MAX_MSGS];
+        struct cap_ref refs[CAP_MAX_MSGS];
+        char ids[CAP_MAX_MSGS][64];
+        char ref_ids[CAP_MAX_MSGS][64];
+        char heads[CAP_MAX_MSGS][256];
+        char city_sender[128];
+        size_t n;
+        struct store_alert_list alerts;
+        struct store_order_list orders;
+        struct store_area_status_list status;
+        char *order_area_names[CAP_MAX_MSGS];
+};
+
+static void capset_free(struct capset *c)
+{
+        if (!c)
+                return;
+        store_alert_list_free(&c->alerts);
+        store_order_list_free(&c->orders);
+        store_area_status_list_free(&c->status);
+        for (size_t i = 0; i < CAP_MAX_MSGS; i++)
+                free(c->order_area_names[i]);
+        free(c);
+}
+
+static bool alert_counts(const struct store_alert *a, bool exercise, enum cap_status *st)
+{
+        if (cap_status_from_ja(a->report_status ? a->report_status : "通常", st) < 0)
+                return false;
+        return *st == CAP_ACTUAL || (*st == CAP_EXERCISE && exercise);
+}
+
+/* The message before alert i of the same area and kind (the list is newest
+ * first), or -1. */
+static long previous_of(const struct store_alert_list *l, size_t i)
+{
+        for (size_t j = i + 1; j < l->n; j++)
+                if (strcmp(l->v[j].area_code, l->v[i].area_code) == 0 &&
+                    strcmp(l->v[j].kind_code ? l->v[j].kind_code : "",
+                           l->v[i].kind_code ? l->v[i].kind_code : "") == 0)
+                        return (long)j;
+        return -1;
+}
+
+static void add_alerts(struct capset *c, bool exercise)
+{
+        const struct store_alert_list *l = &c->alerts;
+        for (size_t i = 0; i < l->n && c->n < CAP_MAX_MSGS; i++) {
+                const struct store_alert *a = &l->v[i];
+                enum cap_status status;
+                if (!alert_counts(a, exercise, &status))
+                        continue;
+                size_t k = c->n;
+                struct cap_message *m = &c->m[k];
+                memset(m, 0, sizeof(*m));
+                snprintf(c->ids[k], sizeof(c->ids[k]), "urn:sonae:alert:%lld", (long long)a->id);
+                m->identifier = c->ids[k];
+                m->sender = JMA_SENDER;
+                m->sender_name = a->office;
+                m->sent_s = a->report_at;
+                m->status = status;
+                bool cancel = a->info_type && strcmp(a->info_type, "取消") == 0;
+                if (cancel)
+                        m->change = CAP_CANCEL;
+                else if (cap_change_from_ja(a->status, &m->change) < 0)
+                        /* 特別警報から警報 and other transitions are updates. */
+                        m->change = CAP_UPDATE;
+                long p = previous_of(l, i);
+                if (p >= 0) {
+                        snprintf(c->ref_ids[k], sizeof(c->ref_ids[k]), "urn:sonae:alert:%lld",
+                                 (long long)l->v[p].id);
+                        c->refs[k] = (struct cap_ref){JMA_SENDER, c->ref_ids[k], l->v[p].report_at};
+                        m->refs = &c->refs[k];
+                        m->n_refs = 1;
+                }
+                if (m->change == CAP_CANCEL && m->n_refs == 0)
+                        continue; /* nothing of ours to cancel */
+                if (m->change == CAP_NEW && m->n_refs)
+                        m->change = CAP_UPDATE;
+                m->event = a->kind_name ? a->kind_name : "気象警報・注意報";
+                m->category = "Met";
+                m->level = a->level;
+                snprintf(c->heads[k], sizeof(c->heads[k]), "%sに%s%s%s",
+                         a->area_name ? a->area_name : "", m->event,
+                         a->status && strcmp(a->status, "発表") != 0 ? " " : "",
+                         a->status && strcmp(a->status, "発表") != 0 ? a->status : "");
+                m->headline = c->heads[k];
+                m->description = a->title;
+                m->effective_s = a->report_at;
+                m->onset_s = a->valid_from;
+                m->expires_s = a->valid_to;
+                c->areas[k] = (struct cap_area){a->area_name, a->area_code, NULL, 0};
+                m->areas = &c->areas[k];
+                m->n_areas = 1;
+                c->n++;
+        }
+}
+
+static void add_orders(struct capset *c, bool exercise, int64_t since, struct store *st)
+{
+        for (size_t i = 0; i < c->orders.n && c->n + 2 <= CAP_MAX_MSGS; i++) {
+                const struct store_order *o = &c->orders.v[i];
+                if (o->exercise && !exercise)
+                        continue;
+                bool in_force = o->lifted_at == 0;
+                if (!in_force && o->lifted_at < since)
+                        continue;
+                const char *name = level_order_name_ja(o->level);
+                char *area_name = NULL;
+                if (o->area_code && store_area_name(st, o->area_code, &area_name) < 0) {
+                        /* Not in the areas table yet: the name JMA gave it. */
+                        area_name = NULL;
+                        for (size_t a = 0; a < c->status.n && !area_name; a++)
+                                if (strcmp(c->status.v[a].area_code, o->area_code) == 0 &&
+                                    c->status.v[a].area_name)
+                                        area_name = strdup(c->status.v[a].area_name);
+                }
+                c->order_area_names[c->n] = area_name;
+                for (int lift = 0; lift <= (in_force ? 0 : 1); lift++) {
+                        size_t k = c->n;
+                        struct cap_message *m = &c->m[k];
+                        memset(m, 0, sizeof(*m));
+                        snprintf(c->ids[k], sizeof(c->ids[k]), "urn:sonae:order:%lld%s",
+                                 (long long)o->id, lift ? ":lifted" : "");
+                        m->identifier = c->ids[k];
+                        m->sender = c->city_sender;
+                        m->sender_name = area_name ? area_name : "市町村";
+                        m->sent_s = lift ? o->lifted_at : o->issued_at;
+                        m->status = o->exercise ? CAP_EXERCISE : CAP_ACTUAL;
+                        m->change = lift ? CAP_LIFT : CAP_NEW;
+                        if (lift) {
+                                snprintf(c->ref_ids[k], sizeof(c->ref_ids[k]),
+                                         "urn:sonae:order:%lld", (long long)o->id);
+                                c->refs[k] =
+                                    (struct cap_ref){c->city_sender, c->ref_ids[k], o->issued_at};
+                                m->refs = &c->refs[k];
+                                m->n_refs = 1;
+                        }
+                        m->event = name ? name : "避難情報";
+                        m->category = "Safety";
+                        m->response_type = o->level >= LEVEL_5 ? "Shelter" : "Evacuate";
+                        m->level = o->level;
+                        snprintf(c->heads[k], sizeof(c->heads[k]), "%s %s（%s）%s",
+                                 area_name ? area_name : "", m->event,
+                                 level_label_ja(o->level) ? level_label_ja(o->level) : "",
+                                 lift ? "を解除" : "を発令");
+                        m->headline = c->heads[k];
+                        m->description = o->reason;
+                        m->effective_s = m->sent_s;
+                        c->areas[k] = (struct cap_area){area_name ? area_name : o->area_code,
+                                                        o->area_code, NULL, 0};
+                        m->areas = &c->areas[k];
+                        m->n_areas = 1;
+                        c->n++;
+                }
+        }
+}
+
+/* Gathers the messages; *out is freed with capset_free(). */
+static int gather(struct portal_req *req, struct capset **out)
+{
+        struct portal_app *app = portal_req_app(req);
+        struct capset *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        char base[512];
+        portal_req_base_url(req, base, sizeof(base));
+        const char *host = strstr(base, "://");
+        host = host ? host + 3 : base;
+        size_t hl = strcspn(host, "/:");
+        snprintf(c->city_sender, sizeof(c->city_sender), "city@%.*s", (int)hl, host);
+        int64_t now = time_now_ms() / 1000;
+        struct store *st = portal_store_acquire(app);
+        if (!st) {
+                capset_free(c);
+                return -EAGAIN;
+        }
+        bool exercise = portal_app_exercise(app);
+        int rc = store_alerts_list(st, NULL, now - CAP_WINDOW_S, now + 1, CAP_MAX_MSGS, &c->alerts);
+        if (rc == 0)
+                rc = store_orders_list(st, true, &c->orders);
+        if (rc == 0)
+                rc = store_area_status_list(st, exercise, &c->status);
+        if (rc == 0) {
+                add_orders(c, exercise, now - CAP_WINDOW_S, st);
+                add_alerts(c, exercise);
+        }
+        portal_store_release(app, st);
+        if (rc < 0) {
+                capset_free(c);
+                return rc;
+        }
+        *out = c;
+        return 0;
+}
+
+static int feed(struct portal_req *req, struct portal_resp *resp)
+{
+        struct capset *c = NULL;
+        int rc = gather(req, &c);
+        if (rc == -EAGAIN)
+                return portal_resp_error(resp, 503, "store unavailable");
+        if (rc < 0)
+                return rc;
+        char base[512], self[600], entry[600];
+        portal_req_base_url(req, base, sizeof(base));
+        snprintf(self, sizeof(self), "%s/api/v1/cap.atom", base);
+        snprintf(entry, sizeof(entry), "%s/api/v1/cap/", base);
+        int64_t updated = 0;
+        for (size_t i = 0; i < c->n; i++)
+                if (c->m[i].sent_s > updated)
+                        updated = c->m[i].sent_s;
+        struct cap_feed f = {
+            .id = self,
+            .title = "防災情報 (CAP 1.2) — 備え",
+            .author = "備え (Sonae)",
+            .self_url = self,
+            .entry_url = entry,
+            .updated_s = updated ? updated : time_now_ms() / 1000,
+        };
+        resp->content_type = "application/atom+xml; charset=utf-8";
+        rc = cap_write_feed(&resp->body, &f, c->m, c->n, CAP_FEED_MAX_BYTES, NULL);
+        capset_free(c);
+        return rc;
+}
+
+static int message(struct portal_req *req, struct portal_resp *resp)
+{
+        const char *id = portal_req_path_param(req, "identifier");
+        struct capset *c = NULL;
+        int rc = gather(req, &c);
+        if (rc == -EAGAIN)
+                return portal_resp_error(resp, 503, "store unavailable");
+        if (rc < 0)
+                return rc;
+        rc = portal_resp_error(resp, 404, "no such message in the last 48 hours");
+        for (size_t i = 0; i < c->n; i++)
+                if (strcmp(c->m[i].identifier, id) == 0) {
+                        buf_reset(&resp->body);
+                        resp->status = 200;
+                        resp->no_cache = false;
+                        resp->content_type = "application/cap+xml; charset=utf-8";
+                        /* One message carries its polygons unsimplified. */
+                        rc = cap_write_message(&resp->body, &c->m[i], 0, true, true);
+                        break;
+                }
+        capset_free(c);
+        return rc;
+}
+
+const struct portal_route api_cap_routes[] = {
+    {.method = "GET",
+     .pattern = "/api/v1/cap.atom",
+     .name = "cap_feed",
+     .handler = feed,
+     .flags = ROUTE_PUBLIC | ROUTE_LOG_QUERY,
+     .max_age = 60,
+     .cache_ms = 5000,
+     .summary = "CAP 1.2 messages of JMA alerts and the city's orders, as an Atom feed."},
+    {.method = "GET",
+     .pattern = "/api/v1/cap/{identifier}",
+     .name = "cap_message",
+     .handler = message,
+     .flags = ROUTE_PUBLIC | ROUTE_LOG_QUERY,
+     .max_age = 60,
+     .cache_ms = 5000,
+     .summary = "One CAP 1.2 message."},
+    {0},
+};

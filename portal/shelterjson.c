@@ -1,0 +1,63 @@
+#include "shelterjson.h"
+#include "json.h"
+#include "stationjson.h"
+#include "store.h"
+#include "store_places.h"
+
+static void int_or_null(struct json_writer *w, int64_t v)
+{
+        if (v < 0)
+                json_null(w);
+        else
+                json_int(w, v);
+}
+
+void shelter_feature(struct json_writer *w, const struct store_shelter *s)
+{
+        json_obj_begin(w);
+        json_key(w, "type");
+        json_str(w, "Feature");
+        json_key(w, "id");
+        json_int(w, s->id);
+        json_key(w, "geometry");
+        json_obj_begin(w);
+        json_key(w, "type");
+        json_str(w, "Point");
+        json_key(w, "coordinates");
+        json_arr_begin(w);
+        json_double(w, s->lon);
+        json_double(w, s->lat);
+        json_arr_end(w);
+        json_obj_end(w);
+        json_key(w, "properties");
+        json_obj_begin(w);
+        json_key(w, "id");
+        json_int(w, s->id);
+        json_key(w, "common_id");
+        json_str(w, s->common_id);
+        json_key(w, "kind");
+        json_str(w, s->kind);
+        json_key(w, "name");
+        json_str(w, s->name);
+        json_key(w, "address");
+        json_str(w, s->address);
+        json_key(w, "hazards");
+        json_obj_begin(w);
+        for (int h = 0; h < HAZARD_COUNT; h++) {
+                json_key(w, store_hazard_name((enum store_hazard)h));
+                json_bool(w, s->hazards[h]);
+        }
+        json_obj_end(w);
+        json_key(w, "capacity");
+        int_or_null(w, s->capacity);
+        json_key(w, "open");
+        json_bool(w, s->is_open);
+        json_key(w, "occupancy");
+        int_or_null(w, s->occupancy);
+        json_key(w, "needs");
+        json_str(w, s->needs);
+        json_key(w, "status_updated_at");
+        json_time_jst(w, s->status_updated_at);
+        json_obj_end(w);
+        json_obj_end(w);
+}

@@ -1,0 +1,198 @@
+/* hazard_at + shelters_near at prefecture scale against the bare R*Tree
+ * candidate query on the same data, same run.
+ *
+ * Synthetic data over 山形県's extent: 200,000 flood polygons (irregular,
+ * 12 vertices, 50-500 m across, depth ranks 1-6; SONAE_REDUCED: 20,000)
+ * in one active layer, 5,000 shelters with random hazard flags (1% open),
+ * the real 鶴岡市 JMA polygon is not needed: areas are empty here.  Then
+ * 10,000 distinct random points: per lookup the time of geo_hazard_at, of
+ * geo_shelters_near (flood, n = 5), of both, and of the bare R*Tree query
+ * (SELECT pkid FROM idx_hazard_features_geom WHERE the box holds the point,
+ * every row read) on a second connection to the same file.  Prints p50 and
+ * p99 of each and the ratios to the bare query.  Aim: p99 of both < 2 ms.
+ *
+ *   build/tests/bench/bench-geo [polygons]
+ */
+#include "geo.h"
+#include "store.h"
+#include "store_places.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LON0       139.55
+#define LON1       140.65
+#define LAT0       37.75
+#define LAT1       39.15
+#define N_SHELTERS 5000
+#define N_POINTS   10000
+
+static uint64_t rng = 88172645463325252ULL;
+static double urand(void)
+{
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static double now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return x < y ? -1 : x > y;
+}
+
+static void pct(const char *what, double *v, size_t n, double *p50, double *p99)
+{
+        qsort(v, n, sizeof(*v), cmp_d);
+        *p50 = v[n / 2];
+        *p99 = v[(size_t)(n * 0.99)];
+        printf("  %-28s p50 %8.1f us   p99 %8.1f us\n", what, *p50, *p99);
+}
+
+int main(int argc, char **argv)
+{
+        size_t n_poly = getenv("SONAE_REDUCED") ? 20000 : 200000;
+        if (argc > 1)
+                n_poly = (size_t)strtoul(argv[1], NULL, 10);
+        char path[256];
+        snprintf(path, sizeof(path), "/tmp/sonae-bench-geo-%d.db", (int)getpid());
+        unlink(path);
+        struct store_options o = {0};
+        o.path = path;
+        o.synchronous = "off";
+        struct store *st = NULL;
+        if (store_open(&o, &st) < 0) {
+                fprintf(stderr, "cannot open %s\n", path);
+                return 1;
+        }
+        double t0 = now_us();
+        store_begin(st);
+        struct store_hazard_layer l = {.name = "bench_flood",
+                                       .version = "1",
+                                       .hazard = HAZARD_FLOOD,
+                                       .title = "bench",
+                                       .attribution = "synthetic"};
+        int64_t lid = 0;
+        int rc = store_hazard_layer_create(st, &l, &lid);
+        static const char *const cls[] = {"1", "2", "3", "4", "5", "6"};
+        char wkt[2048];
+        for (size_t i = 0; i < n_poly && rc == 0; i++) {
+                double cx = LON0 + (LON1 - LON0) * urand(), cy = LAT0 + (LAT1 - LAT0) * urand();
+                double r = (25 + 225 * urand()) / 90000.0;
+                size_t w = (size_t)snprintf(wkt, sizeof(wkt), "POLYGON((");
+                double fx = 0, fy = 0;
+                for (int k = 0; k < 12; k++) {
+                        double a = 2 * M_PI * k / 12, rr = r * (0.6 + 0.4 * urand());
+                        double x = cx + rr * cos(a) / 0.78, y = cy + rr * sin(a);
+                        if (k == 0) {
+                                fx = x;
+                                fy = y;
+                        }
+                        w += (size_t)snprintf(wkt + w, sizeof(wkt) - w, "%.7f %.7f,", x, y);
+                }
+                snprintf(wkt + w, sizeof(wkt) - w, "%.7f %.7f))", fx, fy);
+                int rank = 1 + (int)(urand() * 6) % 6;
+                struct store_hazard_feature f = {
+                    .class_ = cls[rank - 1], .label_ja = cls[rank - 1], .rank = rank};
+                f.geom.wkt = wkt;
+                rc = store_hazard_features_add(st, lid, &f, 1);
+        }
+        if (rc == 0)
+                rc = store_hazard_layer_activate(st, lid);
+        for (int i = 0; i < N_SHELTERS && rc == 0; i++) {
+                char id[32], name[32];
+                snprintf(id, sizeof(id), "B%06d", i);
+                snprintf(name, sizeof(name), "避難場所%d", i);
+                struct store_shelter s = {0};
+                s.common_id = id;
+                s.kind = "emergency";
+                s.name = name;
+                s.lon = LON0 + (LON1 - LON0) * urand();
+                s.lat = LAT0 + (LAT1 - LAT0) * urand();
+                for (int h = 0; h < HAZARD_COUNT; h++)
+                        s.hazards[h] = urand() < 0.5;
+                s.capacity = -1;
+                int64_t sid = 0;
+                rc = store_shelter_upsert(st, &s, &sid);
+                if (rc == 0 && i % 100 == 0)
+                        rc = store_shelter_set_status(st, sid, true, 10, NULL);
+        }
+        if (rc == 0)
+                rc = store_commit(st);
+        if (rc < 0) {
+                fprintf(stderr, "load failed: %s\n", store_strerror(rc));
+                return 1;
+        }
+        printf("bench-geo: %zu flood polygons, %d shelters loaded in %.1f s\n", n_poly, N_SHELTERS,
+               (now_us() - t0) / 1e6);
+
+        sqlite3 *db = NULL;
+        sqlite3_stmt *bare = NULL;
+        sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+        sqlite3_prepare_v2(db,
+                           "SELECT pkid FROM idx_hazard_features_geom WHERE xmin <= ?1 AND "
+                           "xmax >= ?1 AND ymin <= ?2 AND ymax >= ?2",
+                           -1, &bare, NULL);
+        double *th = malloc(N_POINTS * sizeof(double)), *ts = malloc(N_POINTS * sizeof(double));
+        double *tb = malloc(N_POINTS * sizeof(double)), *tr = malloc(N_POINTS * sizeof(double));
+        size_t hits = 0, cands = 0;
+        for (int i = 0; i < N_POINTS; i++) {
+                double x = LON0 + (LON1 - LON0) * urand(), y = LAT0 + (LAT1 - LAT0) * urand();
+                double a = now_us();
+                sqlite3_bind_double(bare, 1, x);
+                sqlite3_bind_double(bare, 2, y);
+                while (sqlite3_step(bare) == SQLITE_ROW)
+                        cands++;
+                sqlite3_reset(bare);
+                double b = now_us();
+                struct geo_hazard_answer ans;
+                geo_hazard_at(st, x, y, false, &ans);
+                hits += ans.n_hazards;
+                geo_hazard_answer_free(&ans);
+                double c = now_us();
+                struct geo_shelter_list sl;
+                geo_shelters_near(st, x, y, HAZARD_FLOOD, 5, &sl);
+                geo_shelter_list_free(&sl);
+                double d = now_us();
+                tr[i] = b - a;
+                th[i] = c - b;
+                ts[i] = d - c;
+                tb[i] = d - b;
+        }
+        printf("  %d points: %zu R*Tree candidates, %zu inside a polygon\n", N_POINTS, cands, hits);
+        double r50, r99, h50, h99, s50, s99, b50, b99;
+        pct("bare R*Tree candidates", tr, N_POINTS, &r50, &r99);
+        pct("hazard_at", th, N_POINTS, &h50, &h99);
+        pct("shelters_near (flood, 5)", ts, N_POINTS, &s50, &s99);
+        pct("hazard_at + shelters_near", tb, N_POINTS, &b50, &b99);
+        printf("  ratio hazard_at / bare R*Tree: p50 %.1fx  p99 %.1fx\n", h50 / r50, h99 / r99);
+        printf("  ratio both / bare R*Tree:      p50 %.1fx  p99 %.1fx\n", b50 / r50, b99 / r99);
+        printf("  aim p99 of both < 2000 us: %s\n", b99 < 2000 ? "met" : "NOT met");
+        sqlite3_finalize(bare);
+        sqlite3_close(db);
+        free(th);
+        free(ts);
+        free(tb);
+        free(tr);
+        store_close(st);
+        unlink(path);
+        char wal[300];
+        snprintf(wal, sizeof(wal), "%s-wal", path);
+        unlink(wal);
+        snprintf(wal, sizeof(wal), "%s-shm", path);
+        unlink(wal);
+        return 0;
+}
