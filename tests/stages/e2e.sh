@@ -41,13 +41,13 @@ sed -i "s|^listen *=.*|listen = 127.0.0.1:$pport|; s|^web_root *=.*|web_root = $
 # The seeded store: `sonae db migrate` + `sonae db seed` (store issue);
 # where the verbs are missing, the stand-in fixtures answer instead.
 seeded=no
-if $sonae db migrate -c "$conf" >/dev/null 2>&1 && $sonae db seed -c "$conf" >/dev/null 2>&1; then
+if $sonae -c "$conf" db migrate >/dev/null 2>&1 && $sonae -c "$conf" db seed >/dev/null 2>&1; then
         seeded=yes
         ok "store seeded (sonae db seed)"
 else
         echo "e2e: note: sonae db seed is not available here; store-backed routes fall back to fixtures"
 fi
-if [[ -x build/cli/sonae ]] && $sonae import addresses -c "$conf" tests/fixtures/geo/isj_oaza_06203_sjis.csv >/dev/null 2>&1; then
+if [[ -x build/cli/sonae ]] && $sonae -c "$conf" import addresses tests/fixtures/geo/isj_oaza_06203_sjis.csv >/dev/null 2>&1; then
         echo "e2e: addresses imported from tests/fixtures/geo"
 fi
 
