@@ -16,7 +16,7 @@ finish() { echo "$passed passed, $failed failed"; exit $((failed > 0)); }
 
 web=portal/web
 if [[ ! -x /usr/bin/chromium ]]; then ko "chromium missing (tools/packages.txt)"; finish; fi
-if bash tools/setup.d/50-web.sh && (cd $web && npm run --silent build >/dev/null); then ok "web build (vite)"; else ko "web build"; finish; fi
+if bash tools/setup.d/50-web.sh && ./tools/build-web.sh --force; then ok "web build (vite)"; else ko "web build"; finish; fi
 
 sonae=build/cli/sonae
 portald=build/portal/sonae-portald
@@ -70,6 +70,24 @@ if grep -qi 'cache-control:.*max-age=31536000' <<<"$hdr" && grep -qi 'content-en
         ok "hashed asset: JavaScript type, gzip, a year's cache"
 else
         ko "hashed asset headers: $hdr"
+fi
+
+# The no-JavaScript page, rendered by the portal from the store.
+if [[ $seeded == yes ]]; then
+        curl -s -D "$tmp/lite.h" "http://127.0.0.1:$pport/lite?area=0620300" -o "$tmp/lite.html"
+        size=$(stat -c %s "$tmp/lite.html")
+        if grep -qi '^content-type: text/html' "$tmp/lite.h" && ((size < 30720)) && ! grep -qi '<script' "$tmp/lite.html" &&
+                grep -q '鶴岡市が発令：高齢者等避難（警戒レベル３）' "$tmp/lite.html" &&
+                grep -q '気象庁の情報：警戒レベル４相当' "$tmp/lite.html" &&
+                grep -q '避難所を開設しました（見本）' "$tmp/lite.html"; then
+                ok "/lite?area=0620300: order and 相当 on separate lines, notice, no script, $size bytes"
+        else
+                ko "/lite?area=0620300 ($size bytes): $(head -c 600 "$tmp/lite.html")"
+        fi
+        code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$pport/lite?area=%3Cscript%3E")
+        if [[ $code == 400 ]]; then ok "/lite refuses a hostile area code (400)"; else ko "/lite with <script> as area: $code"; fi
+        curl -s "http://127.0.0.1:$pport/lite?area=0000000" -o "$tmp/lite0.html"
+        if grep -q '現在、警戒レベルの情報はありません' "$tmp/lite0.html"; then ok "/lite for an area with nothing in force says so"; else ko "/lite unknown area"; fi
 fi
 
 out="$tmp/node.out"
