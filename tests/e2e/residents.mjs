@@ -364,6 +364,7 @@ await step('offline', async () => {
   const off = await page.locator('#offline');
   check('offline: the page opens with the answer', (await page.locator('#home').innerText()).includes(label) && await page.locator('#shelters li').count() >= 0 && (await page.locator('#levels').innerText()).length > 0);
   check('offline: says how old the data is', /現在の情報（(たった今|\d+分前)）/.test(age) && await off.isVisible() && (await off.innerText()).includes('インターネットにつながっていません'), `${age} / ${await off.innerText()}`);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(shotDir, 'residents-offline.png'), clip: { x: 0, y: 0, width: 412, height: 700 } });
   await context.setOffline(false);
 });

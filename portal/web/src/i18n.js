@@ -26,7 +26,7 @@ export const T = {
     forHazard: { flood: '洪水のとき', landslide: '土砂災害のとき', earthquake: '地震のとき', tsunami: '津波のとき', storm_surge: '高潮のとき', fire: '大規模な火事のとき', inland_flood: '内水氾濫のとき', volcano: '火山のとき' },
     noShelter: '近くに適した避難場所が見つかりません。市役所にお問い合わせください。',
     age: (when, ago) => `${when}現在の情報（${ago}）`, ago: (m) => m < 1 ? 'たった今' : m < 60 ? `${m}分前` : m < 1440 ? `${Math.floor(m / 60)}時間前` : `${Math.floor(m / 1440)}日前`,
-    offline: (ago) => `インターネットにつながっていません。${ago}に受け取った情報を表示しています。`,
+    offline: (ago) => `インターネットにつながっていません。保存してある情報（${ago}に受信）を表示しています。`,
     saved: 'この端末に保存しました。', proxyNotSaved: '代理入力のため、この端末には保存していません。印刷してお渡しください。',
     nowLevel: '← いまの警戒レベル', addOwn: '自分の行動を追加', addBtn: '追加', l5only: 'レベル５では、身の安全を守る行動だけをえらべます（避難所へ向かうのはかえって危険です）',
     levelChanged: (t) => `警戒レベルが変わりました：${t}`, searching: '探しています…', noResult: '見つかりませんでした。別の書き方（例：本町1丁目）で試してください。',
