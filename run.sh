@@ -11,10 +11,15 @@ if [[ ! -f build/build.ninja ]]; then
         meson setup build --buildtype=debugoptimized >/dev/null
 fi
 ninja -C build >/dev/null
+# The residents' page (portal/web, Vite): rebuilt into portal/web/dist when
+# a source is newer than the last build.
+./tools/build-web.sh
 
 run=.run
 if [[ ! -f "$run/sonae.conf" ]]; then
         ./build/cli/sonae init "$run" >/dev/null
+        # Serve the built front end (paths are relative to the config).
+        sed -i 's|^web_root *= *web$|web_root = ../portal/web/dist|' "$run/sonae.conf"
 fi
 conf="$run/sonae.conf"
 ./build/cli/sonae -n -c "$conf" >/dev/null

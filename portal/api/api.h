@@ -16,5 +16,6 @@ extern const struct portal_route api_status_routes[];
 extern const struct portal_route api_alerts_routes[];
 extern const struct portal_route api_shelters_routes[];
 extern const struct portal_route api_cap_routes[];
+extern const struct portal_route api_lite_routes[];
 
 #endif

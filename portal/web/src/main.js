@@ -1,0 +1,490 @@
+/* The residents' page: the answer first (text, no WebGL), the map only on
+ * demand, the plan on the device, and the last answer kept for offline.
+ * Polls /api/v1/status; never holds an event stream. */
+import './style.css';
+import { T, PRESETS } from './i18n.js';
+import { LEVELS, levelName, badge, direction } from './levels.js';
+
+const $ = (id) => document.getElementById(id);
+const KEY = { lang: 'sonae.lang', home: 'sonae.home', answer: 'sonae.answer', status: 'sonae.status', plan: 'sonae.plan', token: 'sonae.token' };
+const POLL_MS = 60000;
+const WALK_M_PER_MIN = 60; /* a slow pace: many residents are elderly */
+
+const state = {
+  lang: localStorage.getItem(KEY.lang) || 'ja',
+  home: load(KEY.home), answer: load(KEY.answer), status: load(KEY.status),
+  plan: load(KEY.plan) || { levels: {} }, proxy: false, proxyPlan: null,
+  levelNow: null, offline: false, map: null,
+};
+window.sonae = state; /* for the browser tests and for curious helpers */
+window.sonaePoll = () => poll();
+
+function load(k) {
+  try { return JSON.parse(localStorage.getItem(k)); } catch { return null; }
+}
+function keep(k, v) {
+  if (state.proxy && (k === KEY.home || k === KEY.answer || k === KEY.plan)) return;
+  try { localStorage.setItem(k, JSON.stringify(v)); } catch { /* full or private mode: the page still works */ }
+}
+const t = (k, ...a) => { const v = T[state.lang][k] ?? T.ja[k]; return typeof v === 'function' ? v(...a) : v; };
+const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; };
+
+/* The service worker answers from its cache when the network fails and
+ * says so with X-Sonae-Cached-At (ms): the page then shows the data's age. */
+async function getJSON(url, meta) {
+  const r = await fetch(url, { cache: 'no-cache', headers: { Accept: 'application/json' } });
+  if (!r.ok) throw new Error(`${url}: ${r.status}`);
+  const cached = +r.headers.get('X-Sonae-Cached-At');
+  if (meta) { meta.at = cached || Date.now(); meta.offline = !!cached; }
+  return r.json();
+}
+
+/* ---- words ---------------------------------------------------------------- */
+
+function applyLang() {
+  document.documentElement.lang = state.lang === 'en' ? 'en' : 'ja';
+  for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
+  for (const b of document.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === state.lang));
+  document.title = t('title');
+  render();
+}
+
+/* 「3.0m以上5.0m未満」 → 「3〜5m」; other labels unchanged. */
+function depthWords(label) {
+  const m = /^([\d.]+)m以上([\d.]+)m未満$/.exec(label || '');
+  if (m) return `${+m[1]}〜${+m[2]}m`;
+  const lo = /^([\d.]+)m以上$/.exec(label || '');
+  if (lo) return `${+lo[1]}m以上`;
+  const hi = /^([\d.]+)m未満$/.exec(label || '');
+  if (hi) return `${+hi[1]}m未満`;
+  return label;
+}
+function hazardWords(h) {
+  const layer = h.layer || '';
+  if (layer.startsWith('A31_flood_max')) return t('floodMax', depthWords(h.label_ja));
+  if (layer.startsWith('A31_flood_plan')) return t('floodPlan', depthWords(h.label_ja));
+  if (layer.startsWith('A33')) return t('landslide', h.label_ja);
+  return t('other', h.title || layer, h.label_ja);
+}
+
+/* ---- the levels: the city's order and JMA/rivers, never merged ----------- */
+
+function areaOf(status, code) {
+  if (!status || !Array.isArray(status.areas)) return null;
+  return status.areas.find((a) => a.area_code === code) || null;
+}
+function homeArea() {
+  const codes = state.answer?.areas || [];
+  for (const c of codes) { const a = areaOf(state.status, c); if (a) return a; }
+  return null;
+}
+function levels() {
+  const a = homeArea();
+  const lif = state.answer?.level_in_force || {};
+  const order = a?.order?.level ? a.order : (lif.city_order ? { level: lif.city_order, name_ja: state.answer.order_name_ja || LEVELS[lif.city_order]?.order } : null);
+  const jma = Math.max(a?.level || 0, lif.jma || 0, lif.river || 0) || null;
+  const kinds = (a?.kinds || []).filter((k) => k.level && k.level >= 2).sort((x, y) => y.level - x.level).map((k) => k.name);
+  if (lif.river && lif.river >= (a?.level || lif.jma || 0)) kinds.unshift(t('riverWord'));
+  return { area: a, city: a?.area_name || state.answer?.area_name || '市', order, jma, kinds };
+}
+
+function renderLevels() {
+  const box = $('levels');
+  box.replaceChildren();
+  const L = levels();
+  if (!state.answer && !state.status) { box.append(el('p', 'peace', t('peace'))); return; }
+  if (!L.order && !L.jma) {
+    box.append(el('p', 'peace', t('peace')));
+  } else {
+    const city = el('p', 'line city');
+    city.dataset.line = 'city';
+    if (L.order) {
+      city.append(badge(L.order.level, LEVELS[L.order.level]?.order || ''), ' ', el('span', null, t('cityOrdered', L.city, L.order.name_ja, levelName(L.order.level))));
+    } else city.append(el('span', null, t('cityNone', L.city)));
+    const jma = el('p', 'line jma');
+    jma.dataset.line = 'jma';
+    if (L.jma) jma.append(badge(L.jma, '相当'), ' ', el('span', null, t('jmaLine', levelName(L.jma), L.kinds.slice(0, 3).join('・'))));
+    else jma.append(el('span', null, t('jmaNone')));
+    box.append(city, jma);
+    const now = Math.max(L.order?.level || 0, L.jma || 0);
+    if (LEVELS[now]) box.append(el('p', 'action', state.lang === 'easy' ? LEVELS[now].easy : state.lang === 'en' ? LEVELS[now].en : LEVELS[now].action));
+  }
+  const n = $('notices');
+  n.replaceChildren();
+  for (const x of (state.status?.notices || []).filter((x) => !state.answer || (state.answer.areas || []).includes(x.area_code))) {
+    const d = el('div', 'notice');
+    d.append(el('strong', null, x.title_ja), el('p', null, x.text_ja || ''));
+    n.append(d);
+  }
+  $('exercise').hidden = !(state.status?.exercise_mode || L.area?.exercise || state.answer?.exercise);
+}
+
+/* ---- hazards and shelters ---------------------------------------------------- */
+
+function renderAnswer() {
+  const a = state.answer;
+  $('home').textContent = state.home ? t('home', state.home.label) : '';
+  const hz = $('hazards');
+  hz.replaceChildren();
+  if (!a) { hz.append(el('li', null, t('noHome'))); }
+  else if (!a.hazards?.length) hz.append(el('li', null, t('noHazard')));
+  else for (const h of a.hazards) hz.append(el('li', 'hz', hazardWords(h)));
+  if (a?.note_ja) hz.append(el('li', 'note', a.note_ja));
+
+  const ol = $('shelters');
+  ol.replaceChildren();
+  if (!a) return;
+  const groups = Object.entries(a.shelters || {});
+  if (!groups.length) { ol.append(el('li', null, t('noShelter'))); return; }
+  const fh = t('forHazard');
+  for (const [hazard, list] of groups) {
+    const g = el('li', 'group');
+    g.append(el('h4', null, fh[hazard] || hazard));
+    const ul = el('ul');
+    for (const s of [...list].sort((x, y) => (y.open - x.open) || (x.distance_m - y.distance_m))) {
+      const li = el('li', s.open ? 'shelter open' : 'shelter');
+      li.tabIndex = 0;
+      const head = el('div', 'sh-head');
+      head.append(el('span', s.open ? 'tag open' : 'tag closed', s.open ? t('open') : t('closed')), ' ', el('strong', null, s.name));
+      const dist = t('km', s.distance_m);
+      const walk = t('walk', Math.max(1, Math.ceil((s.route?.distance_m || s.distance_m * 1.3) / WALK_M_PER_MIN)));
+      const way = s.route?.text_ja || (direction(s.bearing_deg, state.lang) ? t('way', direction(s.bearing_deg, state.lang), dist) : dist);
+      li.append(head, el('p', 'sh-dist', `${dist}・${walk}`), el('p', 'sh-way', way));
+      ul.append(li);
+    }
+    g.append(ul);
+    ol.append(g);
+  }
+}
+
+function renderAge() {
+  const at = state.answerAt || state.statusAt;
+  const box = $('age');
+  if (!at) { box.textContent = ''; return; }
+  const d = new Date(at);
+  const when = d.toLocaleString(state.lang === 'en' ? 'en-GB' : 'ja-JP', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const ago = t('ago', Math.floor((Date.now() - at) / 60000));
+  box.textContent = t('age', when, ago);
+  const off = $('offline');
+  off.hidden = !state.offline;
+  if (state.offline) off.textContent = t('offline', ago);
+}
+
+/* ---- the plan (マイ・タイムライン) ---------------------------------------- */
+
+function plan() { return state.proxy ? state.proxyPlan : state.plan; }
+
+function levelNow() {
+  const L = levels();
+  return Math.max(L.order?.level || 0, L.jma || 0) || null;
+}
+
+function renderPlan() {
+  const rows = $('rows');
+  rows.replaceChildren();
+  const p = plan();
+  const now = levelNow();
+  const order = [5, 4, 3, 2, 1];
+  if (now) order.sort((a, b) => (b === now) - (a === now));
+  for (const l of order) {
+    const lp = (p.levels[l] ||= { presets: [], own: [] });
+    const fs = el('fieldset', `lv lv${l}${l === now ? ' now' : ''}`);
+    fs.dataset.level = l;
+    const lg = el('legend');
+    lg.append(badge(l, LEVELS[l].order || LEVELS[l].action));
+    if (l === now) lg.append(' ', el('span', 'nowtag', t('nowLevel')));
+    fs.append(lg);
+    if (l === 5) fs.append(el('p', 'small', t('l5only')));
+    PRESETS[state.lang][l].forEach((text, i) => {
+      const lab = el('label', 'act');
+      const cb = el('input');
+      cb.type = 'checkbox';
+      cb.checked = lp.presets.includes(i);
+      cb.addEventListener('change', () => {
+        lp.presets = cb.checked ? [...new Set([...lp.presets, i])].sort() : lp.presets.filter((x) => x !== i);
+      });
+      lab.append(cb, ' ', text);
+      fs.append(lab);
+    });
+    if (l !== 5) {
+      for (const [i, text] of lp.own.entries()) {
+        const lab = el('label', 'act own');
+        const cb = el('input');
+        cb.type = 'checkbox';
+        cb.checked = true;
+        cb.addEventListener('change', () => { lp.own.splice(i, 1); renderPlan(); });
+        lab.append(cb, ' ', text);
+        fs.append(lab);
+      }
+      const id = `own${l}`;
+      const lab = el('label', 'small', t('addOwn'));
+      lab.htmlFor = id;
+      const inp = el('input');
+      inp.id = id;
+      inp.maxLength = 60;
+      const add = el('button', null, t('addBtn'));
+      add.type = 'button';
+      add.addEventListener('click', () => { const v = inp.value.trim(); if (v) { lp.own.push(v); renderPlan(); $(id).focus(); } });
+      const r = el('div', 'row');
+      r.append(inp, add);
+      fs.append(lab, r);
+    }
+    rows.append(fs);
+  }
+}
+
+function savePlan() {
+  const p = plan();
+  p.saved_at = Date.now();
+  if (state.proxy) { p.name = $('pname').value.trim(); $('saved').textContent = t('proxyNotSaved'); return; }
+  if (state.home) p.home = state.home;
+  keep(KEY.plan, p);
+  $('saved').textContent = t('saved');
+}
+
+/* The plan travels to another phone in the link's fragment (never sent to
+ * the server): #plan=<base64url of the JSON>. */
+function planLink(p) {
+  const compact = { v: 1, n: p.name || '', h: p.home || state.home || null, l: p.levels };
+  const b = btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(compact))));
+  return `${location.origin}/#plan=${b.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
+function planFromLink() {
+  const m = /#plan=([A-Za-z0-9_-]+)/.exec(location.hash);
+  if (!m) return;
+  try {
+    const s = atob(m[1].replace(/-/g, '+').replace(/_/g, '/'));
+    const c = JSON.parse(new TextDecoder().decode(Uint8Array.from(s, (ch) => ch.charCodeAt(0))));
+    state.plan = { levels: c.l || {}, name: c.n || '', home: c.h || null, saved_at: Date.now() };
+    if (c.h && !state.home) { state.home = c.h; keep(KEY.home, c.h); }
+    keep(KEY.plan, state.plan);
+    history.replaceState(null, '', location.pathname);
+  } catch { /* a damaged link changes nothing */ }
+}
+
+async function printPlan() {
+  savePlan();
+  const p = plan();
+  const pv = $('printview');
+  pv.replaceChildren();
+  pv.append(el('h1', null, t('printTitle')));
+  if (p.name) pv.append(el('p', 'big', t('printFor', p.name)));
+  const home = state.home;
+  if (home) pv.append(el('p', 'big', t('home', home.label)));
+  const L = levels();
+  if (state.answer?.hazards?.length) {
+    const ul = el('ul');
+    for (const h of state.answer.hazards) ul.append(el('li', null, hazardWords(h)));
+    pv.append(ul);
+  }
+  const first = Object.values(state.answer?.shelters || {}).flat().sort((x, y) => (y.open - x.open) || (x.distance_m - y.distance_m))[0];
+  if (first) {
+    const dir = direction(first.bearing_deg, state.lang);
+    pv.append(el('p', 'big', `${t('shelterTo')}：${first.name}（${t('km', first.distance_m)}・${t('walk', Math.ceil(first.distance_m * 1.3 / WALK_M_PER_MIN))}）`));
+    pv.append(el('p', null, first.route?.text_ja || (dir ? t('way', dir, t('km', first.distance_m)) : '')));
+  }
+  pv.append(el('p', 'must', t('must')));
+  const tbl = el('table');
+  for (const l of [5, 4, 3, 2, 1]) {
+    const lp = p.levels[l] || { presets: [], own: [] };
+    const acts = [...lp.presets.map((i) => PRESETS[state.lang][l][i]), ...(lp.own || [])];
+    const tr = el('tr');
+    const th = el('th');
+    th.append(badge(l));
+    tr.append(th, el('td', null, acts.join('／') || '—'));
+    tbl.append(tr);
+  }
+  pv.append(tbl);
+  const { default: qrcode } = await import('qrcode-generator');
+  const qr = qrcode(0, 'L');
+  qr.addData(planLink(p));
+  qr.make();
+  const q = el('div', 'qr');
+  q.innerHTML = qr.createSvgTag({ cellSize: 3, margin: 2, scalable: true });
+  q.append(el('p', 'small', t('printQr')));
+  pv.append(q);
+  pv.append(el('p', 'small', t('attrib')));
+  pv.dataset.link = planLink(p);
+  document.body.classList.add('printing');
+  if (!window.__noPrintDialog) window.print();
+}
+window.addEventListener('afterprint', () => document.body.classList.remove('printing'));
+
+/* ---- finding home ---------------------------------------------------------- */
+
+/* The address API's answer as a list of {label, lat, lon}, whatever the
+ * wrapping (array, {addresses}, {items}, GeoJSON). */
+function places(j) {
+  const arr = Array.isArray(j) ? j : j.addresses || j.items || j.towns || j.results || j.features || [];
+  return arr.map((x) => {
+    const p = x.properties ? { ...x.properties } : { ...x };
+    if (x.geometry?.coordinates) [p.lon, p.lat] = x.geometry.coordinates;
+    p.label ||= p.name || [p.pref, p.city, p.town].filter(Boolean).join('');
+    return p;
+  }).filter((p) => Number.isFinite(+p.lat) && Number.isFinite(+p.lon));
+}
+
+let composing = false;
+let searchTimer = 0;
+async function search(q) {
+  q = q.trim();
+  const ul = $('results');
+  if (!q) { ul.replaceChildren(); return; }
+  ul.replaceChildren(el('li', null, t('searching')));
+  try {
+    const list = places(await getJSON(`/api/v1/addresses?q=${encodeURIComponent(q)}`));
+    ul.replaceChildren();
+    if (!list.length) ul.append(el('li', null, t('noResult')));
+    for (const p of list.slice(0, 10)) {
+      const li = el('li');
+      const b = el('button', 'pick', p.label);
+      b.type = 'button';
+      b.addEventListener('click', () => { ul.replaceChildren(); setHome({ label: p.label, lat: +p.lat, lon: +p.lon }); });
+      li.append(b);
+      ul.append(li);
+    }
+  } catch { ul.replaceChildren(el('li', null, t('noResult'))); }
+}
+
+async function loadPicker() {
+  try {
+    const j = await getJSON('/api/v1/addresses/districts');
+    const arr = Array.isArray(j) ? j : j.districts || j.items || [];
+    const sel = $('district');
+    for (const d of arr) { const o = el('option', null, d.name); o.value = d.code; sel.append(o); }
+  } catch { /* the search and the map still work */ }
+}
+async function pickDistrict(code) {
+  const sel = $('town');
+  sel.replaceChildren(el('option', null, t('choose')));
+  sel.firstChild.value = '';
+  sel.disabled = !code;
+  if (!code) return;
+  try {
+    const list = places(await getJSON(`/api/v1/addresses/districts/${encodeURIComponent(code)}`));
+    for (const p of list) { const o = el('option', null, p.town || p.label); o.value = JSON.stringify({ label: p.label, lat: +p.lat, lon: +p.lon }); sel.append(o); }
+  } catch { /* nothing to pick */ }
+}
+
+export async function setHome(h) {
+  state.home = h;
+  keep(KEY.home, h);
+  await refreshAnswer();
+  if (state.map) state.map.setHome(h);
+  $('answer').focus();
+}
+
+async function refreshAnswer() {
+  if (!state.home) return;
+  try {
+    const m = {};
+    const a = await getJSON(`/api/v1/hazard?lat=${state.home.lat.toFixed(6)}&lon=${state.home.lon.toFixed(6)}`, m);
+    state.answer = a;
+    state.answerAt = m.at;
+    state.offline = m.offline;
+    if (!m.offline) keep(KEY.answer, { a, at: m.at });
+  } catch {
+    state.offline = true;
+  }
+  render();
+  cacheTilesAroundHome();
+}
+
+/* ---- status polling ------------------------------------------------------ */
+
+/* What a resident must hear about: the city's order and the 相当 level. */
+function levelKey() {
+  const L = levels();
+  return `${L.order ? `${L.order.level}:${L.order.name_ja}` : '-'}/${L.jma || '-'}`;
+}
+
+async function poll() {
+  const before = levelNow();
+  const keyBefore = levelKey();
+  const had = !!state.status;
+  try {
+    const m = {};
+    const s = await getJSON('/api/v1/status', m);
+    state.status = s;
+    state.statusAt = m.at;
+    state.offline = m.offline;
+    if (!m.offline) keep(KEY.status, { s, at: m.at });
+  } catch {
+    state.offline = true;
+  }
+  const after = levelNow();
+  if (had && keyBefore !== levelKey()) {
+    const L = levels();
+    const words = `${L.order ? `${L.order.name_ja}（${levelName(L.order.level)}）` : ''} ${L.jma ? `${levelName(L.jma)}相当` : ''}`.trim();
+    $('live').textContent = t('levelChanged', words || t('peace'));
+  }
+  render(before !== after);
+}
+
+function render(planToo = true) {
+  renderLevels();
+  renderAnswer();
+  renderAge();
+  if (planToo) renderPlan();
+}
+
+/* ---- the map, only on demand ---------------------------------------------- */
+
+async function openMap() {
+  $('mapbox').hidden = false;
+  $('openmap').disabled = true;
+  $('openmap').textContent = t('loadingMap');
+  const { openMap: om } = await import('./map.js');
+  state.map = await om({ el: $('map'), list: $('maplist-body'), home: state.home, answer: state.answer, lang: state.lang, onPick: (lat, lon) => setHome({ label: t('tapped'), lat, lon }) });
+  $('openmap').textContent = t('openMap');
+}
+
+function cacheTilesAroundHome() {
+  if (!state.home || !navigator.serviceWorker?.controller) return;
+  navigator.serviceWorker.controller.postMessage({ type: 'tiles', lat: state.home.lat, lon: state.home.lon });
+}
+
+/* ---- start ------------------------------------------------------------------ */
+
+function start() {
+  if (state.answer?.a) { state.answerAt = state.answer.at; state.answer = state.answer.a; }
+  if (state.status?.s) { state.statusAt = state.status.at; state.status = state.status.s; }
+  planFromLink();
+  for (const b of document.querySelectorAll('[data-lang]')) b.addEventListener('click', () => { state.lang = b.dataset.lang; localStorage.setItem(KEY.lang, state.lang); applyLang(); });
+  const q = $('q');
+  /* With an IME, search only once the text is committed (compositionend);
+   * without one, shortly after typing stops. */
+  q.addEventListener('compositionstart', () => { composing = true; clearTimeout(searchTimer); });
+  q.addEventListener('compositionend', () => { composing = false; search(q.value); });
+  q.addEventListener('input', (e) => {
+    if (composing || e.isComposing) return;
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => search(q.value), 400);
+  });
+  $('search').addEventListener('submit', (e) => { e.preventDefault(); search(q.value); });
+  $('district').addEventListener('change', (e) => pickDistrict(e.target.value));
+  $('town').addEventListener('change', (e) => { if (e.target.value) setHome(JSON.parse(e.target.value)); });
+  $('locate').addEventListener('click', () => {
+    navigator.geolocation?.getCurrentPosition(
+      (p) => setHome({ label: `${p.coords.latitude.toFixed(4)}, ${p.coords.longitude.toFixed(4)}`, lat: p.coords.latitude, lon: p.coords.longitude }),
+      () => { $('results').replaceChildren(el('li', null, t('locErr'))); }, { timeout: 15000, maximumAge: 60000 });
+  });
+  $('openmap').addEventListener('click', openMap);
+  $('save').addEventListener('click', savePlan);
+  $('print').addEventListener('click', printPlan);
+  $('proxy').addEventListener('change', (e) => {
+    state.proxy = e.target.checked;
+    $('proxyname').hidden = !state.proxy;
+    state.proxyPlan = state.proxy ? { levels: {} } : null;
+    $('saved').textContent = '';
+    renderPlan();
+  });
+  applyLang();
+  loadPicker();
+  poll();
+  setInterval(poll, POLL_MS);
+  setInterval(renderAge, 30000);
+  if (state.home) refreshAnswer();
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+}
+start();

@@ -1,0 +1,104 @@
+/* Sonae's service worker.  The app shell is precached (its list is written
+ * in at build time); API reads go to the network first and fall back to
+ * the last answer kept here, marked with X-Sonae-Cached-At so the page can
+ * say how old it is; map tiles around home are kept within 10 MB. */
+const VERSION = '__VERSION__';
+const SHELL = __SHELL__;
+const SHELL_CACHE = `sonae-shell-${VERSION}`;
+const DATA_CACHE = 'sonae-data';
+const TILE_CACHE = 'sonae-tiles';
+const TILE_BUDGET = 10 * 1024 * 1024;
+
+self.addEventListener('install', (e) => {
+  e.waitUntil(caches.open(SHELL_CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+self.addEventListener('activate', (e) => {
+  e.waitUntil(caches.keys().then((ks) => Promise.all(ks.filter((k) => k.startsWith('sonae-shell-') && k !== SHELL_CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+async function networkFirst(req) {
+  const cache = await caches.open(DATA_CACHE);
+  try {
+    const r = await fetch(req);
+    if (r.ok) {
+      const body = await r.clone().arrayBuffer();
+      const h = new Headers(r.headers);
+      h.set('X-Sonae-Cached-At', String(Date.now()));
+      await cache.put(req, new Response(body, { status: 200, headers: h }));
+    }
+    return r;
+  } catch (err) {
+    const hit = await cache.match(req);
+    if (hit) return hit;
+    throw err;
+  }
+}
+
+async function shell(req) {
+  const url = new URL(req.url);
+  const c = await caches.open(SHELL_CACHE);
+  const hit = await c.match(req.mode === 'navigate' ? '/' : url.pathname);
+  if (hit && req.mode !== 'navigate') return hit;
+  try {
+    const r = await fetch(req);
+    if (r.ok && req.mode === 'navigate' && url.pathname === '/') c.put('/', r.clone());
+    return r;
+  } catch (err) {
+    if (hit) return hit;
+    throw err;
+  }
+}
+
+async function tile(req) {
+  const c = await caches.open(TILE_CACHE);
+  const hit = await c.match(req);
+  if (hit) return hit;
+  return fetch(req);
+}
+
+self.addEventListener('fetch', (e) => {
+  const req = e.request;
+  if (req.method !== 'GET') return;
+  const url = new URL(req.url);
+  if (url.origin === location.origin && url.pathname.startsWith('/api/v1/events')) return;
+  if (url.origin === location.origin && url.pathname.startsWith('/api/')) e.respondWith(networkFirst(req));
+  else if (url.origin === location.origin) e.respondWith(shell(req));
+  else if (/\/\d+\/\d+\/\d+\.(png|jpg|webp|pbf|mvt)$/.test(url.pathname)) e.respondWith(tile(req));
+});
+
+/* Tiles around home, zooms 13-16 (a 3x3 block at 13, growing with the
+ * zoom), fetched once and kept while under the budget. */
+function tileXY(lat, lon, z) {
+  const n = 2 ** z;
+  const x = Math.floor(((lon + 180) / 360) * n);
+  const r = (lat * Math.PI) / 180;
+  const y = Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n);
+  return [x, y];
+}
+async function cacheTiles(lat, lon, template) {
+  const c = await caches.open(TILE_CACHE);
+  let used = 0;
+  for (const r of await c.keys()) { const m = await c.match(r); used += +(m.headers.get('content-length') || 20000); }
+  for (let z = 13; z <= 16; z++) {
+    const [cx, cy] = tileXY(lat, lon, z);
+    const k = 2 ** (z - 13);
+    for (let dx = -k; dx <= k; dx++) for (let dy = -k; dy <= k; dy++) {
+      if (used > TILE_BUDGET) return;
+      const u = template.replace('{z}', z).replace('{x}', cx + dx).replace('{y}', cy + dy);
+      if (await c.match(u)) continue;
+      try {
+        const r = await fetch(u, { mode: 'cors' });
+        if (!r.ok) return;
+        const b = await r.clone().arrayBuffer();
+        used += b.byteLength;
+        await c.put(u, r);
+      } catch { return; /* offline or blocked: try again next time */ }
+    }
+  }
+}
+self.addEventListener('message', (e) => {
+  if (e.data?.type !== 'tiles') return;
+  e.waitUntil(fetch('/config.json').then((r) => r.json()).catch(() => ({}))
+    .then((cfg) => cacheTiles(e.data.lat, e.data.lon, cfg.tiles?.url || 'https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png')));
+});

@@ -1,0 +1,374 @@
+/* Browser tests of the residents' page (issue 15) with Debian's chromium
+ * driven by playwright-core.  The page is served by a real sonae-portald
+ * (through tests/e2e/server.mjs, which fills in routes the portal does not
+ * have yet from authored fixtures).  Prints "RESULT passed failed".
+ *
+ *   node residents.mjs BASE_URL WEB_DIR SHOT_DIR */
+import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [base, webDir, shotDir] = process.argv.slice(2);
+const require = createRequire(join(webDir, 'package.json'));
+const { chromium } = require('playwright-core');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const SCALE = Number(process.env.SONAE_TIME_SCALE || 1);
+const T = (ms) => Math.round(ms * SCALE);
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail = '') {
+  if (ok) { passed++; console.log(`ok: ${name}`); } else { failed++; console.log(`FAIL: ${name} ${detail}`); }
+  return ok;
+}
+async function step(name, fn) {
+  try { await fn(); } catch (e) { check(name, false, `threw: ${e.stack || e}`); }
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'sonae-chromium-'));
+mkdirSync(shotDir, { recursive: true });
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  viewport: { width: 412, height: 900 },
+  locale: 'ja-JP',
+  timezoneId: 'Asia/Tokyo',
+  geolocation: { latitude: 38.7146, longitude: 139.8446 },
+  permissions: ['geolocation'],
+  serviceWorkers: 'allow',
+});
+context.setDefaultTimeout(T(15000));
+
+/* Network traffic only to loopback: the base map's tiles (and anything
+ * else off this machine) are refused, so the city's layers must draw on
+ * their own. */
+const blocked = [];
+await context.route((url) => !/^https?:\/\/127\.0\.0\.1[:/]/.test(url.href) && !url.href.startsWith('data:'), (r) => { blocked.push(r.request().url()); return r.abort(); });
+
+const page = context.pages()[0] || await context.newPage();
+const requests = [];
+page.on('request', (r) => requests.push(r.url()));
+const cdp = await context.newCDPSession(page);
+await cdp.send('Network.enable');
+let firstViewBytes = 0;
+let counting = true;
+cdp.on('Network.loadingFinished', (e) => { if (counting) firstViewBytes += e.encodedDataLength; });
+
+async function api(path) {
+  const r = await page.request.get(base + path);
+  return r.json();
+}
+const badgeText = (l) => `警戒レベル${'０１２３４５'[l]}`;
+
+/* ---- first view ------------------------------------------------------------ */
+await step('first view', async () => {
+  await page.goto(base + '/', { waitUntil: 'networkidle' });
+  counting = false;
+  const kb = firstViewBytes / 1024;
+  console.log(`first-view weight: ${kb.toFixed(1)} KB transferred (compressed), ${requests.length} requests`);
+  check('first view under 150 KB compressed', kb < 150, `${kb.toFixed(1)} KB`);
+  check('first view loads no map code', !requests.some((u) => /\/assets\/map-/.test(u)), requests.join(' '));
+  check('page is Japanese first', (await page.getAttribute('html', 'lang')) === 'ja');
+  check('attributions 気象庁・国土交通省・国土地理院', await page.locator('footer').evaluate((f) => ['気象庁', '国土交通省', '国土地理院'].every((w) => f.textContent.includes(w))));
+});
+
+await step('CJK font', async () => {
+  const ok = await page.evaluate(() => document.fonts.check('16px "Noto Sans CJK JP"', '本町'));
+  const { root } = await cdp.send('DOM.getDocument');
+  const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector: '.top h1' });
+  await cdp.send('CSS.enable');
+  const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+  check('Japanese renders with Noto Sans CJK JP', ok && fonts.some((f) => /Noto Sans CJK JP/.test(f.familyName)), JSON.stringify(fonts));
+});
+
+/* ---- the flow: typing ほんちょう through composition --------------------------- */
+await step('address search through IME composition', async () => {
+  await page.click('#q');
+  const before = requests.filter((u) => u.includes('/api/v1/addresses?')).length;
+  for (const s of ['ほ', 'ほん', 'ほんち', 'ほんちょ', 'ほんちょう']) {
+    await cdp.send('Input.imeSetComposition', { text: s, selectionStart: s.length, selectionEnd: s.length });
+    await page.waitForTimeout(120);
+  }
+  await page.waitForTimeout(T(700));
+  const during = requests.filter((u) => u.includes('/api/v1/addresses?')).length - before;
+  check('no search while composing', during === 0, `${during} searches`);
+  /* The IME converts ほんちょう to 本町 and commits: compositionend. */
+  const wait = page.waitForRequest((r) => r.url().includes('/api/v1/addresses?q='));
+  await cdp.send('Input.insertText', { text: '本町' });
+  const req = await wait;
+  check('search fires on compositionend with the committed text', decodeURIComponent(req.url()).endsWith('q=本町'), req.url());
+  await page.locator('#results button', { hasText: '本町一丁目' }).first().click();
+  await page.waitForFunction(() => window.sonae.answer && document.querySelector('#hazards .hz, #hazards li'));
+});
+
+let home;
+let answer;
+await step('hazards and both level lines', async () => {
+  home = await page.evaluate(() => window.sonae.home);
+  check('home chosen', /本町一丁目/.test(home.label), JSON.stringify(home));
+  answer = await api(`/api/v1/hazard?lat=${home.lat.toFixed(6)}&lon=${home.lon.toFixed(6)}`);
+  const status = await api('/api/v1/status');
+  const area = status.areas.find((a) => answer.areas.includes(a.area_code));
+  const hz = await page.locator('#hazards').innerText();
+  for (const h of answer.hazards) {
+    const m = /^([\d.]+)m以上([\d.]+)m未満$/.exec(h.label_ja);
+    const words = h.layer.startsWith('A31_flood_max') ? `想定最大規模の洪水で ${m ? `${+m[1]}〜${+m[2]}m` : h.label_ja.replace('.0m', 'm').replace(/^0\.5m/, '0.5m')} 浸水` : h.label_ja;
+    check(`hazard in plain words: ${words}`, hz.includes(words), hz);
+  }
+  const city = await page.locator('[data-line=city]').innerText();
+  const jma = await page.locator('[data-line=jma]').innerText();
+  const order = area.order || { level: answer.level_in_force.city_order, name_ja: answer.order_name_ja };
+  check('the city\'s line: 鶴岡市が発令：…（警戒レベルN）', city.includes(`${area.area_name}が発令：${order.name_ja}（${badgeText(order.level)}）`), city);
+  const eq = Math.max(area.level || 0, answer.level_in_force.jma || 0, answer.level_in_force.river || 0);
+  check('JMA/river line: 警戒レベルN相当, separate from the order', jma.includes(`${badgeText(eq)}相当`) && !jma.includes('発令'), jma);
+  check('seeded store: order is 高齢者等避難 (L3), JMA 相当 at least L4', order.level === 3 && order.name_ja === '高齢者等避難' && eq >= 4, JSON.stringify({ order, eq }));
+});
+
+await step('shelters', async () => {
+  const items = page.locator('#shelters li.shelter');
+  const n = await items.count();
+  const listed = Object.values(answer.shelters).flat();
+  check('every suitable shelter listed', n === listed.length && n > 0, `${n} vs ${listed.length}`);
+  const first = await items.first().innerText();
+  const open = listed.filter((s) => s.open);
+  check('an open shelter comes first', open.length > 0 && first.includes(open[0].name) && first.includes('開設中'), first);
+  check('distance, walking time and the way in words', /\d(\.\d)?(km|m)・歩いて約\d+分/.test(first) && /(北|南|東|西)へ/.test(first), first);
+  await page.screenshot({ path: join(shotDir, 'residents-answer.png'), clip: { x: 0, y: 0, width: 412, height: 900 } });
+  /* The list is reachable with the Tab key alone. */
+  await page.focus('#answer');
+  let reached = false;
+  for (let i = 0; i < 20 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement.classList.contains('shelter'));
+  }
+  check('shelter list reachable by keyboard (Tab)', reached);
+});
+
+/* ---- the plan -------------------------------------------------------------- */
+await step('マイ・タイムライン: build and save', async () => {
+  check('「警戒レベル４までに必ず避難」 shown', await page.locator('#plan .must').innerText().then((s) => s.includes('警戒レベル４までに必ず避難')));
+  const lvNow = await page.evaluate(() => Math.max(...[...document.querySelectorAll('[data-line] .badge')].map((b) => '０１２３４５'.indexOf(b.textContent[5]))));
+  const firstRow = await page.locator('#rows fieldset').first().getAttribute('data-level');
+  check('the plan for the level in force comes first', +firstRow === lvNow, `${firstRow} vs ${lvNow}`);
+  check('L5 row offers only presets (no free text)', await page.locator('fieldset[data-level="5"] input[type=text], fieldset[data-level="5"] input:not([type])').count() === 0);
+  await page.locator('fieldset[data-level="4"] label.act', { hasText: '危険な場所から全員避難する' }).locator('input').check();
+  await page.locator('fieldset[data-level="5"] label.act').first().locator('input').check();
+  await page.fill('#own3', '隣の佐藤さんに声をかける');
+  await page.locator('fieldset[data-level="3"] button', { hasText: '追加' }).click();
+  await page.click('#save');
+  check('saved on the device', (await page.locator('#saved').innerText()).includes('この端末に保存しました'));
+  await page.screenshot({ path: join(shotDir, 'residents-plan.png'), clip: { x: 0, y: await page.locator('#plan').evaluate((e) => e.getBoundingClientRect().top + window.scrollY), width: 412, height: 900 }, fullPage: true });
+});
+
+await step('reload keeps the plan', async () => {
+  await page.reload({ waitUntil: 'networkidle' });
+  await page.waitForSelector('fieldset[data-level="3"] label.own');
+  check('own action back after reload', (await page.locator('fieldset[data-level="3"] label.own').innerText()).includes('隣の佐藤さんに声をかける'));
+  check('preset back after reload', await page.locator('fieldset[data-level="4"] label.act', { hasText: '危険な場所から全員避難する' }).locator('input').isChecked());
+});
+
+let planLink;
+await step('print view', async () => {
+  await page.evaluate(() => { window.__noPrintDialog = true; });
+  await page.click('#print');
+  await page.waitForSelector('#printview .qr svg');
+  await page.emulateMedia({ media: 'print' });
+  const text = await page.locator('#printview').innerText();
+  check('print view: plan, way to the shelter, must-evacuate line', text.includes('隣の佐藤さんに声をかける') && text.includes('避難先：') && text.includes('警戒レベル４までに必ず避難'), text);
+  const size = await page.locator('#printview').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+  check('print view in large type (≥ 14pt)', size >= 18.6, `${size}px`);
+  const pdf = await page.pdf({ format: 'A4', printBackground: true });
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  check('print view fits one A4 page', pages === 1, `${pages} pages`);
+  planLink = await page.locator('#printview').getAttribute('data-link');
+  await page.setViewportSize({ width: 794, height: 1123 });
+  await page.screenshot({ path: join(shotDir, 'residents-print.png') });
+  await page.setViewportSize({ width: 412, height: 900 });
+  await page.emulateMedia({ media: 'screen' });
+  await page.evaluate(() => document.body.classList.remove('printing'));
+});
+
+await step('QR link moves the plan to another phone', async () => {
+  const other = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  const ctx = await other.newContext();
+  await ctx.route((url) => !/^https?:\/\/127\.0\.0\.1[:/]/.test(url.href), (r) => r.abort());
+  const p2 = await ctx.newPage();
+  await p2.goto(planLink, { waitUntil: 'networkidle' });
+  await p2.waitForSelector('fieldset[data-level="3"] label.own');
+  check('plan imported from the QR link', (await p2.locator('fieldset[data-level="3"] label.own').innerText()).includes('隣の佐藤さんに声をかける'));
+  check('link fragment removed after import', !p2.url().includes('#plan='));
+  await other.close();
+});
+
+/* ---- languages, peacetime, live region ------------------------------------------- */
+await step('languages', async () => {
+  await page.click('[data-lang=easy]');
+  check('やさしい日本語', (await page.locator('.top h1').innerText()).includes('そなえ'));
+  await page.click('[data-lang=en]');
+  const city = await page.locator('[data-line=city]').innerText();
+  check('English keeps the official words', (await page.getAttribute('html', 'lang')) === 'en' && city.includes('has ordered') && city.includes('高齢者等避難'), city);
+  await page.click('[data-lang=ja]');
+});
+
+await step('live region announces a level change', async () => {
+  const status = await api('/api/v1/status');
+  const changed = JSON.parse(JSON.stringify(status));
+  const a = changed.areas.find((x) => x.area_code === '0620300');
+  a.order = { level: 4, name_ja: '避難指示', issued_at: '2026-11-23T21:00:00+09:00' };
+  await context.route('**/api/v1/status', (r) => r.fulfill({ json: changed }));
+  await page.evaluate(() => window.sonaePoll());
+  check('aria-live text says 避難指示（警戒レベル４）', (await page.locator('#live').innerText()).includes('避難指示（警戒レベル４）'));
+  check('the city\'s line follows', (await page.locator('[data-line=city]').innerText()).includes('鶴岡市が発令：避難指示（警戒レベル４）'));
+  check('live region is assertive', (await page.getAttribute('#live', 'aria-live')) === 'assertive');
+  /* Peacetime: no level anywhere. */
+  const calm = { ...status, areas: status.areas.map((x) => ({ ...x, level: null, kinds: [], order: null })), notices: [] };
+  await context.unroute('**/api/v1/status');
+  await context.route('**/api/v1/status', (r) => r.fulfill({ json: calm }));
+  await context.route('**/api/v1/hazard?*', async (r) => { const j = await (await r.fetch()).json(); j.level_in_force = { jma: null, river: null, city_order: null }; r.fulfill({ json: j }); });
+  await page.reload({ waitUntil: 'networkidle' });
+  await page.waitForFunction(() => window.sonae.answer);
+  check('peacetime: 「現在、警戒レベルの情報はありません」', (await page.locator('#levels').innerText()).includes('現在、警戒レベルの情報はありません'));
+  await context.unroute('**/api/v1/status');
+  await context.unroute('**/api/v1/hazard?*');
+  await page.reload({ waitUntil: 'networkidle' });
+});
+
+await step('polling, not SSE', async () => {
+  check('polls /api/v1/status', requests.some((u) => u.endsWith('/api/v1/status')));
+  check('never opens /api/v1/events', !requests.some((u) => u.includes('/api/v1/events')));
+});
+
+/* ---- the picker and the phone's location ----------------------------------------- */
+await step('district → 町丁目 picker', async () => {
+  await page.waitForSelector('#district option:nth-child(2)', { state: 'attached' });
+  const code = await page.locator('#district option').nth(1).getAttribute('value');
+  await page.selectOption('#district', code);
+  await page.waitForSelector('#town option:nth-child(2)', { state: 'attached' });
+  const opt = page.locator('#town option').nth(1);
+  const label = await opt.innerText();
+  await page.selectOption('#town', await opt.getAttribute('value'));
+  await page.waitForFunction((l) => window.sonae.home && window.sonae.home.label.includes(l), label.replace(/^.*鶴岡市/, ''));
+  check('picked 町丁目 becomes home', true);
+});
+
+await step('phone location', async () => {
+  await page.click('#locate');
+  await page.waitForFunction(() => Math.abs(window.sonae.home.lat - 38.7146) < 1e-3);
+  await page.waitForFunction(() => window.sonae.answer && Math.abs(window.sonae.answer.point.coordinates[1] - 38.7146) < 1e-3);
+  const a = await page.evaluate(() => window.sonae.answer);
+  const hz = await page.locator('#hazards').innerText();
+  const depth = a.hazards.find((h) => h.label_ja === '3.0m以上5.0m未満');
+  check('location answer in plain words (3〜5m)', depth ? hz.includes('想定最大規模の洪水で 3〜5m 浸水') : hz.length > 0, hz);
+});
+
+/* ---- the map ------------------------------------------------------------------ */
+await step('map on demand', async () => {
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.click('#openmap');
+  await page.waitForFunction(() => window.sonaeMap && window.sonaeMap.items.gauges.length > 0);
+  await page.waitForTimeout(T(500));
+  const counts = await page.evaluate(() => {
+    const m = window.sonaeMap;
+    const b = m.map.getBounds();
+    const inView = (g) => g.getLayers().filter((x) => b.contains(x.getLatLng()) && x._path && x._path.isConnected).length;
+    return { home: inView(m.layers.home), shelters: inView(m.layers.shelters), gauges: inView(m.layers.gauges) };
+  });
+  check('≥ 1 rendered feature per layer (home, shelters, gauges) without tiles', counts.home >= 1 && counts.shelters >= 1 && counts.gauges >= 1, JSON.stringify(counts));
+  check('tiles were asked of 地理院タイル and refused (no network)', blocked.some((u) => u.includes('cyberjapandata.gsi.go.jp')), blocked.slice(0, 2).join(' '));
+  check('「国土地理院」 attribution on the map', (await page.locator('.leaflet-control-attribution').innerText()).includes('国土地理院'));
+  check('reduced motion honoured by the map', await page.evaluate(() => window.sonaeMap.map.options.zoomAnimation === false));
+  await page.screenshot({ path: join(shotDir, 'residents-map.png'), clip: await page.locator('#map').boundingBox() });
+  /* A gauge at level 4 must be drawn in the official purple. */
+  const pt = await page.evaluate(() => {
+    const m = window.sonaeMap;
+    const g = m.items.gauges.find((x) => x.level === 4);
+    if (!g) return null;
+    m.map.setView([g.lat, g.lon], 16, { animate: false });
+    const p = m.map.latLngToContainerPoint([g.lat, g.lon]);
+    return { x: p.x, y: p.y };
+  });
+  await page.waitForTimeout(T(300));
+  const box = await page.locator('#map').boundingBox();
+  const png = await page.screenshot({ clip: box });
+  const rgb = pt && await page.evaluate(async ({ b64, x, y }) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width; c.height = img.height;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    return [...g.getImageData(Math.round(x), Math.round(y), 1, 1).data].slice(0, 3);
+  }, { b64: png.toString('base64'), x: pt.x, y: pt.y });
+  check('level-4 gauge drawn in #AA00AA at its pixel', rgb && Math.abs(rgb[0] - 0xaa) < 8 && rgb[1] < 8 && Math.abs(rgb[2] - 0xaa) < 8, JSON.stringify(rgb));
+  check('everything on the map also as a keyboard list', await page.locator('#maplist-body button').count() >= counts.shelters + counts.gauges);
+  /* A tap on the map chooses home. */
+  const spot = await page.evaluate(() => {
+    const m = window.sonaeMap;
+    const pts = [...m.items.gauges, ...m.items.shelters].map((i) => m.map.latLngToContainerPoint([i.lat, i.lon]));
+    const s = m.map.getSize();
+    for (let y = 80; y < s.y - 60; y += 20) for (let x = 80; x < s.x - 40; x += 20) {
+      if (pts.every((p) => Math.hypot(p.x - x, p.y - y) > 40)) return { x, y };
+    }
+    return null;
+  });
+  await page.locator('#map').click({ position: spot });
+  await page.waitForFunction(() => window.sonae.home.label === '地図でえらんだ場所');
+  check('map tap sets home', true);
+  await page.emulateMedia({ reducedMotion: 'no-preference' });
+});
+
+/* ---- accessibility -------------------------------------------------------------- */
+await step('axe-core', async () => {
+  await page.addScriptTag({ content: axeSource });
+  const r = await page.evaluate(async () => (await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })).violations.map((v) => ({ id: v.id, impact: v.impact, n: v.nodes.length, t: v.nodes[0]?.target })));
+  const bad = r.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  console.log(`axe: ${r.length} violations in all (${r.map((v) => `${v.id}:${v.impact}`).join(', ') || 'none'})`);
+  check('axe-core: no serious or critical violations', bad.length === 0, JSON.stringify(bad));
+});
+
+await step('contrast of every level badge', async () => {
+  const res = await page.evaluate(() => {
+    const lum = (c) => { const [r, g, b] = c.match(/\d+(\.\d+)?/g).slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+    const out = {};
+    for (let l = 1; l <= 5; l++) {
+      const b = document.querySelector(`#rows .badge.l${l}`);
+      const s = getComputedStyle(b);
+      out[l] = { text: ratio(s.color, s.backgroundColor), outline: Math.max(ratio(s.borderTopColor, 'rgb(255,255,255)'), ratio(s.backgroundColor, 'rgb(255,255,255)')), written: /警戒レベル[１-５]/.test(b.textContent) };
+    }
+    return out;
+  });
+  for (const [l, r] of Object.entries(res)) {
+    check(`L${l} badge: text ≥ 4.5:1, edge ≥ 3:1, level written`, r.text >= 4.5 && r.outline >= 3 && r.written, JSON.stringify(r));
+  }
+});
+
+
+/* ---- offline after a first visit ----------------------------------------------- */
+await step('offline', async () => {
+  await page.locator('#results').evaluate(() => {});
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  /* The last answer of a chosen address (not of the map tap). */
+  await page.evaluate((h) => window.sonaeSetHome ? 0 : 0, home);
+  await page.reload({ waitUntil: 'networkidle' });
+  check('service worker controls the page', await page.evaluate(() => !!navigator.serviceWorker.controller));
+  const label = await page.evaluate(() => window.sonae.home.label);
+  await context.setOffline(true);
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => window.sonae.answer && document.getElementById('age').textContent);
+  const age = await page.locator('#age').innerText();
+  const off = await page.locator('#offline');
+  check('offline: the page opens with the answer', (await page.locator('#home').innerText()).includes(label) && await page.locator('#shelters li').count() >= 0 && (await page.locator('#levels').innerText()).length > 0);
+  check('offline: says how old the data is', /現在の情報（(たった今|\d+分前)）/.test(age) && await off.isVisible() && (await off.innerText()).includes('インターネットにつながっていません'), `${age} / ${await off.innerText()}`);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(shotDir, 'residents-offline.png'), clip: { x: 0, y: 0, width: 412, height: 700 } });
+  await context.setOffline(false);
+});
+
+await context.close();
+rmSync(profile, { recursive: true, force: true });
+console.log(`RESULT ${passed} ${failed}`);
