@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <mosquitto.h>
 #include <inttypes.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -255,10 +257,26 @@ static int parse_double(const char *s, double lo, double hi, double *out)
         return 0;
 }
 
+/* The settings of the retained down (docs/protocol.md): key, bounds,
+ * integer or not. */
+static const struct {
+        const char *opt, *key;
+        double lo, hi;
+        bool integer;
+} down_keys[] = {
+    {"measure-s", "measure_s", 60, 3600, true}, {"heartbeat-s", "heartbeat_s", 3600, 172800, true},
+    {"flood-s", "flood_s", 60, 3600, true},     {"start-level", "start_level_m", -20, 50, false},
+    {"rise", "rise_m_per_h", 0.01, 10, false},
+};
+#define N_DOWN (sizeof(down_keys) / sizeof(down_keys[0]))
+
 struct dev_args {
         const char *station, *name, *at, *enabled;
         double mount, ref, lon, lat, interval;
         bool has_mount, has_ref, has_lon, has_lat, has_interval;
+        double down[N_DOWN];
+        bool has_down[N_DOWN];
+        bool any_down;
 };
 
 static int parse_args(int argc, char **argv, struct dev_args *a)
@@ -273,6 +291,11 @@ static int parse_args(int argc, char **argv, struct dev_args *a)
             {"lat", required_argument, NULL, 'y'},
             {"interval", required_argument, NULL, 'i'},
             {"enabled", required_argument, NULL, 'e'},
+            {"measure-s", required_argument, NULL, 1000},
+            {"heartbeat-s", required_argument, NULL, 1001},
+            {"flood-s", required_argument, NULL, 1002},
+            {"start-level", required_argument, NULL, 1003},
+            {"rise", required_argument, NULL, 1004},
             {0},
         };
         int c;
@@ -281,6 +304,21 @@ static int parse_args(int argc, char **argv, struct dev_args *a)
         optind = 0; /* 0: GNU getopt starts afresh, permuting again */
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 int r = 0;
+                if (c >= 1000 && c < 1000 + (int)N_DOWN) {
+                        size_t k = (size_t)(c - 1000);
+                        if (parse_double(optarg, down_keys[k].lo, down_keys[k].hi, &a->down[k]) <
+                                0 ||
+                            (down_keys[k].integer && a->down[k] != floor(a->down[k]))) {
+                                fprintf(stderr, "sonae device: --%s must be %s %g..%g\n",
+                                        down_keys[k].opt,
+                                        down_keys[k].integer ? "an integer in" : "a number in",
+                                        down_keys[k].lo, down_keys[k].hi);
+                                return -EINVAL;
+                        }
+                        a->has_down[k] = true;
+                        a->any_down = true;
+                        continue;
+                }
                 switch (c) {
                 case 's':
                         a->station = optarg;
@@ -511,6 +549,135 @@ out:
         return r < 0 ? 1 : 0;
 }
 
+/* Writes settings into the device's retained down on the broker, keeping
+ * what is there (a resend request, other settings): the current retained
+ * message is read first.  Uses sonae-ingestd's broker account ([mqtt]),
+ * which may write every down.  Every wait has a deadline. */
+struct down_ctx {
+        char *current; /* the retained down, NULL if none */
+        bool subacked, got, published, failed;
+        int mid;
+};
+
+static void down_on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
+{
+        struct down_ctx *c = obj;
+        (void)m;
+        if (!msg->retain || c->got)
+                return;
+        c->got = true;
+        if (msg->payloadlen > 0 && msg->payloadlen < 4096)
+                c->current = strndup(msg->payload, (size_t)msg->payloadlen);
+}
+
+static void down_on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const int *qos)
+{
+        struct down_ctx *c = obj;
+        (void)m, (void)mid;
+        c->subacked = true;
+        if (n < 1 || qos[0] > 2)
+                c->failed = true;
+}
+
+static void down_on_publish(struct mosquitto *m, void *obj, int mid)
+{
+        struct down_ctx *c = obj;
+        (void)m;
+        if (mid == c->mid)
+                c->published = true;
+}
+
+static int loop_until(struct mosquitto *m, const bool *flag, const bool *failed, int64_t ms)
+{
+        int64_t end = time_mono_ms() + ms;
+        while (!*flag && !*failed && time_mono_ms() < end)
+                if (mosquitto_loop(m, 100, 1) != MOSQ_ERR_SUCCESS)
+                        return -EIO;
+        return *flag ? 0 : -ETIMEDOUT;
+}
+
+static int down_update(const struct sonae_config *cfg, const char *id, const struct dev_args *a)
+{
+        const struct conf_mqtt *q = &cfg->mqtt;
+        struct down_ctx c = {0};
+        struct mosquitto *m = NULL;
+        char topic[128], password[256] = "";
+        json_t *j = NULL;
+        char *text = NULL;
+        bool never = false;
+        int r = -EIO;
+
+        snprintf(topic, sizeof(topic), "sonae/v1/nodes/%s/down", id);
+        if (q->password_file && q->password_file[0]) {
+                FILE *f = fopen(q->password_file, "r");
+                if (!f || !fgets(password, sizeof(password), f)) {
+                        fprintf(stderr, "sonae device: cannot read [mqtt] password_file\n");
+                        if (f)
+                                fclose(f);
+                        return -EINVAL;
+                }
+                fclose(f);
+                password[strcspn(password, "\r\n")] = 0;
+        }
+        mosquitto_lib_init();
+        m = mosquitto_new(NULL, true, &c);
+        if (!m)
+                goto out;
+        mosquitto_message_callback_set(m, down_on_message);
+        mosquitto_subscribe_callback_set(m, down_on_subscribe);
+        mosquitto_publish_callback_set(m, down_on_publish);
+        if (q->username && q->username[0])
+                mosquitto_username_pw_set(m, q->username, password[0] ? password : NULL);
+        if (q->tls_ca && q->tls_ca[0] &&
+            mosquitto_tls_set(m, q->tls_ca, NULL,
+                              q->tls_cert && q->tls_cert[0] ? q->tls_cert : NULL,
+                              q->tls_key && q->tls_key[0] ? q->tls_key : NULL, NULL) != 0)
+                goto out;
+        if (mosquitto_connect(m, q->host, (int)q->port, 30) != MOSQ_ERR_SUCCESS) {
+                fprintf(stderr, "sonae device: cannot connect to the broker %s:%" PRId64 "\n",
+                        q->host, q->port);
+                goto out;
+        }
+        if (mosquitto_subscribe(m, NULL, topic, 1) != MOSQ_ERR_SUCCESS ||
+            loop_until(m, &c.subacked, &c.failed, 5000) < 0 || c.failed)
+                goto out;
+        /* A retained message comes right after the SUBACK, if there is one. */
+        loop_until(m, &c.got, &never, 500);
+        j = c.current ? json_loads(c.current, 0, NULL) : NULL;
+        if (!j || !json_is_object(j)) {
+                json_decref(j);
+                j = json_object();
+        }
+        for (size_t k = 0; k < N_DOWN; k++)
+                if (a->has_down[k])
+                        json_object_set_new(j, down_keys[k].key,
+                                            down_keys[k].integer
+                                                ? json_integer((json_int_t)a->down[k])
+                                                : json_real(a->down[k]));
+        text = json_dumps(j, JSON_COMPACT);
+        if (!text || strlen(text) >= 1024)
+                goto out;
+        if (mosquitto_publish(m, &c.mid, topic, (int)strlen(text), text, 1, true) !=
+                MOSQ_ERR_SUCCESS ||
+            loop_until(m, &c.published, &never, 5000) < 0)
+                goto out;
+        printf("%s: down is now %s\n", id, text);
+        r = 0;
+out:
+        if (r < 0)
+                fprintf(stderr, "sonae device: could not write %s on the broker\n", topic);
+        free(text);
+        json_decref(j);
+        free(c.current);
+        if (m) {
+                mosquitto_disconnect(m);
+                mosquitto_destroy(m);
+        }
+        mosquitto_lib_cleanup();
+        memset(password, 0, sizeof(password));
+        return r;
+}
+
 static int device_set(int argc, char **argv, const struct cli_common *common)
 {
         struct sonae_config *cfg = NULL;
@@ -522,10 +689,11 @@ static int device_set(int argc, char **argv, const struct cli_common *common)
 
         memset(&d, 0, sizeof(d));
         if (parse_args(argc, argv, &a) < 0 || optind != argc - 1 ||
-            (!a.station && !a.enabled && !a.has_mount) ||
+            (!a.station && !a.enabled && !a.has_mount && !a.any_down) ||
             (a.enabled && strcmp(a.enabled, "yes") != 0 && strcmp(a.enabled, "no") != 0)) {
                 fprintf(stderr, "usage: sonae device set ID [--station S] [--enabled yes|no] "
-                                "[--mount-height M [--at TIME]]\n");
+                                "[--mount-height M [--at TIME]] [--measure-s N] [--heartbeat-s N] "
+                                "[--flood-s N] [--start-level M] [--rise M_PER_H]\n");
                 return 2;
         }
         id = argv[optind];
@@ -542,7 +710,7 @@ static int device_set(int argc, char **argv, const struct cli_common *common)
                 r = station_resolve(st, &a, &d.station_id);
         if (r == 0 && a.enabled)
                 d.enabled = strcmp(a.enabled, "yes") == 0;
-        if (r == 0)
+        if (r == 0 && (a.station || a.enabled))
                 r = store_device_update(st, &d);
         if (r == 0 && a.has_mount) {
                 struct store_calibration cal = {0, a.mount, NAN, "sonae device set"};
@@ -558,7 +726,10 @@ static int device_set(int argc, char **argv, const struct cli_common *common)
                 fprintf(stderr, "sonae device: cannot set %s: %s\n", id, store_strerror(r));
                 goto out;
         }
-        printf("updated %s\n", id);
+        if (a.any_down)
+                r = down_update(cfg, id, &a);
+        if (r == 0)
+                printf("updated %s\n", id);
 out:
         store_device_free(&d);
         store_close(st);

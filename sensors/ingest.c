@@ -19,6 +19,7 @@
 #define RESEND_SPAN   2016      /* what a node serves per request */
 #define GAP_TRACK_MAX (1 << 20) /* seqs a gap's bitmap follows */
 #define STATUS_MAX    1024
+#define DOWN_MAX      1024 /* what a node accepts (fw_downlink.h) */
 
 struct gap {
         int64_t id, epoch, from, to, opened_at;
@@ -52,6 +53,7 @@ struct dev {
         struct gap *gaps;
         size_t n_gaps;
         struct request req; /* req.id[0] == 0: none asked */
+        char *settings;     /* the down's other keys as last seen on the broker (JSON) */
         bool req_published; /* what is in req is what the broker holds */
         bool bad_streak;
         uint64_t malformed;
@@ -101,6 +103,8 @@ int ingest_topic_parse(const char *topic, char *dev, size_t cap, char *kind)
                 *kind = 'u';
         else if (strcmp(slash, "/status") == 0)
                 *kind = 's';
+        else if (strcmp(slash, "/down") == 0)
+                *kind = 'd';
         else
                 return -EINVAL;
         return 0;
@@ -331,7 +335,49 @@ static void request_update(struct ingest *in, struct dev *d)
                          d->req.id, d->req.epoch, d->req.from, d->req.to);
         else
                 snprintf(payload, sizeof(payload), "{}");
+        if (d->settings) {
+                /* The down is one retained message: keep the settings that
+                 * `sonae device set` wrote beside the request. */
+                json_t *all = json_loads(d->settings, 0, NULL);
+                json_t *rs = json_loads(payload, 0, NULL);
+                char *text = NULL;
+                if (all && rs && json_is_object(all)) {
+                        json_object_del(all, "resend");
+                        json_object_update(all, rs);
+                        text = json_dumps(all, JSON_COMPACT);
+                }
+                json_decref(all);
+                json_decref(rs);
+                if (text && strlen(text) < DOWN_MAX) {
+                        d->req_published =
+                            !in->o.publish || in->o.publish(in->o.publish_ctx, topic, text) == 0;
+                        free(text);
+                        return;
+                }
+                free(text);
+        }
         d->req_published = !in->o.publish || in->o.publish(in->o.publish_ctx, topic, payload) == 0;
+}
+
+/* A down as the broker holds it (ours, or written by `sonae device set`):
+ * its keys other than resend are kept to be written back with requests. */
+static void handle_down(struct dev *d, const void *payload, size_t len)
+{
+        json_t *j;
+        char *text;
+
+        if (len == 0 || len >= DOWN_MAX)
+                return;
+        j = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
+        if (!j || !json_is_object(j)) {
+                json_decref(j);
+                return;
+        }
+        json_object_del(j, "resend");
+        text = json_object_size(j) ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        free(d->settings);
+        d->settings = text;
 }
 
 /* ---- Messages ---------------------------------------------------------- */
@@ -619,6 +665,11 @@ int ingest_message(struct ingest *in, const char *topic, const void *payload, si
         d = dev_find(in, name, true);
         if (!d)
                 return -ENOMEM;
+        if (kind == 'd') {
+                in->stats.messages--; /* not a node's message */
+                handle_down(d, payload, len);
+                return 0;
+        }
         if (!d->loaded) {
                 r = dev_load(in, d);
                 if (r < 0)
@@ -765,6 +816,7 @@ void ingest_close(struct ingest *in)
                 for (; d; d = next) {
                         next = d->next;
                         gaps_free(d);
+                        free(d->settings);
                         free(d);
                 }
         }

@@ -50,7 +50,8 @@ int ingest_open(struct store *st, const struct ingest_options *opt, int64_t now,
                 struct ingest **out);
 void ingest_close(struct ingest *in);
 
-/* Handles one message of topic sonae/v1/nodes/{device}/up or /status.
+/* Handles one message of topic sonae/v1/nodes/{device}/up or /status, or
+ * /down (the settings beside a resend request are remembered from it).
  * retained: the broker delivered it from its retained store (a node's
  * last status, replayed on subscribing): its fields are recorded, but it
  * is no sign of life.
@@ -67,8 +68,8 @@ int ingest_tick(struct ingest *in, int64_t now);
 
 void ingest_get_stats(const struct ingest *in, struct ingest_stats *out);
 
-/* The device of a sonae/v1/nodes/{device}/{up|status} topic: copies it to
- * dev (cap bytes) and sets *kind to 'u' or 's'.  -EINVAL for any other
+/* The device of a sonae/v1/nodes/{device}/{up|status|down} topic: copies
+ * it to dev (cap bytes) and sets *kind to 'u', 's' or 'd'.  -EINVAL for any other
  * topic or a device id that is not valid. */
 int ingest_topic_parse(const char *topic, char *dev, size_t cap, char *kind);
 

@@ -76,6 +76,9 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
         r = mosquitto_subscribe(m, NULL, "sonae/v1/nodes/+/up", 1);
         if (r == MOSQ_ERR_SUCCESS)
                 r = mosquitto_subscribe(m, NULL, "sonae/v1/nodes/+/status", 1);
+        /* The downs, to keep their settings when writing a resend. */
+        if (r == MOSQ_ERR_SUCCESS)
+                r = mosquitto_subscribe(m, NULL, "sonae/v1/nodes/+/down", 1);
         if (r != MOSQ_ERR_SUCCESS)
                 log_err("could not subscribe: %s", mosquitto_strerror(r));
 }

@@ -157,7 +157,7 @@ int jma_feed_parse(const void *data, size_t len, struct jma_feed *out, char *why
                         struct jma_feed_entry *nv = realloc(out->v, nc * sizeof(*nv));
                         if (!nv) {
                                 free(href);
-                                rc = -ENOMEM;
+                                rc = fail(why, why_len, -ENOMEM, "out of memory");
                                 goto out;
                         }
                         out->v = nv;
@@ -175,7 +175,7 @@ int jma_feed_parse(const void *data, size_t len, struct jma_feed *out, char *why
                 if (!en->author)
                         en->author = strdup("");
                 if (!en->title || !en->author) {
-                        rc = -ENOMEM;
+                        rc = fail(why, why_len, -ENOMEM, "out of memory");
                         goto out;
                 }
         }

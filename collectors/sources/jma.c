@@ -530,12 +530,19 @@ static int ledger_put(struct store *st, const char *url, const char *feed, const
         return store_jma_telegram_put(st, &t);
 }
 
-static void queue_add(struct jma *j, const char *url, const char *feed, const char *title,
-                      const char *office, int attempts, int64_t first_seen)
+static bool queued(const struct jma *j, const char *url)
 {
         for (size_t i = 0; i < j->n_q; i++)
                 if (strcmp(j->q[i].url, url) == 0)
-                        return;
+                        return true;
+        return false;
+}
+
+static void queue_add(struct jma *j, const char *url, const char *feed, const char *title,
+                      const char *office, int attempts, int64_t first_seen)
+{
+        if (queued(j, url))
+                return;
         if (j->n_q == MAX_RETRY_QUEUE)
                 return; /* still pending in the ledger: the feed brings it back */
         if (j->n_q % 64 == 0) {
@@ -657,9 +664,25 @@ static enum poll_status read_feed(struct jma *j, struct source_ctx *ctx, struct 
                         continue;
                 struct store_jma_telegram_list l = {0};
                 int g = store_jma_telegram_get(ctx->store, e->href, &l);
+                /* A telegram left pending by an earlier run (the retry queue
+                 * lives in memory) is tried again with its attempts so far. */
+                int pending = g == 0 && strcmp(l.v[0].state, "pending") == 0 && !queued(j, e->href)
+                                  ? l.v[0].attempts
+                                  : -1;
+                int64_t first_seen = g == 0 ? l.v[0].first_seen_at : 0;
                 store_jma_telegram_list_free(&l);
+                if (pending >= 0) {
+                        rc = attempt(j, ctx, e->href, fs->name, e->title, e->author, pending,
+                                     first_seen);
+                        if (rc < 0) {
+                                source_why(ctx, "store: %s", store_strerror(rc));
+                                ps = POLL_FAILED;
+                                break;
+                        }
+                        continue;
+                }
                 if (g == 0)
-                        continue; /* known: done, lost, gone, or pending in the queue */
+                        continue; /* known: done, lost, gone, or waiting in the queue */
                 if (g != -ENOENT) {
                         source_why(ctx, "store: %s", store_strerror(g));
                         ps = POLL_FAILED;
@@ -714,28 +737,44 @@ static enum poll_status jma_poll(void *state, struct source_ctx *ctx)
                 source_why(ctx, "store: %s", store_strerror(rc));
                 return POLL_FAILED;
         }
+        /* One broken feed does not keep the others (or the catch-up of a
+         * later poll) from being read: the first failure is reported after
+         * all of them were tried. */
+        enum poll_status failed = POLL_OK;
+        char why[sizeof(ctx->why)] = "";
         for (size_t f = 0; f < j->n_feeds; f++) {
                 struct feed_state *fs = &j->feeds[f];
                 enum poll_status ps;
                 if (!fs->caught_up) {
                         ps = read_feed(j, ctx, fs, fs->long_url, true, NULL);
-                        if (ps == POLL_FAILED || ps == POLL_BAD_DATA)
-                                return ps;
-                        fs->caught_up = true;
+                        if (ps == POLL_FAILED || ps == POLL_BAD_DATA) {
+                                /* Read the short feed anyway; the long one is
+                                 * tried again next poll. */
+                                if (failed == POLL_OK) {
+                                        failed = ps;
+                                        snprintf(why, sizeof(why), "%s", ctx->why);
+                                }
+                        } else {
+                                fs->caught_up = true;
+                        }
                 }
                 bool gap = false;
                 ps = read_feed(j, ctx, fs, fs->url, false, &gap);
-                if (ps == POLL_FAILED || ps == POLL_BAD_DATA)
-                        return ps;
-                if (gap) {
+                if (gap && ps == POLL_OK) {
                         log_info("%s: %s: gap since the last poll, reading %s", ctx->name, fs->url,
                                  fs->long_url);
                         enum poll_status lp = read_feed(j, ctx, fs, fs->long_url, true, NULL);
                         if (lp == POLL_FAILED || lp == POLL_BAD_DATA)
-                                return lp;
+                                ps = lp;
                 }
-                if (ps == POLL_OK)
+                if (ps == POLL_FAILED || ps == POLL_BAD_DATA) {
+                        if (failed == POLL_OK) {
+                                failed = ps;
+                                snprintf(why, sizeof(why), "%s", ctx->why);
+                        }
+                } else if (ps == POLL_OK) {
                         worst = POLL_OK;
+                }
         }
         if (j->recompute) {
                 rc = recompute(j, ctx->store);
@@ -744,6 +783,12 @@ static enum poll_status jma_poll(void *state, struct source_ctx *ctx)
                         return POLL_FAILED;
                 }
                 j->recompute = false;
+        }
+        if (failed != POLL_OK) {
+                /* Health is written on change only (source.health event). */
+                store_source_health_set(ctx->store, JMA_SOURCE, "degraded", why);
+                source_why(ctx, "%s", why);
+                return failed;
         }
         rc = store_source_health_set(ctx->store, JMA_SOURCE, "ok", NULL);
         if (rc < 0) {

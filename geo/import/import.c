@@ -305,7 +305,15 @@ static void datum_check(OGRSpatialReferenceH srs, struct geo_import_report *rep)
         int epsg = code ? (int)strtol(code, NULL, 10) : 0;
         bool jgd2000 = epsg == 4612 || (dname && strstr(dname, "2000") && strstr(dname, "Japan"));
         bool tokyo = epsg == 4301 || (dname && strcasestr(dname, "Tokyo"));
-        if (jgd2000)
+        /* PROJ uses GSI's grids when they are installed (PROJ_DATA); the
+         * warning says which case applies. */
+        bool grid =
+            proj_grid_info(jgd2000 ? "touhokutaiheiyouoki2011.gsb" : "tky2jgd.gsb").filename[0] !=
+            '\0';
+        if ((jgd2000 || tokyo) && grid)
+                warn(rep, "入力は %s です: 国土地理院のグリッドで JGD2011 に変換しました",
+                     jgd2000 ? "JGD2000" : "旧日本測地系 (Tokyo)");
+        else if (jgd2000)
                 warn(
                     rep,
                     "入力は JGD2000 です: 国土地理院の補正パラメータなしで変換したため位置の誤差は "

@@ -13,7 +13,7 @@ CREATE TABLE stations (
   external_id TEXT NOT NULL CHECK (length(external_id) BETWEEN 1 AND 128),
   name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 256),
   river TEXT CHECK (river IS NULL OR length(river) <= 256),
-  area_code TEXT CHECK (area_code IS NULL OR (length(area_code) = 7 AND area_code GLOB '[0-9]*')),
+  area_code TEXT CHECK (area_code IS NULL OR (length(area_code) = 7 AND area_code NOT GLOB '*[^0-9]*')),
   quantity TEXT CHECK (quantity IS NULL OR CASE quantity WHEN 'water_level_m' THEN 1 WHEN 'precip_10m_mm' THEN 1 WHEN 'precip_1h_mm' THEN 1 WHEN 'distance_m' THEN 1 WHEN 'battery_v' THEN 1 WHEN 'rssi_dbm' THEN 1 WHEN 'temp_c' THEN 1 ELSE 0 END),
   thr_standby REAL,
   thr_caution REAL,

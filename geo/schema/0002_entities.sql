@@ -370,7 +370,7 @@ CREATE TABLE timelines (
   token_hash BLOB NOT NULL UNIQUE CHECK (typeof(token_hash) = 'blob'
     AND length(token_hash) = 32),
   district_id INTEGER REFERENCES districts (id) ON DELETE SET NULL,
-  levels_mask INTEGER NOT NULL CHECK (levels_mask BETWEEN 0 AND 62),
+  levels_mask INTEGER NOT NULL CHECK (levels_mask BETWEEN 0 AND 62 AND (levels_mask & 1) = 0),
   nonce BLOB NOT NULL CHECK (typeof(nonce) = 'blob' AND length(nonce) BETWEEN 12 AND 32),
   ciphertext BLOB NOT NULL CHECK (typeof(ciphertext) = 'blob'
     AND length(ciphertext) BETWEEN 16 AND 65536),

@@ -64,6 +64,8 @@ struct sl {
         struct sl_map prep_map;
         sqlite3_stmt **prep;
         size_t n_prep, cap_prep;
+        /* Large polygons prepared for point tests (sl_geo.c). */
+        void *geo_cache;
 };
 
 #define SL(st) ((struct sl *)(st))
@@ -259,7 +261,8 @@ int sl_jma_telegram_get(struct store *st, const char *url, struct store_jma_tele
 int sl_jma_telegrams_done(struct store *st, int64_t since, struct store_jma_telegram_list *out);
 int sl_jma_telegrams_count(struct store *st, const char *state, int64_t *n);
 
-/* Geo lookups: sl_geo.c. */
+/* Geo lookups: sl_geo.c.  sl_geo_cache_free() accepts an empty cache. */
+void sl_geo_cache_free(struct sl *b);
 int sl_geo_hazard_at(struct store *st, double lon, double lat, bool with_exercise,
                      struct geo_hazard_answer *out);
 int sl_geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard h, size_t n,

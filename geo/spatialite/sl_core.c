@@ -1008,6 +1008,7 @@ static void sl_close(struct store *st)
                 sqlite3_finalize(b->prep[i]);
         free(b->prep);
         sl_map_free(&b->prep_map);
+        sl_geo_cache_free(b);
         sqlite3_close(b->db);
         if (b->splite)
                 spatialite_cleanup_ex(b->splite);

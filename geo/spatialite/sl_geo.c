@@ -46,14 +46,17 @@ static double rd_f64(struct blob_rd *r)
                 r->bad = true;
                 return 0;
         }
-        unsigned char b[8];
-        for (int i = 0; i < 8; i++)
-                b[i] = r->little ? r->p[r->pos + i] : r->p[r->pos + 7 - i];
+        uint64_t u;
+        memcpy(&u, r->p + r->pos, 8);
         r->pos += 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (!r->little)
+                u = __builtin_bswap64(u);
+#else
+        if (r->little)
+                u = __builtin_bswap64(u);
+#endif
         double d;
-        uint64_t u = 0;
-        for (int i = 7; i >= 0; i--)
-                u = u << 8 | b[i];
         memcpy(&d, &u, sizeof(d));
         return d;
 }
@@ -139,15 +142,260 @@ static int blob_covers(const void *blob, size_t n, double x, double y)
         return r.bad ? -1 : 0;
 }
 
-/* The exact test of one candidate column: our reader, or SpatiaLite's
- * ST_Covers for a geometry class it does not know (compressed, XYZ). */
-static int covers_col(struct sl *b, sqlite3_stmt *s, int col, double x, double y)
+/* ---- Prepared large polygons -------------------------------------------- */
+
+/* A polygon of many vertices (a city boundary, a river's whole flood
+ * area) is kept per handle as its edges bucketed into horizontal bands:
+ * a point test reads only the edges of its band.  Keyed by table tag and
+ * rowid, checked against the blob's length and the row's stamp (updated_at,
+ * or the layer's import time and id), so a re-imported geometry is
+ * prepared again.  The query reads a large blob only to prepare it: its
+ * pages are not loaded again while the prepared form is cached. */
+#define PREP_MIN_BYTES 16384 /* about 1,000 vertices */
+#define PREP_SLOTS     32
+#define PREP_MAX_EDGES 1000000 /* about 40 MB per handle */
+
+struct prep {
+        int tag;
+        int64_t rowid;
+        size_t len;
+        int64_t stamp;
+        uint64_t used;
+        double miny, band_h;
+        size_t n_edges;
+        double *e; /* x1 y1 x2 y2 per edge */
+        uint32_t nb;
+        uint32_t *start; /* nb + 1 offsets into idx */
+        uint32_t *idx;
+};
+
+struct prep_cache {
+        struct prep *slot[PREP_SLOTS];
+        uint64_t tick;
+        size_t edges;
+};
+
+static void prep_free(struct prep *p)
 {
-        const void *g = sqlite3_column_blob(s, col);
-        int n = sqlite3_column_bytes(s, col);
-        int c = blob_covers(g, n > 0 ? (size_t)n : 0, x, y);
-        if (c >= 0)
-                return c;
+        if (!p)
+                return;
+        free(p->e);
+        free(p->start);
+        free(p->idx);
+        free(p);
+}
+
+void sl_geo_cache_free(struct sl *b)
+{
+        struct prep_cache *c = b->geo_cache;
+        if (!c)
+                return;
+        for (int i = 0; i < PREP_SLOTS; i++)
+                prep_free(c->slot[i]);
+        free(c);
+        b->geo_cache = NULL;
+}
+
+/* Reads every ring's edges; NULL when the blob is not a plain XY
+ * (multi)polygon. */
+static struct prep *prep_build(const unsigned char *p, size_t n)
+{
+        if (n < 45 || p[0] != 0x00 || p[38] != 0x7C || p[n - 1] != 0xFE)
+                return NULL;
+        struct blob_rd r = {.p = p, .n = n - 1, .pos = 39, .little = p[1] == 0x01};
+        uint32_t type = rd_u32(&r), nparts = 1;
+        if (type == 6)
+                nparts = rd_u32(&r);
+        else if (type != 3)
+                return NULL;
+        struct prep *pp = calloc(1, sizeof(*pp));
+        size_t cap = (n / 16) + 4;
+        if (!pp || !(pp->e = malloc(cap * 4 * sizeof(double)))) {
+                prep_free(pp);
+                return NULL;
+        }
+        double miny = INFINITY, maxy = -INFINITY;
+        for (uint32_t part = 0; part < nparts && !r.bad; part++) {
+                if (type == 6) {
+                        if (r.pos >= r.n || r.p[r.pos] != 0x69) {
+                                r.bad = true;
+                                break;
+                        }
+                        r.pos++;
+                        if (rd_u32(&r) != 3) {
+                                r.bad = true;
+                                break;
+                        }
+                }
+                uint32_t nrings = rd_u32(&r);
+                for (uint32_t k = 0; k < nrings && !r.bad; k++) {
+                        uint32_t np = rd_u32(&r);
+                        if (r.bad || np > (r.n - r.pos) / 16) {
+                                r.bad = true;
+                                break;
+                        }
+                        double ax = 0, ay = 0;
+                        for (uint32_t i = 0; i < np; i++) {
+                                double bx = rd_f64(&r), by = rd_f64(&r);
+                                if (i > 0 && pp->n_edges < cap) {
+                                        double *e = pp->e + 4 * pp->n_edges++;
+                                        e[0] = ax;
+                                        e[1] = ay;
+                                        e[2] = bx;
+                                        e[3] = by;
+                                }
+                                miny = by < miny ? by : miny;
+                                maxy = by > maxy ? by : maxy;
+                                ax = bx;
+                                ay = by;
+                        }
+                }
+        }
+        if (r.bad || pp->n_edges == 0) {
+                prep_free(pp);
+                return NULL;
+        }
+        size_t nb = pp->n_edges / 8;
+        pp->nb = (uint32_t)(nb < 16 ? 16 : nb > 8192 ? 8192 : nb);
+        pp->miny = miny - EDGE_EPS;
+        pp->band_h = (maxy - miny + 2 * EDGE_EPS) / pp->nb;
+        if (!(pp->band_h > 0))
+                pp->band_h = 1;
+        pp->start = calloc(pp->nb + 1, sizeof(uint32_t));
+        if (!pp->start) {
+                prep_free(pp);
+                return NULL;
+        }
+        /* Two passes: count per band, then fill. */
+        for (int pass = 0; pass < 2; pass++) {
+                uint32_t *fill = NULL;
+                if (pass == 1) {
+                        for (uint32_t i = 1; i <= pp->nb; i++)
+                                pp->start[i] += pp->start[i - 1];
+                        pp->idx = malloc((pp->start[pp->nb] + 1) * sizeof(uint32_t));
+                        fill = calloc(pp->nb, sizeof(uint32_t));
+                        if (!pp->idx || !fill) {
+                                free(fill);
+                                prep_free(pp);
+                                return NULL;
+                        }
+                }
+                for (size_t i = 0; i < pp->n_edges; i++) {
+                        const double *e = pp->e + 4 * i;
+                        double lo = e[1] < e[3] ? e[1] : e[3], hi = e[1] < e[3] ? e[3] : e[1];
+                        long b0 = (long)floor((lo - EDGE_EPS - pp->miny) / pp->band_h);
+                        long b1 = (long)floor((hi + EDGE_EPS - pp->miny) / pp->band_h);
+                        b0 = b0 < 0 ? 0 : b0;
+                        b1 = b1 >= (long)pp->nb ? (long)pp->nb - 1 : b1;
+                        for (long k = b0; k <= b1; k++) {
+                                if (pass == 0)
+                                        pp->start[k + 1]++;
+                                else
+                                        pp->idx[pp->start[k] + fill[k]++] = (uint32_t)i;
+                        }
+                }
+                free(fill);
+        }
+        return pp;
+}
+
+static int prep_covers(const struct prep *pp, double x, double y)
+{
+        long k = (long)floor((y - pp->miny) / pp->band_h);
+        if (k < 0 || k >= (long)pp->nb)
+                return 0;
+        bool c = false;
+        for (uint32_t j = pp->start[k]; j < pp->start[k + 1]; j++) {
+                const double *e = pp->e + 4 * pp->idx[j];
+                double ax = e[0], ay = e[1], bx = e[2], by = e[3];
+                double minx = ax < bx ? ax : bx, maxx = ax < bx ? bx : ax;
+                double miny = ay < by ? ay : by, maxy = ay < by ? by : ay;
+                if (x >= minx - EDGE_EPS && x <= maxx + EDGE_EPS && y >= miny - EDGE_EPS &&
+                    y <= maxy + EDGE_EPS) {
+                        double cr = (bx - ax) * (y - ay) - (by - ay) * (x - ax);
+                        double l = hypot(bx - ax, by - ay);
+                        if (fabs(cr) <= EDGE_EPS * (l > 0 ? l : 1))
+                                return 1;
+                }
+                if ((ay > y) != (by > y)) {
+                        double xi = ax + (y - ay) * (bx - ax) / (by - ay);
+                        if (x < xi)
+                                c = !c;
+                }
+        }
+        return c;
+}
+
+static struct prep *prep_find(struct sl *b, int tag, int64_t rowid, size_t n, int64_t stamp,
+                              int *victim)
+{
+        struct prep_cache *c = b->geo_cache;
+        if (!c && !(c = b->geo_cache = calloc(1, sizeof(*c))))
+                return NULL;
+        c->tick++;
+        *victim = 0;
+        for (int i = 0; i < PREP_SLOTS; i++) {
+                struct prep *p = c->slot[i];
+                if (p && p->tag == tag && p->rowid == rowid && p->len == n && p->stamp == stamp) {
+                        p->used = c->tick;
+                        return p;
+                }
+                if (!p || (c->slot[*victim] && p->used < c->slot[*victim]->used))
+                        *victim = i;
+        }
+        return NULL;
+}
+
+static const struct prep *prep_put(struct sl *b, struct prep *p, int victim)
+{
+        struct prep_cache *c = b->geo_cache;
+        if (!c) {
+                prep_free(p);
+                return NULL;
+        }
+        /* Evict the least recently used until the new one fits. */
+        while (c->edges + p->n_edges > PREP_MAX_EDGES) {
+                int lru = -1;
+                for (int i = 0; i < PREP_SLOTS; i++)
+                        if (c->slot[i] && (lru < 0 || c->slot[i]->used < c->slot[lru]->used))
+                                lru = i;
+                if (lru < 0)
+                        break;
+                c->edges -= c->slot[lru]->n_edges;
+                prep_free(c->slot[lru]);
+                c->slot[lru] = NULL;
+                victim = lru;
+        }
+        if (c->slot[victim]) {
+                c->edges -= c->slot[victim]->n_edges;
+                prep_free(c->slot[victim]);
+        }
+        p->used = c->tick;
+        c->slot[victim] = p;
+        c->edges += p->n_edges;
+        return p;
+}
+
+enum { TAG_AREA = 1, TAG_DISTRICT, TAG_HAZARD };
+
+/* The geometry columns of a candidate query: the blob when small (a large
+ * one stays unread while its prepared form is cached), its length, its
+ * stamp and its rowid. */
+#define GEOM_COLS(t, stamp)                                                                        \
+        "CASE WHEN length(" t ".geom) < 16384 THEN " t ".geom END, length(" t ".geom), " stamp     \
+        ", " t ".ROWID"
+
+static const char *const blob_sql[] = {
+    NULL,
+    "SELECT geom FROM areas WHERE ROWID = ?",
+    "SELECT geom FROM districts WHERE ROWID = ?",
+    "SELECT geom FROM hazard_features WHERE ROWID = ?",
+};
+
+/* SpatiaLite's own test, for a geometry class our reader does not know
+ * (compressed, XYZ). */
+static int covers_sql(struct sl *b, const void *g, int n, double x, double y)
+{
         sqlite3_stmt *q = NULL;
         int out = 0;
         if (sqlite3_prepare_v2(b->db, "SELECT ST_Covers(?, MakePoint(?, ?, 6668))", -1, &q, NULL) !=
@@ -159,6 +407,49 @@ static int covers_col(struct sl *b, sqlite3_stmt *s, int col, double x, double y
         if (sqlite3_step(q) == SQLITE_ROW)
                 out = sqlite3_column_int(q, 0) == 1;
         sqlite3_finalize(q);
+        return out;
+}
+
+/* The exact test of one candidate whose GEOM_COLS start at col: prepared
+ * for large polygons, else a direct read of the blob. */
+static int covers_col(struct sl *b, sqlite3_stmt *s, int col, int tag, double x, double y)
+{
+        int64_t len = sqlite3_column_int64(s, col + 1);
+        int64_t stamp = sqlite3_column_int64(s, col + 2);
+        int64_t rowid = sqlite3_column_int64(s, col + 3);
+        if (sqlite3_column_type(s, col) == SQLITE_BLOB) {
+                const void *g = sqlite3_column_blob(s, col);
+                int n = sqlite3_column_bytes(s, col);
+                int c = blob_covers(g, n > 0 ? (size_t)n : 0, x, y);
+                return c >= 0 ? c : covers_sql(b, g, n, x, y);
+        }
+        if (len < 45)
+                return 0;
+        int victim = 0;
+        const struct prep *pp = prep_find(b, tag, rowid, (size_t)len, stamp, &victim);
+        if (pp)
+                return prep_covers(pp, x, y);
+        /* First use: read the blob once (its own statement, since the
+         * candidate query is still stepping). */
+        int rc = 0, out = 0;
+        sqlite3_stmt *q = sl_row(b, &rc, blob_sql[tag], "i", rowid);
+        if (!q)
+                return 0;
+        const unsigned char *g = sqlite3_column_blob(q, 0);
+        int n = sqlite3_column_bytes(q, 0);
+        struct prep *p = g ? prep_build(g, (size_t)n) : NULL;
+        if (p) {
+                p->tag = tag;
+                p->rowid = rowid;
+                p->len = (size_t)n;
+                p->stamp = stamp;
+                pp = prep_put(b, p, victim);
+                out = pp ? prep_covers(pp, x, y) : 0;
+        } else if (g) {
+                int c = blob_covers(g, (size_t)n, x, y);
+                out = c >= 0 ? c : covers_sql(b, g, n, x, y);
+        }
+        sqlite3_reset(q);
         return out;
 }
 
@@ -189,17 +480,20 @@ static int hazard_areas(struct sl *b, double lon, double lat, struct geo_hazard_
 {
         int rc = 0;
         bool split_found = false;
-        sqlite3_stmt *s = sl_query(b,
-                                   "SELECT a.code, a.name, a.kind, a.parent_code, a.lg_code, "
-                                   "a.town_code, a.geom FROM idx_areas_geom r JOIN areas a ON "
-                                   "a.ROWID = r.pkid WHERE r.xmin <= ?1 AND r.xmax >= ?1 AND "
-                                   "r.ymin <= ?2 AND r.ymax >= ?2 ORDER BY a.code",
-                                   &rc, "dd", lon, lat);
+        sqlite3_stmt *s = sl_query(
+            b,
+            "SELECT a.code, a.name, a.kind, a.parent_code, a.lg_code, "
+            "a.town_code, " GEOM_COLS(
+                "a", "a.updated_at") " FROM idx_areas_geom r JOIN "
+                                     "areas a ON "
+                                     "a.ROWID = r.pkid WHERE r.xmin <= ?1 AND r.xmax >= ?1 AND "
+                                     "r.ymin <= ?2 AND r.ymax >= ?2 ORDER BY a.code",
+            &rc, "dd", lon, lat);
         if (!s)
                 return rc;
         int r;
         while (rc == 0 && (r = sqlite3_step(s)) == SQLITE_ROW) {
-                if (!covers_col(b, s, 6, lon, lat))
+                if (!covers_col(b, s, 6, TAG_AREA, lon, lat))
                         continue;
                 const char *code = (const char *)sqlite3_column_text(s, 0);
                 const char *kind = (const char *)sqlite3_column_text(s, 2);
@@ -235,20 +529,40 @@ static int hazard_areas(struct sl *b, double lon, double lat, struct geo_hazard_
         sqlite3_reset(s);
         if (split_found)
                 return 0;
-        s = sl_query(b, "SELECT code, name FROM area_codes WHERE split_of = ? ORDER BY code", &rc,
-                     "t", a->area_code);
+        /* No split polygon covers the point.  If every split but one has a
+         * polygon, the point lies in the one without; otherwise all splits
+         * count and the higher level is shown. */
+        s = sl_query(b,
+                     "SELECT c.code, c.name, (SELECT count(*) FROM areas a WHERE a.code = c.code "
+                     "AND a.geom IS NOT NULL) FROM area_codes c WHERE c.split_of = ? ORDER BY "
+                     "c.code",
+                     &rc, "t", a->area_code);
         if (!s)
                 return rc;
-        size_t nsplit = 0;
-        char names[256] = "";
-        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-                rc = add_area(a, (const char *)sqlite3_column_text(s, 0));
+        size_t nsplit = 0, nbare = 0;
+        char names[256] = "", bare[8] = "";
+        char codes[8][8];
+        while (sqlite3_step(s) == SQLITE_ROW) {
+                const char *code = (const char *)sqlite3_column_text(s, 0);
                 const char *nm = (const char *)sqlite3_column_text(s, 1);
+                if (!code || strlen(code) != 7 || nsplit == 8)
+                        continue;
+                snprintf(codes[nsplit], sizeof(codes[nsplit]), "%s", code);
+                if (sqlite3_column_int(s, 2) == 0) {
+                        nbare++;
+                        snprintf(bare, sizeof(bare), "%s", code);
+                }
                 size_t l = strlen(names);
                 snprintf(names + l, sizeof(names) - l, "%s%s", nsplit ? "・" : "", nm ? nm : "");
                 nsplit++;
         }
         sqlite3_reset(s);
+        if (nsplit == 0)
+                return 0;
+        if (nbare == 1 && nsplit > 1)
+                return add_area(a, bare);
+        for (size_t i = 0; i < nsplit && rc == 0; i++)
+                rc = add_area(a, codes[i]);
         if (rc == 0 && nsplit > 1) {
                 char note[512];
                 a->split_unresolved = true;
@@ -266,15 +580,18 @@ static int hazard_areas(struct sl *b, double lon, double lat, struct geo_hazard_
 static int hazard_district(struct sl *b, double lon, double lat, struct geo_hazard_answer *a)
 {
         int rc = 0;
-        sqlite3_stmt *s = sl_query(b,
-                                   "SELECT d.id, d.code, d.name, d.geom FROM idx_districts_geom r "
-                                   "JOIN districts d ON d.id = r.pkid WHERE r.xmin <= ?1 AND "
-                                   "r.xmax >= ?1 AND r.ymin <= ?2 AND r.ymax >= ?2 ORDER BY d.id",
-                                   &rc, "dd", lon, lat);
+        sqlite3_stmt *s = sl_query(
+            b,
+            "SELECT d.id, d.code, d.name, " GEOM_COLS(
+                "d", "d.updated_at") " FROM "
+                                     "idx_districts_geom r "
+                                     "JOIN districts d ON d.id = r.pkid WHERE r.xmin <= ?1 AND "
+                                     "r.xmax >= ?1 AND r.ymin <= ?2 AND r.ymax >= ?2 ORDER BY d.id",
+            &rc, "dd", lon, lat);
         if (!s)
                 return rc;
         while (sqlite3_step(s) == SQLITE_ROW) {
-                if (!covers_col(b, s, 3, lon, lat))
+                if (!covers_col(b, s, 3, TAG_DISTRICT, lon, lat))
                         continue;
                 a->district_id = sqlite3_column_int64(s, 0);
                 a->district_code = sl_col_strdup(s, 1);
@@ -292,15 +609,19 @@ static int hazard_layers_at(struct sl *b, double lon, double lat, struct geo_haz
         int rc = 0;
         sqlite3_stmt *s = sl_query(
             b,
-            "SELECT l.name, l.version, l.title, l.hazard, f.class, f.label_ja, f.rank, f.geom "
-            "FROM idx_hazard_features_geom r JOIN hazard_features f ON f.id = r.pkid JOIN "
-            "hazard_layers l ON l.id = f.layer_id WHERE r.xmin <= ?1 AND r.xmax >= ?1 AND "
-            "r.ymin <= ?2 AND r.ymax >= ?2 AND l.active = 1",
+            "SELECT l.name, l.version, l.title, l.hazard, f.class, f.label_ja, f.rank, " GEOM_COLS(
+                "f",
+                "l.imported_at * 65536 + l.id") " "
+                                                "FROM idx_hazard_features_geom r JOIN "
+                                                "hazard_features f ON f.id = r.pkid JOIN "
+                                                "hazard_layers l ON l.id = f.layer_id WHERE r.xmin "
+                                                "<= ?1 AND r.xmax >= ?1 AND "
+                                                "r.ymin <= ?2 AND r.ymax >= ?2 AND l.active = 1",
             &rc, "dd", lon, lat);
         if (!s)
                 return rc;
         while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-                if (!covers_col(b, s, 7, lon, lat))
+                if (!covers_col(b, s, 7, TAG_HAZARD, lon, lat))
                         continue;
                 const char *layer = (const char *)sqlite3_column_text(s, 0);
                 int rank = sqlite3_column_int(s, 6);

@@ -419,6 +419,22 @@ int main(void)
                           0);
                 CHECK_STR(health_of(st, "dev-d", h, sizeof(h)), "online");
         }
+        /* The down's settings (written by `sonae device set`) are kept
+         * beside a resend request; an old request in it is not. */
+        {
+                const char *down = "{\"measure_s\":300,\"start_level_m\":1.5,\"resend\":{\"id\":"
+                                   "\"old\",\"from\":1,\"to\":2}}";
+                struct rd v[1] = {{T0 + 4000, 5, 1.0, 0}};
+                CHECK_INT(ingest_message(in, "sonae/v1/nodes/dev-c/down", down, strlen(down), true,
+                                         T0 + 4000),
+                          0);
+                CHECK_INT(send(in, "dev-c", 1, v, 1, T0 + 4000), 0);
+                CHECK_STR(last_topic, "sonae/v1/nodes/dev-c/down");
+                CHECK(strstr(last_down, "\"measure_s\":300") != NULL);
+                CHECK(strstr(last_down, "\"start_level_m\":1.5") != NULL);
+                CHECK(strstr(last_down, "\"from\":1,\"to\":4") != NULL);
+                CHECK(strstr(last_down, "old") == NULL);
+        }
         /* Topics. */
         {
                 char dev[64], kind = 0;
@@ -426,6 +442,9 @@ int main(void)
                 CHECK_STR(dev, "br-1");
                 CHECK_INT(kind, 'u');
                 CHECK_INT(ingest_topic_parse("sonae/v1/nodes/br-1/down", dev, sizeof(dev), &kind),
+                          0);
+                CHECK_INT(kind, 'd');
+                CHECK_INT(ingest_topic_parse("sonae/v1/nodes/br-1/other", dev, sizeof(dev), &kind),
                           -EINVAL);
                 CHECK_INT(ingest_topic_parse("sonae/v1/nodes//up", dev, sizeof(dev), &kind),
                           -EINVAL);

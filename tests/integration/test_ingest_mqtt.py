@@ -3,6 +3,7 @@ started here with the generated config: provisioning, server levels and
 calibration, flags, malformed and hostile payloads, a device writing to
 another device's topic, duplicates, a reflashed node, status, rotate."""
 
+import json
 import os
 import re
 import subprocess
@@ -184,6 +185,23 @@ try:
     row = [l for l in lst.stdout.splitlines() if l.startswith("br-002\t")]
     check(row and "\tonline\t" in row[0] and "\t3.71\t" in row[0],
           "sonae device list shows health and battery")
+
+    # ---- Settings in the retained down, kept beside a resend request ----
+    r = net.sonae("device", "set", "br-002", "--measure-s", "300", "--start-level", "1.5")
+    check(r.returncode == 0, f"sonae device set --measure-s --start-level ({r.stderr.strip()})")
+    dn = json.loads(sub_down("br-002", p2, "br-002").stdout or "{}")
+    check(dn.get("measure_s") == 300 and dn.get("start_level_m") == 1.5,
+          f"the node reads its new settings on its retained down ({dn})")
+    r = net.sonae("device", "set", "br-002", "--measure-s", "30")
+    check(r.returncode != 0 and "60..3600" in r.stderr,
+          "a setting out of the node's range is refused before it reaches the node")
+    time.sleep(0.5)
+    publish_all(n2, [(up("br-002"), pack("br-002", 7, [{"t": now - 5, "seq": 10, "dist": 1.2}]))])
+    check(wait_for(lambda: "resend" in sub_down("br-002", p2, "br-002").stdout, 10),
+          "a gap in br-002's seq asks for a resend")
+    dn = json.loads(sub_down("br-002", p2, "br-002").stdout)
+    check(dn.get("measure_s") == 300 and dn["resend"]["from"] == 1 and dn["resend"]["to"] == 9,
+          f"the resend request keeps the settings beside it ({dn})")
 
     # ---- set and rotate ----
     r = net.sonae("device", "set", "br-003", "--enabled", "no")

@@ -124,7 +124,7 @@ max_silence = 3600
 
         def start(exercise=False):
             write_conf(exercise)
-            return Daemon("sonae-collectd", ["-c", conf], env={"SONAE_COLLECTD_SECOND_MS": "10"})
+            return Daemon("sonae-collectd", ["-c", conf], env={"SONAE_COLLECTD_SECOND_MS": "5"})
 
         try:
             # ---- 1. the real feeds ----
@@ -198,9 +198,11 @@ max_silence = 3600
             def settled(entry, states=("done",)):
                 url = entry[2]
                 ok = wait_for(lambda: (ledger(db, url) or ("",))[0] in states, 20)
+                # Two more requests of the feed: the poll that fetched the
+                # telegram (a retry comes before the feed) has finished, and
+                # with it the in-force computation.
                 n = srv.counts("/feed/extra.xml")["total"]
-                wait_for(lambda: srv.counts("/feed/extra.xml")["total"] > n + 1, 10)
-                return ok
+                return ok and wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 2, 20)
 
             def expect(step, table, exercise=0):
                 for code, (level, kinds) in table.items():
@@ -378,6 +380,33 @@ max_silence = 3600
             wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 5, 10)
             check(srv.counts(path)["total"] == 5, "never asked for again")
             check(area(db, T[0])[0] != 5, "nothing of the lost telegram counted")
+            # A telegram that failed once before a restart is tried again after it.
+            e = publish("VPWW54", A.utc("2026-07-27T21:00"), fault=("500", 1),
+                        areas=[(*T, [("03", "大雨警報", "継続"), ("04", "洪水警報", "継続")])])
+            check(wait_for(lambda: ledger(db, e[2]) == ("pending", 1), 20), "failed once, pending")
+            dm.stop()
+            dm = start(exercise=True)
+            check(settled(e) and ledger(db, e[2]) == ("done", 2), "after a restart: fetched, 2 attempts in all")
+            # A hostile feed: the other feed is still read, nothing is stored from
+            # the broken one, health goes degraded and back to ok.
+            for kind in ("html", "truncate", "500"):
+                srv.fault("/feed/extra.xml", kind, times=1)
+                eq = srv.counts("/feed/eqvol.xml")["total"]
+                before = dump(db)[:2]
+                e = publish("VPWW54", A.utc(f"2026-07-27T22:{10 + len(kind):02d}"),
+                            areas=[(*T, [("03", "大雨警報", "継続"), ("04", "洪水警報", "継続")])])
+                check(wait_for(lambda: srv.counts("/feed/extra.xml")["faults"] >= 1, 10) and
+                      wait_for(lambda: srv.counts("/feed/eqvol.xml")["total"] > eq, 10),
+                      f"feed {kind}: the other feed still polled")
+                check(settled(e), f"feed {kind}: the next valid feed read and its telegram fetched")
+                check(dump(db)[1][:len(before[1])] == before[1], f"feed {kind}: nothing stored from it")
+                srv.clear_fault("/feed/extra.xml")
+                srv.reset_counts()
+            ev = [json.loads(x[0]) for x in q(db, "SELECT data FROM events WHERE type = 'source.health' "
+                                                  "AND subject = 'sources/jma' ORDER BY id")]
+            states = [x.get("to") for x in ev if "to" in x]
+            check(states.count("degraded") == 3 and states[-1] == "ok",
+                  f"source.health: degraded on each broken feed, ok again ({states})")
         finally:
             if dm:
                 if os.environ.get("SONAE_TEST_VERBOSE"):

@@ -564,6 +564,29 @@ static void test_hazard_at(struct store *st)
         geo_hazard_answer_free(&a);
         time_set_override(NULL);
 
+        /* With a split polygon (authored) the split is decided: a point in
+         * 鶴岡市南部 has 0620300 and 0620312 only, and 南部's level. */
+        CHECK_INT(import(st, "areas", gfx("jma_split_0620312_authored.geojson", p, sizeof(p)), NULL,
+                         NULL, &rep),
+                  0);
+        CHECK_INT(sql_int("SELECT count(*) FROM areas WHERE code = '0620312' AND kind = "
+                          "'city_split' AND parent_code = '0620300'"),
+                  1);
+        CHECK_INT(geo_hazard_at(st, 139.80, 38.50, false, &a), 0);
+        CHECK_STR(a.area_code, "0620300");
+        CHECK_INT(a.n_areas, 2);
+        CHECK(!a.split_unresolved && a.note_ja == NULL);
+        CHECK_INT(a.jma_level, 4);
+        geo_hazard_answer_free(&a);
+        /* Outside 南部's polygon, 北部 (which has none) is the only one
+         * left: resolved to 0620311, whose level is none. */
+        CHECK_INT(geo_hazard_at(st, 139.815, 38.73, false, &a), 0);
+        CHECK(!a.split_unresolved);
+        CHECK_INT(a.n_areas, 2);
+        CHECK(a.n_areas == 2 && strcmp(a.areas[1], "0620311") == 0);
+        CHECK_INT(a.jma_level, 3);
+        geo_hazard_answer_free(&a);
+
         /* Outside every layer and area (仙台市): nothing, and no error. */
         CHECK_INT(geo_hazard_at(st, 140.8719, 38.2682, false, &a), 0);
         CHECK(a.area_code == NULL);
@@ -574,6 +597,71 @@ static void test_hazard_at(struct store *st)
         geo_hazard_answer_free(&a);
         CHECK_INT(geo_hazard_at(st, 200, 38, false, &a), -EINVAL);
         CHECK_INT(geo_hazard_at(st, NAN, 38, false, &a), -EINVAL);
+}
+
+/* ---- Large polygons (prepared per handle) -------------------------------- */
+
+/* A 4,000-vertex ring (a circle of radius r around cx, cy), WKT. */
+static size_t circle(char *buf, size_t len, double cx, double cy, double r, bool reverse)
+{
+        size_t w = 0;
+        buf[w++] = '(';
+        for (int k = 0; k <= 4000; k++) {
+                int i = reverse ? 4000 - k : k;
+                double a = 2 * M_PI * (i % 4000) / 4000.0;
+                w += (size_t)snprintf(buf + w, len - w, "%s%.9f %.9f", k ? "," : "",
+                                      cx + r * cos(a), cy + r * sin(a));
+        }
+        buf[w++] = ')';
+        buf[w] = '\0';
+        return w;
+}
+
+static int64_t big_layer(struct store *st, const char *version, double cx)
+{
+        static char wkt[400000];
+        size_t w = (size_t)snprintf(wkt, sizeof(wkt), "POLYGON(");
+        w += circle(wkt + w, sizeof(wkt) - w, cx, 38.0, 0.1, false);
+        wkt[w++] = ',';
+        w += circle(wkt + w, sizeof(wkt) - w, cx, 38.0, 0.02, true);
+        snprintf(wkt + w, sizeof(wkt) - w, ")");
+        struct store_hazard_layer l = {.name = "big",
+                                       .version = version,
+                                       .hazard = HAZARD_TSUNAMI,
+                                       .title = "大きな多角形",
+                                       .attribution = "test"};
+        int64_t lid = 0;
+        struct store_hazard_feature f = {.class_ = "1", .label_ja = "1", .rank = 1};
+        f.geom.wkt = wkt;
+        if (store_hazard_layer_create(st, &l, &lid) < 0 ||
+            store_hazard_features_add(st, lid, &f, 1) < 0 ||
+            store_hazard_layer_activate(st, lid) < 0)
+                return -1;
+        return lid;
+}
+
+static void test_large_polygons(struct store *st)
+{
+        char c[65];
+        CHECK(big_layer(st, "1", 141.0) > 0);
+        CHECK(sql_int("SELECT length(geom) FROM hazard_features f JOIN hazard_layers l ON l.id = "
+                      "f.layer_id WHERE l.name = 'big'") > 16384);
+        /* Twice each: the first reads and prepares, the second uses it. */
+        for (int rep = 0; rep < 2; rep++) {
+                CHECK_STR(class_at(st, 141.05, 38.0, "big", c, sizeof(c)), "1");
+                CHECK_STR(class_at(st, 141.0, 38.0, "big", c, sizeof(c)), "");   /* hole */
+                CHECK_STR(class_at(st, 141.02, 38.0, "big", c, sizeof(c)), "1"); /* hole's vertex */
+                CHECK_STR(class_at(st, 141.1, 38.0, "big", c, sizeof(c)), "1");  /* outer vertex */
+                CHECK_STR(class_at(st, 141.1001, 38.0, "big", c, sizeof(c)), ""); /* outside */
+                CHECK_STR(class_at(st, 141.0, 38.0999, "big", c, sizeof(c)), "1");
+                CHECK_STR(class_at(st, 141.0, 38.1001, "big", c, sizeof(c)), "");
+        }
+        /* A new edition 0.05 degrees east: the cached form of the old one
+         * must not answer. */
+        CHECK(big_layer(st, "2", 141.05) > 0);
+        CHECK_STR(class_at(st, 141.05, 38.0, "big", c, sizeof(c)), ""); /* the new hole */
+        CHECK_STR(class_at(st, 141.14, 38.0, "big", c, sizeof(c)), "1");
+        CHECK_STR(class_at(st, 140.94, 38.0, "big", c, sizeof(c)), "");
 }
 
 /* ---- shelters_near ------------------------------------------------------- */
@@ -776,6 +864,7 @@ int main(void)
         test_shelters(st);
         test_hazard_layers(st);
         test_hazard_at(st);
+        test_large_polygons(st);
         test_shelters_near(st);
         test_addresses(st, true);
         store_close(st);
