@@ -6,10 +6,12 @@
 
 extern const struct notify_channel_type notify_webhook;
 extern const struct notify_channel_type notify_smtp;
+extern const struct notify_channel_type notify_line;
 
 const struct notify_channel_type *const notify_channel_types[] = {
     &notify_webhook,
     &notify_smtp,
+    &notify_line,
     NULL,
 };
 

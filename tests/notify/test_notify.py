@@ -64,6 +64,33 @@ httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
 hook_url = f"http://127.0.0.1:{httpd.server_address[1]}"
 
+# ---- A local HTTPS endpoint in the Messaging API's shape (LINE itself is
+# not reachable from here): records push and multicast requests. ----
+TOKEN = "test-channel-access-token"
+line_reqs = []
+
+
+class LineApi(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(n))
+        ok_auth = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+        line_reqs.append({"path": self.path, "auth": ok_auth, "body": body})
+        self.send_response(200 if ok_auth else 401)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *a):
+        pass
+
+
+line_httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LineApi)
+line_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+line_ctx.load_cert_chain(cert, key)
+line_httpd.socket = line_ctx.wrap_socket(line_httpd.socket, server_side=True)
+threading.Thread(target=line_httpd.serve_forever, daemon=True).start()
+
 # ---- SMTP server with STARTTLS ----
 mails = []
 tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -137,6 +164,8 @@ def body_of(m):
 # ---- Config and the driver ----
 with open(os.path.join(tmp, "hook.secret"), "w") as f:
     f.write(SECRET + "\n")
+with open(os.path.join(tmp, "line.token"), "w") as f:
+    f.write(TOKEN + "\n")
 conf = os.path.join(tmp, "sonae.conf")
 with open(conf, "w") as f:
     f.write(f"""[store]
@@ -156,6 +185,12 @@ exercise = true
 staff = true
 staff_to = duty@city.example.jp
 watchdog_silence = 30
+
+[notify.line]
+type = line
+token_file = line.token
+base_url = https://127.0.0.1:{line_httpd.server_address[1]}
+ca_file = cert.pem
 
 [notify.broken]
 type = webhook
@@ -195,6 +230,11 @@ try:
     r_hook = cmd(f"rule hook {hook_url}/hook 3 1 - []")
     r_mail = cmd("rule mail staff@city.example.jp 3 1 - []")
     cmd(f"rule broken {hook_url}/broken 1 1 - []")
+    # Residents on LINE: one follower (push) and a group of three (multicast),
+    # orders only.
+    cmd('rule line Uaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1 3 0 - ["order.issued"]')
+    cmd('rule line Ub0000000000000000000000000000001,Ub0000000000000000000000000000002,'
+        'Ub0000000000000000000000000000003 3 0 - ["order.issued"]')
     check(r_hook.startswith("id ") and r_mail.startswith("id "), "rules are stored")
     a = cmd("station akagawa-1 赤川・熊出 600").split()[1]
 
@@ -265,12 +305,23 @@ try:
     s = step(T2 + 1700)
     check(len(hooks_about("避難指示")) == 1, "an order issued reaches the webhook")
     check(len(mails_about("避難指示")) == 1, "and the mail")
+    pushes = [r for r in line_reqs if r["path"] == "/v2/bot/message/push"]
+    multis = [r for r in line_reqs if r["path"] == "/v2/bot/message/multicast"]
+    check(len(pushes) == 1 and len(multis) == 1 and len(line_reqs) == 2,
+          "LINE: one push and one multicast for the order, nothing for gauges")
+    check(all(r["auth"] for r in line_reqs), "LINE: Bearer channel access token")
+    check(pushes[0]["body"]["to"] == "Uaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "LINE push: to is one id")
+    check(len(multis[0]["body"]["to"]) == 3, "LINE multicast: to is the array of three ids")
+    msg = pushes[0]["body"]["messages"]
+    check(len(msg) == 1 and msg[0]["type"] == "text" and "避難指示" in msg[0]["text"]
+          and "警戒レベル４" in msg[0]["text"], "LINE: one text message with 避難指示 and 警戒レベル４")
     n_hooks = len(hooks)
     cmd("order 5 0620300 1")
     step(T2 + 1760)
     drills = [m for m in mails if "訓練" in subject_of(m)]
     check(len(drills) == 1 and "訓練" in body_of(drills[0]), "the drill order: 「訓練」 in subject and body")
     check(len(hooks) == n_hooks, "the webhook (not marked for exercises) got nothing of the drill")
+    check(len(line_reqs) == 2, "nor did LINE (residents never get drills unless marked)")
 
     # Deduplication: more steps send nothing again.
     before = (len(hooks), len(mails))
@@ -304,6 +355,7 @@ finally:
     drv.stdin.close()
     drv.wait(timeout=30 * SCALE)
     httpd.shutdown()
+    line_httpd.shutdown()
     smtpd.shutdown()
     rmtree(tmp)
 check(drv.returncode == 0, "the driver exits cleanly")
