@@ -23,10 +23,12 @@ import sqlite3
 import ssl
 import subprocess
 import sys
+import signal
 import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from sonaetest import SCALE, check, done, exe, rmtree, tmpdir  # noqa: E402
+from sonaetest import SCALE, Daemon, check, done, exe, rmtree, tmpdir, wait_for  # noqa: E402
 
 tmp = tmpdir("sonae-notify-")
 SECRET = "hook-secret-テスト"
@@ -351,6 +353,33 @@ try:
     check(len(mails_about("データベース復旧")) == 1, "staff mail: 復旧")
     check(cmd(f"watch {T2 + 1540 + 31 * 60}") == "sent 1", "watchdog: 31 minutes of silence reported")
     check(len(mails_about("データ更新停止")) == 1, "staff mail: データ更新停止")
+
+    # sonae-portald runs the same engine in its notifier thread: an order
+    # written while it runs reaches the webhook within a round or two.
+    with open(conf, "a") as f:
+        f.write("\n[portal]\nlisten = 127.0.0.1:0\nweb_root = none\n")
+    portald = Daemon("sonae-portald", ["-c", conf])
+    try:
+        n_orders = len(hooks_about("緊急安全確保"))
+        time.sleep(1)
+        cmd("order 5 0620300 0")
+        check(wait_for(lambda: len(hooks_about("緊急安全確保")) > n_orders, 25),
+              "portald's notifier thread delivered a new order to the webhook")
+        portald.signal(signal.SIGTERM)
+        check(portald.wait(10) == 0, "portald stops cleanly with the notifier thread")
+    finally:
+        portald.stop()
+
+    # A channel's own keys are checked by `sonae-portald -n`.
+    bad = os.path.join(tmp, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("[store]\npath = store.sqlite\n[notify.m]\ntype = smtp\nfrom = a@b.jp\n"
+                "url = http://127.0.0.1:1\n[notify.l]\ntype = line\ntoken_file = missing\n")
+    r = subprocess.run([exe("sonae-portald"), "-n", "-c", bad], capture_output=True, text=True,
+                       timeout=30 * SCALE)
+    out = r.stdout + r.stderr
+    check(r.returncode != 0 and "smtp://" in out and "token_file" in out,
+          "portald -n refuses a bad smtp url and an unreadable LINE token, naming both")
 finally:
     drv.stdin.close()
     drv.wait(timeout=30 * SCALE)
