@@ -19,5 +19,7 @@ extern const struct portal_route api_cap_routes[];
 extern const struct portal_route api_lite_routes[];
 extern const struct portal_route api_session_routes[];
 extern const struct portal_route api_orders_routes[];
+extern const struct portal_route api_notices_routes[];
+extern const struct portal_route api_shelterops_routes[];
 
 #endif

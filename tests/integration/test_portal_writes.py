@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from portaltest import SSE, Portal, write_conf  # noqa: E402
-from sonaetest import BUILD, FIXTURES, SCALE, check, done, exe, rmtree, tmpdir  # noqa: E402
+from sonaetest import BUILD, FIXTURES, SCALE, check, done, exe, rmtree, tmpdir, wait_for  # noqa: E402
 
 SEED = os.path.join(BUILD, "tests", "portal-seed")
 TELEGRAM = os.path.join(FIXTURES, "jma_xml", "operational", "20240725040511_0_VPWW54_060000.xml")
@@ -217,6 +217,61 @@ try:
     check(st == 200 and {o["id"] for o in ol["orders"]} >= {o4["id"], o5["id"]}, "staff list the orders")
     sse.close()
     sse = None
+
+    # --- notices ---
+    notice = {"category": "shelter_open", "area_code": "0620300", "title_ja": "避難所開設",
+              "text_ja": "朝暘第一小学校を避難所として開設しました。", "public": True}
+    st, _, _ = call("POST", "/api/v1/notices", notice, cookie=view, csrf=vme["csrf"])
+    check(st == 403, "a viewer may not publish a notice")
+    st, _, js = call("POST", "/api/v1/notices", dict(notice, category="rumour"), cookie=ed, csrf=csrf)
+    check(st == 400 and "category" in js["error"]["message"], "an unknown category is refused")
+    st, _, n1 = call("POST", "/api/v1/notices", notice, cookie=ed, csrf=csrf)
+    check(st == 201 and n1["public"] is True, "editor publishes a public 避難所開設 notice")
+    writes.append(("notice.publish", f"notice:{n1['id']}"))
+    staff_only = dict(notice, category="road_closed", title_ja="通行止め", text_ja="国道112号 冠水のため通行止め",
+                      public=False, valid_to="2099-01-01T00:00:00+09:00")
+    st, _, n2 = call("POST", "/api/v1/notices", staff_only, cookie=ed, csrf=csrf)
+    check(st == 201 and n2["valid_to"] > 0, "editor publishes a staff-only 通行止め notice with validity")
+    writes.append(("notice.publish", f"notice:{n2['id']}"))
+    st, _, s = call("GET", "/api/v1/status")
+    titles = [n["title_ja"] for n in s["notices"]]
+    check("避難所開設" in titles and "通行止め" not in titles, "status lists the public notice only")
+    st, _, nl = call("GET", "/api/v1/notices", cookie=view)
+    check(st == 200 and {n["id"] for n in nl["notices"]} >= {n1["id"], n2["id"]}, "staff see both notices")
+    st, _, _ = call("POST", f"/api/v1/notices/{n1['id']}/withdraw", {}, cookie=ed, csrf=csrf)
+    check(st == 200, "editor withdraws the public notice")
+    writes.append(("notice.withdraw", f"notice:{n1['id']}"))
+    # The store ends validity at the next second at the earliest.
+    check(wait_for(lambda: "避難所開設" not in [n["title_ja"] for n in call("GET", "/api/v1/status")[2]["notices"]],
+                   12 * SCALE), "a withdrawn notice leaves the status (after the answer cache)")
+
+    # --- shelters: editor or the shelter's operator ---
+    mine, other = shelter_ids
+    st, _, _ = call("POST", f"/api/v1/shelters/{mine}/status", {"open": True}, cookie=view,
+                    csrf=vme["csrf"])
+    check(st == 403, "a viewer may not open a shelter")
+    st, _, _ = call("POST", f"/api/v1/shelters/{other}/status", {"open": True, "occupancy": 5},
+                    cookie=op, csrf=ome["csrf"])
+    check(st == 403, "a shelter operator may not change another shelter (wrong shelter)")
+    st, _, _ = call("POST", f"/api/v1/shelters/{mine}/status", {"open": True}, cookie=op)
+    check(st == 403, "the operator's write without CSRF is refused")
+    st, _, js = call("POST", f"/api/v1/shelters/{mine}/status",
+                     {"open": True, "occupancy": 42, "needs": "毛布、飲料水"}, cookie=op, csrf=ome["csrf"])
+    check(st == 200 and js == {"open": True, "occupancy": 42, "needs": "毛布、飲料水"},
+          "the operator opens its own shelter with occupancy and needs")
+    writes.append(("shelter.status", f"shelter:{mine}"))
+    st, _, js = call("POST", f"/api/v1/shelters/{other}/status", {"open": True, "occupancy": 0},
+                     cookie=ed, csrf=csrf)
+    check(st == 200, "an editor opens any shelter")
+    writes.append(("shelter.status", f"shelter:{other}"))
+    st, _, fc = call("GET", "/api/v1/shelters?open=true")
+    opened = {f["properties"]["id"] if "id" in f["properties"] else f.get("id"): f["properties"]
+              for f in fc["features"]}
+    check(len(fc["features"]) == 2 and any(pr.get("occupancy") == 42 and pr.get("needs") == "毛布、飲料水"
+                                           for pr in opened.values()),
+          "the public shelter list shows both open, with occupancy and needs")
+    st, _, _ = call("POST", "/api/v1/shelters/99999999/status", {"open": True}, cookie=ed, csrf=csrf)
+    check(st == 404, "an unknown shelter is 404")
 
     # --- display token ---
     r = sonae(p.conf, "user", "display", "add", "wall1")
