@@ -643,6 +643,11 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
         if (o->title)
                 title = o->title;
         char version[65];
+        if ((o->version && (strlen(o->version) > 64 || !o->version[0])) || strlen(name) > 64) {
+                fail(rep, "--name / --version は 1-64 バイトです (name and version: 1-64 bytes)");
+                rc = -EINVAL;
+                goto out_close;
+        }
         if (o->version) {
                 snprintf(version, sizeof(version), "%s", o->version);
         } else {
@@ -670,10 +675,21 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                             ? "国土交通省「国土数値情報」を加工して作成"
                             : "出典: 各管理者の公表データを加工して作成";
         int64_t lid = 0;
-        rc = store_hazard_layer_create(st, &l, &lid);
-        if (rc == -EINVAL || rc == -EEXIST) {
-                fail(rep, "レイヤ %s の版 %s は既にあります (version exists)", name, version);
-                rc = -EEXIST;
+        struct store_hazard_layer_list have = {0};
+        rc = store_hazard_layers_list(st, &have);
+        for (size_t i = 0; rc == 0 && i < have.n; i++)
+                if (strcmp(have.v[i].name, name) == 0 && strcmp(have.v[i].version, version) == 0) {
+                        fail(rep, "レイヤ %s の版 %s は既にあります (version exists)", name,
+                             version);
+                        rc = -EEXIST;
+                }
+        store_hazard_layer_list_free(&have);
+        if (rc == 0) {
+                rc = store_hazard_layer_create(st, &l, &lid);
+                if (rc < 0)
+                        fail(rep,
+                             "レイヤ %s (版 %s) を作れません: %s (name and version: 1-64 bytes)",
+                             name, version, store_strerror(rc));
         }
         OGR_L_ResetReading(s.layer);
         OGRFeatureH f;

@@ -27,6 +27,19 @@ function serviceWorker() {
 
 export default defineConfig({
   base: '/',
-  build: { outDir: 'dist', emptyOutDir: true, target: 'es2019', assetsInlineLimit: 0, reportCompressedSize: false },
+  build: {
+    outDir: 'dist', emptyOutDir: true, target: 'es2019', assetsInlineLimit: 0, reportCompressedSize: false,
+    /* Hex hashes of 16 characters: the portal recognises "name-HASH.ext"
+     * as hashed (a year's cache) only when HASH is one run of letters and
+     * digits; Vite's default base64url hashes may contain '-' or '_'. */
+    rollupOptions: {
+      output: {
+        hashCharacters: 'hex',
+        entryFileNames: 'assets/[name]-[hash:16].js',
+        chunkFileNames: 'assets/[name]-[hash:16].js',
+        assetFileNames: 'assets/[name]-[hash:16][extname]',
+      },
+    },
+  },
   plugins: [serviceWorker()],
 });

@@ -118,6 +118,13 @@ await step('hazards and both level lines', async () => {
     const words = h.layer.startsWith('A31_flood_max') ? `想定最大規模の洪水で ${m ? `${+m[1]}〜${+m[2]}m` : h.label_ja.replace('.0m', 'm').replace(/^0\.5m/, '0.5m')} 浸水` : h.label_ja;
     check(`hazard in plain words: ${words}`, hz.includes(words), hz);
   }
+  const meanings = await page.locator('#hazards li.hz .meaning').count();
+  check('each mapped hazard says what it means for the house', meanings === answer.hazards.filter((h) => /^A3[13]/.test(h.layer)).length && (answer.hazards[0]?.class !== '1' || hz.includes('床下まで水が来るおそれ')), hz);
+  await page.waitForFunction(() => window.sonae.rivers);
+  const rivers = await page.evaluate(() => window.sonae.rivers);
+  const rtext = await page.locator('#rivers').innerText();
+  const bad = rivers.filter((r) => ['stale', 'offline', 'unknown'].includes(r.state)).length;
+  check('river levels nearby listed; stale/offline/unknown never shown as safe', rivers.length >= 1 && (rtext.match(/安全とは限りません/g) || []).length === bad && await page.locator('#rivers li').count() === rivers.length, rtext);
   const city = await page.locator('[data-line=city]').innerText();
   const jma = await page.locator('[data-line=jma]').innerText();
   const order = area.order || { level: answer.level_in_force.city_order, name_ja: answer.order_name_ja };
@@ -255,9 +262,10 @@ await step('district → 町丁目 picker', async () => {
 });
 
 await step('phone location', async () => {
+  const t0 = await page.evaluate(() => Date.now());
   await page.click('#locate');
   await page.waitForFunction(() => Math.abs(window.sonae.home.lat - 38.7146) < 1e-3);
-  await page.waitForFunction(() => window.sonae.answer && Math.abs(window.sonae.answer.point.coordinates[1] - 38.7146) < 1e-3);
+  await page.waitForFunction((t) => window.sonae.answer && window.sonae.answerAt >= t, t0);
   const a = await page.evaluate(() => window.sonae.answer);
   const hz = await page.locator('#hazards').innerText();
   const depth = a.hazards.find((h) => h.label_ja === '3.0m以上5.0m未満');

@@ -176,8 +176,16 @@ try:
           "latency histogram present")
     before = int(text.split('sonae_http_requests_total{route="ping",code="200"} ')[1].split()[0])
     p.get("/api/v1/ping")
-    st, h, body = p.get("/metrics")
-    after = int(body.decode().split('sonae_http_requests_total{route="ping",code="200"} ')[1].split()[0])
+
+    # A request is counted when its connection reports it complete, which
+    # may come a moment after the client has read the answer (slowly under
+    # ASan): wait for the count, then check it moved by exactly one.
+    def ping_count():
+        b = p.get("/metrics")[2].decode()
+        return int(b.split('sonae_http_requests_total{route="ping",code="200"} ')[1].split()[0])
+
+    wait_for(lambda: ping_count() >= before + 1, 2)
+    after = ping_count()
     check(after == before + 1, "the counter moves by one per request")
     st, h, body = p.get("/metrics", {"X-Forwarded-For": "203.0.113.9"})
     check(st == 403, "/metrics through a proxy is refused")

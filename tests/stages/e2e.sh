@@ -63,14 +63,24 @@ done
 curl -sf "http://127.0.0.1:$sport/" -o "$tmp/index.html"
 if grep -q '<div id="levels"' "$tmp/index.html"; then ok "portal serves the built page"; else ko "portal serves the built page"; tail -20 "$tmp/portald.log"; finish; fi
 
-# Static serving of the build: hashed assets cached a year, gzip.
+# Static serving of the build: every hashed asset cached a year, the entry
+# script as gzipped JavaScript, the page and the service worker revalidated.
 asset=$(grep -o '/assets/index-[^"]*\.js' $web/dist/index.html | head -1)
 hdr=$(curl -sD - -o /dev/null -H 'Accept-Encoding: gzip' "http://127.0.0.1:$pport$asset")
 if grep -qi 'cache-control:.*max-age=31536000' <<<"$hdr" && grep -qi 'content-encoding: gzip' <<<"$hdr" && grep -qi 'content-type: text/javascript' <<<"$hdr"; then
-        ok "hashed asset: JavaScript type, gzip, a year's cache"
+        ok "entry script: JavaScript type, gzip, a year's cache"
 else
-        ko "hashed asset headers: $hdr"
+        ko "entry script headers: $hdr"
 fi
+short=()
+for f in $web/dist/assets/*; do
+        curl -sD - -o /dev/null "http://127.0.0.1:$pport/assets/${f##*/}" | grep -qi 'cache-control:.*max-age=31536000' || short+=("${f##*/}")
+done
+if ((${#short[@]} == 0)); then ok "every hashed asset cached a year"; else ko "assets not recognised as hashed: ${short[*]}"; fi
+for f in / /sw.js; do
+        cc=$(curl -sD - -o /dev/null "http://127.0.0.1:$pport$f" | grep -i '^cache-control' | tr -d '\r')
+        if grep -qi 'max-age=31536000' <<<"$cc"; then ko "$f cached as immutable: $cc"; else ok "$f is not cached as immutable ($cc)"; fi
+done
 
 # The no-JavaScript page, rendered by the portal from the store.
 if [[ $seeded == yes ]]; then

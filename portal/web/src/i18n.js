@@ -32,7 +32,9 @@ export const T = {
     levelChanged: (t) => `警戒レベルが変わりました：${t}`, searching: '探しています…', noResult: '見つかりませんでした。別の書き方（例：本町1丁目）で試してください。',
     loadingMap: '地図を読み込んでいます…', printTitle: 'わたしの避難計画（マイ・タイムライン）', printFor: (n) => `${n} さん`,
     printQr: 'この計画を別のスマートフォンに移すときは、このQRコードを読み取ってください。', shelterTo: '避難先',
-    locErr: '現在地を取得できませんでした。住所で探してください。', riverWord: '川の水位', tapped: '地図でえらんだ場所',
+    locErr: '現在地を取得できませんでした。住所で探してください。', riverWord: '川の水位',
+    meaning: { d1: '床下まで水が来るおそれ（大人のひざ程度）', d2: '1階の床の上まで水が来るおそれ', d3: '2階の床の上まで水が来るおそれ（1階にいると危険）', d4: '2階の屋根の上まで水が来るおそれ', d5: '建物の3階以上まで水が来るおそれ', yellow: 'がけ崩れや土石流で命に危険がおよぶおそれ', red: '建物がこわれ、命に大きな危険がおよぶおそれ' },
+    riversH: '近くの川の水位', noRivers: '近くに水位観測所はありません。', obsAt: (s) => `${s}観測`, below: '基準の水位より下', stateWords: { stale: 'データが古い（安全とは限りません）', offline: '通信が途絶えています（安全とは限りません）', unknown: '状態不明（安全とは限りません）', below_start: '観測開始水位より下', watch: '水位を観測中' }, tapped: '地図でえらんだ場所',
   },
   easy: {
     skip: 'こたえへ いく', title: 'そなえ — わたしの ひなん じょうほう', whereH: 'いえの ばしょを えらぶ',
@@ -63,7 +65,9 @@ export const T = {
     levelChanged: (t) => `警戒レベルが かわりました：${t}`, searching: 'さがして います…', noResult: 'みつかりません。「本町1丁目」の ように かいて ください。',
     loadingMap: 'ちずを よみこんで います…', printTitle: 'わたしの ひなんの けいかく', printFor: (n) => `${n} さん`,
     printQr: 'ほかの でんわに うつす ときは この QRコードを よみとって ください。', shelterTo: 'にげる ところ',
-    locErr: 'いまの ばしょが わかりません。じゅうしょで さがして ください。', riverWord: 'かわの みず', tapped: 'ちずで えらんだ ばしょ',
+    locErr: 'いまの ばしょが わかりません。じゅうしょで さがして ください。', riverWord: 'かわの みず',
+    meaning: { d1: 'ゆかの したまで みずが くる かもしれない', d2: '1かいの ゆかの うえまで みずが くる かもしれない', d3: '2かいの ゆかの うえまで みずが くる かもしれない', d4: '2かいの やねの うえまで みずが くる かもしれない', d5: 'たてものの 3がい より うえまで みずが くる かもしれない', yellow: 'がけが くずれて いのちが あぶない かもしれない', red: 'たてものが こわれて いのちが とても あぶない かもしれない' },
+    riversH: 'ちかくの かわの みずの たかさ', noRivers: 'ちかくに かわの みずを はかる ところは ありません。', obsAt: (s) => `${s}に はかった`, below: 'あぶない たかさ より ひくい', stateWords: { stale: 'じょうほうが ふるい（あんぜん とは かぎらない）', offline: 'つながって いない（あんぜん とは かぎらない）', unknown: 'わからない（あんぜん とは かぎらない）', below_start: 'みずが ひくい', watch: 'みずを はかって いる' }, tapped: 'ちずで えらんだ ばしょ',
   },
   en: {
     skip: 'Skip to the answer', title: 'Sonae — my evacuation information', whereH: 'Choose your home',
@@ -94,7 +98,9 @@ export const T = {
     levelChanged: (t) => `Alert level changed: ${t}`, searching: 'Searching…', noResult: 'Nothing found. Try another spelling (e.g. 本町1丁目).',
     loadingMap: 'Loading the map…', printTitle: 'My evacuation plan (My Timeline)', printFor: (n) => `For ${n}`,
     printQr: 'To move this plan to another phone, scan this QR code.', shelterTo: 'Go to',
-    locErr: 'Could not get your location. Please search by address.', riverWord: 'river levels', tapped: 'Place chosen on the map',
+    locErr: 'Could not get your location. Please search by address.', riverWord: 'river levels',
+    meaning: { d1: 'water may reach below the floor (knee height)', d2: 'water may rise above the ground floor', d3: 'water may rise above the first floor: the ground floor is not safe', d4: 'water may rise above the roof of a two-storey house', d5: 'water may rise above the third floor', yellow: 'landslides or debris flows may endanger life', red: 'buildings may be destroyed; great danger to life' },
+    riversH: 'River levels nearby', noRivers: 'No river gauge nearby.', obsAt: (s) => `observed ${s}`, below: 'below the warning levels', stateWords: { stale: 'data is old (not necessarily safe)', offline: 'no contact (not necessarily safe)', unknown: 'state unknown (not necessarily safe)', below_start: 'below the observation start level', watch: 'being watched' }, tapped: 'Place chosen on the map',
   },
 };
 

@@ -59,6 +59,17 @@ function depthWords(label) {
   if (hi) return `${+hi[1]}m未満`;
   return label;
 }
+/* What the hazard means for the house, in a sentence. */
+function hazardMeaning(h) {
+  const m = t('meaning');
+  const layer = h.layer || '';
+  if (layer.startsWith('A31')) {
+    const r = +h.class;
+    return r >= 5 ? m.d5 : r === 4 ? m.d4 : r === 3 ? m.d3 : r === 2 ? m.d2 : r === 1 ? m.d1 : null;
+  }
+  if (layer.startsWith('A33')) return h.class === 'red' ? m.red : h.class === 'yellow' ? m.yellow : null;
+  return null;
+}
 function hazardWords(h) {
   const layer = h.layer || '';
   if (layer.startsWith('A31_flood_max')) return t('floodMax', depthWords(h.label_ja));
@@ -128,7 +139,14 @@ function renderAnswer() {
   hz.replaceChildren();
   if (!a) { hz.append(el('li', null, t('noHome'))); }
   else if (!a.hazards?.length) hz.append(el('li', null, t('noHazard')));
-  else for (const h of a.hazards) hz.append(el('li', 'hz', hazardWords(h)));
+  else {
+    for (const h of a.hazards) {
+      const li = el('li', 'hz', hazardWords(h));
+      const mean = hazardMeaning(h);
+      if (mean) li.append(el('span', 'meaning', mean));
+      hz.append(li);
+    }
+  }
   if (a?.note_ja) hz.append(el('li', 'note', a.note_ja));
 
   const ol = $('shelters');
@@ -154,6 +172,38 @@ function renderAnswer() {
     }
     g.append(ul);
     ol.append(g);
+  }
+}
+
+/* Today's river levels near home: stale, offline and unknown gauges are
+ * said to be so, never shown as safe. */
+async function loadRivers() {
+  if (!state.home) return;
+  const d = 0.04;
+  const { lat, lon } = state.home;
+  try {
+    const j = await getJSON(`/api/v1/stations?kind=gauge&bbox=${(lon - d).toFixed(4)},${(lat - d).toFixed(4)},${(lon + d).toFixed(4)},${(lat + d).toFixed(4)}`);
+    const near = (j.features || []).map((f) => ({ ...f.properties, dist: Math.hypot((f.geometry.coordinates[0] - lon) * 87000, (f.geometry.coordinates[1] - lat) * 111000) }))
+      .sort((x, y) => x.dist - y.dist).slice(0, 5);
+    state.rivers = near;
+  } catch { /* keep what we had */ }
+  renderRivers();
+}
+function renderRivers() {
+  const ul = $('rivers');
+  ul.replaceChildren();
+  if (!state.home) return;
+  if (!state.rivers?.length) { ul.append(el('li', null, t('noRivers'))); return; }
+  const sw = t('stateWords');
+  for (const r of state.rivers) {
+    const li = el('li', 'river');
+    li.append(el('strong', null, `${r.river ? `${r.river} ` : ''}${r.name}`), ' ');
+    if (r.value != null) li.append(`${r.value.toFixed(2)}${r.unit || 'm'} `);
+    if (['stale', 'offline', 'unknown'].includes(r.state)) li.append(el('span', 'tag bad', sw[r.state]));
+    else if (r.level) li.append(badge(r.level, '相当'));
+    else li.append(el('span', null, sw[r.state] || t('below')));
+    if (r.observed_at) li.append(' ', el('small', null, t('obsAt', new Date(r.observed_at).toLocaleString(state.lang === 'en' ? 'en-GB' : 'ja-JP', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }))));
+    ul.append(li);
   }
 }
 
@@ -387,6 +437,7 @@ async function refreshAnswer() {
     state.offline = true;
   }
   render();
+  loadRivers();
   cacheTilesAroundHome();
 }
 
@@ -424,6 +475,7 @@ async function poll() {
 function render(planToo = true) {
   renderLevels();
   renderAnswer();
+  renderRivers();
   renderAge();
   if (planToo) renderPlan();
 }
@@ -485,6 +537,6 @@ function start() {
   setInterval(poll, POLL_MS);
   setInterval(renderAge, 30000);
   if (state.home) refreshAnswer();
-  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js', { updateViaCache: 'none' }).catch(() => {});
 }
 start();

@@ -367,6 +367,11 @@ static void test_hazard_layers(struct store *st)
         CHECK(import(st, "hazard", gfx("no_such_file.shp", p, sizeof(p)), NULL, "bad5", &rep) < 0);
         CHECK_INT(import(st, "hazard", gfx("a31_max_6668.shp", p, sizeof(p)), NULL, "2024", &rep),
                   -EEXIST);
+        char longv[80];
+        memset(longv, '9', sizeof(longv) - 1);
+        longv[sizeof(longv) - 1] = '\0';
+        CHECK(import(st, "hazard", gfx("a31_max_6668.shp", p, sizeof(p)), NULL, longv, &rep) < 0);
+        CHECK(strstr(rep.error, "1-64") != NULL);
         CHECK_INT(sql_int("SELECT count(*) FROM hazard_features"), nf);
         CHECK_INT(sql_int("SELECT count(*) FROM hazard_layers WHERE name = 'A31_flood_max'"), 2);
         CHECK_STR(class_at(st, 139.815, 38.735, "A31_flood_max", c, sizeof(c)), "4");
