@@ -21,5 +21,6 @@ extern const struct portal_route api_session_routes[];
 extern const struct portal_route api_orders_routes[];
 extern const struct portal_route api_notices_routes[];
 extern const struct portal_route api_shelterops_routes[];
+extern const struct portal_route api_timelines_routes[];
 
 #endif

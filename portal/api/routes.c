@@ -24,6 +24,7 @@ const struct portal_route *const portal_route_lists[] = {
     api_orders_routes,
     api_notices_routes,
     api_shelterops_routes,
+    api_timelines_routes,
     /* Not registered yet, by design: hazard and addresses come with the geo
      * issue, cameras with the camera issue, the writes with the accounts
      * issue.  Each adds its file and one line here. */
