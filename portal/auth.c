@@ -39,6 +39,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct session sessions[MAX_SESSIONS];
 static struct attempt attempts[MAX_ATTEMPTS];
 static char display_path[4096];
+static char data_dir[4096];
 static char dummy_hash[crypto_pwhash_STRBYTES];
 
 void portal_auth_configure(const struct sonae_config *cfg)
@@ -48,7 +49,17 @@ void portal_auth_configure(const struct sonae_config *cfg)
                 p[0] = 0;
         pthread_mutex_lock(&mu);
         snprintf(display_path, sizeof(display_path), "%s", p);
+        snprintf(data_dir, sizeof(data_dir), "%s",
+                 cfg->data.dir && cfg->data.dir[0] ? cfg->data.dir : "data");
         pthread_mutex_unlock(&mu);
+}
+
+int portal_data_path(const char *rel, char *out, size_t cap)
+{
+        pthread_mutex_lock(&mu);
+        int n = snprintf(out, cap, "%s/%s", data_dir, rel);
+        pthread_mutex_unlock(&mu);
+        return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
 const char *auth_role_name(enum auth_role r)

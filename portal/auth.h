@@ -44,6 +44,8 @@ struct auth_who {
 
 /* Takes [data] dir (display tokens) from cfg; called by portal_app_new. */
 void portal_auth_configure(const struct sonae_config *cfg);
+/* [data] dir/rel: where report photos live (outside the web root). */
+int portal_data_path(const char *rel, char *out, size_t cap);
 
 /* Who sends the request: a session cookie, a display token (Authorization:
  * Bearer or cookie sonae_display).  0, or -ENOENT (nobody), -EAGAIN (the
