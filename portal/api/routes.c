@@ -20,6 +20,12 @@ const struct portal_route *const portal_route_lists[] = {
     api_shelters_routes,
     api_cap_routes,
     api_lite_routes,
+    api_session_routes,
+    api_orders_routes,
+    api_notices_routes,
+    api_shelterops_routes,
+    api_timelines_routes,
+    api_reports_routes,
     /* Not registered yet, by design: hazard and addresses come with the geo
      * issue, cameras with the camera issue, the writes with the accounts
      * issue.  Each adds its file and one line here. */
