@@ -20,9 +20,11 @@ const struct portal_route *const portal_route_lists[] = {
     api_shelters_routes,
     api_cap_routes,
     api_lite_routes,
-    /* Not registered yet, by design: hazard and addresses come with the geo
-     * issue, cameras with the camera issue, the writes with the accounts
-     * issue.  Each adds its file and one line here. */
+    api_hazard_routes,
+    api_addresses_routes,
+    /* Not registered yet, by design: cameras with the camera issue, the
+     * writes with the accounts issue.  Each adds its file and one line
+     * here. */
 };
 /* clang-format on */
 const size_t portal_n_route_lists = sizeof(portal_route_lists) / sizeof(portal_route_lists[0]);
