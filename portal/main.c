@@ -3,6 +3,7 @@
 #include "httputil.h"
 #include "log.h"
 #include "portal.h"
+#include "line_webhook.h"
 #include "runner.h"
 
 #include <errno.h>
@@ -28,10 +29,23 @@ static int portald_check(const struct sonae_config *cfg, struct conf_diag *diag)
         return rc;
 }
 
+/* The LINE webhook endpoint's settings from the config. */
+static int line_hook_apply(const struct sonae_config *cfg)
+{
+        struct line_hook_settings s;
+        int rc = notify_line_hook_settings(cfg, &s);
+        if (rc == 0)
+                notify_line_webhook_set(&s);
+        notify_line_hook_settings_free(&s);
+        return rc;
+}
+
 static int portald_start(void *state, const struct sonae_config *cfg)
 {
         struct portald *p = state;
         int rc = portal_app_new(cfg, &p->app);
+        if (rc == 0)
+                rc = line_hook_apply(cfg);
         if (rc == 0)
                 rc = notify_runner_start(cfg, &p->notifier);
         return rc;
@@ -44,6 +58,8 @@ static int portald_reload(void *state, const struct sonae_config *cfg)
         notify_runner_stop(p->notifier);
         p->notifier = NULL;
         int rc = portal_app_reload(p->app, cfg);
+        if (rc == 0)
+                rc = line_hook_apply(cfg);
         if (rc == 0)
                 rc = notify_runner_start(cfg, &p->notifier);
         return rc;
@@ -60,6 +76,7 @@ static void portald_stop(void *state)
         struct portald *p = state;
         notify_runner_stop(p->notifier);
         p->notifier = NULL;
+        notify_line_webhook_set(NULL);
         portal_app_free(p->app);
         p->app = NULL;
 }

@@ -26,4 +26,7 @@ extern const struct portal_route api_reports_routes[];
 extern const struct portal_route api_hazard_routes[];
 extern const struct portal_route api_addresses_routes[];
 
+/* portal/notify/line_webhook.c */
+extern const struct portal_route api_line_routes[];
+
 #endif

@@ -28,6 +28,7 @@ const struct portal_route *const portal_route_lists[] = {
     api_reports_routes,
     api_hazard_routes,
     api_addresses_routes,
+    api_line_routes,
     /* Cameras come with the camera routes: one file and one line here. */
 };
 /* clang-format on */

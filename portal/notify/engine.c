@@ -258,8 +258,11 @@ static bool rule_matches(const struct notify_engine *e, const struct store_notif
                         return false;
         }
         if (r->district_id > 0) {
+                /* A district's rule gets its district's events and those for
+                 * the whole area (no district in the data). */
                 json_t *dv = json_object_get(d, "district_id");
-                if (!json_is_integer(dv) || json_integer_value(dv) != r->district_id)
+                if (json_is_integer(dv) && json_integer_value(dv) > 0 &&
+                    json_integer_value(dv) != r->district_id)
                         return false;
         }
         /* Plain events with a level (orders, alerts) must reach the rule's. */

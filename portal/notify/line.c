@@ -4,6 +4,7 @@
  * opaque user ids; they are never logged.  base_url exists for tests and
  * proxies: LINE itself cannot be reached from the test machines. */
 #include "channel.h"
+#include "line_webhook.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -24,6 +25,7 @@ struct line {
         char *token;
         char *base_url;
         char *ca_file;
+        char *channel_secret_file;
         int64_t timeout_s;
 };
 
@@ -40,6 +42,8 @@ static const struct conf_option line_opts[] = {
     OPT("ca_file", CONF_PATH, ca_file, NULL, 0, 0, false,
         "CA certificates for base_url; default: the system's."),
     OPT("timeout", CONF_INT, timeout_s, "10", 1, 120, false, "Seconds one request may take."),
+    OPT("channel_secret_file", CONF_PATH, channel_secret_file, NULL, 0, 0, false,
+        "File holding the channel secret; set it to turn on /api/v1/line/webhook."),
     {0},
 };
 
@@ -73,6 +77,14 @@ static int line_configure(const struct conf_instance *in, const char *cfgdir, co
         }
         *state = l;
         return 0;
+}
+
+static bool in_table(const struct conf_option *t, const char *key)
+{
+        for (; t->key; t++)
+                if (strcmp(t->key, key) == 0)
+                        return true;
+        return false;
 }
 
 static int line_send(void *state, const char *target, const struct notify_msg *m, char *why,
@@ -127,6 +139,58 @@ out:
         free(text);
         free(body);
         return rc;
+}
+
+int notify_line_hook_settings(const struct sonae_config *cfg, struct line_hook_settings *out)
+{
+        memset(out, 0, sizeof(*out));
+        for (size_t i = 0; i < cfg->n_notifiers; i++) {
+                const struct conf_instance *in = &cfg->notifiers[i];
+                if (!in->enabled || !in->type || strcmp(in->type, "line") != 0 ||
+                    !conf_instance_get(in, "channel_secret_file"))
+                        continue;
+                struct conf_diag diag;
+                conf_diag_init(&diag);
+                struct line *l = NULL;
+                struct conf_instance own = *in;
+                /* The common keys belong to the engine, not to line_opts. */
+                own.extra = calloc(in->n_extra + 1, sizeof(*own.extra));
+                own.n_extra = 0;
+                for (size_t k = 0; own.extra && k < in->n_extra; k++)
+                        if (in_table(line_opts, in->extra[k].key))
+                                own.extra[own.n_extra++] = in->extra[k];
+                int rc = own.extra ? line_configure(&own, cfg->dir, cfg->file, &diag, (void **)&l)
+                                   : -ENOMEM;
+                free(own.extra);
+                conf_diag_free(&diag);
+                if (rc < 0)
+                        return rc;
+                out->channel = strdup(in->name);
+                out->secret =
+                    l->channel_secret_file ? notify_read_secret(l->channel_secret_file) : NULL;
+                out->token = strdup(l->token);
+                out->base_url = strdup(l->base_url);
+                out->ca_file = l->ca_file ? strdup(l->ca_file) : NULL;
+                line_destroy(l);
+                if (!out->secret) {
+                        notify_line_hook_settings_free(out);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        return 0;
+}
+
+void notify_line_hook_settings_free(struct line_hook_settings *s)
+{
+        if (!s)
+                return;
+        free(s->channel);
+        free(s->secret);
+        free(s->token);
+        free(s->base_url);
+        free(s->ca_file);
+        memset(s, 0, sizeof(*s));
 }
 
 const struct notify_channel_type notify_line = {

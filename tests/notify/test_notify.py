@@ -25,10 +25,12 @@ import subprocess
 import sys
 import signal
 import threading
+import urllib.error
+import urllib.request
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from sonaetest import SCALE, Daemon, check, done, exe, rmtree, tmpdir, wait_for  # noqa: E402
+from sonaetest import SCALE, Daemon, check, done, exe, free_port, rmtree, tmpdir, wait_for  # noqa: E402
 
 tmp = tmpdir("sonae-notify-")
 SECRET = "hook-secret-テスト"
@@ -69,6 +71,7 @@ hook_url = f"http://127.0.0.1:{httpd.server_address[1]}"
 # ---- A local HTTPS endpoint in the Messaging API's shape (LINE itself is
 # not reachable from here): records push and multicast requests. ----
 TOKEN = "test-channel-access-token"
+LINE_SECRET = "test-channel-secret"
 line_reqs = []
 
 
@@ -168,6 +171,8 @@ with open(os.path.join(tmp, "hook.secret"), "w") as f:
     f.write(SECRET + "\n")
 with open(os.path.join(tmp, "line.token"), "w") as f:
     f.write(TOKEN + "\n")
+with open(os.path.join(tmp, "line.secret"), "w") as f:
+    f.write(LINE_SECRET + "\n")
 conf = os.path.join(tmp, "sonae.conf")
 with open(conf, "w") as f:
     f.write(f"""[store]
@@ -191,6 +196,7 @@ watchdog_silence = 30
 [notify.line]
 type = line
 token_file = line.token
+channel_secret_file = line.secret
 base_url = https://127.0.0.1:{line_httpd.server_address[1]}
 ca_file = cert.pem
 
@@ -357,7 +363,8 @@ try:
     # sonae-portald runs the same engine in its notifier thread: an order
     # written while it runs reaches the webhook within a round or two.
     with open(conf, "a") as f:
-        f.write("\n[portal]\nlisten = 127.0.0.1:0\nweb_root = none\n")
+        portal_port = free_port()
+        f.write(f"\n[portal]\nlisten = 127.0.0.1:{portal_port}\nweb_root = none\n")
     portald = Daemon("sonae-portald", ["-c", conf])
     try:
         n_orders = len(hooks_about("緊急安全確保"))
@@ -365,6 +372,56 @@ try:
         cmd("order 5 0620300 0")
         check(wait_for(lambda: len(hooks_about("緊急安全確保")) > n_orders, 25),
               "portald's notifier thread delivered a new order to the webhook")
+        # The LINE webhook endpoint in portald: signature checked with the
+        # channel secret, forged refused; follow and location answered by reply.
+        def line_post(events, secret=LINE_SECRET):
+            body = json.dumps({"destination": "Uxxx", "events": events}).encode()
+            sig = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+            req = urllib.request.Request(f"http://127.0.0.1:{portal_port}/api/v1/line/webhook",
+                                         data=body, method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "X-Line-Signature": sig})
+            try:
+                with urllib.request.urlopen(req, timeout=10 * SCALE) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        user = {"type": "user", "userId": "U" + "c" * 32}
+        n_before = len(line_reqs)
+        check(line_post([{"type": "follow", "replyToken": "rt-forged", "source": user}],
+                        secret="not-the-secret") == 401, "LINE webhook: a forged signature gets 401")
+        check(len(line_reqs) == n_before, "and nothing was answered")
+        check(line_post([{"type": "follow", "replyToken": "rt-follow", "source": user}]) == 200,
+              "LINE webhook: a signed follow event is accepted")
+        replies = [r for r in line_reqs if r["path"] == "/v2/bot/message/reply"]
+        check(len(replies) == 1 and replies[0]["body"]["replyToken"] == "rt-follow"
+              and "地区" in replies[0]["body"]["messages"][0]["text"],
+              "the follow is answered by reply, asking for the district")
+        check(line_post([{"type": "message", "replyToken": "rt-loc", "source": user,
+                          "message": {"type": "location", "id": "1", "latitude": 38.7275,
+                                      "longitude": 139.8267}}]) == 200, "a location message")
+        loc = [r for r in line_reqs if r["body"].get("replyToken") == "rt-loc"]
+        check(len(loc) == 1 and ("ハザード" in loc[0]["body"]["messages"][0]["text"]
+                                 or "対象地域" in loc[0]["body"]["messages"][0]["text"]),
+              "the location is answered with the hazard answer of the place")
+
+        def rules_of(uid):
+            with sqlite3.connect(os.path.join(tmp, "store.sqlite"), timeout=5) as db:
+                return db.execute("SELECT count(*) FROM notify_rules WHERE target = ?",
+                                  (uid,)).fetchone()[0]
+
+        check(line_post([{"type": "message", "replyToken": "rt-d", "source": user,
+                          "message": {"type": "text", "id": "2", "text": "地区 999"}}]) == 200
+              and rules_of(user["userId"]) == 0, "a district that does not exist subscribes nobody")
+        dr = [r for r in line_reqs if r["body"].get("replyToken") == "rt-d"]
+        check(len(dr) == 1 and "見つかりません" in dr[0]["body"]["messages"][0]["text"],
+              "and the resident is told so")
+        cmd(f"rule line {user['userId']} 3 0 - []")
+        check(rules_of(user["userId"]) == 1, "a resident's subscription exists")
+        check(line_post([{"type": "message", "replyToken": "rt-u", "source": user,
+                          "message": {"type": "text", "id": "3", "text": "解除"}}]) == 200
+              and rules_of(user["userId"]) == 0, "「解除」 removes it in one action")
         portald.signal(signal.SIGTERM)
         check(portald.wait(10) == 0, "portald stops cleanly with the notifier thread")
     finally:
