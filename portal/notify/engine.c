@@ -74,8 +74,14 @@ static int configure_chan(struct chan *c, const struct sonae_config *cfg, struct
         char section[160];
         snprintf(section, sizeof(section), "notify.%s", in->name ? in->name : "?");
         c->type = notify_channel_find(in->type);
-        if (!c->type)
-                return -EINVAL; /* common/config.c already refused the type */
+        if (!c->type) {
+                /* A type the config accepts but this build has no channel
+                 * for (webpush). */
+                conf_diag_add(diag, true, cfg->file, in->line, section, "type",
+                              "channel type '%s' is not available in this build",
+                              in->type ? in->type : "");
+                return -EINVAL;
+        }
         /* The common keys and staff_to go to the engine, the rest to the channel. */
         struct conf_kv *common = calloc(in->n_extra + 1, sizeof(*common));
         struct conf_instance own = *in;

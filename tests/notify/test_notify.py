@@ -437,6 +437,12 @@ try:
     out = r.stdout + r.stderr
     check(r.returncode != 0 and "smtp://" in out and "token_file" in out,
           "portald -n refuses a bad smtp url and an unreadable LINE token, naming both")
+    with open(bad, "w") as f:
+        f.write("[store]\npath = store.sqlite\n[notify.wp]\ntype = webpush\n")
+    r = subprocess.run([exe("sonae-portald"), "-n", "-c", bad], capture_output=True, text=True,
+                       timeout=30 * SCALE)
+    check(r.returncode != 0 and "not available" in r.stdout + r.stderr,
+          "portald -n says plainly that webpush is not built")
 finally:
     drv.stdin.close()
     drv.wait(timeout=30 * SCALE)
