@@ -120,6 +120,8 @@ ratio() { python3 -c "print(f'{float($1)/float($2):.2f}')"; }
 
 echo "sonae-portald, $conns connections, ${secs}s each"
 run "ping (ceiling)" "$base/api/v1/ping"
+# SONAE_BENCH_PERF=FILE: a perf profile of the server during the uncached run.
+[[ -n "${SONAE_BENCH_PERF:-}" ]] && { perf record -g -o "$SONAE_BENCH_PERF" -p "$pid" -- sleep "$secs" >/dev/null 2>&1 & }
 run "hazard uncached (random points)" "$base" -s "$dir/points.lua"
 run "hazard cached (one point)" "$base/api/v1/hazard?lat=38.73&lon=139.815"
 echo
