@@ -16,6 +16,10 @@ static const struct cli_verb verbs[] = {
     {"db", "db check | migrate | backup FILE | restore FILE [--force] | seed", cmd_db},
     {"jma", "jma parse FILE...", cmd_jma},
     {"device", "device add|list|set|rotate|calibrate", cmd_device},
+    {"user",
+     "user add NAME --role R [--shelter ID]... | list | passwd NAME | disable NAME | enable NAME | "
+     "display add|revoke NAME | display list",
+     cmd_user},
     {"import", "import hazard|shelters|areas|districts|addresses FILE [--name N] [--version V]",
      cmd_import},
 };

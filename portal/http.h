@@ -68,8 +68,9 @@ struct portal_resp {
         struct buf body;          /* capped; owned by the server */
         const char *allow;        /* for 405 */
         struct portal_stream stream;
-        bool no_cache;         /* a public route's answer that must not be kept (an error) */
-        char disposition[128]; /* Content-Disposition, e.g. for CSV downloads */
+        bool no_cache;           /* a public route's answer that must not be kept (an error) */
+        char disposition[128];   /* Content-Disposition, e.g. for CSV downloads */
+        char set_cookie[2][320]; /* Set-Cookie values of a private 2xx answer */
 };
 
 typedef int (*portal_handler)(struct portal_req *req, struct portal_resp *resp);
@@ -96,6 +97,9 @@ const char *portal_req_path_param(const struct portal_req *r, const char *name);
 const char *portal_req_query(const struct portal_req *r, const char *name);
 const char *portal_req_header(const struct portal_req *r, const char *name);
 const void *portal_req_body(const struct portal_req *r, size_t *len);
+/* The peer's address as text ("-" when unknown): the proxy's address
+ * when there is one in front. */
+const char *portal_req_client(const struct portal_req *r);
 /* Whether the client is on loopback with no proxy in between. */
 bool portal_req_loopback(const struct portal_req *r);
 /* The base URL for absolute links: [portal] public_base_url, or

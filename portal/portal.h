@@ -37,6 +37,11 @@ void portal_app_free(struct portal_app *app);
 struct store *portal_store_acquire(struct portal_app *app);
 void portal_store_release(struct portal_app *app, struct store *st);
 
+/* The one writable handle (staff writes), lent to one caller at a time;
+ * NULL when the store cannot be opened (answer 503). */
+struct store *portal_store_acquire_write(struct portal_app *app);
+void portal_store_release_write(struct portal_app *app, struct store *st);
+
 /* Called from the daemon's tick: notices new store events, drops cached
  * answers and wakes streams.  Returns milliseconds until the next call. */
 int64_t portal_app_tick(struct portal_app *app);

@@ -18,6 +18,7 @@
 #include "portal.h"
 #include "store.h"
 #include "storepool.h"
+#include "auth.h"
 #include "timeutil.h"
 
 #include <arpa/inet.h>
@@ -115,7 +116,8 @@ struct portal_app {
         size_t n_colls;
         struct waiter *waiters; /* suspended streams */
         struct store_pool *pool;
-        int64_t event_seq; /* newest event id seen by the tick; under mu */
+        struct store_pool *writer; /* staff writes (portal/auth.h) */
+        int64_t event_seq;         /* newest event id seen by the tick; under mu */
         int64_t last_wake_ms;
 };
 
@@ -754,6 +756,9 @@ static enum MHD_Result run_route(struct portal_req *rq, const struct portal_rout
                 add_common_headers(r, resp.content_type, "no-store", vary, NULL);
                 if (resp.disposition[0])
                         MHD_add_response_header(r, "Content-Disposition", resp.disposition);
+                for (size_t i = 0; i < 2; i++)
+                        if (resp.set_cookie[i][0])
+                                MHD_add_response_header(r, "Set-Cookie", resp.set_cookie[i]);
                 res = queue(rq, resp.status, r, len);
                 MHD_destroy_response(r);
                 return res;
@@ -1104,6 +1109,9 @@ int portal_app_new(const struct sonae_config *cfg, struct portal_app **out)
                          app->set->web_root);
         if ((rc = store_pool_new(cfg, 8, &app->pool)) < 0)
                 goto out;
+        if ((rc = store_pool_new_writer(cfg, &app->writer)) < 0)
+                goto out;
+        portal_auth_configure(cfg);
         if ((rc = portal_collections_register(app)) < 0)
                 goto out;
         rc = start_mhd(app, app->set, &app->mhd, &app->port);
@@ -1184,6 +1192,7 @@ void portal_app_free(struct portal_app *app)
         rcache_destroy(&app->api);
         rcache_destroy(&app->files);
         store_pool_free(app->pool);
+        store_pool_free(app->writer);
         metrics_free(app->metrics);
         settings_unref(app->set);
         free(app->routes);
@@ -1200,6 +1209,16 @@ struct store *portal_store_acquire(struct portal_app *app)
 void portal_store_release(struct portal_app *app, struct store *st)
 {
         store_pool_release(app->pool, st);
+}
+
+struct store *portal_store_acquire_write(struct portal_app *app)
+{
+        return store_pool_acquire(app->writer);
+}
+
+void portal_store_release_write(struct portal_app *app, struct store *st)
+{
+        store_pool_release(app->writer, st);
 }
 
 bool portal_app_events_enabled(struct portal_app *app)
@@ -1313,6 +1332,11 @@ const char *portal_req_query(const struct portal_req *r, const char *name)
 const char *portal_req_header(const struct portal_req *r, const char *name)
 {
         return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *portal_req_client(const struct portal_req *r)
+{
+        return r->client[0] ? r->client : "-";
 }
 
 const void *portal_req_body(const struct portal_req *r, size_t *len)

@@ -18,6 +18,7 @@ struct store_pool {
         struct store *h[POOL_MAX];
         bool lent[POOL_MAX];
         size_t n;
+        bool writable; /* the portal's one write handle (staff writes) */
         struct log_complain complain;
 };
 
@@ -41,6 +42,18 @@ int store_pool_new(const struct sonae_config *cfg, size_t n, struct store_pool *
                                                                            : cfg->store.dsn);
         p->synchronous = dup_or_null(cfg->store.synchronous);
         *out = p;
+        return 0;
+}
+
+int store_pool_new_writer(const struct sonae_config *cfg, struct store_pool **out)
+{
+        int rc = store_pool_new(cfg, 1, out);
+        if (rc < 0)
+                return rc;
+        /* Writes go to the primary, never to a read replica. */
+        free((*out)->dsn);
+        (*out)->dsn = dup_or_null(cfg->store.dsn);
+        (*out)->writable = true;
         return 0;
 }
 
@@ -82,7 +95,7 @@ struct store *store_pool_acquire(struct store_pool *p)
                                     .dsn = p->dsn,
                                     .synchronous = p->synchronous,
                                     .busy_timeout_ms = 2000,
-                                    .read_only = true,
+                                    .read_only = !p->writable,
                                     .no_migrate = true,
                                 };
                                 /* Opening can take a moment; others may
@@ -95,12 +108,12 @@ struct store *store_pool_acquire(struct store_pool *p)
                                         p->lent[i] = false;
                                         pthread_cond_signal(&p->cv);
                                         log_complain(&p->complain, LOG_LVL_WARN,
-                                                     "store %s cannot be opened for reading: %s",
+                                                     "store %s cannot be opened: %s",
                                                      p->path ? p->path : "(dsn)",
                                                      store_strerror(rc));
                                         break;
                                 }
-                                log_recovered(&p->complain, "store opened for reading");
+                                log_recovered(&p->complain, "store opened");
                                 p->h[i] = h;
                         }
                         st = p->h[i];

@@ -13,6 +13,9 @@ struct sonae_config;
 
 /* Copies the [store] settings; opens nothing yet.  n handles at most. */
 int store_pool_new(const struct sonae_config *cfg, size_t n, struct store_pool **out);
+/* One writable handle on the primary (never a replica), lent to one
+ * caller at a time: staff writes are few and short. */
+int store_pool_new_writer(const struct sonae_config *cfg, struct store_pool **out);
 /* Closes every handle; none may be lent out.  Accepts NULL. */
 void store_pool_free(struct store_pool *p);
 /* Lends a handle, opening it if needed; waits while all are lent.  NULL

@@ -17,6 +17,12 @@ extern const struct portal_route api_alerts_routes[];
 extern const struct portal_route api_shelters_routes[];
 extern const struct portal_route api_cap_routes[];
 extern const struct portal_route api_lite_routes[];
+extern const struct portal_route api_session_routes[];
+extern const struct portal_route api_orders_routes[];
+extern const struct portal_route api_notices_routes[];
+extern const struct portal_route api_shelterops_routes[];
+extern const struct portal_route api_timelines_routes[];
+extern const struct portal_route api_reports_routes[];
 extern const struct portal_route api_hazard_routes[];
 extern const struct portal_route api_addresses_routes[];
 

@@ -3,10 +3,12 @@
  * Each event goes out as "id: N / event: TYPE / data: {...}".  A client
  * that reconnects sends Last-Event-ID (browsers do it themselves) and gets
  * every event after it, in order, without duplicates; a new client starts
- * at the newest event.  Until staff accounts exist the stream is off unless
- * [portal] events_without_auth is set, and then carries public events
- * only.  Residents' pages poll /api/v1/status instead. */
+ * at the newest event.  Staff (session) and wall screens (display token)
+ * get every event; without them the stream is refused unless [portal]
+ * events_without_auth is set, and then carries public events only.  Residents' pages poll
+ * /api/v1/status instead. */
 #include "api.h"
+#include "auth.h"
 #include "buf.h"
 #include "json.h"
 #include "portal.h"
@@ -141,10 +143,16 @@ static void sse_free(void *ctx)
 static int events(struct portal_req *req, struct portal_resp *resp)
 {
         struct portal_app *app = portal_req_app(req);
-        if (!portal_app_events_enabled(app))
-                return portal_resp_error(resp, 403,
-                                         "the event stream needs staff login "
-                                         "([portal] events_without_auth is off)");
+        /* Staff and wall screens get every event; [portal]
+         * events_without_auth still serves public events to anyone. */
+        struct auth_who who;
+        int arc = auth_identify(req, &who);
+        if (arc == -EAGAIN)
+                return portal_resp_error(resp, 503, "store unavailable");
+        bool staff = arc == 0;
+        if (!staff && !portal_app_events_enabled(app))
+                return portal_resp_error(resp, 401,
+                                         "ログインが必要です (staff login or display token)");
         const char *lei = portal_req_header(req, "Last-Event-ID");
         int64_t last = -1;
         if (lei && *lei) {
@@ -159,7 +167,7 @@ static int events(struct portal_req *req, struct portal_resp *resp)
         if (!s)
                 return -ENOMEM;
         s->app = app;
-        s->public_only = true;
+        s->public_only = !staff;
         buf_init(&s->pending, SSE_PENDING_MAX);
         if (last < 0) {
                 struct store *st = portal_store_acquire(app);

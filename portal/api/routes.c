@@ -20,11 +20,15 @@ const struct portal_route *const portal_route_lists[] = {
     api_shelters_routes,
     api_cap_routes,
     api_lite_routes,
+    api_session_routes,
+    api_orders_routes,
+    api_notices_routes,
+    api_shelterops_routes,
+    api_timelines_routes,
+    api_reports_routes,
     api_hazard_routes,
     api_addresses_routes,
-    /* Not registered yet, by design: cameras with the camera issue, the
-     * writes with the accounts issue.  Each adds its file and one line
-     * here. */
+    /* Cameras come with the camera routes: one file and one line here. */
 };
 /* clang-format on */
 const size_t portal_n_route_lists = sizeof(portal_route_lists) / sizeof(portal_route_lists[0]);

@@ -2,13 +2,14 @@
 a web root and a free port on 127.0.0.1 (standard library only)."""
 
 import http.client
+import json
 import os
 import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sonaetest import Daemon, free_port, tmpdir, wait_for  # noqa: E402
+from sonaetest import SCALE, Daemon, free_port, tmpdir, wait_for  # noqa: E402
 
 
 def write_conf(d, port, web_root="web", max_body=None, extra=""):
@@ -125,3 +126,61 @@ def wait_log(portal, text, timeout=5):
 def sleep_scaled(s):
     from sonaetest import SCALE
     time.sleep(s * SCALE)
+
+
+class SSE:
+    """A minimal EventSource over a raw socket (chunked transfer); headers
+    are extra header lines, each ending in CRLF."""
+
+    def __init__(self, port, last_id=None, headers=""):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10 * SCALE)
+        h = f"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n"
+        if last_id is not None:
+            h += f"Last-Event-ID: {last_id}\r\n"
+        self.s.sendall((h + headers + "\r\n").encode())
+        self.raw = b""
+        while b"\r\n\r\n" not in self.raw:
+            self.raw += self.s.recv(65536)
+        head, _, self.raw = self.raw.partition(b"\r\n\r\n")
+        self.status = int(head.split(b" ")[1])
+        self.text = b""
+        self.events = []
+
+    def _dechunk(self):
+        while True:
+            line, sep, rest = self.raw.partition(b"\r\n")
+            if not sep:
+                return
+            size = int(line.split(b";")[0], 16)
+            if len(rest) < size + 2:
+                return
+            self.text += rest[:size]
+            self.raw = rest[size + 2:]
+
+    def read_until(self, pred, timeout):
+        end = time.monotonic() + timeout * SCALE
+        while not pred(self.events) and time.monotonic() < end:
+            self.s.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                b = self.s.recv(1 << 16)
+            except socket.timeout:
+                break
+            if not b:
+                break
+            self.raw += b
+            self._dechunk()
+            while b"\n\n" in self.text:
+                block, _, self.text = self.text.partition(b"\n\n")
+                ev = {}
+                for line in block.decode().split("\n"):
+                    k, _, v = line.partition(": ")
+                    if k in ("id", "event", "data"):
+                        ev[k] = v
+                if "id" in ev:
+                    ev["id"] = int(ev["id"])
+                    ev["data"] = json.loads(ev["data"])
+                    self.events.append(ev)
+        return pred(self.events)
+
+    def close(self):
+        self.s.close()
