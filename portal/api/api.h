@@ -23,5 +23,6 @@ extern const struct portal_route api_notices_routes[];
 extern const struct portal_route api_shelterops_routes[];
 extern const struct portal_route api_timelines_routes[];
 extern const struct portal_route api_reports_routes[];
+extern const struct portal_route api_watchpoints_routes[];
 
 #endif

@@ -26,6 +26,7 @@ const struct portal_route *const portal_route_lists[] = {
     api_shelterops_routes,
     api_timelines_routes,
     api_reports_routes,
+    api_watchpoints_routes,
     /* Not registered yet, by design: hazard and addresses come with the geo
      * issue, cameras with the camera issue, the writes with the accounts
      * issue.  Each adds its file and one line here. */
