@@ -3,12 +3,14 @@
 #include "httputil.h"
 #include "log.h"
 #include "portal.h"
+#include "runner.h"
 
 #include <errno.h>
 #include <stddef.h>
 
 struct portald {
         struct portal_app *app;
+        struct notify_runner *notifier;
 };
 
 static int portald_check(const struct sonae_config *cfg, struct conf_diag *diag)
@@ -19,19 +21,32 @@ static int portald_check(const struct sonae_config *cfg, struct conf_diag *diag)
                 conf_diag_add(diag, true, cfg->file, 0, "portal", "listen", "%s", err);
                 return -EINVAL;
         }
-        return 0;
+        /* The notification channels' own keys (docs/notifications.md). */
+        struct notify_engine *e = NULL;
+        int rc = notify_engine_create(cfg, NULL, NULL, diag, &e);
+        notify_engine_free(e);
+        return rc;
 }
 
 static int portald_start(void *state, const struct sonae_config *cfg)
 {
         struct portald *p = state;
-        return portal_app_new(cfg, &p->app);
+        int rc = portal_app_new(cfg, &p->app);
+        if (rc == 0)
+                rc = notify_runner_start(cfg, &p->notifier);
+        return rc;
 }
 
 static int portald_reload(void *state, const struct sonae_config *cfg)
 {
         struct portald *p = state;
-        return portal_app_reload(p->app, cfg);
+        /* The notifier reads the config it was started with: restart it. */
+        notify_runner_stop(p->notifier);
+        p->notifier = NULL;
+        int rc = portal_app_reload(p->app, cfg);
+        if (rc == 0)
+                rc = notify_runner_start(cfg, &p->notifier);
+        return rc;
 }
 
 static int64_t portald_tick(void *state)
@@ -43,6 +58,8 @@ static int64_t portald_tick(void *state)
 static void portald_stop(void *state)
 {
         struct portald *p = state;
+        notify_runner_stop(p->notifier);
+        p->notifier = NULL;
         portal_app_free(p->app);
         p->app = NULL;
 }

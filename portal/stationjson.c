@@ -24,25 +24,30 @@ static void json_level(struct json_writer *w, int level)
                 json_null(w);
 }
 
-void station_feature(struct json_writer *w, const struct store_latest *s)
+void geojson_point_feature_begin(struct json_writer *w, int64_t id, double lon, double lat)
 {
         json_obj_begin(w);
         json_key(w, "type");
         json_str(w, "Feature");
         json_key(w, "id");
-        json_int(w, s->id);
+        json_int(w, id);
         json_key(w, "geometry");
         json_obj_begin(w);
         json_key(w, "type");
         json_str(w, "Point");
         json_key(w, "coordinates");
         json_arr_begin(w);
-        json_double(w, s->lon);
-        json_double(w, s->lat);
+        json_double(w, lon);
+        json_double(w, lat);
         json_arr_end(w);
         json_obj_end(w);
         json_key(w, "properties");
         json_obj_begin(w);
+}
+
+void station_feature(struct json_writer *w, const struct store_latest *s)
+{
+        geojson_point_feature_begin(w, s->id, s->lon, s->lat);
         json_key(w, "id");
         json_int(w, s->id);
         json_key(w, "kind");

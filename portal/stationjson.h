@@ -11,6 +11,9 @@
 struct json_writer;
 struct store_latest;
 
+/* Begins a Feature with a Point geometry and opens its "properties"
+ * object; the caller writes the members and closes both objects. */
+void geojson_point_feature_begin(struct json_writer *w, int64_t id, double lon, double lat);
 /* Writes one Feature value. */
 void station_feature(struct json_writer *w, const struct store_latest *s);
 /* Writes an ISO-8601 +09:00 time, or null for 0. */

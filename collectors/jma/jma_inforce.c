@@ -422,10 +422,13 @@ int jma_inforce_compute(const struct jma_tg *v, size_t n, const struct jma_infor
                 jma_inforce_free(out);
                 return b.rc;
         }
-        qsort(out->v, out->n, sizeof(*out->v), cmp_area);
+        /* qsort() must not be given NULL, even for zero elements. */
+        if (out->n > 1)
+                qsort(out->v, out->n, sizeof(*out->v), cmp_area);
         for (size_t i = 0; i < out->n; i++) {
                 struct jma_area_state *a = &out->v[i];
-                qsort(a->kinds, a->n_kinds, sizeof(*a->kinds), cmp_kind);
+                if (a->n_kinds > 1)
+                        qsort(a->kinds, a->n_kinds, sizeof(*a->kinds), cmp_kind);
                 a->level = 0;
                 for (size_t k = 0; k < a->n_kinds; k++)
                         if (a->kinds[k].level > a->level)

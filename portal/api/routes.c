@@ -27,9 +27,9 @@ const struct portal_route *const portal_route_lists[] = {
     api_timelines_routes,
     api_reports_routes,
     api_watchpoints_routes,
-    /* Not registered yet, by design: hazard and addresses come with the geo
-     * issue, cameras with the camera issue, the writes with the accounts
-     * issue.  Each adds its file and one line here. */
+    api_hazard_routes,
+    api_addresses_routes,
+    /* Cameras come with the camera routes: one file and one line here. */
 };
 /* clang-format on */
 const size_t portal_n_route_lists = sizeof(portal_route_lists) / sizeof(portal_route_lists[0]);

@@ -210,6 +210,24 @@ await step('QR link moves the plan to another phone', async () => {
   await other.close();
 });
 
+await step('proxy input (代理入力) is printed, not stored', async () => {
+  const before = await page.evaluate(() => localStorage.getItem('sonae.plan'));
+  await page.check('#proxy');
+  await page.fill('#pname', '山田花子');
+  await page.locator('fieldset[data-level="4"] label.act', { hasText: '戸締まりをしてブレーカーを切る' }).locator('input').check();
+  await page.click('#save');
+  check('proxy save says it is not stored here', (await page.locator('#saved').innerText()).includes('この端末には保存していません'));
+  check('device plan untouched by proxy input', (await page.evaluate(() => localStorage.getItem('sonae.plan'))) === before);
+  await page.evaluate(() => { window.__noPrintDialog = true; });
+  await page.click('#print');
+  await page.waitForFunction(() => document.querySelector('#printview').textContent.includes('山田花子'));
+  const text = await page.locator('#printview').innerText();
+  check('proxy print view: the person\'s name and their plan', text.includes('山田花子 さん') && text.includes('戸締まりをしてブレーカーを切る') && !text.includes('隣の佐藤さんに声をかける'), text);
+  await page.evaluate(() => document.body.classList.remove('printing'));
+  await page.uncheck('#proxy');
+  check('own plan back after proxy input', (await page.locator('fieldset[data-level="3"] label.own').innerText()).includes('隣の佐藤さんに声をかける'));
+});
+
 /* ---- languages, peacetime, live region ------------------------------------------- */
 await step('languages', async () => {
   await page.click('[data-lang=easy]');

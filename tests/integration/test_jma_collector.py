@@ -197,12 +197,12 @@ max_silence = 3600
 
             def settled(entry, states=("done",)):
                 url = entry[2]
-                ok = wait_for(lambda: (ledger(db, url) or ("",))[0] in states, 20)
+                ok = wait_for(lambda: (ledger(db, url) or ("",))[0] in states, 30)
                 # Two more requests of the feed: the poll that fetched the
                 # telegram (a retry comes before the feed) has finished, and
                 # with it the in-force computation.
                 n = srv.counts("/feed/extra.xml")["total"]
-                return ok and wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 2, 20)
+                return ok and wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 2, 30)
 
             def expect(step, table, exercise=0):
                 for code, (level, kinds) in table.items():
@@ -409,8 +409,10 @@ max_silence = 3600
                   f"source.health: degraded on each broken feed, ok again ({states})")
         finally:
             if dm:
-                if os.environ.get("SONAE_TEST_VERBOSE"):
-                    print(dm.output()[-6000:])
+                # On a failed check, the daemon's last lines say why.
+                failing = isinstance(sys.exc_info()[1], SystemExit) and sys.exc_info()[1].code
+                if failing or os.environ.get("SONAE_TEST_VERBOSE"):
+                    print("\n".join(dm.output().splitlines()[-40:]))
                 dm.stop()
     rmtree(d)
     done("test_jma_collector")

@@ -4,7 +4,8 @@
 # web_root, puts tests/e2e/server.mjs in front (routes not yet on the
 # portal come from authored fixtures, and the report says which), and
 # drives Debian's chromium with playwright-core.  Screenshots go to
-# docs/img/.  Ends with "N passed, N failed".
+# build/e2e-screenshots/ (docs/img/ with SONAE_UPDATE_SCREENSHOTS=1).
+# Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
@@ -101,7 +102,12 @@ if [[ $seeded == yes ]]; then
 fi
 
 out="$tmp/node.out"
-node tests/e2e/residents.mjs "http://127.0.0.1:$sport" "$top/$web" "$top/docs/img" 2>&1 | tee "$out"
+# Screenshots: build/e2e-screenshots/, or docs/img/ (the committed ones the
+# docs show) with SONAE_UPDATE_SCREENSHOTS=1.
+shots="$top/build/e2e-screenshots"
+[[ "${SONAE_UPDATE_SCREENSHOTS:-0}" == 1 ]] && shots="$top/docs/img"
+node tests/e2e/residents.mjs "http://127.0.0.1:$sport" "$top/$web" "$shots" 2>&1 | tee "$out"
+echo "e2e: screenshots in ${shots#"$top"/}"
 res=$(grep -E '^RESULT [0-9]+ [0-9]+' "$out" | tail -1)
 if [[ -z "$res" ]]; then
         ko "browser tests printed no result"

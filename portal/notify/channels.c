@@ -1,0 +1,41 @@
+/* The static table of notification channels (one file each). */
+#include "channel.h"
+
+#include <stddef.h>
+#include <string.h>
+
+extern const struct notify_channel_type notify_webhook;
+extern const struct notify_channel_type notify_smtp;
+extern const struct notify_channel_type notify_line;
+
+const struct notify_channel_type *const notify_channel_types[] = {
+    &notify_webhook,
+    &notify_smtp,
+    &notify_line,
+    NULL,
+};
+
+#define OPT(k, t, f, d, doc)                                                                       \
+        {                                                                                          \
+                k, t, offsetof(struct notify_common, f), d, 0, 0, NULL, false, doc                 \
+        }
+
+const struct conf_option notify_common_options[] = {
+    OPT("exercise", CONF_BOOL, exercise, "false",
+        "Whether the channel also receives drills and demos (marked 訓練)."),
+    OPT("staff", CONF_BOOL, staff, "false",
+        "Whether this is a staff channel: the watchdog writes here."),
+    OPT("staff_to", CONF_STRING, staff_to, NULL,
+        "Target of the watchdog's messages on a staff channel (address, URL, LINE id)."),
+    {"watchdog_silence", CONF_INT, offsetof(struct notify_common, watchdog_silence), "0", 0, 10080,
+     NULL, false, "Minutes without any station report before the watchdog warns; 0: off."},
+    {0},
+};
+
+const struct notify_channel_type *notify_channel_find(const char *name)
+{
+        for (size_t i = 0; name && notify_channel_types[i]; i++)
+                if (strcmp(notify_channel_types[i]->name, name) == 0)
+                        return notify_channel_types[i];
+        return NULL;
+}

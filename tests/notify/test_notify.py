@@ -1,0 +1,362 @@
+"""The notifier against real local peers: a webhook receiver (http.server)
+that checks the HMAC signature, an SMTP server with STARTTLS (socketserver,
+ssl, a test certificate made here with the openssl command) and a store on
+disk.  tests/notify/notify_drive.c writes stations, observations and orders
+through the store API and steps the engine with a test clock.
+
+Checks: a level rise and a further rise, a flapping level (one message, one
+recovery), a gauge going stale and flapping (one message, one recovery), an
+order, a drill reaching only the channel marked for exercises with 「訓練」,
+a failing channel not blocking the others, no duplicate after more steps,
+and the store-free staff path of the watchdog."""
+
+import base64
+import email
+import email.header
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import socketserver
+import sqlite3
+import ssl
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+from sonaetest import SCALE, check, done, exe, rmtree, tmpdir  # noqa: E402
+
+tmp = tmpdir("sonae-notify-")
+SECRET = "hook-secret-テスト"
+
+# ---- A test certificate for 127.0.0.1 (self-signed, used as its own CA) ----
+cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+
+# ---- Webhook receiver ----
+hooks, broken_hits = [], []
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        if self.path == "/broken":
+            broken_hits.append(1)
+            self.send_response(500)
+            self.end_headers()
+            return
+        sig = self.headers.get("X-Sonae-Signature", "")
+        want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        hooks.append({"sig_ok": hmac.compare_digest(sig, want), "doc": json.loads(body)})
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+threading.Thread(target=httpd.serve_forever, daemon=True).start()
+hook_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+
+# ---- A local HTTPS endpoint in the Messaging API's shape (LINE itself is
+# not reachable from here): records push and multicast requests. ----
+TOKEN = "test-channel-access-token"
+line_reqs = []
+
+
+class LineApi(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(n))
+        ok_auth = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+        line_reqs.append({"path": self.path, "auth": ok_auth, "body": body})
+        self.send_response(200 if ok_auth else 401)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *a):
+        pass
+
+
+line_httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LineApi)
+line_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+line_ctx.load_cert_chain(cert, key)
+line_httpd.socket = line_ctx.wrap_socket(line_httpd.socket, server_side=True)
+threading.Thread(target=line_httpd.serve_forever, daemon=True).start()
+
+# ---- SMTP server with STARTTLS ----
+mails = []
+tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+tls_ctx.load_cert_chain(cert, key)
+
+
+class Smtp(socketserver.StreamRequestHandler):
+    def handle(self):
+        sock, tls = self.request, False
+        rf, wf = sock.makefile("rb"), sock.makefile("wb")
+
+        def say(s):
+            wf.write(s.encode() + b"\r\n")
+            wf.flush()
+
+        say("220 127.0.0.1 ESMTP test")
+        rcpt, sender = [], None
+        while True:
+            line = rf.readline(4096)
+            if not line:
+                return
+            cmd = line.decode("ascii", "replace").strip()
+            verb = cmd.split(" ")[0].upper()
+            if verb in ("EHLO", "HELO"):
+                if tls:
+                    say("250-127.0.0.1\r\n250 8BITMIME")
+                else:
+                    say("250-127.0.0.1\r\n250-8BITMIME\r\n250 STARTTLS")
+            elif verb == "STARTTLS":
+                say("220 go ahead")
+                sock = tls_ctx.wrap_socket(sock, server_side=True)
+                rf, wf, tls = sock.makefile("rb"), sock.makefile("wb"), True
+            elif verb == "MAIL":
+                sender = cmd[10:].strip("<> ").split(">")[0]
+                say("250 ok")
+            elif verb == "RCPT":
+                rcpt.append(cmd[8:].strip("<> ").split(">")[0])
+                say("250 ok")
+            elif verb == "DATA":
+                say("354 end with .")
+                data = b""
+                while True:
+                    ln = rf.readline(65536)
+                    if not ln or ln == b".\r\n":
+                        break
+                    data += ln[1:] if ln.startswith(b"..") else ln
+                mails.append({"tls": tls, "from": sender, "rcpt": list(rcpt),
+                              "msg": email.message_from_bytes(data)})
+                rcpt = []
+                say("250 queued")
+            elif verb == "QUIT":
+                say("221 bye")
+                return
+            else:
+                say("250 ok")
+
+
+smtpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Smtp)
+smtpd.daemon_threads = True
+threading.Thread(target=smtpd.serve_forever, daemon=True).start()
+
+
+def subject_of(m):
+    return str(email.header.make_header(email.header.decode_header(m["msg"]["Subject"])))
+
+
+def body_of(m):
+    return m["msg"].get_payload(decode=True).decode("utf-8")
+
+
+# ---- Config and the driver ----
+with open(os.path.join(tmp, "hook.secret"), "w") as f:
+    f.write(SECRET + "\n")
+with open(os.path.join(tmp, "line.token"), "w") as f:
+    f.write(TOKEN + "\n")
+conf = os.path.join(tmp, "sonae.conf")
+with open(conf, "w") as f:
+    f.write(f"""[store]
+path = store.sqlite
+
+[notify.hook]
+type = webhook
+secret_file = hook.secret
+timeout = {int(10 * SCALE)}
+
+[notify.mail]
+type = smtp
+url = smtp://127.0.0.1:{smtpd.server_address[1]}
+from = sonae@city.example.jp
+ca_file = cert.pem
+exercise = true
+staff = true
+staff_to = duty@city.example.jp
+watchdog_silence = 30
+
+[notify.line]
+type = line
+token_file = line.token
+base_url = https://127.0.0.1:{line_httpd.server_address[1]}
+ca_file = cert.pem
+
+[notify.broken]
+type = webhook
+""")
+
+drv = subprocess.Popen([exe_path := os.path.join(os.environ.get("SONAE_BUILD_ROOT", "build"),
+                                                  "tests", "notify-drive"), conf],
+                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def cmd(line):
+    drv.stdin.write(line + "\n")
+    drv.stdin.flush()
+    out = drv.stdout.readline().strip()
+    if not out or out.startswith("error"):
+        print(f"FAIL: driver: {line!r} -> {out}", flush=True)
+        drv.kill()
+        sys.exit(1)
+    return out
+
+
+def step(t):
+    out = cmd(f"step {t}").split()
+    return {out[i]: int(out[i + 1]) for i in range(0, len(out), 2)}
+
+
+def hooks_about(word):
+    return [h for h in hooks if word in h["doc"]["title"]]
+
+
+def mails_about(word):
+    return [m for m in mails if word in subject_of(m)]
+
+
+try:
+    T = 1_800_000_000
+    r_hook = cmd(f"rule hook {hook_url}/hook 3 1 - []")
+    r_mail = cmd("rule mail staff@city.example.jp 3 1 - []")
+    cmd(f"rule broken {hook_url}/broken 1 1 - []")
+    # Residents on LINE: one follower (push) and a group of three (multicast),
+    # orders only.
+    cmd('rule line Uaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1 3 0 - ["order.issued"]')
+    cmd('rule line Ub0000000000000000000000000000001,Ub0000000000000000000000000000002,'
+        'Ub0000000000000000000000000000003 3 0 - ["order.issued"]')
+    check(r_hook.startswith("id ") and r_mail.startswith("id "), "rules are stored")
+    a = cmd("station akagawa-1 赤川・熊出 600").split()[1]
+
+    # A level rise: 0.5 m (none) then 3.2 m (警戒レベル３).
+    cmd(f"obs {a} {T} 0.5")
+    step(T + 1)
+    cmd(f"obs {a} {T + 600} 3.2")
+    s = step(T + 601)
+    check(s["sent"] == 2, f"level rise sent to the webhook and by mail ({s})")
+    check(s["failed"] >= 1, "the broken channel failed in the same round")
+    h = hooks_about("警戒レベル３")
+    check(len(h) == 1 and "赤川・熊出" in h[0]["doc"]["title"],
+          "webhook got 警戒レベル３ with the station's name")
+    check(h[0]["sig_ok"], "webhook signature is HMAC-SHA256 of the body with the secret")
+    check(h[0]["doc"]["level"] == 3 and h[0]["doc"]["type"] == "station.level",
+          "webhook body carries type and level")
+    check("高齢者等避難" in h[0]["doc"]["text"], "the guideline's action word is in the text")
+    m = mails_about("警戒レベル３")
+    check(len(m) == 1 and m[0]["tls"], "the e-mail arrived over STARTTLS")
+    check(m[0]["rcpt"] == ["staff@city.example.jp"] and m[0]["from"] == "sonae@city.example.jp",
+          "envelope sender and recipient")
+    check("赤川・熊出" in body_of(m[0]) and "+09:00" in body_of(m[0]), "mail body: name and JST time")
+
+    # A further rise is news; a flapping level then gives one recovery.
+    cmd(f"obs {a} {T + 1200} 4.2")
+    step(T + 1201)
+    check(len(hooks_about("警戒レベル４")) == 1, "a further rise to 警戒レベル４ is sent")
+    cmd(f"obs {a} {T + 1260} 1.5")
+    step(T + 1261)
+    cmd(f"obs {a} {T + 1320} 3.4")
+    step(T + 1321)
+    cmd(f"obs {a} {T + 1380} 1.4")
+    step(T + 1381)
+    check(len(hooks_about("水位低下")) == 0, "no recovery while the hold-down runs")
+    check(len(hooks_about("警戒レベル３")) == 1, "flapping back to レベル３ sends nothing new")
+    step(T + 1381 + 600)
+    check(len(hooks_about("水位低下")) == 1, "one recovery once the level held low")
+    step(T + 1381 + 1200)
+    check(len(hooks_about("水位低下")) == 1, "and only one")
+
+    # A gauge going stale and flapping (expected every 60 s, stale after 180 s).
+    b = cmd("station kumaide-2 大山川・大山 60").split()[1]
+    T2 = T + 3000
+    cmd(f"obs {a} {T2} 1.0")  # keeps the first gauge alive
+    cmd(f"obs {b} {T2} 0.3")
+    step(T2 + 1)
+    cmd(f"refresh {T2 + 200}")
+    step(T2 + 200)
+    check(len(hooks_about("観測停止 大山川・大山")) == 1, "a stale gauge is reported at once")
+    for k in range(3):  # back, silent again, back ...
+        t = T2 + 210 + k * 200
+        cmd(f"obs {b} {t} 0.3")
+        step(t + 1)
+        cmd(f"refresh {t + 190}")
+        step(t + 190)
+    cmd(f"obs {b} {T2 + 900} 0.3")
+    step(T2 + 901)
+    check(len(hooks_about("観測停止 大山川・大山")) == 1, "flapping: still one message")
+    check(len(hooks_about("観測復旧 大山川・大山")) == 0, "no recovery during the flapping")
+    for t in range(T2 + 960, T2 + 1600, 60):  # the gauge reports steadily
+        cmd(f"obs {b} {t} 0.3")
+        step(t + 1)
+    check(len(hooks_about("観測復旧 大山川・大山")) == 1, "one recovery after it held")
+    check(len(mails_about("観測復旧 大山川・大山")) == 1, "the mail channel got the same recovery")
+
+    # An order, then a drill order: only the exercise channel, marked 訓練.
+    cmd("order 4 0620300 0")
+    s = step(T2 + 1700)
+    check(len(hooks_about("避難指示")) == 1, "an order issued reaches the webhook")
+    check(len(mails_about("避難指示")) == 1, "and the mail")
+    pushes = [r for r in line_reqs if r["path"] == "/v2/bot/message/push"]
+    multis = [r for r in line_reqs if r["path"] == "/v2/bot/message/multicast"]
+    check(len(pushes) == 1 and len(multis) == 1 and len(line_reqs) == 2,
+          "LINE: one push and one multicast for the order, nothing for gauges")
+    check(all(r["auth"] for r in line_reqs), "LINE: Bearer channel access token")
+    check(pushes[0]["body"]["to"] == "Uaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "LINE push: to is one id")
+    check(len(multis[0]["body"]["to"]) == 3, "LINE multicast: to is the array of three ids")
+    msg = pushes[0]["body"]["messages"]
+    check(len(msg) == 1 and msg[0]["type"] == "text" and "避難指示" in msg[0]["text"]
+          and "警戒レベル４" in msg[0]["text"], "LINE: one text message with 避難指示 and 警戒レベル４")
+    n_hooks = len(hooks)
+    cmd("order 5 0620300 1")
+    step(T2 + 1760)
+    drills = [m for m in mails if "訓練" in subject_of(m)]
+    check(len(drills) == 1 and "訓練" in body_of(drills[0]), "the drill order: 「訓練」 in subject and body")
+    check(len(hooks) == n_hooks, "the webhook (not marked for exercises) got nothing of the drill")
+    check(len(line_reqs) == 2, "nor did LINE (residents never get drills unless marked)")
+
+    # Deduplication: more steps send nothing again.
+    before = (len(hooks), len(mails))
+    step(T2 + 1800)
+    step(T2 + 1900)
+    check((len(hooks), len(mails)) == before, "nothing is sent twice")
+    check(len(broken_hits) >= 2, "the broken channel was retried with backoff, not dropped")
+
+    # The watchdog's store-free path to the staff channel.
+    out = cmd("watchdog 監視警告 データ更新が止まっています")
+    check(out == "reached 1", "staff_direct reaches the staff channel")
+    check(len(mails_about("監視警告")) == 1, "the watchdog mail arrived at staff_to")
+    check(mails_about("監視警告")[0]["rcpt"] == ["duty@city.example.jp"], "to the staff address")
+
+    # The watchdog: the store deliberately unwritable (another writer holds
+    # its lock), then free again; then no station reporting for 30 minutes.
+    t = T2 + 1900
+    check(cmd(f"watch {t}") == "sent 0", "watchdog: all well, nothing sent")
+    lock = sqlite3.connect(os.path.join(tmp, "store.sqlite"), timeout=5, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    check(cmd(f"watch {t + 60}") == "sent 1", "watchdog: the locked store is reported")
+    check(len(mails_about("データベースに書き込めません")) == 1, "staff mail: 書き込めません")
+    check(cmd(f"watch {t + 120}") == "sent 0", "watchdog: reported once, not every round")
+    lock.execute("ROLLBACK")
+    lock.close()
+    check(cmd(f"watch {t + 180}") == "sent 1", "watchdog: the store writable again is reported")
+    check(len(mails_about("データベース復旧")) == 1, "staff mail: 復旧")
+    check(cmd(f"watch {T2 + 1540 + 31 * 60}") == "sent 1", "watchdog: 31 minutes of silence reported")
+    check(len(mails_about("データ更新停止")) == 1, "staff mail: データ更新停止")
+finally:
+    drv.stdin.close()
+    drv.wait(timeout=30 * SCALE)
+    httpd.shutdown()
+    line_httpd.shutdown()
+    smtpd.shutdown()
+    rmtree(tmp)
+check(drv.returncode == 0, "the driver exits cleanly")
+done("notify")
