@@ -60,16 +60,16 @@ if [[ ! -f build/build.ninja ]]; then
 else
         meson configure build -Dwerror=true >/dev/null
 fi
-if ninja -C build >build-log.txt 2>&1; then
+if ninja -C build >build/.sonae-build-log.txt 2>&1; then
         pass "build (-Wall -Wextra -Werror)"
         meson test -C build --num-processes $jobs --print-errorlogs \
                 --suite unit --suite integration --suite fuzz-regress
         tally_meson build "default build"
 else
-        tail -50 build-log.txt
+        tail -50 build/.sonae-build-log.txt
         fail "build (-Wall -Wextra -Werror)"
 fi
-rm -f build-log.txt
+rm -f build/.sonae-build-log.txt
 
 # 2. The same unit and integration suites under ASan+UBSan, with reduced
 #    sizes and scaled time limits.
@@ -78,7 +78,7 @@ if [[ "${SONAE_SKIP_ASAN:-0}" != "1" ]]; then
                 meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
                         -Db_lundef=false --buildtype=debug >/dev/null
         fi
-        if ninja -C build-asan >build-log.txt 2>&1; then
+        if ninja -C build-asan >build/.sonae-build-log.txt 2>&1; then
                 pass "build under ASan+UBSan"
                 SONAE_TIME_SCALE=$(python3 -c "print(max(3.0, float('$SONAE_TIME_SCALE')))") \
                 SONAE_REDUCED=1 \
@@ -89,10 +89,10 @@ if [[ "${SONAE_SKIP_ASAN:-0}" != "1" ]]; then
                         --timeout-multiplier 3
                 tally_meson build-asan "ASan+UBSan build"
         else
-                tail -50 build-log.txt
+                tail -50 build/.sonae-build-log.txt
                 fail "build under ASan+UBSan"
         fi
-        rm -f build-log.txt
+        rm -f build/.sonae-build-log.txt
 fi
 
 # 3. Gates.

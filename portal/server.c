@@ -119,6 +119,8 @@ struct portal_app {
         struct store_pool *writer; /* staff writes (portal/auth.h) */
         int64_t event_seq;         /* newest event id seen by the tick; under mu */
         int64_t last_wake_ms;
+        _Atomic unsigned conns;     /* open connections, counted exactly */
+        _Atomic unsigned max_conns; /* [portal] max_connections in force */
 };
 
 struct portal_req {
@@ -928,6 +930,33 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         *con_cls = NULL;
 }
 
+/* Marks a connection past [portal] max_connections in its socket context. */
+static char conn_over;
+
+/* MHD splits its own limit over the pool threads, and a thread woken by a
+ * burst accepts several connections before it checks it: under load (or
+ * ASan) more than the limit were served.  This count is exact: a
+ * connection past the limit gets one 503 and is closed. */
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+        struct portal_app *app = cls;
+        (void)c;
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                unsigned n = atomic_fetch_add(&app->conns, 1) + 1;
+                *socket_context = n > atomic_load(&app->max_conns) ? &conn_over : NULL;
+        } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+                atomic_fetch_sub(&app->conns, 1);
+        }
+}
+
+static bool conn_is_over(struct MHD_Connection *conn)
+{
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return ci && ci->socket_context == &conn_over;
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_size, void **con_cls)
@@ -940,6 +969,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         rq->calls++;
         if (rq->calls == 1) {
                 rq->method = method;
+                if (conn_is_over(conn))
+                        /* Answered on the first call, so MHD closes it. */
+                        return answer_error(rq, 503, "too many connections", NULL);
                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                              MHD_HTTP_HEADER_CONTENT_LENGTH);
                 if (cl) {
@@ -1037,13 +1069,15 @@ static int start_mhd(struct portal_app *app, const struct settings *set, struct 
          * 0.9.75): ask for one fewer per thread so the total stays within
          * [portal] max_connections. */
         unsigned limit = set->max_connections > threads ? set->max_connections - threads : 1;
+        atomic_store(&app->max_conns, set->max_connections);
         struct MHD_Daemon *d = MHD_start_daemon(
             flags, 0, NULL, NULL, access_handler, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
             MHD_OPTION_SOCK_ADDR, &la.ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
             MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, set->timeout_s,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PORTAL_CONN_MEMORY,
             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, app,
-            MHD_OPTION_NOTIFY_COMPLETED, completed, app, MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_COMPLETED, completed, app, MHD_OPTION_NOTIFY_CONNECTION, conn_notify,
+            app, MHD_OPTION_END);
         if (!d) {
                 log_err("cannot listen on %s: %s", listen, strerror(errno ? errno : EADDRINUSE));
                 return -EADDRINUSE;

@@ -23,6 +23,7 @@ extern const struct portal_route api_notices_routes[];
 extern const struct portal_route api_shelterops_routes[];
 extern const struct portal_route api_timelines_routes[];
 extern const struct portal_route api_reports_routes[];
+extern const struct portal_route api_watchpoints_routes[];
 extern const struct portal_route api_hazard_routes[];
 extern const struct portal_route api_addresses_routes[];
 

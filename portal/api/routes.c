@@ -26,6 +26,7 @@ const struct portal_route *const portal_route_lists[] = {
     api_shelterops_routes,
     api_timelines_routes,
     api_reports_routes,
+    api_watchpoints_routes,
     api_hazard_routes,
     api_addresses_routes,
     api_line_routes,

@@ -273,6 +273,43 @@ try:
     st, _, _ = call("POST", "/api/v1/shelters/99999999/status", {"open": True}, cookie=ed, csrf=csrf)
     check(st == 404, "an unknown shelter is 404")
 
+    # --- watch points (重点確認箇所) ---
+    wp = {"name": "鶴岡駅前アンダーパス", "note": "大雨で冠水しやすい", "checklist": ["冠水深の確認", "通行止め看板の設置"],
+          "geometry": {"type": "Point", "coordinates": [139.8236, 38.7367]}}
+    st, _, _ = call("POST", "/api/v1/watch-points", wp, cookie=view, csrf=vme["csrf"])
+    check(st == 403, "a viewer may not define a watch point")
+    st, _, _ = call("POST", "/api/v1/watch-points", dict(wp, geometry={"type": "LineString", "coordinates": []}),
+                    cookie=ed, csrf=csrf)
+    check(st == 400, "a geometry other than Point or Polygon is refused")
+    st, _, _ = call("POST", "/api/v1/watch-points",
+                    dict(wp, geometry={"type": "Point", "coordinates": [539.8, 38.7]}), cookie=ed, csrf=csrf)
+    check(st == 400, "a longitude out of range is refused")
+    st, _, w1 = call("POST", "/api/v1/watch-points", wp, cookie=ed, csrf=csrf)
+    check(st == 201 and w1["id"] > 0, "editor defines a point watch point")
+    writes.append(("watch_point.create", f"watch_point:{w1['id']}"))
+    levee = {"name": "赤川左岸 弱小堤防", "checklist": ["漏水の有無"],
+             "geometry": {"type": "Polygon", "coordinates": [[[139.80, 38.72], [139.81, 38.72],
+                                                              [139.81, 38.73], [139.80, 38.72]]]}}
+    st, _, w2 = call("POST", "/api/v1/watch-points", levee, cookie=ed, csrf=csrf)
+    check(st == 201, "editor defines a polygon watch point")
+    writes.append(("watch_point.create", f"watch_point:{w2['id']}"))
+    st, _, _ = call("POST", f"/api/v1/watch-points/{w1['id']}", dict(wp, note="水位計と連動して確認"),
+                    cookie=ed, csrf=csrf)
+    check(st == 200, "editor replaces the first watch point")
+    writes.append(("watch_point.replace", f"watch_point:{w1['id']}"))
+    st, _, lst = call("GET", "/api/v1/watch-points", cookie=view)
+    got = {w["id"]: w for w in lst["watch_points"]}
+    check(st == 200 and got[w1["id"]]["note"] == "水位計と連動して確認"
+          and got[w1["id"]]["checklist"] == wp["checklist"] and got[w1["id"]]["geometry"]["type"] == "Point"
+          and got[w2["id"]]["geometry"]["type"] == "Polygon", "staff see both with note, checklist and geometry")
+    st, _, _ = call("DELETE", f"/api/v1/watch-points/{w2['id']}", cookie=ed, csrf=csrf)
+    check(st == 200, "editor deletes the polygon")
+    writes.append(("watch_point.delete", f"watch_point:{w2['id']}"))
+    st, _, lst = call("GET", "/api/v1/watch-points", cookie=view)
+    check([w["id"] for w in lst["watch_points"]] == [w1["id"]], "one watch point is left")
+    st, _, _ = call("GET", "/api/v1/watch-points")
+    check(st == 401, "watch points are for staff only")
+
     # --- display token ---
     r = sonae(p.conf, "user", "display", "add", "wall1")
     tok = r.stdout.strip()
