@@ -17,5 +17,6 @@ extern const struct portal_route api_alerts_routes[];
 extern const struct portal_route api_shelters_routes[];
 extern const struct portal_route api_cap_routes[];
 extern const struct portal_route api_lite_routes[];
+extern const struct portal_route api_cameras_routes[];
 
 #endif

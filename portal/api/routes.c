@@ -20,6 +20,7 @@ const struct portal_route *const portal_route_lists[] = {
     api_shelters_routes,
     api_cap_routes,
     api_lite_routes,
+    api_cameras_routes,
     /* Not registered yet, by design: hazard and addresses come with the geo
      * issue, cameras with the camera issue, the writes with the accounts
      * issue.  Each adds its file and one line here. */
