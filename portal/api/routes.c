@@ -30,7 +30,8 @@ const struct portal_route *const portal_route_lists[] = {
     api_hazard_routes,
     api_addresses_routes,
     api_line_routes,
-    /* Cameras come with the camera routes: one file and one line here. */
+    api_cameras_routes,
+    /* A new resource adds its file and one line here. */
 };
 /* clang-format on */
 const size_t portal_n_route_lists = sizeof(portal_route_lists) / sizeof(portal_route_lists[0]);

@@ -277,6 +277,44 @@ static int seed_shelters(struct store *st, const char *file)
         return 0;
 }
 
+/* One camera (kind camera, source "kawabou") with one image captured at
+ * `at` and the given state; prints its station id. */
+static int seed_camera(struct store *st, const char *ext, int64_t at, const char *state)
+{
+        struct store_station s = {
+            .kind = "camera",
+            .source = "kawabou",
+            .external_id = ext,
+            .name = "赤川 テストカメラ",
+            .lon = 139.83,
+            .lat = 38.72,
+            .thr = {NAN, NAN, NAN, NAN, NAN, NAN},
+            .expected_interval_s = 600,
+        };
+        int64_t id = 0, img = 0;
+        int rc = store_station_upsert(st, &s, &id);
+        struct store_camera_image ci = {
+            .station_id = id,
+            .captured_at = at,
+            .fetched_at = at,
+            .path = "cameras/x/latest.jpg",
+            .bytes = 1000,
+            .width = 640,
+            .height = 480,
+            .sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        };
+        if (rc >= 0)
+                rc = store_camera_image_add(st, &ci, &img);
+        if (rc >= 0)
+                rc = store_camera_set_state(st, id, state);
+        if (rc < 0) {
+                fprintf(stderr, "camera: %s\n", store_strerror(rc));
+                return 1;
+        }
+        printf("ok %lld\n", (long long)id);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 4) {
@@ -296,6 +334,8 @@ int main(int argc, char **argv)
                 ret = seed_stations(st, strtol(argv[3], NULL, 10), argc - 4, argv + 4);
         else if (strcmp(argv[2], "alerts") == 0 && argc >= 5)
                 ret = seed_alerts(st, strtoll(argv[3], NULL, 10), argc - 4, argv + 4);
+        else if (strcmp(argv[2], "camera") == 0 && argc == 6)
+                ret = seed_camera(st, argv[3], strtoll(argv[4], NULL, 10), argv[5]);
         else if (strcmp(argv[2], "shelters") == 0 && argc == 4)
                 ret = seed_shelters(st, argv[3]);
         else if (strcmp(argv[2], "order") == 0 && argc >= 5) {
