@@ -124,7 +124,7 @@ void json_strn(struct json_writer *w, const char *s, size_t len)
 void json_str(struct json_writer *w, const char *s)
 {
         if (!s) {
-                json_null(w);
+                json_null_value(w);
                 return;
         }
         json_strn(w, s, strlen(s));
@@ -141,7 +141,7 @@ void json_int(struct json_writer *w, int64_t v)
 void json_double(struct json_writer *w, double v)
 {
         if (!isfinite(v)) {
-                json_null(w);
+                json_null_value(w);
                 return;
         }
         char tmp[40];
@@ -158,7 +158,7 @@ void json_bool(struct json_writer *w, bool v)
         put(w, v ? "true" : "false", v ? 4 : 5);
 }
 
-void json_null(struct json_writer *w)
+void json_null_value(struct json_writer *w)
 {
         sep(w);
         put(w, "null", 4);

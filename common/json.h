@@ -30,7 +30,8 @@ void json_strn(struct json_writer *w, const char *s, size_t len);
 void json_int(struct json_writer *w, int64_t v);
 void json_double(struct json_writer *w, double v); /* NaN/inf write null */
 void json_bool(struct json_writer *w, bool v);
-void json_null(struct json_writer *w);
+/* Named so that it never shadows jansson's json_null() at link time. */
+void json_null_value(struct json_writer *w);
 /* Writes already-encoded JSON as one value. */
 void json_raw(struct json_writer *w, const char *json);
 /* Returns the first error of any call above, or 0. */

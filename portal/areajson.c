@@ -11,7 +11,7 @@ void json_level_or_null(struct json_writer *w, int level)
         if (level_valid(level))
                 json_int(w, level);
         else
-                json_null(w);
+                json_null_value(w);
 }
 
 void area_status_json(struct json_writer *w, const struct store_area_status *a)
@@ -54,7 +54,7 @@ void area_status_json(struct json_writer *w, const struct store_area_status *a)
                 json_time_jst(w, a->order.issued_at);
                 json_obj_end(w);
         } else
-                json_null(w);
+                json_null_value(w);
         json_key(w, "updated_at");
         json_time_jst(w, a->updated_at);
         json_obj_end(w);

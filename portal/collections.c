@@ -154,7 +154,7 @@ static void area_feature(struct json_writer *w, const struct store_area_status *
         json_key(w, "id");
         json_str(w, a->area_code);
         json_key(w, "geometry");
-        json_null(w);
+        json_null_value(w);
         json_key(w, "properties");
         area_status_json(w, a);
         json_obj_end(w);

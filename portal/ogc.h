@@ -12,8 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Declared, not included: common/json.h's json_null() clashes with
- * jansson's, and collection providers may use jansson. */
+/* Declared, not included: collection providers need not see the writer. */
 struct json_writer;
 
 #define OGC_LIMIT_DEFAULT 100

@@ -1,8 +1,7 @@
-/* JSON bodies of staff writes, read and answered with jansson (so these
- * files never include common/json.h, whose json_null clashes).  Also the
- * audit entry every write leaves.  Never call jansson's json_null() here:
- * the portal links common/json.c, whose json_null wins at link time; use
- * json_pack("n") (libjansson's internal calls are bound to its own). */
+/* JSON bodies of staff writes, read and answered with jansson.  Also the
+ * audit entry every write leaves.  (common/json.h's writer once had a
+ * json_null() that shadowed jansson's at link time; it is now
+ * json_null_value(), so both libraries can be used side by side.) */
 #ifndef SONAE_PORTAL_REQJSON_H
 #define SONAE_PORTAL_REQJSON_H
 

@@ -8,7 +8,7 @@
 static void int_or_null(struct json_writer *w, int64_t v)
 {
         if (v < 0)
-                json_null(w);
+                json_null_value(w);
         else
                 json_int(w, v);
 }
@@ -79,7 +79,7 @@ void shelter_hit_members(struct json_writer *w, const struct geo_shelter_hit *s)
                 json_str(w, s->linked_name);
                 json_obj_end(w);
         } else {
-                json_null(w);
+                json_null_value(w);
         }
 }
 

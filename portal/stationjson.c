@@ -10,7 +10,7 @@ void json_time_jst(struct json_writer *w, int64_t utc_s)
 {
         char ts[32];
         if (utc_s == 0 || time_format_jst(utc_s, ts, sizeof(ts)) < 0) {
-                json_null(w);
+                json_null_value(w);
                 return;
         }
         json_str(w, ts);
@@ -21,7 +21,7 @@ static void json_level(struct json_writer *w, int level)
         if (level_valid(level))
                 json_int(w, level);
         else
-                json_null(w);
+                json_null_value(w);
 }
 
 void geojson_point_feature_begin(struct json_writer *w, int64_t id, double lon, double lat)

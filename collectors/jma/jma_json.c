@@ -16,7 +16,7 @@ static void level_field(struct json_writer *w, int level)
         if (level >= 1 && level <= 5)
                 json_int(w, level);
         else
-                json_null(w);
+                json_null_value(w);
 }
 
 int jma_report_json(const struct jma_report *r, struct buf *out)
@@ -71,7 +71,7 @@ int jma_report_json(const struct jma_report *r, struct buf *out)
                 str_field(&w, "max_intensity", e->max_intensity);
                 json_obj_end(&w);
         } else {
-                json_null(&w);
+                json_null_value(&w);
         }
 
         json_key(&w, "tsunami");

@@ -326,7 +326,7 @@ static void json_kinds(struct json_writer *w, const struct store_area_kind *k, s
                 if (k[i].level)
                         json_int(w, k[i].level);
                 else
-                        json_null(w);
+                        json_null_value(w);
                 json_key(w, "issued_at");
                 time_format_jst(k[i].issued_at, t, sizeof(t));
                 json_str(w, t);

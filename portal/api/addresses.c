@@ -43,7 +43,7 @@ static void address_item(struct json_writer *w, const struct geo_address *a)
         if (a->district_id > 0)
                 json_int(w, a->district_id);
         else
-                json_null(w);
+                json_null_value(w);
         json_obj_end(w);
 }
 

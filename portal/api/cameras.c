@@ -51,7 +51,7 @@ static void camera_feature(struct json_writer *w, struct store *st, const struct
         if (gauge > 0)
                 json_int(w, gauge);
         else
-                json_null(w);
+                json_null_value(w);
         json_key(w, "latest");
         if (il.n > 0) {
                 char when[40];
@@ -67,7 +67,7 @@ static void camera_feature(struct json_writer *w, struct store *st, const struct
                 json_str(w, il.v[0].sha256);
                 json_obj_end(w);
         } else {
-                json_null(w);
+                json_null_value(w);
         }
         json_obj_end(w);
         json_obj_end(w);

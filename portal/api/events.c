@@ -73,7 +73,7 @@ static int queue_events(struct sse *s)
                 if (e->level >= 1 && e->level <= 5)
                         json_int(&w, e->level);
                 else
-                        json_null(&w);
+                        json_null_value(&w);
                 json_key(&w, "exercise");
                 json_bool(&w, e->exercise);
                 json_key(&w, "data");
@@ -81,7 +81,7 @@ static int queue_events(struct sse *s)
                 if (e->data && e->data[0] == '{' && !strchr(e->data, '\n'))
                         json_raw(&w, e->data);
                 else
-                        json_null(&w);
+                        json_null_value(&w);
                 json_obj_end(&w);
                 rc = json_error(&w);
                 if (rc == 0)

@@ -21,7 +21,7 @@ static void level_or_null(struct json_writer *w, const char *key, int level)
 {
         json_key(w, key);
         if (level == LEVEL_NONE)
-                json_null(w);
+                json_null_value(w);
         else
                 json_int(w, level);
 }

@@ -139,7 +139,6 @@ static int webhook_send(void *state, const char *target, const struct notify_msg
                         size_t why_len)
 {
         struct webhook *w = state;
-        /* common/json.h has its own json_null(), so null is packed with "n". */
         json_t *o = json_pack("{s:s, s:s, s:I, s:n, s:b, s:b, s:s, s:s}", "type",
                               m->type ? m->type : "", "subject", m->event_subj ? m->event_subj : "",
                               "event_id", (json_int_t)m->event_id, "level", "exercise", m->exercise,

@@ -38,7 +38,7 @@ int main(void)
         json_key(&w, "serial");
         json_int(&w, 3);
         json_key(&w, "level");
-        json_null(&w);
+        json_null_value(&w);
         json_key(&w, "nan");
         json_double(&w, NAN);
         json_key(&w, "depth");
