@@ -196,7 +196,13 @@ try:
     # (under ASan a leak or a use after free would change the code).
     ev2 = SSE(p.port)
     p.daemon.signal(signal.SIGTERM)
-    check(p.daemon.wait(5) == 0, "SIGTERM with an open stream: clean exit 0")
+    # The exit code is the point here (a leak or a use after free under ASan
+    # changes it), not the time: LeakSanitizer's exit scan is slow on a
+    # loaded machine.  test_daemons checks the 2 s stop.
+    rc = p.daemon.wait(20)
+    if rc != 0:
+        print(p.daemon.output()[-3000:])
+    check(rc == 0, f"SIGTERM with an open stream: clean exit 0 (rc {rc})")
     ev.close()
     ev2.close()
 finally:
