@@ -220,7 +220,10 @@ await step('proxy input (代理入力) is printed, not stored', async () => {
   check('device plan untouched by proxy input', (await page.evaluate(() => localStorage.getItem('sonae.plan'))) === before);
   await page.evaluate(() => { window.__noPrintDialog = true; });
   await page.click('#print');
-  await page.waitForFunction(() => document.querySelector('#printview').textContent.includes('山田花子'));
+  /* The print view is complete when the page sets "printing", after the QR
+   * code's module has loaded: wait for that, not only for the name. */
+  await page.waitForFunction(() => document.querySelector('#printview').textContent.includes('山田花子') &&
+    document.body.classList.contains('printing'));
   const text = await page.locator('#printview').innerText();
   check('proxy print view: the person\'s name and their plan', text.includes('山田花子 さん') && text.includes('戸締まりをしてブレーカーを切る') && !text.includes('隣の佐藤さんに声をかける'), text);
   await page.evaluate(() => document.body.classList.remove('printing'));
