@@ -430,14 +430,21 @@ int rain_write(struct store *st, const char *source, const struct rain_set *set,
                 level_thresholds_clear(&s.thr);
                 int64_t id = 0;
                 rc = store_station_upsert(st, &s, &id);
-                struct store_obs o[2];
+                const struct {
+                        const char *quantity;
+                        double value;
+                } q[] = {
+                    {"precip_10m_mm", r->precip_10m_mm},
+                    {"precip_1h_mm", r->precip_1h_mm},
+                    {"precip_3h_mm", r->precip_3h_mm},
+                    {"precip_24h_mm", r->precip_24h_mm},
+                };
+                struct store_obs o[4];
                 size_t n = 0;
-                if (!isnan(r->precip_10m_mm))
-                        o[n++] = (struct store_obs){id, "precip_10m_mm", r->observed_s,
-                                                    r->precip_10m_mm, 0};
-                if (!isnan(r->precip_1h_mm))
-                        o[n++] = (struct store_obs){id, "precip_1h_mm", r->observed_s,
-                                                    r->precip_1h_mm, 0};
+                for (size_t k = 0; k < 4; k++)
+                        if (!isnan(q[k].value))
+                                o[n++] = (struct store_obs){id, q[k].quantity, r->observed_s,
+                                                            q[k].value, 0};
                 if (rc == 0 && n)
                         rc = store_observations_add(st, o, n, NULL);
                 else if (rc == 0)

@@ -58,8 +58,9 @@ enum poll_status river_poll(struct source_ctx *ctx, struct river_writer *w, gaug
 void river_log_notes(struct source_ctx *ctx, const struct parse_notes *notes);
 
 /* Rain: upserts a `rain` station per record (point and name from meta when
- * given) and writes precip_10m_mm and precip_1h_mm observations.  Missing
- * values are left out.  st may not be NULL. */
+ * given) and writes precip_10m_mm, precip_1h_mm, precip_3h_mm and
+ * precip_24h_mm observations.  Missing values are left out.  st may not be
+ * NULL. */
 int rain_write(struct store *st, const char *source, const struct rain_set *set,
                const struct rain_meta *meta, size_t n_meta, int64_t expected_interval_s);
 

@@ -14,8 +14,9 @@ static const struct {
         const char *name;
         const char *unit;
 } quantities[] = {
-    {"water_level_m", "m"}, {"precip_10m_mm", "mm"}, {"precip_1h_mm", "mm"}, {"distance_m", "m"},
-    {"battery_v", "V"},     {"rssi_dbm", "dBm"},     {"temp_c", "Cel"},
+    {"water_level_m", "m"}, {"precip_10m_mm", "mm"}, {"precip_1h_mm", "mm"},
+    {"distance_m", "m"},    {"battery_v", "V"},      {"rssi_dbm", "dBm"},
+    {"temp_c", "Cel"},      {"precip_3h_mm", "mm"},  {"precip_24h_mm", "mm"},
 };
 
 static const char *const event_types[] = {

@@ -10,10 +10,10 @@
 #include <string.h>
 
 static const char *const quantity_names[] = {
-    "water_level_m", "precip_10m_mm", "precip_1h_mm", "distance_m",
-    "battery_v",     "rssi_dbm",      "temp_c",
+    "water_level_m", "precip_10m_mm", "precip_1h_mm", "distance_m",    "battery_v",
+    "rssi_dbm",      "temp_c",        "precip_3h_mm", "precip_24h_mm",
 };
-#define N_QUANTITIES 7
+#define N_QUANTITIES 9
 
 static int quantity_index(const char *q)
 {
@@ -275,11 +275,20 @@ int sl_station_find(struct store *st, const char *source, const char *external_i
         return find_id(SL(st), source, external_id, id);
 }
 
+/* A running sum (3 h, 24 h) is never a station's main quantity: the
+ * stations table's CHECK lists the others only (schema 0006). */
+static bool main_quantity_valid(const char *q)
+{
+        int i = quantity_index(q);
+        return i >= 0 && strcmp(quantity_names[i], "precip_3h_mm") &&
+               strcmp(quantity_names[i], "precip_24h_mm");
+}
+
 int sl_station_upsert(struct store *st, const struct store_station *in, int64_t *id_out)
 {
         struct sl *b = SL(st);
         if (!in || !store_kind_valid(in->kind) || !in->source || !in->external_id || !in->name ||
-            (in->quantity && !store_quantity_valid(in->quantity)) || !isfinite(in->lon) ||
+            (in->quantity && !main_quantity_valid(in->quantity)) || !isfinite(in->lon) ||
             !isfinite(in->lat))
                 return -EINVAL;
         int64_t now = time_now_ms() / 1000, id = 0;

@@ -205,7 +205,10 @@ out:
         return rc;
 }
 
-#define QUANTITIES "water_level_m|precip_10m_mm|precip_1h_mm|distance_m|battery_v|rssi_dbm|temp_c"
+#define QUANTITIES                                                                                 \
+        "water_level_m|precip_10m_mm|precip_1h_mm|precip_3h_mm|precip_24h_mm|distance_m|battery_"  \
+        "v|"                                                                                       \
+        "rssi_dbm|temp_c"
 
 const struct portal_route api_stations_routes[] = {
     {.method = "GET",

@@ -275,12 +275,13 @@ stations = 35141,35146,35201,99999
         t_map = int(datetime.datetime(2021, 2, 24, 6, 0, tzinfo=datetime.timezone.utc).timestamp())
         want = []
         for sid in ("35141", "35146", "35201"):
-            for qty, key in (("precip_10m_mm", "precipitation10m"), ("precip_1h_mm", "precipitation1h")):
+            for qty, key in (("precip_10m_mm", "precipitation10m"), ("precip_1h_mm", "precipitation1h"),
+                             ("precip_3h_mm", "precipitation3h"), ("precip_24h_mm", "precipitation24h")):
                 v, flag = amap[sid][key]
                 if v is not None and flag == 0:
                     want.append((sid, qty, float(v), t_map))
         check(sorted((r[0], r[3], r[4], r[5]) for r in rows) == sorted(want),
-              f"AMeDAS: 10-minute and 1-hour precipitation as in the map ({len(want)} values)")
+              f"AMeDAS: 10-minute, 1 h, 3 h and 24 h precipitation as in the map ({len(want)} values)")
         check(any(r[0] == "35141" and r[1] == "鶴岡" and r[2] == round(38 + 44.1 / 60, 4) for r in rows),
               "AMeDAS: 鶴岡 35141 with its name and point from amedastable.json")
 

@@ -59,6 +59,7 @@ static const struct bad b_stations[] = {
     {"area_code", "'06203'", "area code not 7 digits"},
     {"area_code", "'06203OO'", "area code with letters"},
     {"quantity", "'cubits'", "unknown quantity"},
+    {"quantity", "'precip_24h_mm'", "a running sum as the main quantity"},
     {"thr_caution", "4.5", "caution above danger"},
     {"thr_flood", "3.0", "danger above flood"},
     {"expected_interval_s", "5", "interval under 10 s"},
@@ -70,14 +71,16 @@ static const struct bad b_stations[] = {
     {"geom", "MakePoint(139.8, 38.7, 4326)", "wrong SRID"},
     BEND};
 
+/* A quantity of schema 0006, which rebuilt observations and station_latest. */
 static const struct col c_obs[] = {{"station_id", "1"},
-                                   {"quantity", "'water_level_m'"},
+                                   {"quantity", "'precip_3h_mm'"},
                                    {"observed_at", "1700000000"},
                                    {"value", "1.5"},
                                    {"quality", "0"},
                                    END};
 static const struct bad b_obs[] = {{"station_id", "999", "unknown station"},
                                    {"quantity", "'furlongs'", "unknown quantity"},
+                                   {"quantity", "'precip_6h_mm'", "a sum outside the contract"},
                                    {"observed_at", "0", "time not positive"},
                                    {"value", "'high'", "value not a number"},
                                    {"value", "NULL", "value missing"},
@@ -95,8 +98,11 @@ static const struct bad b_status[] = {{"station_id", "999", "unknown station"},
                                       {"changed_at", "NULL", "changed_at missing"},
                                       BEND};
 
-static const struct col c_latest[] = {
-    {"station_id", "1"}, {"quantity", "'battery_v'"}, {"observed_at", "1"}, {"value", "3.7"}, END};
+static const struct col c_latest[] = {{"station_id", "1"},
+                                      {"quantity", "'precip_24h_mm'"},
+                                      {"observed_at", "1"},
+                                      {"value", "3.7"},
+                                      END};
 static const struct bad b_latest[] = {{"station_id", "999", "unknown station"},
                                       {"quantity", "'x'", "unknown quantity"},
                                       {"value", "NULL", "value missing"},
