@@ -112,10 +112,11 @@ static const struct conf_option jma_opts[] = {
         "Whether sonae-collectd polls the JMA feeds (off until set, so no test or fresh install "
         "polls JMA by accident)."),
     OPT("national", CONF_BOOL, struct conf_jma, national, "true", 0, 0, NULL, false,
-        "Also fetch the national earthquake, tsunami and volcano telegrams of the eqvol feed."),
+        "Also fetch 気象庁's national telegrams: earthquake, tsunami and volcano (eqvol feed), "
+        "記録的短時間大雨情報 and 府県気象防災速報 (extra feed)."),
     OPT("aggregates", CONF_STRING, struct conf_jma, aggregates, "", 0, 0, NULL, false,
-        "Comma-separated large national telegram types to fetch anyway (VPWS50, VPRN50); "
-        "empty fetches none of them."),
+        "Comma-separated large national telegram types to fetch anyway, whoever the author "
+        "(VPWS50, VPRN50); empty fetches none of them."),
     OPT("max_silence", CONF_INT, struct conf_jma, max_silence, "86400", 60, 2592000, NULL, false,
         "Seconds a warning series may stay silent while its office sends others before its "
         "areas show unknown."),

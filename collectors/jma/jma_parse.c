@@ -66,7 +66,7 @@ static void arena_free(struct jma_arena *a)
 struct parse_state {
         struct jma_report *r;
         size_t cap_warnings, cap_head_items, cap_tsunami, cap_volcano, cap_thresholds, cap_outlook,
-            cap_notes;
+            cap_notes, cap_rain_areas;
         size_t entries;
         int err; /* first error, sticky: -ENOMEM or -E2BIG */
 };
@@ -728,6 +728,38 @@ static void read_outlook(struct parse_state *st, const xmlNode *mis)
         }
 }
 
+/* 府県気象防災速報 (VPBS50): MeteorologicalInfos/MeteorologicalInfo/Item
+ * whose Kind/Property/Type is 雨の実況 and whose Area is a 7-digit
+ * municipality (記録的短時間大雨: 「板橋区付近」).  Items at an AMeDAS
+ * Station, 線状降水帯 (6-digit areas) and snow are left out. */
+static void read_rain_areas(struct parse_state *st, const xmlNode *mis)
+{
+        const char *wtype = attr_of(st, mis, "type");
+        FOR_CHILDREN(mi, mis, "MeteorologicalInfo")
+        {
+                FOR_CHILDREN(item, mi, "Item")
+                {
+                        if (st->err)
+                                return;
+                        const char *type = child_text(
+                            st, first_child(first_child(item, "Kind"), "Property"), "Type");
+                        const xmlNode *a = first_child(item, "Area");
+                        const char *code = child_text(st, a, "Code");
+                        if (!type || strcmp(type, "雨の実況") != 0 || !code || strlen(code) != 7)
+                                continue;
+                        struct jma_warning *e = PUSH(st, rain_areas, n_rain_areas, cap_rain_areas);
+                        if (!e)
+                                return;
+                        e->warning_type = wtype;
+                        e->area_code = code;
+                        e->area_name = child_text(st, a, "Name");
+                        e->kind_code = "1";
+                        e->kind_name = "記録的短時間大雨情報";
+                        e->kind_status = child_text(st, a, "Status");
+                }
+        }
+}
+
 static void read_body(struct parse_state *st, const xmlNode *body)
 {
         struct jma_report *r = st->r;
@@ -751,6 +783,8 @@ static void read_body(struct parse_state *st, const xmlNode *body)
                         read_thresholds(st, c);
                 } else if (is_el(c, "MeteorologicalInfos") && r->family == JMA_FAMILY_OUTLOOK) {
                         read_outlook(st, c);
+                } else if (is_el(c, "MeteorologicalInfos") && r->family == JMA_FAMILY_HEAVY_RAIN) {
+                        read_rain_areas(st, c);
                 }
         }
         r->max_intensity = max_int;
@@ -934,6 +968,7 @@ void jma_report_free(struct jma_report *r)
                 return;
         free(r->warnings);
         free(r->head_items);
+        free(r->rain_areas);
         free(r->earthquake);
         free(r->tsunami);
         free(r->volcano);

@@ -164,6 +164,13 @@ struct jma_report {
          * VPNO50 its 特別警報, whose Body is empty.  Not part of the CLI output. */
         struct jma_warning *head_items;
         size_t n_head_items;
+        /* 府県気象防災速報 (VPBS50) 記録的短時間大雨: the 7-digit municipalities
+         * of MeteorologicalInfos/…/Item/Area where Kind/Property/Type is
+         * 雨の実況, as kind 1 記録的短時間大雨情報 with kind_status Area/Status
+         * (付近).  VPOA50 names 府県予報区 and 一次細分区域 (6 digits) only.
+         * Kind strings are static.  Not part of the CLI output. */
+        struct jma_warning *rain_areas;
+        size_t n_rain_areas;
         struct jma_earthquake *earthquake; /* NULL when absent */
         struct jma_tsunami *tsunami;
         size_t n_tsunami;

@@ -24,6 +24,7 @@
 #include "timeutil.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,18 +208,28 @@ static int jma_configure(const struct conf_instance *in, const struct sonae_conf
 
 /* ---- Which entries are fetched ------------------------------------------ */
 
+static bool is_type(const struct jma_feed_entry *e, const char *a, const char *b)
+{
+        return strcmp(e->type, a) == 0 || strcmp(e->type, b) == 0;
+}
+
 static bool wanted(const struct jma *j, const struct feed_state *fs, const struct jma_feed_entry *e)
 {
-        /* The large national aggregates only when asked for by type. */
-        if ((strcmp(e->type, "VPWS50") == 0 || strcmp(e->type, "VPRN50") == 0) &&
-            !list_has(&j->aggregates, e->type))
-                return false;
+        /* The large national aggregates only when asked for by type, and
+         * then whoever the author (気象庁 issues them). */
+        if (is_type(e, "VPWS50", "VPRN50"))
+                return list_has(&j->aggregates, e->type);
         for (size_t i = 0; i < j->offices.n; i++)
                 if (strstr(e->author, j->offices.v[i]))
                         return true;
-        /* The eqvol feed carries only earthquake, tsunami and volcano
-         * telegrams; 気象庁 itself issues the national ones. */
-        return j->national && strcmp(fs->name, "eqvol") == 0 && strcmp(e->author, "気象庁") == 0;
+        if (!j->national || strcmp(e->author, "気象庁") != 0)
+                return false;
+        /* 気象庁 itself issues the national earthquake, tsunami and volcano
+         * telegrams (the eqvol feed) and every prefecture's 記録的短時間大雨情報
+         * (VPOA50) and 府県気象防災速報 (VPBS50) of the extra feed: small and
+         * rare, and only the offices' prefectures get alerts from them. */
+        return strcmp(fs->name, "eqvol") == 0 ||
+               (strcmp(fs->name, "extra") == 0 && is_type(e, "VPOA50", "VPBS50"));
 }
 
 /* ---- Storing a telegram -------------------------------------------------- */
@@ -244,26 +255,89 @@ static bool status_counts(const struct jma *j, const char *status)
                (strcmp(status, "通常") == 0 || (j->exercise && strcmp(status, "訓練") == 0));
 }
 
-/* The VPOA50 / VPBS50 twin of r (EventID with and without a leading K) is
- * already stored: r's alerts would show the same rain twice. */
-static bool heavy_rain_twin_seen(struct store *st, const struct jma_report *r, int64_t datetime)
+static bool from_offices(const struct jma *j, const char *office)
 {
-        if (r->family != JMA_FAMILY_HEAVY_RAIN || !r->event_id)
+        for (size_t i = 0; office && i < j->offices.n; i++)
+                if (strstr(office, j->offices.v[i]))
+                        return true;
+        return false;
+}
+
+static const char *strip_k(const char *event_id)
+{
+        return event_id[0] == 'K' ? event_id + 1 : event_id;
+}
+
+/* Whether the VPOA50 / VPBS50 twin of r (the same EventID but for a
+ * leading K, the other title) already gave area a the kind of w: a
+ * 記録的短時間大雨 is then shown once, whichever twin came first. */
+static bool heavy_rain_twin_gave(struct store *st, const struct jma_report *r, int64_t at,
+                                 const struct jma_warning *w)
+{
+        if (r->family != JMA_FAMILY_HEAVY_RAIN || !r->event_id || !r->title)
                 return false;
-        const char *id = r->event_id[0] == 'K' ? r->event_id + 1 : r->event_id;
-        struct store_jma_telegram_list l = {0};
-        if (store_jma_telegrams_done(st, datetime - 3600, &l) < 0)
+        struct store_alert_list l = {0};
+        if (store_alerts_list(st, w->area_code, at - 3600, at + 3600, 0, &l) < 0)
                 return false;
         bool seen = false;
         for (size_t i = 0; i < l.n && !seen; i++) {
-                const char *e = l.v[i].event_id;
-                if (!e || strcmp(l.v[i].title, r->title ? r->title : "") == 0)
-                        continue;
-                const char *eid = e[0] == 'K' ? e + 1 : e;
-                seen = strcmp(eid, id) == 0;
+                const struct store_alert *a = &l.v[i];
+                seen = a->event_id && strcmp(strip_k(a->event_id), strip_k(r->event_id)) == 0 &&
+                       strcmp(a->event_id, r->event_id) != 0 &&
+                       strcmp(a->kind_code, w->kind_code) == 0 &&
+                       strcmp(a->report_status, r->status) == 0;
         }
-        store_jma_telegram_list_free(&l);
+        store_alert_list_free(&l);
         return seen;
+}
+
+#define R06_LANDSLIDE_TITLE "気象警報・注意報（Ｒ０６）（土砂）"
+
+/* Whether w, the 警戒 (code 3) of an R06 土砂災害警戒情報 (VXWW50), is the
+ * twin of what the area's newest VPWW56 alert already shows: a level-4 or
+ * -5 土砂 kind (49, 39) not lifted.  The VPWW56 is kept, the VXWW50 alert is
+ * not: the R06 土砂 warning is shown once. */
+static bool landslide_twin_gave(const struct jma *j, struct store *st, const struct jma_report *r,
+                                int64_t at, const struct jma_warning *w)
+{
+        if (r->family != JMA_FAMILY_LANDSLIDE || r->generation != JMA_GEN_R06 ||
+            strcmp(w->kind_code, "3") != 0)
+                return false;
+        struct store_alert_list l = {0};
+        if (store_alerts_list(st, w->area_code, at - j->max_silence, at + 3600, 0, &l) < 0)
+                return false;
+        bool seen = false;
+        for (size_t i = 0; i < l.n; i++) {
+                const struct store_alert *a = &l.v[i];
+                if (strcmp(a->title, R06_LANDSLIDE_TITLE) || strcmp(a->report_status, r->status))
+                        continue;
+                /* Newest first: the first VPWW56 row is the area's state. */
+                seen = (strcmp(a->kind_code, "49") == 0 || strcmp(a->kind_code, "39") == 0) &&
+                       strcmp(a->status, "解除") != 0 && strcmp(a->info_type, "取消") != 0;
+                break;
+        }
+        store_alert_list_free(&l);
+        return seen;
+}
+
+/* The 2-digit prefecture prefixes of the areas the offices' own telegrams
+ * named (area status rows) into prefs; how many. */
+static size_t office_prefectures(struct store *st, char prefs[][3], size_t cap)
+{
+        struct store_area_status_list l = {0};
+        size_t n = 0;
+        if (store_area_status_list(st, true, &l) < 0)
+                return 0;
+        for (size_t i = 0; i < l.n; i++) {
+                const char *c = l.v[i].area_code;
+                bool have = false;
+                for (size_t k = 0; k < n && !have; k++)
+                        have = strncmp(prefs[k], c, 2) == 0;
+                if (!have && n < cap)
+                        snprintf(prefs[n++], 3, "%.2s", c);
+        }
+        store_area_status_list_free(&l);
+        return n;
 }
 
 static int store_alerts(struct jma *j, struct store *st, const struct jma_report *r, int64_t doc_id,
@@ -274,16 +348,30 @@ static int store_alerts(struct jma *j, struct store *st, const struct jma_report
         if (strcmp(r->info_type, "発表") && strcmp(r->info_type, "訂正") &&
             strcmp(r->info_type, "取消"))
                 return 0;
-        if (heavy_rain_twin_seen(st, r, datetime))
-                return 0;
         int64_t at = parse_time(r->report_datetime);
+        if (!at)
+                at = datetime;
+        /* A national 記録的短時間大雨 names municipalities all over Japan: with
+         * no `areas`, those of the offices' prefectures are kept. */
+        char prefs[48][3];
+        size_t n_prefs = SIZE_MAX;
+        if (r->family == JMA_FAMILY_HEAVY_RAIN && !from_offices(j, r->editorial_office))
+                n_prefs = office_prefectures(st, prefs, 48);
         int rc = 0;
-        for (size_t i = 0; i < r->n_warnings && rc == 0; i++) {
-                const struct jma_warning *w = &r->warnings[i];
+        size_t n = r->n_warnings + r->n_rain_areas;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+                const struct jma_warning *w =
+                    i < r->n_warnings ? &r->warnings[i] : &r->rain_areas[i - r->n_warnings];
                 if (!w->area_code || strlen(w->area_code) != 7 || !w->kind_code ||
                     strspn(w->area_code, "0123456789") != 7)
                         continue;
                 if (j->areas.n && !list_has(&j->areas, w->area_code))
+                        continue;
+                bool in_pref = n_prefs == SIZE_MAX || j->areas.n;
+                for (size_t k = 0; k < n_prefs && !in_pref; k++)
+                        in_pref = strncmp(prefs[k], w->area_code, 2) == 0;
+                if (!in_pref || heavy_rain_twin_gave(st, r, at, w) ||
+                    landslide_twin_gave(j, st, r, at, w))
                         continue;
                 struct store_alert a = {
                     .document_id = doc_id,
@@ -293,7 +381,7 @@ static int store_alerts(struct jma *j, struct store *st, const struct jma_report
                     .report_status = r->status,
                     .event_id = r->event_id,
                     .serial = parse_serial(r->serial),
-                    .report_at = at ? at : datetime,
+                    .report_at = at,
                     .area_code = w->area_code,
                     .area_name = w->area_name ? w->area_name : w->area_code,
                     .kind_code = w->kind_code,
@@ -657,10 +745,12 @@ static enum poll_status read_feed(struct jma *j, struct source_ctx *ctx, struct 
          * the last poll: telegrams may have rolled out in between. */
         if (!is_long && gap && fs->newest && oldest > fs->newest)
                 *gap = true;
-        /* Oldest first, so series arrive in order when they can. */
-        for (size_t k = feed.n; k-- > 0;) {
-                const struct jma_feed_entry *e = &feed.v[k];
-                if (!wanted(j, fs, e))
+        /* Oldest first, so series arrive in order when they can; VXWW50
+         * after the rest, so that the VPWW56 twin of the same moment is
+         * stored before it (landslide_twin_gave). */
+        for (size_t step = 0; step < 2 * feed.n; step++) {
+                const struct jma_feed_entry *e = &feed.v[feed.n - 1 - step % feed.n];
+                if ((strcmp(e->type, "VXWW50") == 0) != (step >= feed.n) || !wanted(j, fs, e))
                         continue;
                 struct store_jma_telegram_list l = {0};
                 int g = store_jma_telegram_get(ctx->store, e->href, &l);

@@ -139,3 +139,48 @@ def rewrite_feed(path, base):
     with open(path, "rb") as f:
         data = f.read()
     return data.replace(b"https://www.data.jma.go.jp/developer/xml/", base.encode())
+
+
+# The real VPOA50 / VPBS50 twins of 2026-08-22 (東京都, EventID with and
+# without the leading K), templates of the authored heavy-rain twins.
+RAIN_TWINS = {
+    "VPOA50": "operational/20260822_tokyo_VPOA50_JPTK202608221709_202608221717.xml",
+    "VPBS50": "operational/20260822_tokyo_VPBS50_KJPTK202608221709_202608221717.xml",
+}
+
+
+def rain_twin(kind, when, event_id, pref=("060000", "山形県"), places=(("0620300", "鶴岡市"),),
+              status="通常"):
+    """Bytes of an authored 記録的短時間大雨 telegram on the real 2026-08-22
+    twins: VPOA50 (記録的短時間大雨情報, Body/Warning for the 府県予報区 pref)
+    or VPBS50 (府県気象防災速報, one 雨の実況 Item per municipality of places,
+    EventID "K" + event_id).  when: JST datetime."""
+    tree = ET.parse(os.path.join(XML, RAIN_TWINS[kind]))
+    root = tree.getroot()
+    control = root.find(f"{{{JMX}}}Control")
+    _set(control, JMX, "DateTime", when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    _set(control, JMX, "Status", status)
+    head = root.find(f"{{{IB}}}Head")
+    stamp = when.strftime("%Y-%m-%dT%H:%M:00+09:00")
+    _set(head, IB, "ReportDateTime", stamp)
+    _set(head, IB, "TargetDateTime", stamp)
+    _set(head, IB, "EventID", ("K" if kind == "VPBS50" else "") + event_id)
+    suffix = "気象防災速報（記録的短時間大雨）" if kind == "VPBS50" else "記録的短時間大雨情報"
+    _set(head, IB, "Title", pref[1] + suffix)
+    head.find(f"{{{IB}}}Headline/{{{IB}}}Text").text = "（試験用の作成電文）"
+    for a in head.iter(f"{{{IB}}}Area"):
+        a.find(f"{{{IB}}}Name").text, a.find(f"{{{IB}}}Code").text = pref[1], pref[0]
+    body = root.find(f"{{{METE}}}Body")
+    if kind == "VPOA50":
+        for a in body.iter(f"{{{METE}}}Area"):
+            a.find(f"{{{METE}}}Name").text, a.find(f"{{{METE}}}Code").text = pref[1], pref[0]
+    else:
+        mi = body.find(f"{{{METE}}}MeteorologicalInfos/{{{METE}}}MeteorologicalInfo")
+        template = mi.find(f"{{{METE}}}Item")
+        mi.remove(template)
+        for code, name in places:
+            item = ET.fromstring(ET.tostring(template))
+            area = item.find(f"{{{METE}}}Area")
+            area.find(f"{{{METE}}}Name").text, area.find(f"{{{METE}}}Code").text = name, code
+            mi.append(item)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -108,5 +108,17 @@ class Daemon:
             pass
 
 
+def stop_showing_why(dm, lines=40):
+    """Stops dm (None is fine) from a finally clause; when a check failed
+    (or SONAE_TEST_VERBOSE is set) prints the daemon's last lines first,
+    which say why."""
+    if not dm:
+        return
+    e = sys.exc_info()[1]
+    if (isinstance(e, SystemExit) and e.code) or os.environ.get("SONAE_TEST_VERBOSE"):
+        print("\n".join(dm.output().splitlines()[-lines:]))
+    dm.stop()
+
+
 def rmtree(d):
     shutil.rmtree(d, ignore_errors=True)

@@ -2,8 +2,8 @@
 server on 127.0.0.1 and a real SpatiaLite store:
 
 1. the real feeds of ../shared/fixtures/jma_feed (links moved to the
-   server): 山形地方気象台's telegrams and the national earthquake/tsunami/
-   volcano ones fetched, other offices not; the two Yamagata documents the
+   server): 山形地方気象台's telegrams, the national earthquake/tsunami/
+   volcano ones and 気象庁's 記録的短時間大雨情報 fetched, other offices not; the two Yamagata documents the
    fixtures hold stored once, every other entry answered 404 and recorded
    gone after one request; the feeds asked conditionally; the area status
    of every 鶴岡市/山形県 area equal to an independent reading of the
@@ -33,7 +33,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(__file__))
 import jma_authored as A  # noqa: E402
 from fixture_server import FixtureServer  # noqa: E402
-from sonaetest import FIXTURES, Daemon, check, done, rmtree, tmpdir, wait_for  # noqa: E402
+from sonaetest import FIXTURES, Daemon, check, done, rmtree, stop_showing_why, tmpdir, wait_for  # noqa: E402
 
 FEEDS = os.path.join(FIXTURES, "jma_feed")
 EXTRA = os.path.join(FEEDS, "extra_20240725T141650JST_yamagata_heavyrain_entryid-r1.xml")
@@ -102,29 +102,27 @@ def independent_h27(path):
     return out
 
 
+def start_collector(d, srv, **jma):
+    """sonae-collectd on the store d/store.db with [jma] enabled, reading the
+    feeds under srv's /feed/, and the other [jma] keys given."""
+    conf = os.path.join(d, "sonae.conf")
+    with open(conf, "w", encoding="utf-8") as f:
+        f.write(f"[store]\npath = {os.path.join(d, 'store.db')}\n[jma]\nenabled = true\n"
+                f"base_url = {srv.url('/feed/')}\n")
+        f.writelines(f"{k} = {v}\n" for k, v in jma.items())
+    return Daemon("sonae-collectd", ["-c", conf], env={"SONAE_COLLECTD_SECOND_MS": "5"})
+
+
 def main():
     d = tmpdir()
     db = os.path.join(d, "store.db")
-    conf = os.path.join(d, "sonae.conf")
     dm = None
     with FixtureServer() as srv:
         base = srv.url("/")
 
-        def write_conf(exercise):
-            with open(conf, "w", encoding="utf-8") as f:
-                f.write(f"""[store]
-path = {db}
-[jma]
-enabled = true
-base_url = {srv.url('/feed/')}
-feeds = extra,eqvol
-exercise = {'true' if exercise else 'false'}
-max_silence = 3600
-""")
-
         def start(exercise=False):
-            write_conf(exercise)
-            return Daemon("sonae-collectd", ["-c", conf], env={"SONAE_COLLECTD_SECOND_MS": "5"})
+            return start_collector(d, srv, feeds="extra,eqvol", max_silence=3600,
+                                   exercise="true" if exercise else "false")
 
         try:
             # ---- 1. the real feeds ----
@@ -138,7 +136,9 @@ max_silence = 3600
             ours = [e for e in entries(EXTRA) if "山形地方気象台" in e[1]]
             national = [e for e in entries(EQVOL) if e[1] == "気象庁"] + \
                 [e for e in entries(EQVOL_L) if e[1] == "気象庁"]
-            others = [e for e in entries(EXTRA) if "山形地方気象台" not in e[1]]
+            rain = lambda e: e[1] == "気象庁" and ("_VPOA50_" in e[2] or "_VPBS50_" in e[2])  # noqa: E731
+            national_rain = [e for e in entries(EXTRA) if rain(e)]
+            others = [e for e in entries(EXTRA) if "山形地方気象台" not in e[1] and not rain(e)]
             local = lambda href: href.replace("https://www.data.jma.go.jp/developer/xml", "")  # noqa: E731
             check(wait_for(lambda: len(q(db, "SELECT url FROM jma_telegrams WHERE state IN ('done','gone')"))
                            >= len({e[2] for e in ours}), 30),
@@ -163,6 +163,8 @@ max_silence = 3600
                   f"{len(natl)} national earthquake/tsunami/volcano telegrams asked for once each")
             check(all(srv.counts(local(e[2]))["total"] == 0 for e in others),
                   f"{len(others)} telegrams of other offices never fetched")
+            check(national_rain and all(srv.counts(local(e[2]))["total"] == 1 for e in national_rain),
+                  f"{len(national_rain)} national 記録的短時間大雨情報 of 気象庁 asked for once each")
             for f in ("/feed/extra.xml", "/feed/eqvol.xml"):
                 c = srv.counts(f)
                 check(c["full"] == 1 and c["conditional"] >= 5 and c["not_modified"] >= 5,
@@ -408,12 +410,7 @@ max_silence = 3600
             check(states.count("degraded") == 3 and states[-1] == "ok",
                   f"source.health: degraded on each broken feed, ok again ({states})")
         finally:
-            if dm:
-                # On a failed check, the daemon's last lines say why.
-                failing = isinstance(sys.exc_info()[1], SystemExit) and sys.exc_info()[1].code
-                if failing or os.environ.get("SONAE_TEST_VERBOSE"):
-                    print("\n".join(dm.output().splitlines()[-40:]))
-                dm.stop()
+            stop_showing_why(dm)
     rmtree(d)
     done("test_jma_collector")
 

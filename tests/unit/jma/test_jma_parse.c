@@ -554,6 +554,42 @@ static void check_refusals(void)
         buf_free(&b);
 }
 
+/* 記録的短時間大雨: the municipalities of VPBS50's 雨の実況 Items, none from
+ * VPOA50 (6-digit 府県予報区 only), none from an AMeDAS Station Item or a
+ * 線状降水帯 (6-digit areas). */
+static void check_rain_areas(void)
+{
+        static const struct {
+                const char *file, *code, *name;
+                size_t n;
+        } c[] = {
+            {"operational/20260822_tokyo_VPBS50_KJPTK202608221709_202608221717.xml", "1311900",
+             "板橋区", 1},
+            {"official_samples/82_01_02_250318_VPBS50.xml", "0154300", "美幌町", 1},
+            {"official_samples/82_01_01_241031_VPBS50.xml", NULL, NULL, 0},
+            {"official_samples/85(82)_02_02_250630_VPBS50.xml", NULL, NULL, 0},
+            {"operational/20260822_tokyo_VPOA50_JPTK202608221709_202608221717.xml", NULL, NULL, 0},
+        };
+        for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+                struct jma_report *r = load(c[i].file);
+                if (!r)
+                        continue;
+                CHECK_INT(r->family, JMA_FAMILY_HEAVY_RAIN);
+                CHECK_INT((int)r->n_rain_areas, (int)c[i].n);
+                if (c[i].n && r->n_rain_areas) {
+                        const struct jma_warning *w = &r->rain_areas[0];
+                        CHECK_STR(w->area_code, c[i].code);
+                        CHECK_STR(w->area_name, c[i].name);
+                        CHECK_STR(w->kind_code, "1");
+                        CHECK_STR(w->kind_name, "記録的短時間大雨情報");
+                        CHECK_STR(w->kind_status, "付近");
+                        CHECK_STR(w->warning_type, "観測実況");
+                        CHECK_INT(w->level, 0);
+                }
+                jma_report_free(r);
+        }
+}
+
 int main(void)
 {
         check_headers();
@@ -561,6 +597,7 @@ int main(void)
         check_river();
         check_earthquakes();
         check_volcano_and_outlook();
+        check_rain_areas();
         check_table();
         check_table_doc();
         check_notes();

@@ -1,0 +1,154 @@
+"""The JMA collector's twins and national telegrams, against the fixture
+server on 127.0.0.1 and a real SpatiaLite store:
+
+1. 記録的短時間大雨: JMA sends it twice during the transition, as VPOA50
+   (記録的短時間大雨情報, 府県予報区 only) and VPBS50 (府県気象防災速報, the
+   municipalities, EventID with a leading K), both authored by 気象庁 in the
+   extra feed.  Authored on the real twins of 2026-08-22 (東京都): both are
+   fetched once and stored, and each municipality of the offices' prefecture
+   gets one 記録的短時間大雨情報 alert per event, whichever twin comes first;
+   the same telegram for another prefecture (東京都 板橋区) gives none.
+2. The R06 土砂 warning arrives as VPWW56 and as VXWW50: the split area
+   shows it once, in its status and in its alerts.
+3. The large national aggregates VPWS50 / VPRN50 are never requested while
+   `[jma] aggregates` is empty (the server counts requests over several
+   polls), and each is requested once when it lists them; other national
+   telegrams of the extra feed (VPZJ50) are never requested."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import jma_authored as A  # noqa: E402
+from fixture_server import FixtureServer  # noqa: E402
+from sonaetest import check, done, rmtree, stop_showing_why, tmpdir, wait_for  # noqa: E402
+from test_jma_collector import area, ledger, q, start_collector  # noqa: E402
+
+T = ("0620300", "鶴岡市")
+SAKATA = ("0620400", "酒田市")
+ITABASHI = ("1311900", "板橋区")
+N, S = ("0620311", "鶴岡市北部"), ("0620312", "鶴岡市南部")
+
+
+def main():
+    d, dm, feed = tmpdir(), None, []
+    db = os.path.join(d, "store.db")
+    with FixtureServer() as srv:
+        base = srv.url("/").rstrip("/")
+
+        def start(aggregates=""):
+            return start_collector(d, srv, feeds="extra", aggregates=aggregates)
+
+        def put_feed():
+            body = A.feed(feed)
+            srv.put("/feed/extra.xml", body, content_type="application/atom+xml")
+            srv.put("/feed/extra_l.xml", body, content_type="application/atom+xml")
+
+        def serve(path, body, title, author, when):
+            if body is not None:
+                srv.put(path, body, content_type="application/xml")
+            entry = (title, author, base + path, when)
+            feed.append(entry)
+            return entry
+
+        def publish(kind, when, areas, **kw):
+            path = A.doc_path(kind, when)
+            return serve(path, A.telegram(kind, when, areas, **kw), A.TEMPLATES[kind][1],
+                         "山形地方気象台", when)
+
+        def twin(kind, when, event_id, second=0, **kw):
+            t = when.astimezone(A.datetime.timezone.utc) + A.datetime.timedelta(seconds=second)
+            path = f"/data/{t.strftime('%Y%m%d%H%M%S')}_0_{kind}_{'130000' if 'pref' in kw else '060000'}.xml"
+            title = "府県気象防災速報" if kind == "VPBS50" else "記録的短時間大雨情報"
+            return serve(path, A.rain_twin(kind, when, event_id, **kw), title, "気象庁", t)
+
+        def settled(*entries):
+            ok = all(wait_for(lambda e=e: (ledger(db, e[2]) or ("",))[0] in ("done", "gone"), 30)
+                     for e in entries)
+            n = srv.counts("/feed/extra.xml")["total"]
+            return ok and wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 2, 30)
+
+        def rain_alerts(code):
+            return q(db, "SELECT a.kind_name, a.status, a.event_id, r.url FROM alerts a "
+                         "JOIN raw_documents r ON r.id = a.document_id "
+                         "WHERE a.area_code = ? AND a.title IN ('記録的短時間大雨情報', '府県気象防災速報') "
+                         "ORDER BY a.id", code)
+
+        try:
+            # ---- 1. 記録的短時間大雨 twins ----
+            w0 = publish("VPWW54", A.utc("2026-08-01T09:00"),
+                         [(*T, [("10", "大雨注意報", "発表")]), (*SAKATA, [("10", "大雨注意報", "発表")])])
+            # Aggregates and another national telegram of the extra feed, never wanted by default.
+            aggs = [serve(f"/data/20260801000{i}00_0_{k}_010000.xml", None, t, "気象庁", A.utc("2026-08-01T09:00"))
+                    for i, (k, t) in enumerate((("VPWS50", "全般気象情報"), ("VPRN50", "大雨危険度通知"),
+                                                ("VPZJ50", "全般台風情報")))]
+            put_feed()
+            dm = start()
+            check(settled(w0), "the office's VPWW54 fetched")
+            # VPOA50 first, its VPBS50 twin one second later.
+            oa = twin("VPOA50", A.utc("2026-08-01T10:10"), "JPYM202608011010", 0)
+            bs = twin("VPBS50", A.utc("2026-08-01T10:10"), "JPYM202608011010", 1, places=(T, SAKATA))
+            tokyo = twin("VPBS50", A.utc("2026-08-01T10:10"), "JPTK202608011010", 2,
+                         pref=("130000", "東京都"), places=(ITABASHI,))
+            put_feed()
+            check(settled(oa, bs, tokyo), "the two twins and the 東京都 VPBS50 (authored by 気象庁) fetched")
+            check([ledger(db, e[2])[0] for e in (oa, bs, tokyo)] == ["done"] * 3, "all three recorded done")
+            for e in (oa, bs, tokyo):
+                p = e[2][len(base):]
+                check(srv.counts(p)["total"] == 1 and
+                      q(db, "SELECT count(*) FROM raw_documents WHERE url = ?", e[2])[0][0] == 1,
+                      f"{p}: requested once, stored once")
+            for code, name in (T, SAKATA):
+                got = rain_alerts(code)
+                check(len(got) == 1 and got[0][:3] == ("記録的短時間大雨情報", "付近", "KJPYM202608011010"),
+                      f"{name} {code}: one 記録的短時間大雨情報 alert (付近) for the twins ({got})")
+            check(rain_alerts(ITABASHI[0]) == [], "板橋区 (another prefecture): no alert")
+            check(area(db, T[0]) == (2, {"10": ("大雨注意報", "発表", 2)}),
+                  "the area status is not changed by 記録的短時間大雨情報")
+            # The next event: VPBS50 first, then its VPOA50 twin.
+            bs2 = twin("VPBS50", A.utc("2026-08-01T10:40"), "JPYM202608011040", 0, places=(T,))
+            oa2 = twin("VPOA50", A.utc("2026-08-01T10:40"), "JPYM202608011040", 1)
+            put_feed()
+            check(settled(bs2, oa2), "the second pair fetched (VPBS50 first)")
+            got = rain_alerts(T[0])
+            check(len(got) == 2 and got[1][2] == "KJPYM202608011040" and got[1][3] == bs2[2],
+                  f"鶴岡市: one more alert, from the VPBS50 of the second event ({len(got)} in all)")
+            check(len(rain_alerts(SAKATA[0])) == 1, "酒田市, not named by the second event: still one")
+
+            # ---- 2. the R06 土砂 warning as VPWW56 and VXWW50 ----
+            e56 = publish("VPWW56", A.utc("2026-08-01T11:00"),
+                          [(*N, [("49", "レベル４土砂災害危険警報", "発表")]),
+                           (*S, [("29", "レベル２土砂災害注意報", "発表")])])
+            e50 = publish("VXWW50R06", A.utc("2026-08-01T11:00"), event_id="山形県土砂災害警戒情報", serial=1,
+                          areas=[(*N, [("3", "警戒", "発表")]), (*S, [("0", "なし", "なし")])])
+            put_feed()
+            check(settled(e56, e50), "VPWW56 and VXWW50 of 11:00 fetched")
+            check(area(db, N[0]) is not None and set(area(db, N[0])[1]) == {"49"} and area(db, N[0])[0] == 4,
+                  f"鶴岡市北部: レベル４土砂災害危険警報 once in the status ({area(db, N[0])})")
+            landslide = q(db, "SELECT kind_code FROM alerts WHERE area_code = ? AND level = 4", N[0])
+            check(landslide == [("49",)],
+                  f"鶴岡市北部: one level-4 土砂 alert, not one per twin ({landslide})")
+
+            # ---- 3. aggregates ----
+            n = srv.counts("/feed/extra.xml")["total"]
+            check(wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 3, 30), "three more polls")
+            counts = {e[2][len(base):]: srv.counts(e[2][len(base):])["total"] for e in aggs}
+            check(all(c == 0 for c in counts.values()),
+                  f"aggregates empty: VPWS50, VPRN50 (and VPZJ50) never requested ({counts})")
+            dm.stop()
+            dm = start(aggregates="VPWS50, VPRN50")
+            for e in aggs[:2]:
+                check(wait_for(lambda e=e: (ledger(db, e[2]) or ("",))[0] == "gone", 30),
+                      f"aggregates listed: {e[2].rsplit('_', 2)[1]} requested (404 here, recorded gone)")
+            n = srv.counts("/feed/extra.xml")["total"]
+            wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 3, 30)
+            counts = [srv.counts(e[2][len(base):])["total"] for e in aggs]
+            check(counts == [1, 1, 0], f"each listed aggregate requested once, VPZJ50 still never ({counts})")
+        finally:
+            stop_showing_why(dm)
+    rmtree(d)
+    done("test_jma_twins")
+
+
+if __name__ == "__main__":
+    main()
