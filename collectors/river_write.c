@@ -26,7 +26,8 @@ struct river_writer {
         size_t cap, n;
         struct store_obs *obs; /* scratch for one listing */
         size_t obs_cap;
-        size_t no_point; /* gauges of the last listing left out: no point */
+        size_t no_point;        /* gauges of the last listing left out: no point */
+        char no_point_ids[128]; /* the first of them, comma-separated */
 };
 
 static uint64_t hash_str(const char *s)
@@ -268,6 +269,7 @@ int river_write(struct river_writer *w, struct store *st, const struct gauge_set
                 return rc;
         size_t n_obs = 0;
         w->no_point = 0;
+        w->no_point_ids[0] = '\0';
         for (size_t i = 0; i < w->cap && rc == 0; i++) {
                 struct entry *e = &w->tab[i];
                 if (!e->used || !e->view.listed)
@@ -278,6 +280,10 @@ int river_write(struct river_writer *w, struct store *st, const struct gauge_set
                          * thresholds in order: one without a point or with
                          * crossed thresholds is left out (and counted), so
                          * it cannot make the whole listing fail. */
+                        size_t l = strlen(w->no_point_ids);
+                        if (l + strlen(g->id) + 2 < sizeof(w->no_point_ids))
+                                snprintf(w->no_point_ids + l, sizeof(w->no_point_ids) - l, "%s%s",
+                                         l ? "," : "", g->id);
                         w->no_point++;
                         continue;
                 }
@@ -351,6 +357,11 @@ size_t river_writer_no_point(const struct river_writer *w)
         return w->no_point;
 }
 
+const char *river_writer_no_point_ids(const struct river_writer *w)
+{
+        return w->no_point_ids;
+}
+
 void river_log_notes(struct source_ctx *ctx, const struct parse_notes *notes)
 {
         if (!ctx || !notes->skipped)
@@ -397,8 +408,9 @@ enum poll_status river_poll(struct source_ctx *ctx, struct river_writer *w, gaug
         }
         log_info("%s: %zu gauges read, %u rows skipped", ctx->name, set.n, notes.skipped);
         if (river_writer_no_point(w))
-                log_warn("%s: %zu gauges have no point or crossed thresholds and were not stored",
-                         ctx->name, river_writer_no_point(w));
+                log_warn("%s: %zu gauges have no point or crossed thresholds and were not stored "
+                         "(%s)",
+                         ctx->name, river_writer_no_point(w), river_writer_no_point_ids(w));
 out:
         gauge_set_free(&set);
         fetch_result_free(&res);

@@ -44,6 +44,9 @@ size_t river_writer_count(const struct river_writer *w);
 /* Gauges of the last listing not stored: no point (lat/lon), or
  * thresholds out of order (caution > danger, danger > flood). */
 size_t river_writer_no_point(const struct river_writer *w);
+/* Their ids, comma-separated, as many as fit in 127 bytes (borrowed, valid
+ * until the next listing). */
+const char *river_writer_no_point_ids(const struct river_writer *w);
 
 /* The poll shared by the gauge sources: a conditional GET of the
  * instance's url, parse (arg is the parser's own), write.  A body the parser

@@ -143,6 +143,7 @@ int main(int argc, char **argv)
                 ids[i] = sqlite3_step(find) == SQLITE_ROW ? sqlite3_column_int64(find, 0) : 0;
                 sqlite3_reset(find);
         }
+        size_t inserted = 0, parsed = 0;
         int64_t b0 = time_mono_ms();
         for (int p = 0; p < POLLS; p++) {
                 sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -151,7 +152,8 @@ int main(int argc, char **argv)
                         sqlite3_bind_int64(ins, 1, ids[i]);
                         sqlite3_bind_int64(ins, 2, g->observed_s);
                         sqlite3_bind_double(ins, 3, g->level_m);
-                        sqlite3_step(ins);
+                        if (sqlite3_step(ins) == SQLITE_DONE)
+                                inserted += (size_t)sqlite3_changes(db);
                         sqlite3_reset(ins);
                         sqlite3_bind_int64(lat, 1, ids[i]);
                         sqlite3_bind_int64(lat, 2, g->observed_s);
@@ -168,6 +170,23 @@ int main(int argc, char **argv)
                 sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
         }
         double raw_s = (double)(time_mono_ms() - b0) / 1000.0;
+        for (int p = 0; p < POLLS; p++)
+                parsed += pre[p].n;
+        /* A baseline that inserted less than it was given would be fast for
+         * the wrong reason. */
+        size_t in_store = 0;
+        sqlite3_stmt *cnt;
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM observations", -1, &cnt, NULL);
+        if (sqlite3_step(cnt) == SQLITE_ROW)
+                in_store = (size_t)sqlite3_column_int64(cnt, 0);
+        sqlite3_finalize(cnt);
+        if (parsed != n * POLLS || inserted != parsed || in_store != n * (2 * POLLS + 1)) {
+                fprintf(stderr,
+                        "bench-kriver: %zu readings parsed, %zu inserted, %zu in the store; "
+                        "expected %zu, %zu and %zu\n",
+                        parsed, inserted, in_store, n * POLLS, n * POLLS, n * (2 * POLLS + 1));
+                return 1;
+        }
         double readings = (double)n * POLLS;
         printf("bench-kriver: %zu gauges × %d listings\n", n, POLLS);
         printf("  kriver adapter (parse + store API): %10.0f readings/s\n", readings / adapter_s);

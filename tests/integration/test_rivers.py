@@ -241,8 +241,9 @@ stations = 35141,35146,35201,99999
         check([pc[k][2] for k in ("601001", "601002", "601003")] == [None, 1, 3]
               and pc["601004"][3] == "unknown",
               "Shift_JIS CSV: levels none, 1, 3 and 欠測 unknown")
-        check(wait_for(lambda: "pref-csv: 1 gauges have no point" in dm.output(), 10),
-              "Shift_JIS CSV: a gauge without a point is not stored, and that is logged")
+        check(wait_for(lambda: "pref-csv: 1 gauges have no point or crossed thresholds and were not "
+                               "stored (601007)" in dm.output(), 10) and "601007" not in pc,
+              "Shift_JIS CSV: a gauge without a point (601007 温海) is not stored, and the log names it")
         check(wait_for(lambda: len(stations(db, "pref-json")) == 3, 10), "nested JSON: 3 gauges stored")
         pj = stations(db, "pref-json")
         check(pj["S-0101"][2] == 3 and pj["S-0102"][2] is None and pj["S-0103"][3] == "unknown",
