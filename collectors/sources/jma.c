@@ -135,6 +135,37 @@ static bool jma_enabled(const struct sonae_config *cfg)
         return cfg->jma.enabled;
 }
 
+/* The line of key in the [jma] section of the config file, for -n's
+ * messages (the section's values reach the source without their lines);
+ * 0 when not found.  Read only when a value is refused. */
+static int key_line(const char *file, const char *key)
+{
+        FILE *f = file ? fopen(file, "r") : NULL;
+        if (!f)
+                return 0;
+        char line[1024];
+        int no = 0, found = 0;
+        bool in_jma = false;
+        size_t kl = strlen(key);
+        while (!found && fgets(line, sizeof(line), f)) {
+                no++;
+                const char *p = line + strspn(line, " \t");
+                if (*p == '[') {
+                        in_jma = strncmp(p, "[jma]", 5) == 0;
+                } else if (in_jma && strncmp(p, key, kl) == 0) {
+                        const char *q = p + kl;
+                        q += strspn(q, " \t");
+                        if (*q == '=' || *q == ':')
+                                found = no;
+                }
+        }
+        fclose(f);
+        return found;
+}
+
+#define JMA_ERROR(key, ...)                                                                        \
+        conf_diag_add(diag, true, file, key_line(file, key), "jma", key, __VA_ARGS__)
+
 static int jma_configure(const struct conf_instance *in, const struct sonae_config *cfg,
                          struct conf_diag *diag, void **state)
 {
@@ -146,40 +177,47 @@ static int jma_configure(const struct conf_instance *in, const struct sonae_conf
         const char *file = cfg->file;
         int rc = 0;
         if (list_parse(&j->offices, c->offices) < 0) {
-                conf_diag_add(diag, true, file, 0, "jma", "offices", "more than %d offices",
-                              MAX_LIST);
+                JMA_ERROR("offices", "more than %d offices", MAX_LIST);
                 rc = -EINVAL;
         }
         if (list_parse(&j->areas, c->areas) < 0) {
-                conf_diag_add(diag, true, file, 0, "jma", "areas", "more than %d areas", MAX_LIST);
+                JMA_ERROR("areas", "more than %d areas", MAX_LIST);
                 rc = -EINVAL;
         }
         for (size_t i = 0; i < j->areas.n; i++) {
                 const char *a = j->areas.v[i];
                 bool ok = strlen(a) == 7 && strspn(a, "0123456789") == 7;
                 if (!ok) {
-                        conf_diag_add(diag, true, file, 0, "jma", "areas",
-                                      "'%s' is not a 7-digit JMA area code", a);
+                        JMA_ERROR("areas", "'%s' is not a 7-digit JMA area code", a);
                         rc = -EINVAL;
                 }
         }
-        if (list_parse(&j->aggregates, c->aggregates) < 0)
+        if (list_parse(&j->aggregates, c->aggregates) < 0) {
+                JMA_ERROR("aggregates", "more than %d types", MAX_LIST);
                 rc = -EINVAL;
+        }
+        for (size_t i = 0; i < j->aggregates.n; i++) {
+                if (strcmp(j->aggregates.v[i], "VPWS50") && strcmp(j->aggregates.v[i], "VPRN50")) {
+                        JMA_ERROR("aggregates", "'%s' is not VPWS50 or VPRN50", j->aggregates.v[i]);
+                        rc = -EINVAL;
+                }
+        }
         struct list feeds = {0};
         if (list_parse(&feeds, c->feeds) < 0 || feeds.n == 0) {
-                conf_diag_add(diag, true, file, 0, "jma", "feeds", "no feed named");
+                JMA_ERROR("feeds", "no feed named");
                 rc = -EINVAL;
         }
         const char *base = c->base_url ? c->base_url : "";
         size_t bl = strlen(base);
-        for (size_t i = 0; i < feeds.n && rc == 0; i++) {
+        /* Every feed name checked, the base URL once, whatever came before. */
+        bool base_ok = true;
+        for (size_t i = 0; i < feeds.n; i++) {
                 const char *f = feeds.v[i];
                 if (strcmp(f, "extra") && strcmp(f, "eqvol") && strcmp(f, "regular") &&
                     strcmp(f, "other")) {
-                        conf_diag_add(diag, true, file, 0, "jma", "feeds",
-                                      "'%s' is not extra, eqvol, regular or other", f);
+                        JMA_ERROR("feeds", "'%s' is not extra, eqvol, regular or other", f);
                         rc = -EINVAL;
-                        break;
+                        continue;
                 }
                 if (j->n_feeds == sizeof(j->feeds) / sizeof(j->feeds[0]))
                         break;
@@ -188,12 +226,12 @@ static int jma_configure(const struct conf_instance *in, const struct sonae_conf
                 const char *sep = bl && base[bl - 1] == '/' ? "" : "/";
                 snprintf(fs->url, sizeof(fs->url), "%s%s%s.xml", base, sep, f);
                 snprintf(fs->long_url, sizeof(fs->long_url), "%s%s%s_l.xml", base, sep, f);
-                if (!fetch_url_allowed(fs->url)) {
-                        conf_diag_add(diag, true, file, 0, "jma", "base_url",
-                                      "'%s' is not allowed: HTTPS is required except to loopback",
-                                      base);
-                        rc = -EINVAL;
-                }
+                base_ok = base_ok && fetch_url_allowed(fs->url);
+        }
+        if (!base_ok) {
+                JMA_ERROR("base_url", "'%s' is not allowed: HTTPS is required except to loopback",
+                          base);
+                rc = -EINVAL;
         }
         list_free(&feeds);
         j->exercise = c->exercise;
@@ -205,6 +243,7 @@ static int jma_configure(const struct conf_instance *in, const struct sonae_conf
         (void)in;
         return rc;
 }
+#undef JMA_ERROR
 
 /* ---- Which entries are fetched ------------------------------------------ */
 
@@ -320,23 +359,34 @@ static bool landslide_twin_gave(const struct jma *j, struct store *st, const str
         return seen;
 }
 
-/* The 2-digit prefecture prefixes of the areas the offices' own telegrams
- * named (area status rows) into prefs; how many. */
-static size_t office_prefectures(struct store *st, char prefs[][3], size_t cap)
+static void pref_add(char prefs[][3], size_t *n, size_t cap, const char *code)
 {
-        struct store_area_status_list l = {0};
+        for (size_t k = 0; k < *n; k++)
+                if (strncmp(prefs[k], code, 2) == 0)
+                        return;
+        if (*n < cap)
+                snprintf(prefs[(*n)++], 3, "%.2s", code);
+}
+
+/* The 2-digit prefecture prefixes of the areas the offices' own telegrams
+ * named into prefs: the area status rows, and the offices' alerts of the
+ * week before at (written at once, so a telegram of the same poll counts:
+ * 記録的短時間大雨 comes while a 大雨警報 is in force).  Returns how many. */
+static size_t office_prefectures(const struct jma *j, struct store *st, int64_t at, char prefs[][3],
+                                 size_t cap)
+{
         size_t n = 0;
-        if (store_area_status_list(st, true, &l) < 0)
-                return 0;
-        for (size_t i = 0; i < l.n; i++) {
-                const char *c = l.v[i].area_code;
-                bool have = false;
-                for (size_t k = 0; k < n && !have; k++)
-                        have = strncmp(prefs[k], c, 2) == 0;
-                if (!have && n < cap)
-                        snprintf(prefs[n++], 3, "%.2s", c);
-        }
+        struct store_area_status_list l = {0};
+        if (store_area_status_list(st, true, &l) == 0)
+                for (size_t i = 0; i < l.n; i++)
+                        pref_add(prefs, &n, cap, l.v[i].area_code);
         store_area_status_list_free(&l);
+        struct store_alert_list al = {0};
+        if (store_alerts_list(st, NULL, at - 7 * 86400, at + 3600, 0, &al) == 0)
+                for (size_t i = 0; i < al.n; i++)
+                        if (from_offices(j, al.v[i].office))
+                                pref_add(prefs, &n, cap, al.v[i].area_code);
+        store_alert_list_free(&al);
         return n;
 }
 
@@ -356,7 +406,7 @@ static int store_alerts(struct jma *j, struct store *st, const struct jma_report
         char prefs[48][3];
         size_t n_prefs = SIZE_MAX;
         if (r->family == JMA_FAMILY_HEAVY_RAIN && !from_offices(j, r->editorial_office))
-                n_prefs = office_prefectures(st, prefs, 48);
+                n_prefs = office_prefectures(j, st, at, prefs, 48);
         int rc = 0;
         size_t n = r->n_warnings + r->n_rain_areas;
         for (size_t i = 0; i < n && rc == 0; i++) {

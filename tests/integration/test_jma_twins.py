@@ -13,15 +13,22 @@ server on 127.0.0.1 and a real SpatiaLite store:
 3. The large national aggregates VPWS50 / VPRN50 are never requested while
    `[jma] aggregates` is empty (the server counts requests over several
    polls), and each is requested once when it lists them; other national
-   telegrams of the extra feed (VPZJ50) are never requested."""
+   telegrams of the extra feed (VPZJ50) are never requested.
+4. `[jma] areas`: only the areas listed get alerts and a status, from the
+   office's telegrams and from the national ones alike.
+5. `sonae-collectd -n` on bad [jma] values: every one refused with file,
+   line and key (an area code of 6 digits, a feed that does not exist, a
+   type that is not an aggregate, plain HTTP to a host that is not
+   loopback); HTTPS and loopback HTTP accepted."""
 
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import jma_authored as A  # noqa: E402
 from fixture_server import FixtureServer  # noqa: E402
-from sonaetest import check, done, rmtree, stop_showing_why, tmpdir, wait_for  # noqa: E402
+from sonaetest import SCALE, check, done, exe, rmtree, stop_showing_why, tmpdir, wait_for  # noqa: E402
 from test_jma_collector import area, ledger, q, start_collector  # noqa: E402
 
 T = ("0620300", "鶴岡市")
@@ -36,8 +43,8 @@ def main():
     with FixtureServer() as srv:
         base = srv.url("/").rstrip("/")
 
-        def start(aggregates=""):
-            return start_collector(d, srv, feeds="extra", aggregates=aggregates)
+        def start(aggregates="", areas=""):
+            return start_collector(d, srv, feeds="extra", aggregates=aggregates, areas=areas)
 
         def put_feed():
             body = A.feed(feed)
@@ -75,6 +82,29 @@ def main():
                          "ORDER BY a.id", code)
 
         try:
+            # ---- 5. -n (first: it needs no daemon) ----
+            bad = os.path.join(d, "bad.conf")
+            with open(bad, "w", encoding="utf-8") as f:
+                f.write("[store]\npath = x.db\n[jma]\nenabled = true\nareas = 0620300, 062030\n"
+                        "feeds = extra, bogus\naggregates = VPWW54\nbase_url = http://www.example.jp/feed/\n")
+            p = subprocess.run([exe("sonae-collectd"), "-n", "-c", bad], capture_output=True, text=True,
+                               timeout=30 * SCALE)
+            check(p.returncode != 0 and "configuration OK" not in p.stdout, "-n refuses the bad [jma] values")
+            for line, key, what in ((5, "areas", "'062030' is not a 7-digit JMA area code"),
+                                    (6, "feeds", "'bogus' is not extra, eqvol, regular or other"),
+                                    (7, "aggregates", "'VPWW54' is not VPWS50 or VPRN50"),
+                                    (8, "base_url", "HTTPS is required except to loopback")):
+                check(f"bad.conf:{line}: error: [jma] {key}: " in p.stderr and what in p.stderr,
+                      f"-n: line {line}, [jma] {key}: {what}")
+            for url in ("https://www.data.jma.go.jp/developer/xml/feed/", "http://127.0.0.1:9/feed/",
+                        "http://[::1]:9/feed/"):
+                with open(bad, "w", encoding="utf-8") as f:
+                    f.write(f"[store]\npath = x.db\n[jma]\nenabled = true\nbase_url = {url}\n"
+                            "aggregates = VPRN50\n")
+                p = subprocess.run([exe("sonae-collectd"), "-n", "-c", bad], capture_output=True, text=True,
+                                   timeout=30 * SCALE)
+                check(p.returncode == 0 and "configuration OK" in p.stdout + p.stderr, f"-n accepts {url}")
+
             # ---- 1. 記録的短時間大雨 twins ----
             w0 = publish("VPWW54", A.utc("2026-08-01T09:00"),
                          [(*T, [("10", "大雨注意報", "発表")]), (*SAKATA, [("10", "大雨注意報", "発表")])])
@@ -82,16 +112,17 @@ def main():
             aggs = [serve(f"/data/20260801000{i}00_0_{k}_010000.xml", None, t, "気象庁", A.utc("2026-08-01T09:00"))
                     for i, (k, t) in enumerate((("VPWS50", "全般気象情報"), ("VPRN50", "大雨危険度通知"),
                                                 ("VPZJ50", "全般台風情報")))]
-            put_feed()
-            dm = start()
-            check(settled(w0), "the office's VPWW54 fetched")
             # VPOA50 first, its VPBS50 twin one second later.
             oa = twin("VPOA50", A.utc("2026-08-01T10:10"), "JPYM202608011010", 0)
             bs = twin("VPBS50", A.utc("2026-08-01T10:10"), "JPYM202608011010", 1, places=(T, SAKATA))
             tokyo = twin("VPBS50", A.utc("2026-08-01T10:10"), "JPTK202608011010", 2,
                          pref=("130000", "東京都"), places=(ITABASHI,))
+            # All in the feed before the first poll: the office's telegram and the
+            # national ones are stored in the same poll, on an empty store.
             put_feed()
-            check(settled(oa, bs, tokyo), "the two twins and the 東京都 VPBS50 (authored by 気象庁) fetched")
+            dm = start()
+            check(settled(w0, oa, bs, tokyo),
+                  "the office's VPWW54, the two twins and the 東京都 VPBS50 (authored by 気象庁) fetched")
             check([ledger(db, e[2])[0] for e in (oa, bs, tokyo)] == ["done"] * 3, "all three recorded done")
             for e in (oa, bs, tokyo):
                 p = e[2][len(base):]
@@ -144,6 +175,22 @@ def main():
             wait_for(lambda: srv.counts("/feed/extra.xml")["total"] >= n + 3, 30)
             counts = [srv.counts(e[2][len(base):])["total"] for e in aggs]
             check(counts == [1, 1, 0], f"each listed aggregate requested once, VPZJ50 still never ({counts})")
+
+            # ---- 4. areas ----
+            dm.stop()
+            dm = start(areas="0620400")
+            # 洪水警報: no R06 counterpart, so counted from H27 while the office sends R06 (土砂 above).
+            w4 = publish("VPWW54", A.utc("2026-08-01T12:00"),
+                         [(*T, [("04", "洪水警報", "発表")]), (*SAKATA, [("04", "洪水警報", "発表")])])
+            bs3 = twin("VPBS50", A.utc("2026-08-01T12:10"), "JPYM202608011210", 0, places=(T, SAKATA))
+            put_feed()
+            check(settled(w4, bs3), "areas = 0620400: the VPWW54 and VPBS50 of 12:00 fetched")
+            got = q(db, "SELECT DISTINCT a.area_code FROM alerts a JOIN raw_documents r ON r.id = a.document_id "
+                        "WHERE r.url IN (?, ?)", w4[2], bs3[2])
+            check(got == [(SAKATA[0],)], f"only 酒田市 gets alerts from either telegram ({got})")
+            check(area(db, SAKATA[0]) == (3, {"04": ("洪水警報", "発表", 3)}),
+                  f"酒田市's status from the VPWW54 ({area(db, SAKATA[0])})")
+            check(area(db, T[0]) is None or "04" not in area(db, T[0])[1], "鶴岡市 (not listed) is not given it")
         finally:
             stop_showing_why(dm)
     rmtree(d)
