@@ -8,7 +8,9 @@ SpatiaLite store, from the fixture server on 127.0.0.1:
 - kawabou (authored), two table feeds (a Shift_JIS CSV with Japanese
   headers, a nested JSON) and a third shape added here by config alone;
   malformed rows skipped with a logged reason, the rest kept;
-- amedas: the real AMeDAS map and station table;
+- amedas: the real AMeDAS map and station table: the 10-minute, 1 h, 3 h
+  and 24 h values, names and points, no level; stale for the 2021 map, ok
+  once the same map is served as the newest (JST file name, UTC store);
 - faults: 500, a truncated body and a hang on the kriver feed while the
   other sources keep polling, and nothing of a broken body stored.
 
@@ -285,6 +287,19 @@ stations = 35141,35146,35201,99999
               f"AMeDAS: 10-minute, 1 h, 3 h and 24 h precipitation as in the map ({len(want)} values)")
         check(any(r[0] == "35141" and r[1] == "鶴岡" and r[2] == round(38 + 44.1 / 60, 4) for r in rows),
               "AMeDAS: 鶴岡 35141 with its name and point from amedastable.json")
+        rs = stations(db, "amedas-shonai")
+        # The fixture's map is of 2021-02-24: far past expected_interval × grace.
+        check(all(rs[k][2] is None and rs[k][3] == "stale" and rs[k][0] == amap[k]["precipitation10m"][0]
+                  for k in ("35141", "35146", "35201")),
+              f"AMeDAS: the 10-minute value as the station's value, no level, stale (an old map) ({rs})")
+        # The same map as the newest one (times re-stamped to now): fresh, so ok.
+        fresh = now.replace(minute=now.minute // 10 * 10)
+        srv.put_file(f"/amedas/data/map/{fresh.astimezone(jst).strftime('%Y%m%d%H%M%S')}.json",
+                     os.path.join(AMEDAS, "map_20210224150000.json"))
+        srv.put("/amedas/data/latest_time.txt", fresh.astimezone(jst).isoformat(timespec="seconds") + "\n")
+        check(wait_for(lambda: all(r[1] == int(fresh.timestamp()) and r[3] == "ok" and r[2] is None
+                                   for r in stations(db, "amedas-shonai").values()), 15),
+              "AMeDAS: a current map (JST name, UTC in the store) makes the stations ok, still no level")
 
         # ---- faults on the kriver feed: others keep polling, nothing broken stored ----
         before = q(db, "SELECT count(*), max(id) FROM observations o JOIN stations s ON s.id = o.station_id "
