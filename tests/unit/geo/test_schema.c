@@ -13,6 +13,81 @@ static int cmp_int(const void *a, const void *b)
         return *(const int *)a - *(const int *)b;
 }
 
+/* Runs sql on db; 0, or -1 with the message on stderr. */
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+        char *err = NULL;
+        if (sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK)
+                return 0;
+        fprintf(stderr, "%.80s: %s\n", sql, err ? err : "?");
+        sqlite3_free(err);
+        return -1;
+}
+
+/* 0006 on a store of version 5 that holds rows: one is built by applying
+ * 1..5 on a raw SpatiaLite connection as the runner does, given a rain
+ * station, observations and a latest value; opening it with the store
+ * migrates it.  The rows survive, the 3 h and 24 h sums are accepted
+ * (refused before), and other quantities are still refused. */
+static void check_0006_upgrade(void)
+{
+        char path[256];
+        storetest_path("v5.db", path, sizeof(path));
+        sqlite3 *db = NULL;
+        CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+        void *cache = spatialite_alloc_connection();
+        spatialite_init_ex(db, cache, 0);
+        int bad = exec_sql(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                               "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+        for (int v = 0; v < 5 && !bad; v++) {
+                char ins[160];
+                snprintf(ins, sizeof(ins), "INSERT INTO schema_migrations VALUES (%d, '%s', 1)",
+                         schema_migrations[v].version, schema_migrations[v].name);
+                bad = exec_sql(db, "BEGIN") || exec_sql(db, schema_migrations[v].sql) ||
+                      exec_sql(db, ins) || exec_sql(db, "COMMIT");
+        }
+        CHECK_INT(bad, 0);
+        CHECK_INT(exec_sql(db, "INSERT INTO stations (kind, source, external_id, name, quantity, "
+                               "expected_interval_s, lon, lat, created_at, updated_at, geom) "
+                               "VALUES ('rain', 'amedas', '35141', '鶴岡', 'precip_10m_mm', 600, "
+                               "139.82, 38.735, 1, 1, MakePoint(139.82, 38.735, 6668))"),
+                  0);
+        CHECK_INT(exec_sql(db, "INSERT INTO observations VALUES (1, 'precip_10m_mm', 1700000000, "
+                               "1.5, 0), (1, 'precip_1h_mm', 1700000000, 3.25, 0)"),
+                  0);
+        CHECK_INT(exec_sql(db, "INSERT INTO station_latest VALUES (1, 'precip_1h_mm', 1700000000, "
+                               "3.25)"),
+                  0);
+        /* Version 5 refuses the sums: the migration is what lets them in. */
+        fprintf(stderr, "(the next error is expected)\n");
+        CHECK_INT(exec_sql(db, "INSERT INTO observations VALUES (1, 'precip_3h_mm', 1700000000, "
+                               "4.0, 0)"),
+                  -1);
+        sqlite3_close(db);
+        spatialite_cleanup_ex(cache);
+
+        struct store *st = storetest_open(path);
+        int ver = 0;
+        CHECK_INT(store_schema_version(st, &ver), 0);
+        CHECK_INT(ver, schema_n_migrations);
+        struct store_obs o[] = {
+            {1, "precip_3h_mm", 1700000000, 4.0, 0},
+            {1, "precip_24h_mm", 1700000000, 12.5, 0},
+        };
+        CHECK_INT(store_observations_add(st, o, 2, NULL), 0);
+        struct store_obs other = {1, "precip_6h_mm", 1700000000, 5.0, 0};
+        CHECK(store_observations_add(st, &other, 1, NULL) < 0);
+        store_close(st);
+        CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM observations"), 4);
+        CHECK_INT(storetest_sql_int(path, "SELECT round(sum(value) * 100) FROM observations WHERE "
+                                          "quantity IN ('precip_10m_mm', 'precip_1h_mm')"),
+                  475);
+        CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM station_latest WHERE quantity "
+                                          "IN ('precip_1h_mm', 'precip_3h_mm', 'precip_24h_mm')"),
+                  3);
+        CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
 int main(void)
 {
         const char *root = getenv("SONAE_SOURCE_ROOT");
@@ -89,6 +164,7 @@ int main(void)
         CHECK_INT(store_check(st, why, sizeof(why)), 0);
         store_close(st);
         CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM schema_migrations"), n);
+        check_0006_upgrade();
         storetest_cleanup();
         return check_done("geo-schema");
 }
