@@ -150,11 +150,12 @@ RAIN_TWINS = {
 
 
 def rain_twin(kind, when, event_id, pref=("060000", "山形県"), places=(("0620300", "鶴岡市"),),
-              status="通常"):
+              status="通常", warning_area=None):
     """Bytes of an authored 記録的短時間大雨 telegram on the real 2026-08-22
-    twins: VPOA50 (記録的短時間大雨情報, Body/Warning for the 府県予報区 pref)
-    or VPBS50 (府県気象防災速報, one 雨の実況 Item per municipality of places,
-    EventID "K" + event_id).  when: JST datetime."""
+    twins: VPOA50 (記録的短時間大雨情報, Body/Warning for the 府県予報区 pref,
+    or for warning_area (code, name): a municipality no real VPOA50 names,
+    to exercise the twin rule) or VPBS50 (府県気象防災速報, one 雨の実況 Item
+    per municipality of places, EventID "K" + event_id).  when: JST datetime."""
     tree = ET.parse(os.path.join(XML, RAIN_TWINS[kind]))
     root = tree.getroot()
     control = root.find(f"{{{JMX}}}Control")
@@ -172,8 +173,9 @@ def rain_twin(kind, when, event_id, pref=("060000", "山形県"), places=(("0620
         a.find(f"{{{IB}}}Name").text, a.find(f"{{{IB}}}Code").text = pref[1], pref[0]
     body = root.find(f"{{{METE}}}Body")
     if kind == "VPOA50":
+        code, name = warning_area or pref
         for a in body.iter(f"{{{METE}}}Area"):
-            a.find(f"{{{METE}}}Name").text, a.find(f"{{{METE}}}Code").text = pref[1], pref[0]
+            a.find(f"{{{METE}}}Name").text, a.find(f"{{{METE}}}Code").text = name, code
     else:
         mi = body.find(f"{{{METE}}}MeteorologicalInfos/{{{METE}}}MeteorologicalInfo")
         template = mi.find(f"{{{METE}}}Item")

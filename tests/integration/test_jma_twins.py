@@ -145,6 +145,17 @@ def main():
             check(len(got) == 2 and got[1][2] == "KJPYM202608011040" and got[1][3] == bs2[2],
                   f"鶴岡市: one more alert, from the VPBS50 of the second event ({len(got)} in all)")
             check(len(rain_alerts(SAKATA[0])) == 1, "酒田市, not named by the second event: still one")
+            # Should a VPOA50 name the municipality too (no real one does): still once per
+            # area, whichever twin came first.
+            oa3 = twin("VPOA50", A.utc("2026-08-01T10:50"), "JPYM202608011050", 0, warning_area=T)
+            bs3 = twin("VPBS50", A.utc("2026-08-01T10:50"), "JPYM202608011050", 1, places=(T, SAKATA))
+            put_feed()
+            check(settled(oa3, bs3), "a third pair, the VPOA50 naming 鶴岡市, fetched")
+            got = [r for r in rain_alerts(T[0]) if r[2].endswith("JPYM202608011050")]
+            check(len(got) == 1 and got[0][3] == oa3[2],
+                  f"鶴岡市: one alert for the third event, the VPOA50's that came first ({got})")
+            got = [r for r in rain_alerts(SAKATA[0]) if r[2].endswith("JPYM202608011050")]
+            check(len(got) == 1 and got[0][3] == bs3[2], "酒田市: the VPBS50 gives the area the VPOA50 did not")
 
             # ---- 2. the R06 土砂 warning as VPWW56 and VXWW50 ----
             e56 = publish("VPWW56", A.utc("2026-08-01T11:00"),
