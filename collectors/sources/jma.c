@@ -4,13 +4,15 @@
  * Each poll fetches the configured feeds conditionally (If-Modified-Since /
  * If-None-Match), and the long feeds (*_l.xml) on the first poll and after
  * a gap (the short feed no longer reaches back to the newest entry seen).
- * Entries of the configured offices (and national earthquake, tsunami and
- * volcano telegrams) are keyed on link/@href and written to the telegram
+ * Entries of the configured offices (and 気象庁's national earthquake,
+ * tsunami, volcano and 記録的短時間大雨 telegrams, and the aggregates asked
+ * for) are keyed on link/@href and written to the telegram
  * ledger (store_jma_telegram_put): a telegram is fetched until it succeeds
  * once (200 and a valid Report), then never again; a failure is retried
  * after 1, 2, 4, 8 polls and after `retries` attempts the telegram is
  * recorded lost with a source.health event; a 404 is recorded gone at once.
- * A fetched telegram is stored as a raw document, its warnings as alerts,
+ * A fetched telegram is stored as a raw document, its warnings as alerts
+ * (twins once: VPOA50/VPBS50, the R06 土砂 warning as VPWW56 and VXWW50),
  * and what is in force per area is recomputed from the ledger
  * (jma_inforce.h) and written with store_area_set_in_force(). */
 #include "fetch.h"
@@ -308,7 +310,7 @@ static const char *strip_k(const char *event_id)
 }
 
 /* Whether the VPOA50 / VPBS50 twin of r (the same EventID but for a
- * leading K, the other title) already gave area a the kind of w: a
+ * leading K) already gave w's area the kind of w, with r's Status: a
  * 記録的短時間大雨 is then shown once, whichever twin came first. */
 static bool heavy_rain_twin_gave(struct store *st, const struct jma_report *r, int64_t at,
                                  const struct jma_warning *w)
