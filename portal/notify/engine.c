@@ -76,7 +76,7 @@ static int configure_chan(struct chan *c, const struct sonae_config *cfg, struct
         c->type = notify_channel_find(in->type);
         if (!c->type) {
                 /* A type the config accepts but this build has no channel
-                 * for (webpush). */
+                 * for. */
                 conf_diag_add(diag, true, cfg->file, in->line, section, "type",
                               "channel type '%s' is not available in this build",
                               in->type ? in->type : "");
@@ -428,14 +428,20 @@ int notify_engine_deliver(struct notify_engine *e, struct store *st, int64_t now
                 int r2 = notify_render(&ev.v[0], r->min_level, where, &m);
                 if (r2 == 0)
                         r2 = c->type->send(c->state, r->target, &m, why, sizeof(why));
-                if (r2 == 0) {
+                if (r2 == NOTIFY_TARGET_GONE) {
+                        /* The subscription no longer exists at the push
+                         * service: the rule goes, its queue with it. */
+                        store_notify_rule_delete(st, r->id);
+                        log_info("notify: %s via %s: rule %lld removed: %s", ev.v[0].type,
+                                 c->in->name, (long long)it->rule_id, why);
+                } else if (r2 == 0) {
                         store_notify_mark(st, it->id, "sent", now_s, NULL);
                         log_info("notify: %s via %s: event %lld sent (rule %lld)", ev.v[0].type,
                                  c->in->name, (long long)it->event_id, (long long)it->rule_id);
                         if (sent)
                                 (*sent)++;
                 } else {
-                        c->failed_this_round = true;
+                        c->failed_this_round = !c->type->per_target_failures;
                         int attempts = it->attempts + 1;
                         int64_t delay = e->opt.backoff_s;
                         for (int a = 1; a < attempts && delay < 3600; a++)

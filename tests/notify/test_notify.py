@@ -30,6 +30,8 @@ import urllib.request
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+sys.path.insert(0, os.path.dirname(__file__))
+from notifytest import Driver  # noqa: E402
 from sonaetest import SCALE, Daemon, check, done, exe, free_port, rmtree, tmpdir, wait_for  # noqa: E402
 
 tmp = tmpdir("sonae-notify-")
@@ -204,25 +206,8 @@ ca_file = cert.pem
 type = webhook
 """)
 
-drv = subprocess.Popen([exe_path := os.path.join(os.environ.get("SONAE_BUILD_ROOT", "build"),
-                                                  "tests", "notify-drive"), conf],
-                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-
-
-def cmd(line):
-    drv.stdin.write(line + "\n")
-    drv.stdin.flush()
-    out = drv.stdout.readline().strip()
-    if not out or out.startswith("error"):
-        print(f"FAIL: driver: {line!r} -> {out}", flush=True)
-        drv.kill()
-        sys.exit(1)
-    return out
-
-
-def step(t):
-    out = cmd(f"step {t}").split()
-    return {out[i]: int(out[i + 1]) for i in range(0, len(out), 2)}
+drv = Driver(conf)
+cmd, step = drv.cmd, drv.step
 
 
 def hooks_about(word):
@@ -437,18 +422,11 @@ try:
     out = r.stdout + r.stderr
     check(r.returncode != 0 and "smtp://" in out and "token_file" in out,
           "portald -n refuses a bad smtp url and an unreadable LINE token, naming both")
-    with open(bad, "w") as f:
-        f.write("[store]\npath = store.sqlite\n[notify.wp]\ntype = webpush\n")
-    r = subprocess.run([exe("sonae-portald"), "-n", "-c", bad], capture_output=True, text=True,
-                       timeout=30 * SCALE)
-    check(r.returncode != 0 and "not available" in r.stdout + r.stderr,
-          "portald -n says plainly that webpush is not built")
 finally:
-    drv.stdin.close()
-    drv.wait(timeout=30 * SCALE)
+    drv_rc = drv.close()
     httpd.shutdown()
     line_httpd.shutdown()
     smtpd.shutdown()
     rmtree(tmp)
-check(drv.returncode == 0, "the driver exits cleanly")
+check(drv_rc == 0, "the driver exits cleanly")
 done("notify")
