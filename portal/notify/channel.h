@@ -36,6 +36,7 @@ struct notify_common {
         bool staff;               /* the staff channel: the watchdog writes here */
         char *staff_to;           /* the watchdog's target on this channel */
         int64_t watchdog_silence; /* minutes without any station report; 0: off */
+        char *watchdog_daemons;   /* daemons whose heartbeat the watchdog reads */
 };
 
 #define NOTIFY_TARGET_GONE (-EIDRM)

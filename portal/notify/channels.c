@@ -36,6 +36,9 @@ const struct conf_option notify_common_options[] = {
         "Target of the watchdog's messages on a staff channel (address, URL, LINE id)."),
     {"watchdog_silence", CONF_INT, offsetof(struct notify_common, watchdog_silence), "0", 0, 10080,
      NULL, false, "Minutes without any station report before the watchdog warns; 0: off."},
+    OPT("watchdog_daemons", CONF_STRING, watchdog_daemons, NULL,
+        "Daemons the watchdog checks are running (their heartbeat files), separated by spaces: "
+        "sonae-collectd sonae-ingestd."),
     {0},
 };
 

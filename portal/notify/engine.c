@@ -94,7 +94,8 @@ static int configure_chan(struct chan *c, const struct sonae_config *cfg, struct
         for (size_t i = 0; i < in->n_extra; i++) {
                 const char *k = in->extra[i].key;
                 if (strcmp(k, "exercise") == 0 || strcmp(k, "staff") == 0 ||
-                    strcmp(k, "staff_to") == 0 || strcmp(k, "watchdog_silence") == 0)
+                    strcmp(k, "staff_to") == 0 || strcmp(k, "watchdog_silence") == 0 ||
+                    strcmp(k, "watchdog_daemons") == 0)
                         common[nc++] = in->extra[i];
                 else
                         own.extra[own.n_extra++] = in->extra[i];
@@ -494,4 +495,30 @@ int64_t notify_engine_watchdog_silence_s(const struct notify_engine *e)
                         best = s;
         }
         return best;
+}
+
+size_t notify_engine_watchdog_daemons(const struct notify_engine *e, char names[][32], size_t max)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < e->n_chans; i++) {
+                const struct chan *c = &e->chans[i];
+                if (!c->in->enabled || !c->common.staff || !c->common.watchdog_daemons)
+                        continue;
+                char *list = strdup(c->common.watchdog_daemons);
+                for (char *save = NULL, *d = list ? strtok_r(list, " ,", &save) : NULL; d;
+                     d = strtok_r(NULL, " ,", &save)) {
+                        bool seen = false;
+                        for (size_t k = 0; k < n; k++)
+                                seen = seen || strcmp(names[k], d) == 0;
+                        if (!seen && n < max && strlen(d) < 32)
+                                snprintf(names[n++], 32, "%s", d);
+                }
+                free(list);
+        }
+        return n;
+}
+
+const char *notify_engine_data_dir(const struct notify_engine *e)
+{
+        return e->cfg->data.dir;
 }

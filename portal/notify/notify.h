@@ -56,5 +56,10 @@ int notify_engine_staff_direct(struct notify_engine *e, const char *subject, con
 /* The smallest `watchdog_silence` of the enabled staff channels, in
  * seconds; 0 when none asks for the silence check. */
 int64_t notify_engine_watchdog_silence_s(const struct notify_engine *e);
+/* The daemons named by the enabled staff channels' `watchdog_daemons`
+ * (each once, at most max, names under 32 bytes), and the folder of their
+ * heartbeat files ([data] dir, borrowed from the config). */
+size_t notify_engine_watchdog_daemons(const struct notify_engine *e, char names[][32], size_t max);
+const char *notify_engine_data_dir(const struct notify_engine *e);
 
 #endif

@@ -159,8 +159,7 @@ int main(int argc, char **argv)
                 } else if (strcmp(cmd, "watch") == 0) {
                         now_s = num(&p);
                         if (!wd.e)
-                                wd = (struct notify_watchdog){
-                                    .e = e, .silence_s = notify_engine_watchdog_silence_s(e)};
+                                notify_watchdog_init(&wd, e);
                         printf("sent %d\n", notify_watchdog_check(&wd, st, now_s));
                 } else {
                         r = -EINVAL;
