@@ -522,3 +522,20 @@ const char *notify_engine_data_dir(const struct notify_engine *e)
 {
         return e->cfg->data.dir;
 }
+
+int notify_engine_send_one(struct notify_engine *e, const char *channel, const char *target,
+                           const struct notify_msg *m, char *why, size_t why_len)
+{
+        struct chan *c = chan_named(e, channel);
+        if (!c) {
+                snprintf(why, why_len, "no enabled channel [notify.%s]", channel);
+                return -ENOENT;
+        }
+        if (!target)
+                target = c->staff_to;
+        if (!target) {
+                snprintf(why, why_len, "no target given and no staff_to on [notify.%s]", channel);
+                return -EINVAL;
+        }
+        return c->type->send(c->state, target, m, why, why_len);
+}

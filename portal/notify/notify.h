@@ -53,6 +53,12 @@ void notify_msg_clear(struct notify_msg *m);
  * number of channels reached, or a negative errno when none was. */
 int notify_engine_staff_direct(struct notify_engine *e, const char *subject, const char *body);
 
+/* One attempt through one channel (by its [notify.NAME] name) to target,
+ * or to its staff_to when target is NULL, outside the queue: `sonae notify
+ * test`.  0, or a negative errno with the reason in why. */
+int notify_engine_send_one(struct notify_engine *e, const char *channel, const char *target,
+                           const struct notify_msg *m, char *why, size_t why_len);
+
 /* The smallest `watchdog_silence` of the enabled staff channels, in
  * seconds; 0 when none asks for the silence check. */
 int64_t notify_engine_watchdog_silence_s(const struct notify_engine *e);

@@ -412,6 +412,39 @@ try:
     finally:
         portald.stop()
 
+    # Operators: `sonae notify list | add | delete | test`.
+    def sonae(*args):
+        r = subprocess.run([exe("sonae"), "-c", conf, "notify", *args], capture_output=True,
+                           text=True, timeout=60 * SCALE)
+        return r.returncode, r.stdout + r.stderr
+
+    rc, out = sonae("list")
+    check(rc == 0 and all(f"{n} " in out for n in ("hook", "mail", "line", "broken"))
+          and "staff@city.example.jp" in out, "notify list: the channels and the staff rules")
+    check("Uaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1" not in out and "Ub0000" not in out
+          and "line             whole city: 2" in out,
+          "residents' LINE ids are not printed, only counted")
+    rc, out = sonae("add", "hook", f"{hook_url}/cli", "--min-level", "4", "--types",
+                    '["order.issued"]')
+    check(rc == 0 and out.startswith("rule "), f"notify add: a staff rule ({out.strip()})")
+    new_id = out.split()[1]
+    check(f"{hook_url}/cli" in sonae("list")[1], "listed")
+    check(sonae("add", "nosuch", "x")[0] != 0, "notify add refuses a channel not in the config")
+    check(sonae("add", "hook", "x", "--min-level", "7")[0] != 0, "and a level out of 1..5")
+    rc, out = sonae("delete", new_id)
+    check(rc == 0 and f"{hook_url}/cli" not in sonae("list")[1], "notify delete removes it")
+    check(sonae("delete", new_id)[0] != 0, "deleting it again fails")
+    n = len(hooks)
+    rc, out = sonae("test", "hook", f"{hook_url}/hook")
+    check(rc == 0 and len(hooks) == n + 1 and "【試験】" in hooks[-1]["doc"]["title"]
+          and hooks[-1]["sig_ok"], "notify test: a signed 「【試験】」 message reached the webhook")
+    rc, out = sonae("test", "mail")
+    check(rc == 0 and mails_about("【試験】")[-1]["rcpt"] == ["duty@city.example.jp"],
+          "notify test without a target goes to the channel's staff_to")
+    rc, out = sonae("test", "broken", f"{hook_url}/broken")
+    check(rc != 0 and "HTTP 500" in out, f"a failing peer is reported: {out.strip()}")
+    check(sonae("test", "hook")[0] != 0, "no target and no staff_to: refused")
+
     # A channel's own keys are checked by `sonae-portald -n`.
     bad = os.path.join(tmp, "bad.conf")
     with open(bad, "w") as f:
