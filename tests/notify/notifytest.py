@@ -4,6 +4,7 @@ tests use it: one command a line in, one answer a line out."""
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from sonaetest import BUILD, SCALE  # noqa: E402
@@ -11,8 +12,10 @@ from sonaetest import BUILD, SCALE  # noqa: E402
 
 class Driver:
     def __init__(self, conf):
+        self.err = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([os.path.join(BUILD, "tests", "notify-drive"), conf],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True)
 
     def cmd(self, line):
         """One command; a missing or "error" answer fails the test."""
@@ -30,7 +33,14 @@ class Driver:
         out = self.cmd(f"step {t}").split()
         return {out[i]: int(out[i + 1]) for i in range(0, len(out), 2)}
 
+    def log(self):
+        """What the engine logged so far (also echoed by close())."""
+        self.err.seek(0)
+        return self.err.read().decode("utf-8", "replace")
+
     def close(self):
-        """Ends the driver; its exit code."""
+        """Ends the driver and prints its log; its exit code."""
         self.proc.stdin.close()
-        return self.proc.wait(timeout=30 * SCALE)
+        rc = self.proc.wait(timeout=30 * SCALE)
+        sys.stdout.write(self.log())
+        return rc

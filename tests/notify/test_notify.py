@@ -58,7 +58,8 @@ class Hook(http.server.BaseHTTPRequestHandler):
             return
         sig = self.headers.get("X-Sonae-Signature", "")
         want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        hooks.append({"sig_ok": hmac.compare_digest(sig, want), "doc": json.loads(body)})
+        hooks.append({"sig_ok": hmac.compare_digest(sig, want), "doc": json.loads(body),
+                      "path": self.path})
         self.send_response(204)
         self.end_headers()
 
@@ -323,6 +324,33 @@ try:
     check((len(hooks), len(mails)) == before, "nothing is sent twice")
     check(len(broken_hits) >= 2, "the broken channel was retried with backoff, not dropped")
 
+    # A rule for one area gets that area's orders only.
+    cmd(f'rule hook {hook_url}/area 3 1 0620300 ["order.issued"]')
+    cmd("order 3 0620400 0")
+    step(T2 + 1950)
+    cmd("order 3 0620300 0")
+    step(T2 + 1960)
+    area = [h for h in hooks if h["path"] == "/area"]
+    check(len(area) == 1 and area[0]["doc"]["title"].endswith("0620300"),
+          "an area rule: the order of its area, not of the other")
+
+    # A data source failing (source.health, as collectd writes it), flapping,
+    # then recovering: one message, one recovery.
+    cmd("health jma failing")
+    step(T2 + 2000)
+    check(len(hooks_about("取得異常 jma")) == 1, "a failing source is reported at once")
+    for k in range(3):
+        cmd("health jma ok")
+        step(T2 + 2010 + k * 60)
+        cmd("health jma failing")
+        step(T2 + 2040 + k * 60)
+    cmd("health jma ok")
+    step(T2 + 2300)
+    check(len(hooks_about("取得異常 jma")) == 1 and not hooks_about("取得復旧 jma"),
+          "flapping source: still one message, no recovery yet")
+    step(T2 + 2300 + 601)
+    check(len(hooks_about("取得復旧 jma")) == 1, "one recovery once it held")
+
     # The watchdog's store-free path to the staff channel.
     out = cmd("watchdog 監視警告 データ更新が止まっています")
     check(out == "reached 1", "staff_direct reaches the staff channel")
@@ -444,6 +472,11 @@ try:
     rc, out = sonae("test", "broken", f"{hook_url}/broken")
     check(rc != 0 and "HTTP 500" in out, f"a failing peer is reported: {out.strip()}")
     check(sonae("test", "hook")[0] != 0, "no target and no staff_to: refused")
+
+    log = drv.log()
+    check("notify:" in log and not any(x in log for x in (
+        "Uaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "Ub0000", "staff@city.example.jp",
+        "duty@city.example.jp", hook_url)), "the engine's log names no target (ids, addresses, URLs)")
 
     # A channel's own keys are checked by `sonae-portald -n`.
     bad = os.path.join(tmp, "bad.conf")

@@ -16,7 +16,8 @@ level, an unknown district; delivery of an order (decrypted, 避難指示,
 警戒レベル４); a push service answering 410 (the subscription is removed),
 500 (retried with backoff), hanging (times out; the others are still
 delivered in the same round); a drill only to the channel marked for
-exercises, with 「訓練」; nothing sent twice; no endpoint or key in the log;
+exercises, with 「訓練」; an order of another district not sent; nothing
+sent twice; no endpoint or key in the portal's or the engine's log;
 `-n` naming a bad VAPID key and subject."""
 
 import base64
@@ -315,10 +316,19 @@ try:
     drill = decrypt(F, to(F)[1])
     check(drill["exercise"] and "訓練" in drill["title"] and "訓練" in drill["body"],
           f"the drill: 「訓練」 in title and body ({drill['title']})")
+    # An order for the other district: not to A (its district is dist[0]),
+    # but to F (whole city).
+    cmd(f"order 3 - 0 {dist[1]}")
+    step(T + 125)
+    check(len(to(A)) == 1 and len(to(F)) == 3, "a district's order reaches only its district")
     n = len(got)
     step(T + 130)
     step(T + 140)
     check(len([g for g in got[n:] if g["name"] in ("good", "drill")]) == 0, "nothing sent twice")
+    log = drv.log()
+    check("removed" in log and not any(x in log for b in (A, B, C, D, F) for x in (
+        b.endpoint.split("/")[-2], b64u(b.pub), b64u(b.auth))) and ORIGIN not in log,
+          "the engine's log names no endpoint, host or key")
 finally:
     release.set()
     drv_rc = drv.close()
