@@ -13,10 +13,13 @@
  * The plaintext is JSON {"title", "body", "type", "level", "exercise",
  * "recovery"} for the page's service worker.  404 or 410 from the push
  * service means the subscription is gone: the send says so
- * (NOTIFY_TARGET_GONE) and the engine deletes the rule.  Endpoints must be
- * https on a host of `endpoint_hosts` (the known push services), so that a
- * subscription cannot make the server post elsewhere.  Endpoints and keys
- * are never logged. */
+ * (NOTIFY_TARGET_GONE) and the engine deletes the rule.  A push service
+ * that times out or refuses connections is not tried again for 30 s (the
+ * other subscriptions on it fail at once and are retried with the queue's
+ * backoff), so an outage of one vendor never stalls the thread.
+ * Endpoints must be https on a host of `endpoint_hosts` (the known push
+ * services), so that a subscription cannot make the server post elsewhere.
+ * Endpoints and keys are never logged. */
 #include "webpush.h"
 
 #include "channel.h"
@@ -46,6 +49,17 @@
 #define HEADER_LEN    (SALT_LEN + 4 + 1 + P256_PUB_LEN)
 #define PLAINTEXT_MAX (RECORD_SIZE - HEADER_LEN - 16 - 1) /* 3993 (RFC 8291 §4) */
 #define JWT_LIFE_S    (12 * 3600)
+#define DOWN_S        30 /* a push service that timed out is left alone this long */
+#define MAX_DOWN      16
+
+/* A push service (an origin) that did not answer: the sends to it fail at
+ * once for DOWN_S, so one vendor's outage costs one timeout per round and
+ * not one per subscription, and the residents of the other vendors are
+ * still reached. */
+struct down {
+        char origin[512];
+        int64_t until;
+};
 
 struct webpush {
         char *vapid_key_file;
@@ -57,6 +71,7 @@ struct webpush {
         int64_t max_subscriptions;
         EVP_PKEY *key;
         char public_b64[96];
+        struct down down[MAX_DOWN];
 };
 
 #define OPT(k, t, f, d, lo, hi, req, doc)                                                          \
@@ -476,6 +491,26 @@ static char *payload(const struct notify_msg *m)
         return NULL;
 }
 
+static struct down *down_find(struct webpush *w, const char *origin)
+{
+        for (size_t i = 0; i < MAX_DOWN; i++)
+                if (strcmp(w->down[i].origin, origin) == 0)
+                        return &w->down[i];
+        return NULL;
+}
+
+static void down_mark(struct webpush *w, const char *origin, int64_t now)
+{
+        struct down *d = down_find(w, origin);
+        for (size_t i = 0; !d && i < MAX_DOWN; i++)
+                if (w->down[i].until <= now)
+                        d = &w->down[i];
+        if (!d)
+                return;
+        snprintf(d->origin, sizeof(d->origin), "%s", origin);
+        d->until = now + DOWN_S;
+}
+
 static int webpush_send(void *state, const char *target, const struct notify_msg *m, char *why,
                         size_t why_len)
 {
@@ -497,6 +532,13 @@ static int webpush_send(void *state, const char *target, const struct notify_msg
         }
         if (endpoint_origin(w->endpoint_hosts, ep, origin, sizeof(origin), why, why_len) < 0)
                 goto out;
+        int64_t now = time_now_ms() / 1000;
+        struct down *dn = down_find(w, origin);
+        if (dn && dn->until > now) {
+                snprintf(why, why_len, "push service did not answer lately; not tried");
+                rc = -EAGAIN;
+                goto out;
+        }
         rc = -EIO;
         if (!(pt = payload(m)) ||
             encrypt_payload(ua, auth, (unsigned char *)pt, strlen(pt), body, &blen) < 0 ||
@@ -534,6 +576,11 @@ static int webpush_send(void *state, const char *target, const struct notify_msg
         CURLcode cr = curl_easy_perform(c);
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (cr == CURLE_OPERATION_TIMEDOUT || cr == CURLE_COULDNT_CONNECT ||
+            cr == CURLE_COULDNT_RESOLVE_HOST)
+                down_mark(w, origin, now);
+        else if (dn)
+                memset(dn, 0, sizeof(*dn));
         if (cr != CURLE_OK)
                 snprintf(why, why_len, "%s", curl_easy_strerror(cr));
         else if (status >= 200 && status <= 299)
