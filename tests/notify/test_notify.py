@@ -32,7 +32,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 sys.path.insert(0, os.path.dirname(__file__))
 from notifytest import Driver  # noqa: E402
-from sonaetest import SCALE, Daemon, check, done, exe, free_port, rmtree, tmpdir, wait_for  # noqa: E402
+from sonaetest import SCALE, SOURCE, Daemon, check, done, exe, free_port, rmtree, tmpdir, wait_for  # noqa: E402
 
 tmp = tmpdir("sonae-notify-")
 SECRET = "hook-secret-テスト"
@@ -58,8 +58,12 @@ class Hook(http.server.BaseHTTPRequestHandler):
             return
         sig = self.headers.get("X-Sonae-Signature", "")
         want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        # What a receiver must refuse: the same signature over a changed
+        # body, or one made with another secret.
+        forged = [hmac.new(SECRET.encode(), body + b" ", hashlib.sha256).hexdigest(),
+                  hmac.new(b"other", body, hashlib.sha256).hexdigest()]
         hooks.append({"sig_ok": hmac.compare_digest(sig, want), "doc": json.loads(body),
-                      "path": self.path})
+                      "path": self.path, "forged_ok": any(sig == "sha256=" + f for f in forged)})
         self.send_response(204)
         self.end_headers()
 
@@ -243,6 +247,8 @@ try:
     check(len(h) == 1 and "赤川・熊出" in h[0]["doc"]["title"],
           "webhook got 警戒レベル３ with the station's name")
     check(h[0]["sig_ok"], "webhook signature is HMAC-SHA256 of the body with the secret")
+    check(not any(x["forged_ok"] for x in hooks),
+          "a changed body or another secret does not verify (a receiver refuses forgeries)")
     check(h[0]["doc"]["level"] == 3 and h[0]["doc"]["type"] == "station.level",
           "webhook body carries type and level")
     check("高齢者等避難" in h[0]["doc"]["text"], "the guideline's action word is in the text")
@@ -424,6 +430,30 @@ try:
                 return db.execute("SELECT count(*) FROM notify_rules WHERE target = ?",
                                   (uid,)).fetchone()[0]
 
+        r = subprocess.run([exe("sonae"), "-c", conf, "import", "districts",
+                            os.path.join(SOURCE, "tests", "fixtures", "geo", "districts_6668.geojson")],
+                           capture_output=True, text=True, timeout=60 * SCALE)
+        with sqlite3.connect(os.path.join(tmp, "store.sqlite"), timeout=5) as db:
+            dist = [x[0] for x in db.execute("SELECT id FROM districts ORDER BY id")]
+        check(r.returncode == 0 and len(dist) == 2, "two 学区 imported for the LINE subscription")
+
+        def district_of(uid):
+            with sqlite3.connect(os.path.join(tmp, "store.sqlite"), timeout=5) as db:
+                return [x[0] for x in db.execute(
+                    "SELECT district_id FROM notify_rules WHERE target = ?", (uid,))]
+
+        for k, dd in enumerate(dist):
+            check(line_post([{"type": "message", "replyToken": f"rt-ok{k}", "source": user,
+                              "message": {"type": "text", "id": f"9{k}",
+                                          "text": f"地区 {dd}"}}]) == 200
+                  and district_of(user["userId"]) == [dd],
+                  f"「地区 {dd}」 subscribes the user id to that district (one rule, the newest)")
+        ok = [r for r in line_reqs if r["body"].get("replyToken") == "rt-ok0"]
+        check(len(ok) == 1 and "登録しました" in ok[0]["body"]["messages"][0]["text"],
+              "and the resident is told 「登録しました」")
+        check(line_post([{"type": "message", "replyToken": "rt-u0", "source": user,
+                          "message": {"type": "text", "id": "8", "text": "解除"}}]) == 200
+              and district_of(user["userId"]) == [], "「解除」 after a district subscription")
         check(line_post([{"type": "message", "replyToken": "rt-d", "source": user,
                           "message": {"type": "text", "id": "2", "text": "地区 999"}}]) == 200
               and rules_of(user["userId"]) == 0, "a district that does not exist subscribes nobody")
