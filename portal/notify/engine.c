@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_HOLDS 4096
-#define MAX_SUBJ  128
+#define MAX_HOLDS     4096
+#define MAX_SUBJ      128
+#define DELIVER_BATCH 200
 
 struct chan {
         const struct conf_instance *in;
@@ -44,6 +45,7 @@ struct notify_engine {
         int64_t cursor;
         struct hold *holds;
         size_t n_holds;
+        bool more_due; /* the last delivery was a full batch without failures */
 };
 
 static const char *const default_types[] = {
@@ -397,7 +399,8 @@ int notify_engine_deliver(struct notify_engine *e, struct store *st, int64_t now
                 e->chans[i].failed_this_round = false;
         int rc = store_notify_rules_list(st, &rules);
         if (rc == 0)
-                rc = store_notify_due(st, now_s, 200, &items);
+                rc = store_notify_due(st, now_s, DELIVER_BATCH, &items);
+        e->more_due = false;
         if (rc < 0)
                 goto out;
         for (size_t i = 0; i < items.n; i++) {
@@ -462,10 +465,19 @@ int notify_engine_deliver(struct notify_engine *e, struct store *st, int64_t now
                 store_latest_list_free(&sl);
                 store_event_list_free(&ev);
         }
+        bool any_failed = false;
+        for (size_t i = 0; i < e->n_chans; i++)
+                any_failed = any_failed || e->chans[i].failed_this_round;
+        e->more_due = items.n == DELIVER_BATCH && !any_failed;
 out:
         store_notify_item_list_free(&items);
         store_notify_rule_list_free(&rules);
         return rc;
+}
+
+bool notify_engine_more_due(const struct notify_engine *e)
+{
+        return e->more_due;
 }
 
 int notify_engine_staff_direct(struct notify_engine *e, const char *subject, const char *body)

@@ -15,6 +15,7 @@
 
 #include "channel.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct store;
@@ -40,6 +41,11 @@ int notify_engine_scan(struct notify_engine *e, struct store *st, int64_t now_s,
 /* Sends due items; counts may be NULL. */
 int notify_engine_deliver(struct notify_engine *e, struct store *st, int64_t now_s, unsigned *sent,
                           unsigned *failed);
+
+/* Whether the last notify_engine_deliver() left due items behind (a full
+ * batch of 200 and no channel failed): the caller may deliver again at
+ * once instead of waiting for the next round. */
+bool notify_engine_more_due(const struct notify_engine *e);
 
 /* Renders an event into a message for a rule (Japanese, 「訓練」 for
  * exercises).  where (may be NULL) names the subject, e.g. the station's

@@ -150,6 +150,7 @@ static void *run(void *arg)
                                 started = true;
                         }
                 }
+                bool more = false;
                 if (st && started) {
                         int rc = notify_engine_scan(e, st, now, NULL);
                         if (rc == 0)
@@ -159,13 +160,15 @@ static void *run(void *arg)
                                              store_strerror(rc));
                         else
                                 log_recovered(&lc, "notify: rounds work again");
+                        /* Thousands of subscriptions: go on without waiting. */
+                        more = rc == 0 && notify_engine_more_due(e);
                 }
                 if (now - last_watch >= WATCH_S) {
                         notify_watchdog_check(&w, st, now);
                         last_watch = now;
                 }
                 pthread_mutex_lock(&r->mu);
-                if (!r->stop) {
+                if (!r->stop && !more) {
                         struct timespec ts;
                         clock_gettime(CLOCK_REALTIME, &ts);
                         ts.tv_sec += ROUND_S;

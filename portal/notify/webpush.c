@@ -72,6 +72,7 @@ struct webpush {
         EVP_PKEY *key;
         char public_b64[96];
         struct down down[MAX_DOWN];
+        CURL *curl; /* kept, so connections to a push service are reused */
 };
 
 #define OPT(k, t, f, d, lo, hi, req, doc)                                                          \
@@ -424,6 +425,8 @@ static void webpush_destroy(void *state)
                 return;
         conf_table_free(webpush_opts, w);
         EVP_PKEY_free(w->key);
+        if (w->curl)
+                curl_easy_cleanup(w->curl);
         free(w);
 }
 
@@ -556,7 +559,12 @@ static int webpush_send(void *state, const char *target, const struct notify_msg
                                      ? "Urgency: high"
                                      : "Urgency: normal");
         h = curl_slist_append(h, "Expect:");
-        if (!h || !(c = curl_easy_init())) {
+        if (!w->curl)
+                w->curl = curl_easy_init();
+        else
+                curl_easy_reset(w->curl);
+        c = w->curl;
+        if (!h || !c) {
                 snprintf(why, why_len, "out of memory");
                 rc = -ENOMEM;
                 goto out;
@@ -591,8 +599,6 @@ static int webpush_send(void *state, const char *target, const struct notify_msg
         } else
                 snprintf(why, why_len, "push service: HTTP %ld", status);
 out:
-        if (c)
-                curl_easy_cleanup(c);
         curl_slist_free_all(h);
         OPENSSL_cleanse(auth, sizeof(auth));
         free(pt);

@@ -7,7 +7,7 @@
  *   rule CHANNEL TARGET MIN STAFF AREA|- TYPES_JSON   -> "id N"
  *   order LEVEL AREA|- EXERCISE [DISTRICT]   store_order_issue (flood)
  *   health SOURCE STATE             a source.health event (as collectd writes)
- *   step T                          scan and deliver at T -> "queued Q sent S failed F"
+ *   step T                          scan and deliver at T -> "queued Q sent S failed F more M"
  *   watchdog SUBJECT BODY           staff message without the store -> "reached N"
  *   watch T                         one watchdog round at T -> "sent N"
  * Usage: notify-drive CONFIG (the store is the config's [store]). */
@@ -162,7 +162,8 @@ int main(int argc, char **argv)
                         if (r == 0)
                                 r = notify_engine_deliver(e, st, now_s, &s, &f);
                         if (r == 0)
-                                printf("queued %u sent %u failed %u\n", q, s, f);
+                                printf("queued %u sent %u failed %u more %d\n", q, s, f,
+                                       notify_engine_more_due(e) ? 1 : 0);
                 } else if (strcmp(cmd, "watchdog") == 0) {
                         char *subj = field(&p);
                         r = notify_engine_staff_direct(e, subj ? subj : "", p);
