@@ -13,7 +13,7 @@ action; refused without losing a good subscription: malformed JSON, no
 keys, a p256dh that is not a point of P-256, wrong key lengths, an http
 endpoint, a host that is not a push service, an oversized body, a bad
 level, an unknown district; delivery of an order (decrypted, 避難指示,
-警戒レベル４); a push service answering 410 (the subscription is removed),
+警戒レベル４); a push service answering 410 or 404 (the subscription is removed),
 500 (retried with backoff), hanging (one timeout, then the other
 subscriptions on that push service wait without being tried, and those on
 other push services are still delivered in the same round); a drill only to the channel marked for
@@ -81,7 +81,7 @@ class PushService(http.server.BaseHTTPRequestHandler):
         got.append({"name": name, "path": self.path, "headers": dict(self.headers), "body": body})
         if name == "hang":
             release.wait(HANG_S * 3)
-        code = {"gone": 410, "fail": 500}.get(name, 201)
+        code = {"gone": 410, "missing": 404, "fail": 500}.get(name, 201)
         self.send_response(code)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -197,7 +197,7 @@ def subs(endpoint=None):
     return [x for x in rows if endpoint is None or json.loads(x[1]).get("endpoint") == endpoint]
 
 
-A, B, C, E, F = (Browser(n) for n in ("good", "gone", "fail", "later", "drill"))
+A, B, B4, C, E, F = (Browser(n) for n in ("good", "gone", "missing", "fail", "later", "drill"))
 D, D2 = Browser("hang", OTHER), Browser("hang", OTHER)
 p = Portal(d, extra=EXTRA)
 try:
@@ -215,7 +215,7 @@ try:
     s, a = post("/api/v1/webpush/subscribe", {"subscription": A.sub(), "district_id": dist[0],
                                               "min_level": 4})
     check(s == 201 and a["subscribed"] and not a["replaced"], f"A subscribes ({s} {a})")
-    for b in (B, C, D, D2):
+    for b in (B, B4, C, D, D2):
         check(post("/api/v1/webpush/subscribe", {"subscription": b.sub()})[0] == 201,
               f"{b.endpoint.rsplit('/', 1)[-1]} subscribes (whole city, default level)")
     s, a = post("/api/v1/webpush/subscribe", {"subscription": A.sub(), "district_id": dist[0],
@@ -250,7 +250,7 @@ try:
     for body, want, what in tries:
         s, a = post("/api/v1/webpush/subscribe", body)
         check(s == want, f"refused: {what} -> {s} {a}")
-    check(len(subs()) == 5 and not subs(E.endpoint), "the refusals lost nothing and added nothing")
+    check(len(subs()) == 6 and not subs(E.endpoint), "the refusals lost nothing and added nothing")
 
     check(post("/api/v1/webpush/subscribe", {"subscription": E.sub()})[0] == 201, "E subscribes")
     s, a = post("/api/v1/webpush/unsubscribe", {"endpoint": E.endpoint})
@@ -260,7 +260,7 @@ try:
     check(post("/api/v1/webpush/unsubscribe", {"nothing": 1})[0] == 400,
           "unsubscribe without an endpoint is refused")
     log = p.log()
-    check(all(x not in log for b in (A, B, C, D, D2, E) for x in
+    check(all(x not in log for b in (A, B, B4, C, D, D2, E) for x in
               (b.endpoint.split("/")[-2], b64u(b.pub), b64u(b.auth))), "no endpoint or key in the log")
 finally:
     p.stop()
@@ -282,7 +282,7 @@ try:
     t0 = time.monotonic()
     s = step(T + 1)
     took = time.monotonic() - t0
-    check(s["sent"] == 2 and s["failed"] == 3, f"an order: 2 delivered, 3 failed, 1 gone ({s})")
+    check(s["sent"] == 2 and s["failed"] == 3, f"an order: 2 delivered, 3 failed, 2 gone ({s})")
     check(took < HANG_S * 1.8 * SCALE, f"two subscriptions on the hanging push service cost one "
           f"timeout, not two ({took:.1f} s)")
     check(len(to(D)) + len(to(D2)) == 1, "the second was not even tried")
@@ -305,6 +305,7 @@ try:
     except Exception:  # noqa: BLE001
         check(True, "one browser's keys do not open another's message")
     check(len(to(B)) == 1 and not subs(B.endpoint), "410 from the push service removes the subscription")
+    check(len(to(B4)) == 1 and not subs(B4.endpoint), "and so does 404")
     with sqlite3.connect(db, timeout=5) as c:
         q = dict(c.execute("SELECT r.target, q.state FROM notify_queue q JOIN notify_rules r "
                            "ON r.id = q.rule_id").fetchall())
@@ -354,7 +355,7 @@ try:
     check(all("高齢者等避難" in decrypt(b, to(b)[0])["title"] for b in many[::23]),
           "and a sample decrypts, each with its own keys")
     log = drv.log()
-    check("removed" in log and not any(x in log for b in (A, B, C, D, D2, F) for x in (
+    check("removed" in log and not any(x in log for b in (A, B, B4, C, D, D2, F) for x in (
         b.endpoint.split("/")[-2], b64u(b.pub), b64u(b.auth))) and ORIGIN not in log
           and "localhost" not in log,
           "the engine's log names no endpoint, host or key")
