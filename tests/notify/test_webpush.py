@@ -25,6 +25,7 @@ import base64
 import http.server
 import json
 import os
+import signal
 import sqlite3
 import ssl
 import subprocess
@@ -42,7 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from portaltest import Portal, write_conf  # noqa: E402
 sys.path.insert(0, os.path.dirname(__file__))
 from notifytest import Driver  # noqa: E402
-from sonaetest import SCALE, SOURCE, check, done, exe, rmtree, tmpdir  # noqa: E402
+from sonaetest import SCALE, SOURCE, check, done, exe, rmtree, tmpdir, wait_for  # noqa: E402
 
 DISTRICTS = os.path.join(SOURCE, "tests", "fixtures", "geo", "districts_6668.geojson")
 CONTACT = "mailto:bousai@city.example.jp"
@@ -259,6 +260,21 @@ try:
     check(s == 200 and a["removed"] == 0, "unsubscribing again removes nothing, and says so")
     check(post("/api/v1/webpush/unsubscribe", {"nothing": 1})[0] == 400,
           "unsubscribe without an endpoint is refused")
+    # A reload that turns the channel off turns the endpoints off.
+    with open(p.conf, encoding="utf-8") as f:
+        live = f.read()
+    with open(p.conf, "w", encoding="utf-8") as f:
+        f.write(live.replace("[notify.push]\ntype = webpush\n",
+                             "[notify.push]\ntype = webpush\nenabled = false\n")
+                .replace("[notify.push-drill]\ntype = webpush\n",
+                         "[notify.push-drill]\ntype = webpush\nenabled = false\n"))
+    p.daemon.signal(signal.SIGHUP)
+    check(wait_for(lambda: p.get("/api/v1/webpush/key")[0] == 404, 10),
+          "after SIGHUP with the channels disabled the key answers 404")
+    check(post("/api/v1/webpush/subscribe", {"subscription": E.sub()})[0] == 404
+          and len(subs()) == 6, "and subscribing is off (nothing stored)")
+    with open(p.conf, "w", encoding="utf-8") as f:
+        f.write(live)
     log = p.log()
     check(all(x not in log for b in (A, B, B4, C, D, D2, E) for x in
               (b.endpoint.split("/")[-2], b64u(b.pub), b64u(b.auth))), "no endpoint or key in the log")
