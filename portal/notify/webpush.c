@@ -228,7 +228,11 @@ static int endpoint_origin(const char *hosts, const char *endpoint, char *origin
                 snprintf(why, why_len, "endpoint: not a push service this city accepts");
                 goto out;
         }
-        curl_url_get(u, CURLUPART_PORT, &port, 0);
+        /* The origin as RFC 6454 writes it: no default port. */
+        if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK && strcmp(port, "443") == 0) {
+                curl_free(port);
+                port = NULL;
+        }
         if ((size_t)snprintf(origin, cap, "https://%s%s%s", host, port ? ":" : "",
                              port ? port : "") >= cap) {
                 snprintf(why, why_len, "endpoint: host too long");
