@@ -48,9 +48,10 @@ static int line_hook_apply(const struct sonae_config *cfg)
 static int portald_start(void *state, const struct sonae_config *cfg)
 {
         struct portald *p = state;
-        int rc = portal_app_new(cfg, &p->app);
+        /* The endpoints' settings first: the server answers once it listens. */
+        int rc = line_hook_apply(cfg);
         if (rc == 0)
-                rc = line_hook_apply(cfg);
+                rc = portal_app_new(cfg, &p->app);
         if (rc == 0)
                 rc = notify_runner_start(cfg, &p->notifier);
         return rc;

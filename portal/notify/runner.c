@@ -148,6 +148,7 @@ static void *run(void *arg)
                                 e = fresh;
                                 w.e = e;
                                 started = true;
+                                log_info("notify: notifier running, from the newest event on");
                         }
                 }
                 bool more = false;

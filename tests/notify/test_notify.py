@@ -27,7 +27,6 @@ import signal
 import threading
 import urllib.error
 import urllib.request
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -387,7 +386,9 @@ try:
     portald = Daemon("sonae-portald", ["-c", conf])
     try:
         n_orders = len(hooks_about("緊急安全確保"))
-        time.sleep(1)
+        # The thread starts after the newest event: write the order once it runs.
+        check(wait_for(lambda: "notifier running" in portald.output(), 25),
+              "portald's notifier thread is running")
         cmd("order 5 0620300 0")
         check(wait_for(lambda: len(hooks_about("緊急安全確保")) > n_orders, 25),
               "portald's notifier thread delivered a new order to the webhook")
