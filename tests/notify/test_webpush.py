@@ -299,9 +299,8 @@ try:
     s = step(T + 1)
     took = time.monotonic() - t0
     check(s["sent"] == 2 and s["failed"] == 3, f"an order: 2 delivered, 3 failed, 2 gone ({s})")
-    check(took < HANG_S * 1.8 * SCALE, f"two subscriptions on the hanging push service cost one "
-          f"timeout, not two ({took:.1f} s)")
-    check(len(to(D)) + len(to(D2)) == 1, "the second was not even tried")
+    check(len(to(D)) + len(to(D2)) == 1, "two subscriptions on the hanging push service: one "
+          f"timeout, the second not even tried (the round took {took:.1f} s)")
     for b, name in ((A, "A"), (F, "F (exercise channel, real order too)")):
         rq = to(b)
         check(len(rq) == 1, f"{name}: one push")
