@@ -18,6 +18,7 @@ int cmd_jma(int argc, char **argv, const struct cli_common *common);
 int cmd_device(int argc, char **argv, const struct cli_common *common);
 int cmd_import(int argc, char **argv, const struct cli_common *common);
 int cmd_user(int argc, char **argv, const struct cli_common *common);
+int cmd_notify(int argc, char **argv, const struct cli_common *common);
 
 /* Creates a folder and its parents (mkdir -p); returns 0 or -errno. */
 int cli_mkdirs(const char *path, unsigned mode);

@@ -22,6 +22,10 @@ static const struct cli_verb verbs[] = {
      cmd_user},
     {"import", "import hazard|shelters|areas|districts|addresses FILE [--name N] [--version V]",
      cmd_import},
+    {"notify",
+     "notify list | add CHANNEL TARGET [--min-level N] [--area CODE] [--district ID] "
+     "[--types JSON] [--resident] | delete ID | test NAME [TARGET]",
+     cmd_notify},
 };
 
 static void usage(FILE *f)

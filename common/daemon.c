@@ -1,4 +1,5 @@
 #include "daemon.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -171,10 +172,24 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
 
         int exit_code = 0;
         int64_t wait_ms = -1;
+        int64_t beat_at = 0;
+        struct log_complain beat_lc = {0};
         for (;;) {
                 if (ops->tick)
                         wait_ms = ops->tick(state);
                 daemon_notify("WATCHDOG=1");
+                /* The liveness file portald's watchdog reads (heartbeat.h). */
+                int64_t now = time_now_ms() / 1000;
+                if (now - beat_at >= HEARTBEAT_PERIOD_S || now < beat_at) {
+                        int hr = heartbeat_write(cfg->data.dir, ops->name);
+                        if (hr < 0)
+                                log_complain(&beat_lc, LOG_LVL_WARN,
+                                             "heartbeat file under %s/run: %s", cfg->data.dir,
+                                             strerror(-hr));
+                        else
+                                log_recovered(&beat_lc, "heartbeat file written again");
+                        beat_at = now;
+                }
                 /* Wake at least every 10 s so the watchdog is fed. */
                 int timeout = wait_ms < 0 || wait_ms > 10000 ? 10000 : (int)wait_ms;
                 struct pollfd pfd = {.fd = sfd, .events = POLLIN};
@@ -222,6 +237,7 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
         daemon_notify("STOPPING=1");
         if (ops->stop)
                 ops->stop(state);
+        heartbeat_remove(cfg->data.dir, ops->name);
         close(sfd);
         conf_free(cfg);
         log_info("stopped");

@@ -5,6 +5,7 @@
 #include "portal.h"
 #include "line_webhook.h"
 #include "runner.h"
+#include "webpush.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -29,7 +30,7 @@ static int portald_check(const struct sonae_config *cfg, struct conf_diag *diag)
         return rc;
 }
 
-/* The LINE webhook endpoint's settings from the config. */
+/* The LINE webhook and Web Push endpoints' settings from the config. */
 static int line_hook_apply(const struct sonae_config *cfg)
 {
         struct line_hook_settings s;
@@ -37,15 +38,20 @@ static int line_hook_apply(const struct sonae_config *cfg)
         if (rc == 0)
                 notify_line_webhook_set(&s);
         notify_line_hook_settings_free(&s);
+        struct webpush_settings w;
+        if (rc == 0 && (rc = notify_webpush_settings(cfg, &w)) == 0)
+                notify_webpush_set(&w);
+        notify_webpush_settings_free(&w);
         return rc;
 }
 
 static int portald_start(void *state, const struct sonae_config *cfg)
 {
         struct portald *p = state;
-        int rc = portal_app_new(cfg, &p->app);
+        /* The endpoints' settings first: the server answers once it listens. */
+        int rc = line_hook_apply(cfg);
         if (rc == 0)
-                rc = line_hook_apply(cfg);
+                rc = portal_app_new(cfg, &p->app);
         if (rc == 0)
                 rc = notify_runner_start(cfg, &p->notifier);
         return rc;
@@ -77,6 +83,7 @@ static void portald_stop(void *state)
         notify_runner_stop(p->notifier);
         p->notifier = NULL;
         notify_line_webhook_set(NULL);
+        notify_webpush_set(NULL);
         portal_app_free(p->app);
         p->app = NULL;
 }

@@ -29,6 +29,8 @@ extern const struct portal_route api_addresses_routes[];
 
 /* portal/notify/line_webhook.c */
 extern const struct portal_route api_line_routes[];
+/* portal/notify/webpush_api.c */
+extern const struct portal_route api_webpush_routes[];
 extern const struct portal_route api_cameras_routes[];
 
 #endif

@@ -30,6 +30,7 @@ const struct portal_route *const portal_route_lists[] = {
     api_hazard_routes,
     api_addresses_routes,
     api_line_routes,
+    api_webpush_routes,
     api_cameras_routes,
     /* A new resource adds its file and one line here. */
 };

@@ -14,6 +14,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -35,7 +36,10 @@ struct notify_common {
         bool staff;               /* the staff channel: the watchdog writes here */
         char *staff_to;           /* the watchdog's target on this channel */
         int64_t watchdog_silence; /* minutes without any station report; 0: off */
+        char *watchdog_daemons;   /* daemons whose heartbeat the watchdog reads */
 };
+
+#define NOTIFY_TARGET_GONE (-EIDRM)
 
 struct notify_channel_type {
         const char *name;    /* the `type =` value */
@@ -47,14 +51,28 @@ struct notify_channel_type {
                          struct conf_diag *diag, void **state);
         /* One attempt to one target (an address, a URL, an opaque id: never
          * logged).  Returns 0, or a negative errno with a short reason in
-         * why (no personal data). */
+         * why (no personal data); NOTIFY_TARGET_GONE when the peer said the
+         * target no longer exists (a push subscription answered 404/410):
+         * the engine then deletes the rule. */
         int (*send)(void *state, const char *target, const struct notify_msg *m, char *why,
                     size_t why_len);
         void (*destroy)(void *state);
+        /* A failed send concerns that target alone (each resident's browser
+         * has its own push service), so it does not make the engine skip
+         * the channel's other targets for the rest of the round. */
+        bool per_target_failures;
 };
 
 const struct notify_channel_type *notify_channel_find(const char *name);
 extern const struct notify_channel_type *const notify_channel_types[];
+
+/* Configures the channel of a [notify.NAME] section from its own keys
+ * alone (the common ones belong to the engine), with the diagnostics
+ * dropped: for a portald endpoint that needs a channel's settings (LINE's
+ * webhook, Web Push's key).  *state is freed with t->destroy. */
+int notify_channel_configure_own(const struct notify_channel_type *t,
+                                 const struct sonae_config *cfg, const struct conf_instance *in,
+                                 void **state);
 
 /* The common keys of a channel section (`exercise`, `staff`). */
 extern const struct conf_option notify_common_options[];

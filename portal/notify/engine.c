@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_HOLDS 4096
-#define MAX_SUBJ  128
+#define MAX_HOLDS     4096
+#define MAX_SUBJ      128
+#define DELIVER_BATCH 200
 
 struct chan {
         const struct conf_instance *in;
@@ -44,6 +45,7 @@ struct notify_engine {
         int64_t cursor;
         struct hold *holds;
         size_t n_holds;
+        bool more_due; /* the last delivery was a full batch without failures */
 };
 
 static const char *const default_types[] = {
@@ -76,7 +78,7 @@ static int configure_chan(struct chan *c, const struct sonae_config *cfg, struct
         c->type = notify_channel_find(in->type);
         if (!c->type) {
                 /* A type the config accepts but this build has no channel
-                 * for (webpush). */
+                 * for. */
                 conf_diag_add(diag, true, cfg->file, in->line, section, "type",
                               "channel type '%s' is not available in this build",
                               in->type ? in->type : "");
@@ -94,7 +96,8 @@ static int configure_chan(struct chan *c, const struct sonae_config *cfg, struct
         for (size_t i = 0; i < in->n_extra; i++) {
                 const char *k = in->extra[i].key;
                 if (strcmp(k, "exercise") == 0 || strcmp(k, "staff") == 0 ||
-                    strcmp(k, "staff_to") == 0 || strcmp(k, "watchdog_silence") == 0)
+                    strcmp(k, "staff_to") == 0 || strcmp(k, "watchdog_silence") == 0 ||
+                    strcmp(k, "watchdog_daemons") == 0)
                         common[nc++] = in->extra[i];
                 else
                         own.extra[own.n_extra++] = in->extra[i];
@@ -396,7 +399,8 @@ int notify_engine_deliver(struct notify_engine *e, struct store *st, int64_t now
                 e->chans[i].failed_this_round = false;
         int rc = store_notify_rules_list(st, &rules);
         if (rc == 0)
-                rc = store_notify_due(st, now_s, 200, &items);
+                rc = store_notify_due(st, now_s, DELIVER_BATCH, &items);
+        e->more_due = false;
         if (rc < 0)
                 goto out;
         for (size_t i = 0; i < items.n; i++) {
@@ -428,14 +432,20 @@ int notify_engine_deliver(struct notify_engine *e, struct store *st, int64_t now
                 int r2 = notify_render(&ev.v[0], r->min_level, where, &m);
                 if (r2 == 0)
                         r2 = c->type->send(c->state, r->target, &m, why, sizeof(why));
-                if (r2 == 0) {
+                if (r2 == NOTIFY_TARGET_GONE) {
+                        /* The subscription no longer exists at the push
+                         * service: the rule goes, its queue with it. */
+                        store_notify_rule_delete(st, r->id);
+                        log_info("notify: %s via %s: rule %lld removed: %s", ev.v[0].type,
+                                 c->in->name, (long long)it->rule_id, why);
+                } else if (r2 == 0) {
                         store_notify_mark(st, it->id, "sent", now_s, NULL);
                         log_info("notify: %s via %s: event %lld sent (rule %lld)", ev.v[0].type,
                                  c->in->name, (long long)it->event_id, (long long)it->rule_id);
                         if (sent)
                                 (*sent)++;
                 } else {
-                        c->failed_this_round = true;
+                        c->failed_this_round = !c->type->per_target_failures;
                         int attempts = it->attempts + 1;
                         int64_t delay = e->opt.backoff_s;
                         for (int a = 1; a < attempts && delay < 3600; a++)
@@ -455,10 +465,19 @@ int notify_engine_deliver(struct notify_engine *e, struct store *st, int64_t now
                 store_latest_list_free(&sl);
                 store_event_list_free(&ev);
         }
+        bool any_failed = false;
+        for (size_t i = 0; i < e->n_chans; i++)
+                any_failed = any_failed || e->chans[i].failed_this_round;
+        e->more_due = items.n == DELIVER_BATCH && !any_failed;
 out:
         store_notify_item_list_free(&items);
         store_notify_rule_list_free(&rules);
         return rc;
+}
+
+bool notify_engine_more_due(const struct notify_engine *e)
+{
+        return e->more_due;
 }
 
 int notify_engine_staff_direct(struct notify_engine *e, const char *subject, const char *body)
@@ -488,4 +507,47 @@ int64_t notify_engine_watchdog_silence_s(const struct notify_engine *e)
                         best = s;
         }
         return best;
+}
+
+size_t notify_engine_watchdog_daemons(const struct notify_engine *e, char names[][32], size_t max)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < e->n_chans; i++) {
+                const struct chan *c = &e->chans[i];
+                if (!c->in->enabled || !c->common.staff || !c->common.watchdog_daemons)
+                        continue;
+                char *list = strdup(c->common.watchdog_daemons);
+                for (char *save = NULL, *d = list ? strtok_r(list, " ,", &save) : NULL; d;
+                     d = strtok_r(NULL, " ,", &save)) {
+                        bool seen = false;
+                        for (size_t k = 0; k < n; k++)
+                                seen = seen || strcmp(names[k], d) == 0;
+                        if (!seen && n < max && strlen(d) < 32)
+                                snprintf(names[n++], 32, "%s", d);
+                }
+                free(list);
+        }
+        return n;
+}
+
+const char *notify_engine_data_dir(const struct notify_engine *e)
+{
+        return e->cfg->data.dir;
+}
+
+int notify_engine_send_one(struct notify_engine *e, const char *channel, const char *target,
+                           const struct notify_msg *m, char *why, size_t why_len)
+{
+        struct chan *c = chan_named(e, channel);
+        if (!c) {
+                snprintf(why, why_len, "no enabled channel [notify.%s]", channel);
+                return -ENOENT;
+        }
+        if (!target)
+                target = c->staff_to;
+        if (!target) {
+                snprintf(why, why_len, "no target given and no staff_to on [notify.%s]", channel);
+                return -EINVAL;
+        }
+        return c->type->send(c->state, target, m, why, why_len);
 }

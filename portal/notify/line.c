@@ -6,6 +6,8 @@
 #include "channel.h"
 #include "line_webhook.h"
 
+extern const struct notify_channel_type notify_line;
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -79,14 +81,6 @@ static int line_configure(const struct conf_instance *in, const char *cfgdir, co
         return 0;
 }
 
-static bool in_table(const struct conf_option *t, const char *key)
-{
-        for (; t->key; t++)
-                if (strcmp(t->key, key) == 0)
-                        return true;
-        return false;
-}
-
 static int line_send(void *state, const char *target, const struct notify_msg *m, char *why,
                      size_t why_len)
 {
@@ -149,20 +143,8 @@ int notify_line_hook_settings(const struct sonae_config *cfg, struct line_hook_s
                 if (!in->enabled || !in->type || strcmp(in->type, "line") != 0 ||
                     !conf_instance_get(in, "channel_secret_file"))
                         continue;
-                struct conf_diag diag;
-                conf_diag_init(&diag);
                 struct line *l = NULL;
-                struct conf_instance own = *in;
-                /* The common keys belong to the engine, not to line_opts. */
-                own.extra = calloc(in->n_extra + 1, sizeof(*own.extra));
-                own.n_extra = 0;
-                for (size_t k = 0; own.extra && k < in->n_extra; k++)
-                        if (in_table(line_opts, in->extra[k].key))
-                                own.extra[own.n_extra++] = in->extra[k];
-                int rc = own.extra ? line_configure(&own, cfg->dir, cfg->file, &diag, (void **)&l)
-                                   : -ENOMEM;
-                free(own.extra);
-                conf_diag_free(&diag);
+                int rc = notify_channel_configure_own(&notify_line, cfg, in, (void **)&l);
                 if (rc < 0)
                         return rc;
                 out->channel = strdup(in->name);

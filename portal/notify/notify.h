@@ -15,6 +15,7 @@
 
 #include "channel.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct store;
@@ -41,6 +42,11 @@ int notify_engine_scan(struct notify_engine *e, struct store *st, int64_t now_s,
 int notify_engine_deliver(struct notify_engine *e, struct store *st, int64_t now_s, unsigned *sent,
                           unsigned *failed);
 
+/* Whether the last notify_engine_deliver() left due items behind (a full
+ * batch of 200 and no channel failed): the caller may deliver again at
+ * once instead of waiting for the next round. */
+bool notify_engine_more_due(const struct notify_engine *e);
+
 /* Renders an event into a message for a rule (Japanese, 「訓練」 for
  * exercises).  where (may be NULL) names the subject, e.g. the station's
  * name.  subject and body are malloc'd into m; free with notify_msg_clear(). */
@@ -53,8 +59,19 @@ void notify_msg_clear(struct notify_msg *m);
  * number of channels reached, or a negative errno when none was. */
 int notify_engine_staff_direct(struct notify_engine *e, const char *subject, const char *body);
 
+/* One attempt through one channel (by its [notify.NAME] name) to target,
+ * or to its staff_to when target is NULL, outside the queue: `sonae notify
+ * test`.  0, or a negative errno with the reason in why. */
+int notify_engine_send_one(struct notify_engine *e, const char *channel, const char *target,
+                           const struct notify_msg *m, char *why, size_t why_len);
+
 /* The smallest `watchdog_silence` of the enabled staff channels, in
  * seconds; 0 when none asks for the silence check. */
 int64_t notify_engine_watchdog_silence_s(const struct notify_engine *e);
+/* The daemons named by the enabled staff channels' `watchdog_daemons`
+ * (each once, at most max, names under 32 bytes), and the folder of their
+ * heartbeat files ([data] dir, borrowed from the config). */
+size_t notify_engine_watchdog_daemons(const struct notify_engine *e, char names[][32], size_t max);
+const char *notify_engine_data_dir(const struct notify_engine *e);
 
 #endif

@@ -1,6 +1,7 @@
 /* The notifier's thread and the watchdog (runner.h). */
 #include "runner.h"
 
+#include "heartbeat.h"
 #include "log.h"
 #include "store.h"
 #include "timeutil.h"
@@ -24,9 +25,49 @@ static int tell(struct notify_watchdog *w, const char *subject, const char *body
         return n > 0 ? n : 0;
 }
 
-int notify_watchdog_check(struct notify_watchdog *w, struct store *st, int64_t now)
+void notify_watchdog_init(struct notify_watchdog *w, struct notify_engine *e)
+{
+        memset(w, 0, sizeof(*w));
+        w->e = e;
+        w->silence_s = notify_engine_watchdog_silence_s(e);
+        w->n_daemons = notify_engine_watchdog_daemons(e, w->daemons, WATCHDOG_MAX_DAEMONS);
+}
+
+/* Whether each daemon still writes its heartbeat file; no store needed. */
+static int check_daemons(struct notify_watchdog *w)
 {
         int sent = 0;
+        const char *dir = notify_engine_data_dir(w->e);
+        for (size_t i = 0; i < w->n_daemons; i++) {
+                const char *name = w->daemons[i];
+                enum heartbeat_state hs = heartbeat_check(dir, name, 6 * HEARTBEAT_PERIOD_S);
+                char subject[96], body[512];
+                if (hs != HEARTBEAT_ALIVE && !w->daemon_alarm[i]) {
+                        w->daemon_alarm[i] = true;
+                        log_err("notify: watchdog: %s stopped (%s)", name,
+                                hs == HEARTBEAT_DEAD    ? "its process is gone"
+                                : hs == HEARTBEAT_STALE ? "no heartbeat for a minute"
+                                                        : "no heartbeat file");
+                        snprintf(subject, sizeof(subject), "【監視】%s 停止", name);
+                        snprintf(body, sizeof(body),
+                                 "%s が%s。観測・取得が止まっている可能性があります。"
+                                 "サーバーで systemctl status %s を確認し、再起動してください。\n",
+                                 name, heartbeat_state_ja(hs), name);
+                        sent += tell(w, subject, body);
+                } else if (hs == HEARTBEAT_ALIVE && w->daemon_alarm[i]) {
+                        w->daemon_alarm[i] = false;
+                        log_info("notify: watchdog: %s runs again", name);
+                        snprintf(subject, sizeof(subject), "【監視】%s 再開", name);
+                        snprintf(body, sizeof(body), "%s が再び動いています。\n", name);
+                        sent += tell(w, subject, body);
+                }
+        }
+        return sent;
+}
+
+int notify_watchdog_check(struct notify_watchdog *w, struct store *st, int64_t now)
+{
+        int sent = check_daemons(w);
         bool writable = false;
         if (st && store_begin(st) == 0)
                 writable = store_rollback(st) == 0;
@@ -90,7 +131,8 @@ static void *run(void *arg)
                 log_err("notify: channels not usable: %s", diag.text.data ? diag.text.data : "");
                 goto out;
         }
-        struct notify_watchdog w = {.e = e, .silence_s = notify_engine_watchdog_silence_s(e)};
+        struct notify_watchdog w;
+        notify_watchdog_init(&w, e);
         struct log_complain lc = {0};
         int64_t last_watch = 0;
         bool started = false;
@@ -106,8 +148,10 @@ static void *run(void *arg)
                                 e = fresh;
                                 w.e = e;
                                 started = true;
+                                log_info("notify: notifier running, from the newest event on");
                         }
                 }
+                bool more = false;
                 if (st && started) {
                         int rc = notify_engine_scan(e, st, now, NULL);
                         if (rc == 0)
@@ -117,13 +161,15 @@ static void *run(void *arg)
                                              store_strerror(rc));
                         else
                                 log_recovered(&lc, "notify: rounds work again");
+                        /* Thousands of subscriptions: go on without waiting. */
+                        more = rc == 0 && notify_engine_more_due(e);
                 }
                 if (now - last_watch >= WATCH_S) {
                         notify_watchdog_check(&w, st, now);
                         last_watch = now;
                 }
                 pthread_mutex_lock(&r->mu);
-                if (!r->stop) {
+                if (!r->stop && !more) {
                         struct timespec ts;
                         clock_gettime(CLOCK_REALTIME, &ts);
                         ts.tv_sec += ROUND_S;

@@ -5,8 +5,9 @@
  *   obs ID T VALUE                  water level observation at T
  *   refresh T                       store_stations_refresh_state at T
  *   rule CHANNEL TARGET MIN STAFF AREA|- TYPES_JSON   -> "id N"
- *   order LEVEL AREA EXERCISE       store_order_issue (flood)
- *   step T                          scan and deliver at T -> "queued Q sent S failed F"
+ *   order LEVEL AREA|- EXERCISE [DISTRICT]   store_order_issue (flood)
+ *   health SOURCE STATE             a source.health event (as collectd writes)
+ *   step T                          scan and deliver at T -> "queued Q sent S failed F more M"
  *   watchdog SUBJECT BODY           staff message without the store -> "reached N"
  *   watch T                         one watchdog round at T -> "sent N"
  * Usage: notify-drive CONFIG (the store is the config's [store]). */
@@ -137,12 +138,23 @@ int main(int argc, char **argv)
                         struct store_order o = {.hazard = "flood"};
                         o.level = (int)num(&p);
                         o.area_code = field(&p);
+                        if (o.area_code && strcmp(o.area_code, "-") == 0)
+                                o.area_code = NULL;
                         o.exercise = num(&p) != 0;
+                        o.district_id = num(&p);
                         o.issued_at = now_s;
                         int64_t id = 0;
                         r = store_order_issue(st, &o, &id);
                         if (r == 0)
                                 printf("id %lld\n", (long long)id);
+                } else if (strcmp(cmd, "health") == 0) {
+                        char *src = field(&p), *state = field(&p), subj[128], data[256];
+                        snprintf(subj, sizeof(subj), "sources/%s", src ? src : "");
+                        snprintf(data, sizeof(data), "{\"source\":\"%s\",\"state\":\"%s\"}",
+                                 src ? src : "", state ? state : "");
+                        r = store_event_emit(st, "source.health", subj, 0, false, false, data);
+                        if (r == 0)
+                                printf("ok\n");
                 } else if (strcmp(cmd, "step") == 0) {
                         now_s = num(&p);
                         unsigned q = 0, s = 0, f = 0;
@@ -150,7 +162,8 @@ int main(int argc, char **argv)
                         if (r == 0)
                                 r = notify_engine_deliver(e, st, now_s, &s, &f);
                         if (r == 0)
-                                printf("queued %u sent %u failed %u\n", q, s, f);
+                                printf("queued %u sent %u failed %u more %d\n", q, s, f,
+                                       notify_engine_more_due(e) ? 1 : 0);
                 } else if (strcmp(cmd, "watchdog") == 0) {
                         char *subj = field(&p);
                         r = notify_engine_staff_direct(e, subj ? subj : "", p);
@@ -159,8 +172,7 @@ int main(int argc, char **argv)
                 } else if (strcmp(cmd, "watch") == 0) {
                         now_s = num(&p);
                         if (!wd.e)
-                                wd = (struct notify_watchdog){
-                                    .e = e, .silence_s = notify_engine_watchdog_silence_s(e)};
+                                notify_watchdog_init(&wd, e);
                         printf("sent %d\n", notify_watchdog_check(&wd, st, now_s));
                 } else {
                         r = -EINVAL;

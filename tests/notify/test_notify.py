@@ -27,10 +27,11 @@ import signal
 import threading
 import urllib.error
 import urllib.request
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from sonaetest import SCALE, Daemon, check, done, exe, free_port, rmtree, tmpdir, wait_for  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+from notifytest import Driver  # noqa: E402
+from sonaetest import SCALE, SOURCE, Daemon, check, done, exe, free_port, rmtree, tmpdir, wait_for  # noqa: E402
 
 tmp = tmpdir("sonae-notify-")
 SECRET = "hook-secret-テスト"
@@ -56,7 +57,12 @@ class Hook(http.server.BaseHTTPRequestHandler):
             return
         sig = self.headers.get("X-Sonae-Signature", "")
         want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        hooks.append({"sig_ok": hmac.compare_digest(sig, want), "doc": json.loads(body)})
+        # What a receiver must refuse: the same signature over a changed
+        # body, or one made with another secret.
+        forged = [hmac.new(SECRET.encode(), body + b" ", hashlib.sha256).hexdigest(),
+                  hmac.new(b"other", body, hashlib.sha256).hexdigest()]
+        hooks.append({"sig_ok": hmac.compare_digest(sig, want), "doc": json.loads(body),
+                      "path": self.path, "forged_ok": any(sig == "sha256=" + f for f in forged)})
         self.send_response(204)
         self.end_headers()
 
@@ -204,25 +210,8 @@ ca_file = cert.pem
 type = webhook
 """)
 
-drv = subprocess.Popen([exe_path := os.path.join(os.environ.get("SONAE_BUILD_ROOT", "build"),
-                                                  "tests", "notify-drive"), conf],
-                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-
-
-def cmd(line):
-    drv.stdin.write(line + "\n")
-    drv.stdin.flush()
-    out = drv.stdout.readline().strip()
-    if not out or out.startswith("error"):
-        print(f"FAIL: driver: {line!r} -> {out}", flush=True)
-        drv.kill()
-        sys.exit(1)
-    return out
-
-
-def step(t):
-    out = cmd(f"step {t}").split()
-    return {out[i]: int(out[i + 1]) for i in range(0, len(out), 2)}
+drv = Driver(conf)
+cmd, step = drv.cmd, drv.step
 
 
 def hooks_about(word):
@@ -257,6 +246,8 @@ try:
     check(len(h) == 1 and "赤川・熊出" in h[0]["doc"]["title"],
           "webhook got 警戒レベル３ with the station's name")
     check(h[0]["sig_ok"], "webhook signature is HMAC-SHA256 of the body with the secret")
+    check(not any(x["forged_ok"] for x in hooks),
+          "a changed body or another secret does not verify (a receiver refuses forgeries)")
     check(h[0]["doc"]["level"] == 3 and h[0]["doc"]["type"] == "station.level",
           "webhook body carries type and level")
     check("高齢者等避難" in h[0]["doc"]["text"], "the guideline's action word is in the text")
@@ -338,6 +329,33 @@ try:
     check((len(hooks), len(mails)) == before, "nothing is sent twice")
     check(len(broken_hits) >= 2, "the broken channel was retried with backoff, not dropped")
 
+    # A rule for one area gets that area's orders only.
+    cmd(f'rule hook {hook_url}/area 3 1 0620300 ["order.issued"]')
+    cmd("order 3 0620400 0")
+    step(T2 + 1950)
+    cmd("order 3 0620300 0")
+    step(T2 + 1960)
+    area = [h for h in hooks if h["path"] == "/area"]
+    check(len(area) == 1 and area[0]["doc"]["title"].endswith("0620300"),
+          "an area rule: the order of its area, not of the other")
+
+    # A data source failing (source.health, as collectd writes it), flapping,
+    # then recovering: one message, one recovery.
+    cmd("health jma failing")
+    step(T2 + 2000)
+    check(len(hooks_about("取得異常 jma")) == 1, "a failing source is reported at once")
+    for k in range(3):
+        cmd("health jma ok")
+        step(T2 + 2010 + k * 60)
+        cmd("health jma failing")
+        step(T2 + 2040 + k * 60)
+    cmd("health jma ok")
+    step(T2 + 2300)
+    check(len(hooks_about("取得異常 jma")) == 1 and not hooks_about("取得復旧 jma"),
+          "flapping source: still one message, no recovery yet")
+    step(T2 + 2300 + 601)
+    check(len(hooks_about("取得復旧 jma")) == 1, "one recovery once it held")
+
     # The watchdog's store-free path to the staff channel.
     out = cmd("watchdog 監視警告 データ更新が止まっています")
     check(out == "reached 1", "staff_direct reaches the staff channel")
@@ -368,7 +386,9 @@ try:
     portald = Daemon("sonae-portald", ["-c", conf])
     try:
         n_orders = len(hooks_about("緊急安全確保"))
-        time.sleep(1)
+        # The thread starts after the newest event: write the order once it runs.
+        check(wait_for(lambda: "notifier running" in portald.output(), 25),
+              "portald's notifier thread is running")
         cmd("order 5 0620300 0")
         check(wait_for(lambda: len(hooks_about("緊急安全確保")) > n_orders, 25),
               "portald's notifier thread delivered a new order to the webhook")
@@ -411,6 +431,30 @@ try:
                 return db.execute("SELECT count(*) FROM notify_rules WHERE target = ?",
                                   (uid,)).fetchone()[0]
 
+        r = subprocess.run([exe("sonae"), "-c", conf, "import", "districts",
+                            os.path.join(SOURCE, "tests", "fixtures", "geo", "districts_6668.geojson")],
+                           capture_output=True, text=True, timeout=60 * SCALE)
+        with sqlite3.connect(os.path.join(tmp, "store.sqlite"), timeout=5) as db:
+            dist = [x[0] for x in db.execute("SELECT id FROM districts ORDER BY id")]
+        check(r.returncode == 0 and len(dist) == 2, "two 学区 imported for the LINE subscription")
+
+        def district_of(uid):
+            with sqlite3.connect(os.path.join(tmp, "store.sqlite"), timeout=5) as db:
+                return [x[0] for x in db.execute(
+                    "SELECT district_id FROM notify_rules WHERE target = ?", (uid,))]
+
+        for k, dd in enumerate(dist):
+            check(line_post([{"type": "message", "replyToken": f"rt-ok{k}", "source": user,
+                              "message": {"type": "text", "id": f"9{k}",
+                                          "text": f"地区 {dd}"}}]) == 200
+                  and district_of(user["userId"]) == [dd],
+                  f"「地区 {dd}」 subscribes the user id to that district (one rule, the newest)")
+        ok = [r for r in line_reqs if r["body"].get("replyToken") == "rt-ok0"]
+        check(len(ok) == 1 and "登録しました" in ok[0]["body"]["messages"][0]["text"],
+              "and the resident is told 「登録しました」")
+        check(line_post([{"type": "message", "replyToken": "rt-u0", "source": user,
+                          "message": {"type": "text", "id": "8", "text": "解除"}}]) == 200
+              and district_of(user["userId"]) == [], "「解除」 after a district subscription")
         check(line_post([{"type": "message", "replyToken": "rt-d", "source": user,
                           "message": {"type": "text", "id": "2", "text": "地区 999"}}]) == 200
               and rules_of(user["userId"]) == 0, "a district that does not exist subscribes nobody")
@@ -427,6 +471,44 @@ try:
     finally:
         portald.stop()
 
+    # Operators: `sonae notify list | add | delete | test`.
+    def sonae(*args):
+        r = subprocess.run([exe("sonae"), "-c", conf, "notify", *args], capture_output=True,
+                           text=True, timeout=60 * SCALE)
+        return r.returncode, r.stdout + r.stderr
+
+    rc, out = sonae("list")
+    check(rc == 0 and all(f"{n} " in out for n in ("hook", "mail", "line", "broken"))
+          and "staff@city.example.jp" in out, "notify list: the channels and the staff rules")
+    check("Uaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1" not in out and "Ub0000" not in out
+          and "line             whole city: 2" in out,
+          "residents' LINE ids are not printed, only counted")
+    rc, out = sonae("add", "hook", f"{hook_url}/cli", "--min-level", "4", "--types",
+                    '["order.issued"]')
+    check(rc == 0 and out.startswith("rule "), f"notify add: a staff rule ({out.strip()})")
+    new_id = out.split()[1]
+    check(f"{hook_url}/cli" in sonae("list")[1], "listed")
+    check(sonae("add", "nosuch", "x")[0] != 0, "notify add refuses a channel not in the config")
+    check(sonae("add", "hook", "x", "--min-level", "7")[0] != 0, "and a level out of 1..5")
+    rc, out = sonae("delete", new_id)
+    check(rc == 0 and f"{hook_url}/cli" not in sonae("list")[1], "notify delete removes it")
+    check(sonae("delete", new_id)[0] != 0, "deleting it again fails")
+    n = len(hooks)
+    rc, out = sonae("test", "hook", f"{hook_url}/hook")
+    check(rc == 0 and len(hooks) == n + 1 and "【試験】" in hooks[-1]["doc"]["title"]
+          and hooks[-1]["sig_ok"], "notify test: a signed 「【試験】」 message reached the webhook")
+    rc, out = sonae("test", "mail")
+    check(rc == 0 and mails_about("【試験】")[-1]["rcpt"] == ["duty@city.example.jp"],
+          "notify test without a target goes to the channel's staff_to")
+    rc, out = sonae("test", "broken", f"{hook_url}/broken")
+    check(rc != 0 and "HTTP 500" in out, f"a failing peer is reported: {out.strip()}")
+    check(sonae("test", "hook")[0] != 0, "no target and no staff_to: refused")
+
+    log = drv.log()
+    check("notify:" in log and not any(x in log for x in (
+        "Uaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "Ub0000", "staff@city.example.jp",
+        "duty@city.example.jp", hook_url)), "the engine's log names no target (ids, addresses, URLs)")
+
     # A channel's own keys are checked by `sonae-portald -n`.
     bad = os.path.join(tmp, "bad.conf")
     with open(bad, "w") as f:
@@ -437,18 +519,11 @@ try:
     out = r.stdout + r.stderr
     check(r.returncode != 0 and "smtp://" in out and "token_file" in out,
           "portald -n refuses a bad smtp url and an unreadable LINE token, naming both")
-    with open(bad, "w") as f:
-        f.write("[store]\npath = store.sqlite\n[notify.wp]\ntype = webpush\n")
-    r = subprocess.run([exe("sonae-portald"), "-n", "-c", bad], capture_output=True, text=True,
-                       timeout=30 * SCALE)
-    check(r.returncode != 0 and "not available" in r.stdout + r.stderr,
-          "portald -n says plainly that webpush is not built")
 finally:
-    drv.stdin.close()
-    drv.wait(timeout=30 * SCALE)
+    drv_rc = drv.close()
     httpd.shutdown()
     line_httpd.shutdown()
     smtpd.shutdown()
     rmtree(tmp)
-check(drv.returncode == 0, "the driver exits cleanly")
+check(drv_rc == 0, "the driver exits cleanly")
 done("notify")
