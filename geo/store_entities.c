@@ -90,6 +90,26 @@ int store_area_name(struct store *st, const char *code, char **name)
         return st->ops->area_name(st, code, name);
 }
 
+int store_area_rings(struct store *st, const char *code, size_t max_points,
+                     struct store_area_rings *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (!st->ops->area_rings)
+                return -ENOTSUP;
+        return st->ops->area_rings(st, code, max_points, out);
+}
+
+void store_area_rings_free(struct store_area_rings *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n; i++)
+                free(r->v[i].lonlat);
+        free(r->v);
+        r->v = NULL;
+        r->n = 0;
+}
+
 int store_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id)
 {
         if (!st->ops->camera_image_add)

@@ -138,6 +138,23 @@ struct store_area {
 int store_area_upsert(struct store *st, const struct store_area *a);
 /* Name of an area by code; *name (caller frees). */
 int store_area_name(struct store *st, const char *code, char **name);
+/* One ring of an area's polygon: lon,lat pairs (EPSG:6668), closed as
+ * stored (the last point repeats the first). */
+struct store_ring {
+        double *lonlat; /* owned by the list: 2 * n doubles */
+        size_t n;       /* points */
+};
+struct store_area_rings {
+        struct store_ring *v;
+        size_t n;
+};
+/* The outer ring of every polygon of an area's geometry (holes are left
+ * out: CAP, the reader this is for, has none), largest polygon first, at
+ * most max_points points in all (0: no limit; -EFBIG past it).  -ENOENT
+ * for an unknown code or an area without geometry. */
+int store_area_rings(struct store *st, const char *code, size_t max_points,
+                     struct store_area_rings *out);
+void store_area_rings_free(struct store_area_rings *r);
 
 /* ---- Camera images ----------------------------------------------------- */
 

@@ -142,6 +142,105 @@ static int blob_covers(const void *blob, size_t n, double x, double y)
         return r.bad ? -1 : 0;
 }
 
+/* ---- Outer rings of an area ---------------------------------------------- */
+
+static double ring_area(const struct store_ring *r)
+{
+        double a = 0;
+        for (size_t i = 0; i + 1 < r->n; i++)
+                a += r->lonlat[2 * i] * r->lonlat[2 * i + 3] -
+                     r->lonlat[2 * i + 2] * r->lonlat[2 * i + 1];
+        return fabs(a) / 2;
+}
+
+static int ring_cmp(const void *x, const void *y)
+{
+        double a = ring_area(x), b = ring_area(y);
+        return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Reads one polygon body: keeps its first (outer) ring, skips the holes. */
+static int rd_outer(struct blob_rd *r, struct store_area_rings *out, size_t *total, size_t max)
+{
+        uint32_t nrings = rd_u32(r);
+        for (uint32_t k = 0; k < nrings && !r->bad; k++) {
+                uint32_t np = rd_u32(r);
+                if (r->bad || np > (r->n - r->pos) / 16) {
+                        r->bad = true;
+                        break;
+                }
+                if (k > 0) {
+                        r->pos += (size_t)np * 16;
+                        continue;
+                }
+                *total += np;
+                if (max && *total > max)
+                        return -EFBIG;
+                struct store_ring *v = realloc(out->v, (out->n + 1) * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                out->v = v;
+                struct store_ring *ring = &v[out->n];
+                ring->n = 0;
+                ring->lonlat = malloc(((size_t)np + 1) * 2 * sizeof(double));
+                if (!ring->lonlat)
+                        return -ENOMEM;
+                out->n++;
+                for (uint32_t i = 0; i < np; i++) {
+                        ring->lonlat[2 * i] = rd_f64(r);
+                        ring->lonlat[2 * i + 1] = rd_f64(r);
+                }
+                ring->n = np;
+        }
+        return r->bad ? -EBADMSG : 0;
+}
+
+int sl_area_rings(struct store *st, const char *code, size_t max_points,
+                  struct store_area_rings *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        if (!code)
+                return -EINVAL;
+        int rc = 0;
+        sqlite3_stmt *s =
+            sl_row(b, &rc, "SELECT geom FROM areas WHERE code = ? AND geom IS NOT NULL", "t", code);
+        if (!s)
+                return rc;
+        const unsigned char *p = sqlite3_column_blob(s, 0);
+        int len = sqlite3_column_bytes(s, 0);
+        size_t n = len > 0 ? (size_t)len : 0;
+        if (!p || n < 45 || p[0] != 0x00 || p[38] != 0x7C || p[n - 1] != 0xFE) {
+                sqlite3_reset(s);
+                return -EBADMSG;
+        }
+        struct blob_rd r = {.p = p, .n = n - 1, .pos = 39, .little = p[1] == 0x01};
+        uint32_t type = rd_u32(&r), nparts = 1;
+        size_t total = 0;
+        if (type == 6)
+                nparts = rd_u32(&r);
+        else if (type != 3)
+                rc = -EBADMSG;
+        for (uint32_t part = 0; rc == 0 && part < nparts && !r.bad; part++) {
+                if (type == 6) {
+                        if (r.pos >= r.n || r.p[r.pos] != 0x69 || (r.pos++, rd_u32(&r) != 3)) {
+                                rc = -EBADMSG;
+                                break;
+                        }
+                }
+                rc = rd_outer(&r, out, &total, max_points);
+        }
+        sqlite3_reset(s);
+        if (rc == 0 && r.bad)
+                rc = -EBADMSG;
+        if (rc < 0) {
+                store_area_rings_free(out);
+                return rc;
+        }
+        qsort(out->v, out->n, sizeof(*out->v), ring_cmp);
+        return out->n ? 0 : -ENOENT;
+}
+
 /* ---- Prepared large polygons -------------------------------------------- */
 
 /* A polygon of many vertices (a city boundary, a river's whole flood

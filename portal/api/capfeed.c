@@ -6,8 +6,9 @@
  * 解除 → Update/AllClear, both referencing the earlier message of the same
  * area and kind.  Orders: sender the city; lifting one is an Update with
  * AllClear referencing the order.  試験 never appears; 訓練 only in drill
- * mode, as Exercise.  Areas carry their JMA code as geocode; polygons wait
- * for an area-geometry read in the store (cap.c draws them when given). */
+ * mode, as Exercise.  Areas carry their JMA code as geocode and, when the
+ * area's geometry was imported (`sonae import areas`), its outer rings as
+ * polygons, which cap.c simplifies until the feed fits. */
 #include "api.h"
 #include "cap.h"
 #include "level.h"
@@ -22,9 +23,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CAP_WINDOW_S (48 * 3600)
-#define CAP_MAX_MSGS 400
-#define JMA_SENDER   "jma.go.jp"
+#define CAP_WINDOW_S  (48 * 3600)
+#define CAP_MAX_MSGS  400
+#define JMA_SENDER    "jma.go.jp"
+#define CAP_MAX_GEOMS 64
+/* Points read per area: a city boundary has tens of thousands. */
+#define CAP_GEOM_MAX_POINTS 400000
+
+/* The outer rings of one area, read once per answer and shared by every
+ * message of that area. */
+struct capgeom {
+        char code[16];
+        struct store_area_rings rings;
+        struct cap_ring *cr;
+        size_t n;
+};
 
 struct capset {
         struct cap_message m[CAP_MAX_MSGS];
@@ -39,6 +52,8 @@ struct capset {
         struct store_order_list orders;
         struct store_area_status_list status;
         char *order_area_names[CAP_MAX_MSGS];
+        struct capgeom geoms[CAP_MAX_GEOMS];
+        size_t n_geoms;
 };
 
 static void capset_free(struct capset *c)
@@ -50,6 +65,10 @@ static void capset_free(struct capset *c)
         store_area_status_list_free(&c->status);
         for (size_t i = 0; i < CAP_MAX_MSGS; i++)
                 free(c->order_area_names[i]);
+        for (size_t i = 0; i < c->n_geoms; i++) {
+                store_area_rings_free(&c->geoms[i].rings);
+                free(c->geoms[i].cr);
+        }
         free(c);
 }
 
@@ -186,6 +205,38 @@ static void add_orders(struct capset *c, bool exercise, int64_t since, struct st
         }
 }
 
+/* Attaches the polygons of each message's area, read once per area code.
+ * An area without geometry (or past the tables' room) keeps its geocode
+ * only. */
+static void add_geometries(struct capset *c, struct store *st)
+{
+        for (size_t k = 0; k < c->n; k++) {
+                struct cap_area *a = &c->areas[k];
+                if (!a->jma_code)
+                        continue;
+                struct capgeom *g = NULL;
+                for (size_t i = 0; i < c->n_geoms && !g; i++)
+                        if (strcmp(c->geoms[i].code, a->jma_code) == 0)
+                                g = &c->geoms[i];
+                if (!g) {
+                        if (c->n_geoms >= CAP_MAX_GEOMS)
+                                continue;
+                        g = &c->geoms[c->n_geoms++];
+                        snprintf(g->code, sizeof(g->code), "%s", a->jma_code);
+                        if (store_area_rings(st, a->jma_code, CAP_GEOM_MAX_POINTS, &g->rings) ==
+                                0 &&
+                            (g->cr = calloc(g->rings.n, sizeof(*g->cr)))) {
+                                for (size_t r = 0; r < g->rings.n; r++)
+                                        g->cr[r] = (struct cap_ring){g->rings.v[r].lonlat,
+                                                                     g->rings.v[r].n};
+                                g->n = g->rings.n;
+                        }
+                }
+                a->rings = g->cr;
+                a->n_rings = g->n;
+        }
+}
+
 /* Gathers the messages; *out is freed with capset_free(). */
 static int gather(struct portal_req *req, struct capset **out)
 {
@@ -214,6 +265,7 @@ static int gather(struct portal_req *req, struct capset **out)
         if (rc == 0) {
                 add_orders(c, exercise, now - CAP_WINDOW_S, st);
                 add_alerts(c, exercise);
+                add_geometries(c, st);
         }
         portal_store_release(app, st);
         if (rc < 0) {
@@ -270,8 +322,11 @@ static int message(struct portal_req *req, struct portal_resp *resp)
                         resp->status = 200;
                         resp->no_cache = false;
                         resp->content_type = "application/cap+xml; charset=utf-8";
-                        /* One message carries its polygons unsimplified. */
-                        rc = cap_write_message(&resp->body, &c->m[i], 0, true, true);
+                        /* One message alone: polygons at the feed's finest
+                         * tolerance (about 2 m), which keeps the drawn
+                         * shape; every vertex of a city boundary would make
+                         * a message of several hundred KB. */
+                        rc = cap_write_message(&resp->body, &c->m[i], CAP_TOL_FINEST, true, true);
                         break;
                 }
         capset_free(c);
