@@ -69,6 +69,8 @@ struct store_ops {
                                 int64_t *id);
         int (*camera_images_list)(struct store *st, int64_t station_id, int64_t from, int64_t to,
                                   size_t limit, struct store_camera_image_list *out);
+        int (*camera_image_get)(struct store *st, int64_t station_id, int64_t image_id,
+                                struct store_camera_image_list *out);
         int (*camera_images_prune)(struct store *st, int64_t station_id, int64_t before,
                                    struct store_camera_image_list *out);
         int (*camera_set_state)(struct store *st, int64_t station_id, const char *state);

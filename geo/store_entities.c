@@ -125,6 +125,15 @@ int store_camera_images_list(struct store *st, int64_t station_id, int64_t from,
         return st->ops->camera_images_list(st, station_id, from, to, limit, out);
 }
 
+int store_camera_image_get(struct store *st, int64_t station_id, int64_t image_id,
+                           struct store_camera_image_list *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (!st->ops->camera_image_get)
+                return -ENOTSUP;
+        return st->ops->camera_image_get(st, station_id, image_id, out);
+}
+
 int store_camera_images_prune(struct store *st, int64_t station_id, int64_t before,
                               struct store_camera_image_list *out)
 {

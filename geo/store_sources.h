@@ -179,6 +179,10 @@ struct store_camera_image_list {
  * limit (0: 1000). */
 int store_camera_images_list(struct store *st, int64_t station_id, int64_t from, int64_t to,
                              size_t limit, struct store_camera_image_list *out);
+/* One image of a camera by its id: out holds one row, or -ENOENT (also
+ * when the image belongs to another station). */
+int store_camera_image_get(struct store *st, int64_t station_id, int64_t image_id,
+                           struct store_camera_image_list *out);
 /* Removes the rows of images captured before `before` and hands their
  * paths to the caller to delete (out lists what was removed). */
 int store_camera_images_prune(struct store *st, int64_t station_id, int64_t before,

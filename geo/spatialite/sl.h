@@ -181,6 +181,8 @@ int sl_area_rings(struct store *st, const char *code, size_t max_points,
 int sl_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id);
 int sl_camera_images_list(struct store *st, int64_t station_id, int64_t from, int64_t to,
                           size_t limit, struct store_camera_image_list *out);
+int sl_camera_image_get(struct store *st, int64_t station_id, int64_t image_id,
+                        struct store_camera_image_list *out);
 int sl_camera_images_prune(struct store *st, int64_t station_id, int64_t before,
                            struct store_camera_image_list *out);
 int sl_camera_set_state(struct store *st, int64_t station_id, const char *state);

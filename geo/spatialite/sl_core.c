@@ -1052,6 +1052,7 @@ static const struct store_ops sl_ops = {
     .area_rings = sl_area_rings,
     .camera_image_add = sl_camera_image_add,
     .camera_images_list = sl_camera_images_list,
+    .camera_image_get = sl_camera_image_get,
     .camera_images_prune = sl_camera_images_prune,
     .camera_set_state = sl_camera_set_state,
     .camera_get_state = sl_camera_get_state,
