@@ -212,7 +212,8 @@ static int camera_of(struct portal_req *req, struct portal_resp *resp, struct st
         return 0;
 }
 
-static int newest(struct portal_req *req, struct portal_resp *resp, bool thumb)
+/* Answers a picture of the camera: image_id's, or the newest when 0. */
+static int picture(struct portal_req *req, struct portal_resp *resp, int64_t image_id, bool thumb)
 {
         struct portal_app *app = portal_req_app(req);
         struct store *st = portal_store_acquire(app);
@@ -222,10 +223,11 @@ static int newest(struct portal_req *req, struct portal_resp *resp, bool thumb)
         struct store_camera_image_list il = {0};
         int rc = 0;
         if (camera_of(req, resp, st, &id) == 0) {
-                rc = store_camera_images_list(st, id, 0, INT64_MAX, 1, &il);
-                if (rc == 0 && il.n == 0) {
+                rc = image_id ? store_camera_image_get(st, id, image_id, &il)
+                              : store_camera_images_list(st, id, 0, INT64_MAX, 1, &il);
+                if (rc == -ENOENT || (rc == 0 && il.n == 0)) {
                         resp->no_cache = true;
-                        rc = portal_resp_error(resp, 404, "画像がまだありません (no picture yet)");
+                        rc = portal_resp_error(resp, 404, "画像がありません (no such picture)");
                 } else if (rc == 0) {
                         rc = send_image(resp, &il.v[0], thumb);
                 }
@@ -237,12 +239,12 @@ static int newest(struct portal_req *req, struct portal_resp *resp, bool thumb)
 
 static int latest_jpg(struct portal_req *req, struct portal_resp *resp)
 {
-        return newest(req, resp, false);
+        return picture(req, resp, 0, false);
 }
 
 static int thumb_jpg(struct portal_req *req, struct portal_resp *resp)
 {
-        return newest(req, resp, true);
+        return picture(req, resp, 0, true);
 }
 
 static int image_jpg(struct portal_req *req, struct portal_resp *resp)
@@ -259,57 +261,26 @@ static int image_jpg(struct portal_req *req, struct portal_resp *resp)
                 sl -= 4;
         else
                 sl = 0;
-        int64_t image_id;
-        if (sl == 0 || sl >= sizeof(num)) {
+        int64_t image_id = 0;
+        if (sl > 0 && sl < sizeof(num)) {
+                memcpy(num, seg, sl);
+                num[sl] = 0;
+        }
+        if (sl == 0 || sl >= sizeof(num) || !parse_id(num, &image_id)) {
                 resp->no_cache = true;
                 return portal_resp_error(resp, 404, "画像がありません (no such picture)");
         }
-        memcpy(num, seg, sl);
-        num[sl] = 0;
-        if (!parse_id(num, &image_id)) {
-                resp->no_cache = true;
-                return portal_resp_error(resp, 404, "画像がありません (no such picture)");
-        }
-        struct portal_app *app = portal_req_app(req);
-        struct store *st = portal_store_acquire(app);
-        if (!st)
-                return portal_resp_error(resp, 503, "store unavailable");
-        int64_t id;
-        struct store_camera_image_list il = {0};
-        int rc = 0;
-        if (camera_of(req, resp, st, &id) == 0) {
-                rc = store_camera_image_get(st, id, image_id, &il);
-                if (rc == -ENOENT) {
-                        resp->no_cache = true;
-                        rc = portal_resp_error(resp, 404, "画像がありません (no such picture)");
-                } else if (rc == 0) {
-                        rc = send_image(resp, &il.v[0], thumb);
-                }
-        }
-        portal_store_release(app, st);
-        store_camera_image_list_free(&il);
-        return rc;
+        return picture(req, resp, image_id, thumb);
 }
 
 static int images(struct portal_req *req, struct portal_resp *resp)
 {
-        int64_t from, to, a, b;
-        const char *fs = portal_req_query(req, "from"), *ts = portal_req_query(req, "to");
-        /* Default end: the next full minute, for a stable ETag. */
-        to = (time_now_ms() / 1000 / 60 + 1) * 60;
-        if (ts) {
-                if (http_parse_datetime(ts, &a, &b) < 0 || a != b)
-                        return portal_resp_error(resp, 400, "to: an RFC 3339 time");
-                to = a;
-        }
-        from = to - HISTORY_DEFAULT;
-        if (fs) {
-                if (http_parse_datetime(fs, &a, &b) < 0 || a != b)
-                        return portal_resp_error(resp, 400, "from: an RFC 3339 time");
-                from = a;
-        }
-        if (from >= to || to - from > HISTORY_MAX_SPAN)
-                return portal_resp_error(resp, 400, "from must be before to, at most 31 days");
+        int64_t from, to;
+        char why[96];
+        if (http_time_range(portal_req_query(req, "from"), portal_req_query(req, "to"),
+                            time_now_ms() / 1000, HISTORY_DEFAULT, HISTORY_MAX_SPAN, &from, &to,
+                            why, sizeof(why)) < 0)
+                return portal_resp_error(resp, 400, why);
         struct portal_app *app = portal_req_app(req);
         struct store *st = portal_store_acquire(app);
         if (!st)
