@@ -119,6 +119,13 @@ struct store_ops {
         int (*user_set_disabled)(struct store *st, int64_t id, bool disabled);
         int (*user_get)(struct store *st, const char *name, struct store_user_list *out);
         int (*users_list)(struct store *st, struct store_user_list *out);
+        int (*session_add)(struct store *st, const unsigned char token_hash[32], int64_t user_id,
+                           const char *csrf, int64_t created_at, int64_t expires_at);
+        int (*session_get)(struct store *st, const unsigned char token_hash[32], int64_t now,
+                           struct store_session_list *out);
+        int (*session_touch)(struct store *st, const unsigned char token_hash[32], int64_t now);
+        int (*session_delete)(struct store *st, const unsigned char token_hash[32]);
+        int (*sessions_purge)(struct store *st, int64_t now, size_t *removed);
         int (*audit_add)(struct store *st, int64_t user_id, const char *actor, const char *action,
                          const char *object, const char *before_json, const char *after_json);
         int (*audit_list)(struct store *st, int64_t after_id, size_t limit,

@@ -402,6 +402,44 @@ int store_users_list(struct store *st, struct store_user_list *out)
         return st->ops->users_list(st, out);
 }
 
+int store_session_add(struct store *st, const unsigned char token_hash[32], int64_t user_id,
+                      const char *csrf, int64_t created_at, int64_t expires_at)
+{
+        if (!st->ops->session_add)
+                return -ENOTSUP;
+        return st->ops->session_add(st, token_hash, user_id, csrf, created_at, expires_at);
+}
+
+int store_session_get(struct store *st, const unsigned char token_hash[32], int64_t now,
+                      struct store_session_list *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (!st->ops->session_get)
+                return -ENOTSUP;
+        return st->ops->session_get(st, token_hash, now, out);
+}
+
+int store_session_touch(struct store *st, const unsigned char token_hash[32], int64_t now)
+{
+        if (!st->ops->session_touch)
+                return -ENOTSUP;
+        return st->ops->session_touch(st, token_hash, now);
+}
+
+int store_session_delete(struct store *st, const unsigned char token_hash[32])
+{
+        if (!st->ops->session_delete)
+                return -ENOTSUP;
+        return st->ops->session_delete(st, token_hash);
+}
+
+int store_sessions_purge(struct store *st, int64_t now, size_t *removed)
+{
+        if (!st->ops->sessions_purge)
+                return -ENOTSUP;
+        return st->ops->sessions_purge(st, now, removed);
+}
+
 int store_audit_add(struct store *st, int64_t user_id, const char *actor, const char *action,
                     const char *object, const char *before_json, const char *after_json)
 {
@@ -737,6 +775,17 @@ static void audit_row_free(struct store_audit *a)
         FREE_CONST(a->object);
         FREE_CONST(a->before_json);
         FREE_CONST(a->after_json);
+}
+
+static void session_row_free(struct store_session *x)
+{
+        FREE_CONST(x->user_name);
+        FREE_CONST(x->csrf);
+}
+
+void store_session_list_free(struct store_session_list *l)
+{
+        LIST_FREE(l, session_row_free);
 }
 
 void store_audit_list_free(struct store_audit_list *l)

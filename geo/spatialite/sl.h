@@ -228,6 +228,13 @@ int sl_user_set_password(struct store *st, int64_t id, const char *password_hash
 int sl_user_set_disabled(struct store *st, int64_t id, bool disabled);
 int sl_user_get(struct store *st, const char *name, struct store_user_list *out);
 int sl_users_list(struct store *st, struct store_user_list *out);
+int sl_session_add(struct store *st, const unsigned char token_hash[32], int64_t user_id,
+                   const char *csrf, int64_t created_at, int64_t expires_at);
+int sl_session_get(struct store *st, const unsigned char token_hash[32], int64_t now,
+                   struct store_session_list *out);
+int sl_session_touch(struct store *st, const unsigned char token_hash[32], int64_t now);
+int sl_session_delete(struct store *st, const unsigned char token_hash[32]);
+int sl_sessions_purge(struct store *st, int64_t now, size_t *removed);
 int sl_audit_add(struct store *st, int64_t user_id, const char *actor, const char *action,
                  const char *object, const char *before_json, const char *after_json);
 int sl_audit_list(struct store *st, int64_t after_id, size_t limit, struct store_audit_list *out);
