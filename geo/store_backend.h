@@ -130,6 +130,8 @@ struct store_ops {
                          const char *object, const char *before_json, const char *after_json);
         int (*audit_list)(struct store *st, int64_t after_id, size_t limit,
                           struct store_audit_list *out);
+        int (*audit_query)(struct store *st, const struct store_audit_filter *f,
+                           struct store_audit_list *out);
         int (*report_create)(struct store *st, const struct store_report *r, int64_t *id);
         int (*report_add_photo)(struct store *st, int64_t report_id, const char *path,
                                 const char *content_type, int64_t bytes);

@@ -81,6 +81,18 @@ struct store_audit_list {
 /* Entries with id > after_id, oldest first, at most limit (0: 1000). */
 int store_audit_list(struct store *st, int64_t after_id, size_t limit,
                      struct store_audit_list *out);
+/* What to read of the audit log; zero fields do not filter. */
+struct store_audit_filter {
+        int64_t from, to;   /* at in [from, to) */
+        const char *actor;  /* who: the login name, "cli", ... */
+        const char *object; /* an entity: "order:12" exactly, or a kind ("order") for
+                             * every "order:…" and "order" itself */
+        int64_t before_id;  /* paging: only entries with id < before_id */
+        size_t limit;       /* 0: 100 */
+};
+/* Entries that pass the filter, newest first. */
+int store_audit_query(struct store *st, const struct store_audit_filter *f,
+                      struct store_audit_list *out);
 void store_audit_list_free(struct store_audit_list *l);
 
 /* ---- Field reports ----------------------------------------------------- */

@@ -455,6 +455,15 @@ int store_audit_list(struct store *st, int64_t after_id, size_t limit, struct st
         return st->ops->audit_list(st, after_id, limit, out);
 }
 
+int store_audit_query(struct store *st, const struct store_audit_filter *f,
+                      struct store_audit_list *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (!st->ops->audit_query)
+                return -ENOTSUP;
+        return st->ops->audit_query(st, f, out);
+}
+
 int store_report_create(struct store *st, const struct store_report *r, int64_t *id)
 {
         if (!st->ops->report_create)

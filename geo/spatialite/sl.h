@@ -238,6 +238,8 @@ int sl_sessions_purge(struct store *st, int64_t now, size_t *removed);
 int sl_audit_add(struct store *st, int64_t user_id, const char *actor, const char *action,
                  const char *object, const char *before_json, const char *after_json);
 int sl_audit_list(struct store *st, int64_t after_id, size_t limit, struct store_audit_list *out);
+int sl_audit_query(struct store *st, const struct store_audit_filter *f,
+                   struct store_audit_list *out);
 int sl_report_create(struct store *st, const struct store_report *r, int64_t *id);
 int sl_report_add_photo(struct store *st, int64_t report_id, const char *path,
                         const char *content_type, int64_t bytes);

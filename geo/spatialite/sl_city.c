@@ -256,6 +256,41 @@ int sl_audit_list(struct store *st, int64_t after_id, size_t limit, struct store
         return rc;
 }
 
+int sl_audit_query(struct store *st, const struct store_audit_filter *f,
+                   struct store_audit_list *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        if (!f)
+                return -EINVAL;
+        /* An entity with a ':' is one object; without, a kind: the object
+         * itself ("timeline") and every "kind:…", read as a range on the
+         * object index (':' + 1 is ';'), so no pattern is built from the
+         * request. */
+        const char *exact = NULL;
+        char lo[300] = "", hi[300] = "";
+        if (f->object && strchr(f->object, ':'))
+                exact = f->object;
+        else if (f->object) {
+                if (strlen(f->object) > 256)
+                        return -EINVAL;
+                snprintf(lo, sizeof(lo), "%s:", f->object);
+                snprintf(hi, sizeof(hi), "%s;", f->object);
+        }
+        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), audit_fill, NULL,
+                         "SELECT id, at, user_id, actor, action, object, before_json, after_json "
+                         "FROM audit_log WHERE (?1 = 0 OR at >= ?1) AND (?2 = 0 OR at < ?2) "
+                         "AND (?3 IS NULL OR actor = ?3) AND (?4 IS NULL OR object = ?4) "
+                         "AND (?5 IS NULL OR object = ?7 OR (object >= ?5 AND object < ?6)) "
+                         "AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9",
+                         "iitttttii", f->from, f->to, f->actor, exact, lo[0] ? lo : NULL,
+                         hi[0] ? hi : NULL, lo[0] ? f->object : NULL, f->before_id,
+                         (int64_t)(f->limit ? f->limit : 100));
+        if (rc < 0)
+                store_audit_list_free(out);
+        return rc;
+}
+
 /* ---- Field reports ----------------------------------------------------- */
 
 static int report_event(struct sl *b, const char *type, int64_t id)

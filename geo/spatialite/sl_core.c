@@ -1097,6 +1097,7 @@ static const struct store_ops sl_ops = {
     .sessions_purge = sl_sessions_purge,
     .audit_add = sl_audit_add,
     .audit_list = sl_audit_list,
+    .audit_query = sl_audit_query,
     .report_create = sl_report_create,
     .report_add_photo = sl_report_add_photo,
     .report_update = sl_report_update,
