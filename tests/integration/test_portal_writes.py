@@ -351,6 +351,14 @@ try:
     s1.close()
     st, _, _ = call("POST", "/api/v1/orders", order4, csrf="x", extra=bearer)
     check(st == 403, "the display token cannot write")
+    proxied = {"X-Forwarded-For": "203.0.113.9"}
+    st, _, _ = p.get("/metrics", proxied)
+    st2, _, mt = p.get("/metrics", dict(proxied, Authorization=f"Bearer {tok}"))
+    st3, _, _ = p.get("/metrics", dict(proxied, Cookie=ed))
+    check(st == 403 and st2 == 200 and b"sonae_portal_up 1" in mt and st3 == 200,
+          "/metrics through the proxy: refused alone, served with the display token or a staff session")
+    st, _, _ = p.get("/metrics", dict(proxied, Authorization="Bearer " + "A" * 43))
+    check(st == 403, "/metrics with a forged token is refused")
     st, hd, _ = call("POST", "/api/v1/auth/display", {"token": tok})
     dc = hd.get("set-cookie", "")
     check(st == 200 and dc.startswith("sonae_display=") and "HttpOnly" in dc,
