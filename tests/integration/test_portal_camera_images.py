@@ -11,6 +11,7 @@ replaced by a symlink leading out of [data] dir (never served)."""
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -179,6 +180,8 @@ try:
     check(st == 404 and b"[source." not in body, "a picture replaced by a symlink out of [data] dir is not served")
     log = p.log()
     check(f"/api/v1/cameras/{cam}/latest.jpg" in log, "the access log records camera requests")
+    p.daemon.signal(signal.SIGTERM)
+    check(p.daemon.wait(5) == 0, "the daemon exits 0 (under ASan: no leak, no bad access)")
 finally:
     if p:
         p.stop()

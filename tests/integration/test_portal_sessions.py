@@ -12,6 +12,7 @@ itself) get 401 and change nothing."""
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -154,6 +155,9 @@ try:
     check(st == 401, "the disabled user's cookie cannot write")
     log = a.log() + b.log()
     check(sid not in log and all(pw not in log for pw in PW.values()), "no session id or password in the logs")
+    for x in (a, b):
+        x.daemon.signal(signal.SIGTERM)
+        check(x.daemon.wait(5) == 0, "the daemon exits 0 (under ASan: no leak, no bad access)")
 finally:
     a.stop()
     b.stop()

@@ -11,6 +11,7 @@ empty)."""
 
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -491,6 +492,8 @@ try:
     log = p.log()
     check(all(v not in log for v in PW.values()) and tok not in log,
           "no password or token in the portal's log")
+    p.daemon.signal(signal.SIGTERM)
+    check(p.daemon.wait(5) == 0, "the daemon exits 0 (under ASan: no leak, no bad access)")
 except Exception:
     print(p.log()[-3000:], p.daemon.proc.poll(), file=sys.stderr)
     raise
