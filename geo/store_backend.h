@@ -63,6 +63,8 @@ struct store_ops {
                                 struct store_area_status_list *out);
         int (*area_upsert)(struct store *st, const struct store_area *a);
         int (*area_name)(struct store *st, const char *code, char **name);
+        int (*area_geojson)(struct store *st, const char *code, double tol, char **geojson,
+                            double bbox[4]);
         int (*area_rings)(struct store *st, const char *code, size_t max_points,
                           struct store_area_rings *out);
         int (*camera_image_add)(struct store *st, const struct store_camera_image *img,

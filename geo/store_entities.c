@@ -90,6 +90,15 @@ int store_area_name(struct store *st, const char *code, char **name)
         return st->ops->area_name(st, code, name);
 }
 
+int store_area_geojson(struct store *st, const char *code, double tol, char **geojson,
+                       double bbox[4])
+{
+        *geojson = NULL;
+        if (!st->ops->area_geojson)
+                return -ENOTSUP;
+        return st->ops->area_geojson(st, code, tol, geojson, bbox);
+}
+
 int store_area_rings(struct store *st, const char *code, size_t max_points,
                      struct store_area_rings *out)
 {

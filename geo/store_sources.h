@@ -155,6 +155,13 @@ struct store_area_rings {
 int store_area_rings(struct store *st, const char *code, size_t max_points,
                      struct store_area_rings *out);
 void store_area_rings_free(struct store_area_rings *r);
+/* An area's whole geometry (holes kept) as GeoJSON text, simplified with
+ * tol degrees (0: as stored; topology preserved), coordinates to 6
+ * decimals; bbox (may be NULL) gets minlon, minlat, maxlon, maxlat.
+ * *geojson (caller frees).  -ENOENT for an unknown code or an area without
+ * geometry. */
+int store_area_geojson(struct store *st, const char *code, double tol, char **geojson,
+                       double bbox[4]);
 
 /* ---- Camera images ----------------------------------------------------- */
 

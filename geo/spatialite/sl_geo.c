@@ -195,6 +195,30 @@ static int rd_outer(struct blob_rd *r, struct store_area_rings *out, size_t *tot
         return r->bad ? -EBADMSG : 0;
 }
 
+int sl_area_geojson(struct store *st, const char *code, double tol, char **geojson, double bbox[4])
+{
+        struct sl *b = SL(st);
+        *geojson = NULL;
+        if (!code || !(tol >= 0 && tol < 1))
+                return -EINVAL;
+        int rc = 0;
+        sqlite3_stmt *s = sl_row(b, &rc,
+                                 "SELECT AsGeoJSON(CASE WHEN ?2 > 0 THEN "
+                                 "SimplifyPreserveTopology(geom, ?2) ELSE geom END, 6), "
+                                 "MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) "
+                                 "FROM areas WHERE code = ?1 AND geom IS NOT NULL",
+                                 "td", code, tol);
+        if (!s)
+                return rc;
+        *geojson = sl_col_strdup(s, 0);
+        if (bbox)
+                for (int i = 0; i < 4; i++)
+                        bbox[i] = sqlite3_column_double(s, 1 + i);
+        rc = *geojson ? 0 : sqlite3_column_type(s, 0) == SQLITE_NULL ? -ENOENT : -ENOMEM;
+        sqlite3_reset(s);
+        return rc;
+}
+
 int sl_area_rings(struct store *st, const char *code, size_t max_points,
                   struct store_area_rings *out)
 {

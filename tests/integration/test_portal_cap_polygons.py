@@ -7,6 +7,7 @@ alone.  Then a storm's worth of messages for 鶴岡市: the feed simplifies
 further and stays under 900 KB, the polygons still hold the city hall,
 and the messages still validate (xmllint --schema with the OASIS XSD)."""
 
+import json
 import os
 import re
 import signal
@@ -107,6 +108,23 @@ try:
     st, h, one = p.get(f"/api/v1/cap/{ident}")
     check(st == 200 and polygons(one) and len(one) < 900 * 1000 and xmllint(one.split(b"\n", 1)[1]) == 0,
           f"one message alone ({len(one)} bytes) has its polygons and validates")
+
+    # --- the same geometry in OGC API Features (lon/lat, holes kept) ---
+    st, _, body = p.get("/api/v1/ogc/collections/alerts/items/0620300")
+    g = json.loads(body)["geometry"]
+    rings = [poly[0] for poly in g["coordinates"]] if g else []
+    check(st == 200 and g["type"] == "MultiPolygon" and len(body) < 300 * 1000,
+          f"OGC alerts/0620300 has the area's MultiPolygon, simplified ({len(body)} bytes)")
+    check(any(inside([(y, x) for x, y in r], CITY_HALL) for r in rings)
+          and all(139.5 < x < 140.1 and 38.3 < y < 38.9 for r in rings for x, y in r),
+          "in GeoJSON's lon,lat order, holding 鶴岡市役所")
+    st, _, body = p.get("/api/v1/ogc/collections/alerts/items?bbox=139.82,38.72,139.83,38.73")
+    ids = [f["id"] for f in json.loads(body)["features"]]
+    check(st == 200 and ids == ["0620300"], f"a bbox around the city hall selects 鶴岡市 only ({ids})")
+    st, _, body = p.get("/api/v1/ogc/collections/alerts/items?bbox=139.6,35.6,139.8,35.7")
+    check(st == 200 and json.loads(body)["features"] == [], "a bbox in Tokyo selects none")
+    st, _, body = p.get("/api/v1/ogc/collections/alerts/items/0620400")
+    check(st == 200 and json.loads(body)["geometry"] is None, "酒田市 (no geometry imported): geometry null")
 
     # A long storm: 350 more messages of 鶴岡市, each with the whole city.
     seed(db, "burst", "0620300", "鶴岡市", 350, now - 1800)
