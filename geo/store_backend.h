@@ -65,6 +65,8 @@ struct store_ops {
         int (*area_name)(struct store *st, const char *code, char **name);
         int (*area_geojson)(struct store *st, const char *code, double tol, char **geojson,
                             double bbox[4]);
+        int (*district_rings)(struct store *st, int64_t district_id, size_t max_points,
+                              struct store_area_rings *out, char **name, char **area_code);
         int (*area_rings)(struct store *st, const char *code, size_t max_points,
                           struct store_area_rings *out);
         int (*camera_image_add)(struct store *st, const struct store_camera_image *img,

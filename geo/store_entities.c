@@ -99,6 +99,16 @@ int store_area_geojson(struct store *st, const char *code, double tol, char **ge
         return st->ops->area_geojson(st, code, tol, geojson, bbox);
 }
 
+int store_district_rings(struct store *st, int64_t district_id, size_t max_points,
+                         struct store_area_rings *out, char **name, char **area_code)
+{
+        memset(out, 0, sizeof(*out));
+        *name = *area_code = NULL;
+        if (!st->ops->district_rings)
+                return -ENOTSUP;
+        return st->ops->district_rings(st, district_id, max_points, out, name, area_code);
+}
+
 int store_area_rings(struct store *st, const char *code, size_t max_points,
                      struct store_area_rings *out)
 {

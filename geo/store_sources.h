@@ -155,6 +155,12 @@ struct store_area_rings {
 int store_area_rings(struct store *st, const char *code, size_t max_points,
                      struct store_area_rings *out);
 void store_area_rings_free(struct store_area_rings *r);
+/* A district's (地区・学校区) outer rings as store_area_rings, with its
+ * name and the JMA code of the area it lies in (*name, *area_code: caller
+ * frees; *area_code NULL when none).  A district without geometry gives
+ * no rings and 0; an unknown id is -ENOENT. */
+int store_district_rings(struct store *st, int64_t district_id, size_t max_points,
+                         struct store_area_rings *out, char **name, char **area_code);
 /* An area's whole geometry (holes kept) as GeoJSON text, simplified with
  * tol degrees (0: as stored; topology preserved), coordinates to 6
  * decimals; bbox (may be NULL) gets minlon, minlat, maxlon, maxlat.

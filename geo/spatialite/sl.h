@@ -177,6 +177,8 @@ int sl_area_status_list(struct store *st, bool with_exercise, struct store_area_
 int sl_area_upsert(struct store *st, const struct store_area *a);
 int sl_area_name(struct store *st, const char *code, char **name);
 int sl_area_geojson(struct store *st, const char *code, double tol, char **geojson, double bbox[4]);
+int sl_district_rings(struct store *st, int64_t district_id, size_t max_points,
+                      struct store_area_rings *out, char **name, char **area_code);
 int sl_area_rings(struct store *st, const char *code, size_t max_points,
                   struct store_area_rings *out);
 int sl_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id);

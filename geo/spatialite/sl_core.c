@@ -1050,6 +1050,7 @@ static const struct store_ops sl_ops = {
     .area_upsert = sl_area_upsert,
     .area_name = sl_area_name,
     .area_rings = sl_area_rings,
+    .district_rings = sl_district_rings,
     .area_geojson = sl_area_geojson,
     .camera_image_add = sl_camera_image_add,
     .camera_images_list = sl_camera_images_list,

@@ -219,28 +219,18 @@ int sl_area_geojson(struct store *st, const char *code, double tol, char **geojs
         return rc;
 }
 
-int sl_area_rings(struct store *st, const char *code, size_t max_points,
-                  struct store_area_rings *out)
+/* The outer rings of the (multi)polygon blob in column col of s. */
+static int rings_of(sqlite3_stmt *s, int col, size_t max_points, struct store_area_rings *out)
 {
-        struct sl *b = SL(st);
-        memset(out, 0, sizeof(*out));
-        if (!code)
-                return -EINVAL;
-        int rc = 0;
-        sqlite3_stmt *s =
-            sl_row(b, &rc, "SELECT geom FROM areas WHERE code = ? AND geom IS NOT NULL", "t", code);
-        if (!s)
-                return rc;
-        const unsigned char *p = sqlite3_column_blob(s, 0);
-        int len = sqlite3_column_bytes(s, 0);
+        const unsigned char *p = sqlite3_column_blob(s, col);
+        int len = sqlite3_column_bytes(s, col);
         size_t n = len > 0 ? (size_t)len : 0;
-        if (!p || n < 45 || p[0] != 0x00 || p[38] != 0x7C || p[n - 1] != 0xFE) {
-                sqlite3_reset(s);
+        if (!p || n < 45 || p[0] != 0x00 || p[38] != 0x7C || p[n - 1] != 0xFE)
                 return -EBADMSG;
-        }
         struct blob_rd r = {.p = p, .n = n - 1, .pos = 39, .little = p[1] == 0x01};
         uint32_t type = rd_u32(&r), nparts = 1;
         size_t total = 0;
+        int rc = 0;
         if (type == 6)
                 nparts = rd_u32(&r);
         else if (type != 3)
@@ -254,7 +244,6 @@ int sl_area_rings(struct store *st, const char *code, size_t max_points,
                 }
                 rc = rd_outer(&r, out, &total, max_points);
         }
-        sqlite3_reset(s);
         if (rc == 0 && r.bad)
                 rc = -EBADMSG;
         if (rc < 0) {
@@ -263,6 +252,48 @@ int sl_area_rings(struct store *st, const char *code, size_t max_points,
         }
         qsort(out->v, out->n, sizeof(*out->v), ring_cmp);
         return out->n ? 0 : -ENOENT;
+}
+
+int sl_area_rings(struct store *st, const char *code, size_t max_points,
+                  struct store_area_rings *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        if (!code)
+                return -EINVAL;
+        int rc = 0;
+        sqlite3_stmt *s =
+            sl_row(b, &rc, "SELECT geom FROM areas WHERE code = ? AND geom IS NOT NULL", "t", code);
+        if (!s)
+                return rc;
+        rc = rings_of(s, 0, max_points, out);
+        sqlite3_reset(s);
+        return rc;
+}
+
+int sl_district_rings(struct store *st, int64_t district_id, size_t max_points,
+                      struct store_area_rings *out, char **name, char **area_code)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        *name = *area_code = NULL;
+        int rc = 0;
+        sqlite3_stmt *s = sl_row(b, &rc, "SELECT name, area_code, geom FROM districts WHERE id = ?",
+                                 "i", district_id);
+        if (!s)
+                return rc;
+        *name = sl_col_strdup(s, 0);
+        *area_code = sl_col_strdup(s, 1);
+        rc = !*name                                     ? -ENOMEM
+             : sqlite3_column_type(s, 2) == SQLITE_NULL ? 0
+                                                        : rings_of(s, 2, max_points, out);
+        sqlite3_reset(s);
+        if (rc < 0 && rc != -ENOENT) {
+                free(*name);
+                free(*area_code);
+                *name = *area_code = NULL;
+        }
+        return rc == -ENOENT ? 0 : rc;
 }
 
 /* ---- Prepared large polygons -------------------------------------------- */

@@ -33,7 +33,7 @@
 /* The outer rings of one area, read once per answer and shared by every
  * message of that area. */
 struct capgeom {
-        char code[16];
+        char code[32];
         struct store_area_rings rings;
         struct cap_ring *cr;
         size_t n;
@@ -52,6 +52,7 @@ struct capset {
         struct store_order_list orders;
         struct store_area_status_list status;
         char *order_area_names[CAP_MAX_MSGS];
+        char *order_descs[CAP_MAX_MSGS]; /* a district order's "鶴岡市 第三学区" */
         struct capgeom geoms[CAP_MAX_GEOMS];
         size_t n_geoms;
 };
@@ -63,8 +64,10 @@ static void capset_free(struct capset *c)
         store_alert_list_free(&c->alerts);
         store_order_list_free(&c->orders);
         store_area_status_list_free(&c->status);
-        for (size_t i = 0; i < CAP_MAX_MSGS; i++)
+        for (size_t i = 0; i < CAP_MAX_MSGS; i++) {
                 free(c->order_area_names[i]);
+                free(c->order_descs[i]);
+        }
         for (size_t i = 0; i < c->n_geoms; i++) {
                 store_area_rings_free(&c->geoms[i].rings);
                 free(c->geoms[i].cr);
@@ -145,6 +148,65 @@ static void add_alerts(struct capset *c, bool exercise)
         }
 }
 
+/* The geometry slot of key ("0620300", or "d:ID" for a district): found,
+ * or new and empty; NULL when the table is full. */
+static struct capgeom *geom_slot(struct capset *c, const char *key, bool *fresh)
+{
+        *fresh = false;
+        for (size_t i = 0; i < c->n_geoms; i++)
+                if (strcmp(c->geoms[i].code, key) == 0)
+                        return &c->geoms[i];
+        if (c->n_geoms >= CAP_MAX_GEOMS)
+                return NULL;
+        struct capgeom *g = &c->geoms[c->n_geoms++];
+        snprintf(g->code, sizeof(g->code), "%s", key);
+        *fresh = true;
+        return g;
+}
+
+/* Makes the CAP rings of g from its store rings. */
+static void geom_fill(struct capgeom *g)
+{
+        if (!g->rings.n || !(g->cr = calloc(g->rings.n, sizeof(*g->cr))))
+                return;
+        for (size_t r = 0; r < g->rings.n; r++)
+                g->cr[r] = (struct cap_ring){g->rings.v[r].lonlat, g->rings.v[r].n};
+        g->n = g->rings.n;
+}
+
+/* A district order: its name (after the city's) as areaDesc and its own
+ * polygons; no geocode, since the order covers only part of the JMA
+ * area.  *area_name becomes the city's name when it was unknown. */
+static void district_area(struct capset *c, struct store *st, const struct store_order *o,
+                          struct cap_area *a, char **area_name, size_t k)
+{
+        char key[32], *dname = NULL, *parent = NULL;
+        snprintf(key, sizeof(key), "d:%lld", (long long)o->district_id);
+        bool fresh;
+        struct capgeom *g = geom_slot(c, key, &fresh);
+        struct store_area_rings tmp = {0};
+        if (store_district_rings(st, o->district_id, CAP_GEOM_MAX_POINTS,
+                                 g && fresh ? &g->rings : &tmp, &dname, &parent) < 0)
+                return;
+        store_area_rings_free(&tmp);
+        if (g && fresh)
+                geom_fill(g);
+        if (!*area_name && parent && store_area_name(st, parent, area_name) < 0)
+                *area_name = NULL;
+        size_t len = strlen(dname) + (*area_name ? strlen(*area_name) + 2 : 1);
+        char *desc = malloc(len);
+        if (desc)
+                snprintf(desc, len, "%s%s%s", *area_name ? *area_name : "", *area_name ? " " : "",
+                         dname);
+        free(dname);
+        free(parent);
+        if (!desc)
+                return;
+        free(c->order_descs[k]);
+        c->order_descs[k] = desc;
+        *a = (struct cap_area){desc, NULL, g ? g->cr : NULL, g ? g->n : 0};
+}
+
 static void add_orders(struct capset *c, bool exercise, int64_t since, struct store *st)
 {
         for (size_t i = 0; i < c->orders.n && c->n + 2 <= CAP_MAX_MSGS; i++) {
@@ -164,6 +226,10 @@ static void add_orders(struct capset *c, bool exercise, int64_t since, struct st
                                     c->status.v[a].area_name)
                                         area_name = strdup(c->status.v[a].area_name);
                 }
+                struct cap_area area = {area_name ? area_name : o->area_code, o->area_code, NULL,
+                                        0};
+                if (!o->area_code && o->district_id > 0)
+                        district_area(c, st, o, &area, &area_name, c->n);
                 c->order_area_names[c->n] = area_name;
                 for (int lift = 0; lift <= (in_force ? 0 : 1); lift++) {
                         size_t k = c->n;
@@ -190,14 +256,13 @@ static void add_orders(struct capset *c, bool exercise, int64_t since, struct st
                         m->response_type = o->level >= LEVEL_5 ? "Shelter" : "Evacuate";
                         m->level = o->level;
                         snprintf(c->heads[k], sizeof(c->heads[k]), "%s %s（%s）%s",
-                                 area_name ? area_name : "", m->event,
+                                 area.desc ? area.desc : "", m->event,
                                  level_label_ja(o->level) ? level_label_ja(o->level) : "",
                                  lift ? "を解除" : "を発令");
                         m->headline = c->heads[k];
                         m->description = o->reason;
                         m->effective_s = m->sent_s;
-                        c->areas[k] = (struct cap_area){area_name ? area_name : o->area_code,
-                                                        o->area_code, NULL, 0};
+                        c->areas[k] = area;
                         m->areas = &c->areas[k];
                         m->n_areas = 1;
                         c->n++;
@@ -214,24 +279,12 @@ static void add_geometries(struct capset *c, struct store *st)
                 struct cap_area *a = &c->areas[k];
                 if (!a->jma_code)
                         continue;
-                struct capgeom *g = NULL;
-                for (size_t i = 0; i < c->n_geoms && !g; i++)
-                        if (strcmp(c->geoms[i].code, a->jma_code) == 0)
-                                g = &c->geoms[i];
-                if (!g) {
-                        if (c->n_geoms >= CAP_MAX_GEOMS)
-                                continue;
-                        g = &c->geoms[c->n_geoms++];
-                        snprintf(g->code, sizeof(g->code), "%s", a->jma_code);
-                        if (store_area_rings(st, a->jma_code, CAP_GEOM_MAX_POINTS, &g->rings) ==
-                                0 &&
-                            (g->cr = calloc(g->rings.n, sizeof(*g->cr)))) {
-                                for (size_t r = 0; r < g->rings.n; r++)
-                                        g->cr[r] = (struct cap_ring){g->rings.v[r].lonlat,
-                                                                     g->rings.v[r].n};
-                                g->n = g->rings.n;
-                        }
-                }
+                bool fresh;
+                struct capgeom *g = geom_slot(c, a->jma_code, &fresh);
+                if (!g)
+                        continue;
+                if (fresh && store_area_rings(st, a->jma_code, CAP_GEOM_MAX_POINTS, &g->rings) == 0)
+                        geom_fill(g);
                 a->rings = g->cr;
                 a->n_rings = g->n;
         }

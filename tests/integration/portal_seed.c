@@ -15,6 +15,7 @@
  *                                                recent; 0 keeps them
  *   portal-seed DB shelters GSI.geojson          国土地理院 指定緊急避難場所
  *   portal-seed DB order AREA LEVEL [exercise]   a city order; prints its id
+ *   portal-seed DB dorder DISTRICT_CODE LEVEL    a city order for a district
  *   portal-seed DB lift ORDER_ID                 lifts it
  *   portal-seed DB notice AREA TITLE TEXT        a public notice
  *   portal-seed DB burst AREA NAME N AT          N 大雨警報 rows for one area
@@ -388,6 +389,22 @@ int main(int argc, char **argv)
                 int r = store_order_issue(st, &ord, &id);
                 if (r < 0)
                         fprintf(stderr, "order: %s\n", store_strerror(r));
+                else
+                        printf("ok %lld\n", (long long)id);
+                ret = r < 0;
+        } else if (strcmp(argv[2], "dorder") == 0 && argc == 5) {
+                struct store_order ord = {
+                    .level = (int)strtol(argv[4], NULL, 10),
+                    .hazard = "flood",
+                    .reason = "内水氾濫のおそれ",
+                    .issued_at = time_now_ms() / 1000,
+                };
+                int64_t id = 0;
+                int r = store_district_find(st, argv[3], &ord.district_id);
+                if (r == 0)
+                        r = store_order_issue(st, &ord, &id);
+                if (r < 0)
+                        fprintf(stderr, "dorder: %s\n", store_strerror(r));
                 else
                         printf("ok %lld\n", (long long)id);
                 ret = r < 0;

@@ -18,12 +18,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from portaltest import Portal, write_conf  # noqa: E402
-from sonaetest import BUILD, FIXTURES, SCALE, check, done, exe, rmtree, tmpdir, wait_for  # noqa: E402
+from sonaetest import BUILD, FIXTURES, SCALE, SOURCE, check, done, exe, rmtree, tmpdir, wait_for  # noqa: E402
 
 SEED = os.path.join(BUILD, "tests", "portal-seed")
 TELEGRAM = os.path.join(FIXTURES, "jma_xml", "operational", "20240725040511_0_VPWW54_060000.xml")
 CITYCODE = os.path.join(FIXTURES, "jma_area_codes", "CityCode.csv")
 POLYGON = os.path.join(FIXTURES, "gis", "jma_area_polygons", "class20_0620300_tsuruoka.geojson")
+DISTRICTS = os.path.join(SOURCE, "tests", "fixtures", "geo", "districts_6668.geojson")
 XSD = os.path.join(FIXTURES, "cap", "CAP-v1.2.xsd")
 CITY_HALL = (38.7275, 139.8267)  # 鶴岡市役所, lat, lon
 YAMAGATA = (38.2554, 140.3396)  # 山形市役所: not in 鶴岡市
@@ -77,10 +78,11 @@ db = os.path.join(d, "sonae.db")
 now = int(time.time())
 rows, areas = map(int, seed(db, "alerts", now - 3600, TELEGRAM))
 conf = write_conf(d, 0)
-for f in (CITYCODE, POLYGON):
-    r = subprocess.run([exe("sonae"), "-c", conf, "import", "areas", f], capture_output=True, text=True,
+for kind, f in (("areas", CITYCODE), ("areas", POLYGON), ("districts", DISTRICTS)):
+    r = subprocess.run([exe("sonae"), "-c", conf, "import", kind, f], capture_output=True, text=True,
                        timeout=120 * SCALE)
-    check(r.returncode == 0, f"sonae import areas {os.path.basename(f)}: {r.stderr.strip()[-200:]}")
+    check(r.returncode == 0, f"sonae import {kind} {os.path.basename(f)}: {r.stderr.strip()[-200:]}")
+dorder = int(seed(db, "dorder", "D01", 3)[0])
 p = Portal(d)
 try:
     st, h, feed = p.get("/api/v1/cap.atom")
@@ -104,6 +106,14 @@ try:
           "酒田市 (no geometry imported) keeps its geocode and has no polygon")
     check(all(xmllint(m) == 0 for m in tsuruoka[:5] + sakata[:2]),
           "the messages with polygons validate against the CAP 1.2 XSD")
+    dmsg = [m for m in msgs if f"<identifier>urn:sonae:order:{dorder}</identifier>".encode() in m]
+    dpolys = polygons(dmsg[0]) if dmsg else []
+    check(dmsg and b"<areaDesc>" in dmsg[0] and "第一学区".encode() in dmsg[0] and b"<geocode>" not in dmsg[0],
+          "a district order (第一学区): areaDesc names the district, no city-wide geocode")
+    check(len(dpolys) == 1 and dpolys[0][0] == dpolys[0][-1] and len(dpolys[0]) >= 4
+          and inside(dpolys[0], CITY_HALL) and not inside(dpolys[0], (38.7275, 139.84)),
+          "its polygon is the district's (holds 鶴岡市役所, not a point of 第三学区)")
+    check(xmllint(dmsg[0]) == 0, "the district order's message validates")
     ident = re.search(rb"<identifier>(.*?)</identifier>", tsuruoka[0]).group(1).decode()
     st, h, one = p.get(f"/api/v1/cap/{ident}")
     check(st == 200 and polygons(one) and len(one) < 900 * 1000 and xmllint(one.split(b"\n", 1)[1]) == 0,
