@@ -63,10 +63,18 @@ struct store_ops {
                                 struct store_area_status_list *out);
         int (*area_upsert)(struct store *st, const struct store_area *a);
         int (*area_name)(struct store *st, const char *code, char **name);
+        int (*area_geojson)(struct store *st, const char *code, double tol, char **geojson,
+                            double bbox[4]);
+        int (*district_rings)(struct store *st, int64_t district_id, size_t max_points,
+                              struct store_area_rings *out, char **name, char **area_code);
+        int (*area_rings)(struct store *st, const char *code, size_t max_points,
+                          struct store_area_rings *out);
         int (*camera_image_add)(struct store *st, const struct store_camera_image *img,
                                 int64_t *id);
         int (*camera_images_list)(struct store *st, int64_t station_id, int64_t from, int64_t to,
                                   size_t limit, struct store_camera_image_list *out);
+        int (*camera_image_get)(struct store *st, int64_t station_id, int64_t image_id,
+                                struct store_camera_image_list *out);
         int (*camera_images_prune)(struct store *st, int64_t station_id, int64_t before,
                                    struct store_camera_image_list *out);
         int (*camera_set_state)(struct store *st, int64_t station_id, const char *state);
@@ -115,10 +123,19 @@ struct store_ops {
         int (*user_set_disabled)(struct store *st, int64_t id, bool disabled);
         int (*user_get)(struct store *st, const char *name, struct store_user_list *out);
         int (*users_list)(struct store *st, struct store_user_list *out);
+        int (*session_add)(struct store *st, const unsigned char token_hash[32], int64_t user_id,
+                           const char *csrf, int64_t created_at, int64_t expires_at);
+        int (*session_get)(struct store *st, const unsigned char token_hash[32], int64_t now,
+                           struct store_session_list *out);
+        int (*session_touch)(struct store *st, const unsigned char token_hash[32], int64_t now);
+        int (*session_delete)(struct store *st, const unsigned char token_hash[32]);
+        int (*sessions_purge)(struct store *st, int64_t now, size_t *removed);
         int (*audit_add)(struct store *st, int64_t user_id, const char *actor, const char *action,
                          const char *object, const char *before_json, const char *after_json);
         int (*audit_list)(struct store *st, int64_t after_id, size_t limit,
                           struct store_audit_list *out);
+        int (*audit_query)(struct store *st, const struct store_audit_filter *f,
+                           struct store_audit_list *out);
         int (*report_create)(struct store *st, const struct store_report *r, int64_t *id);
         int (*report_add_photo)(struct store *st, int64_t report_id, const char *path,
                                 const char *content_type, int64_t bytes);

@@ -32,6 +32,38 @@ int store_user_get(struct store *st, const char *name, struct store_user_list *o
 int store_users_list(struct store *st, struct store_user_list *out);
 void store_user_list_free(struct store_user_list *l);
 
+/* ---- Staff sessions ---------------------------------------------------- */
+
+/* A login session, shared by every portal instance.  Only the keyed hash
+ * of the session id is stored (the id itself lives in the cookie). */
+struct store_session {
+        int64_t id;
+        int64_t user_id;
+        const char *user_name; /* the user's login, read with the session */
+        const char *csrf;      /* the session's CSRF token */
+        int64_t created_at, last_seen_at, expires_at;
+};
+struct store_session_list {
+        struct store_session *v;
+        size_t n;
+};
+/* Records a new session of a user; -EEXIST when the hash is taken. */
+int store_session_add(struct store *st, const unsigned char token_hash[32], int64_t user_id,
+                      const char *csrf, int64_t created_at, int64_t expires_at);
+/* The live session of token_hash at `now` (not expired, its user not
+ * disabled): out holds one row, or -ENOENT. */
+int store_session_get(struct store *st, const unsigned char token_hash[32], int64_t now,
+                      struct store_session_list *out);
+/* Sets last_seen_at; -ENOENT when the session is gone. */
+int store_session_touch(struct store *st, const unsigned char token_hash[32], int64_t now);
+/* Ends one session (logout); -ENOENT when there was none. */
+int store_session_delete(struct store *st, const unsigned char token_hash[32]);
+/* Removes the sessions expired at `now`; *removed (may be NULL). */
+int store_sessions_purge(struct store *st, int64_t now, size_t *removed);
+void store_session_list_free(struct store_session_list *l);
+/* store_user_set_password() and store_user_set_disabled(…, true) also end
+ * every session of the user, in the same transaction. */
+
 /* ---- Audit log (append-only) ------------------------------------------- */
 
 struct store_audit {
@@ -49,6 +81,18 @@ struct store_audit_list {
 /* Entries with id > after_id, oldest first, at most limit (0: 1000). */
 int store_audit_list(struct store *st, int64_t after_id, size_t limit,
                      struct store_audit_list *out);
+/* What to read of the audit log; zero fields do not filter. */
+struct store_audit_filter {
+        int64_t from, to;   /* at in [from, to) */
+        const char *actor;  /* who: the login name, "cli", ... */
+        const char *object; /* an entity: "order:12" exactly, or a kind ("order") for
+                             * every "order:…" and "order" itself */
+        int64_t before_id;  /* paging: only entries with id < before_id */
+        size_t limit;       /* 0: 100 */
+};
+/* Entries that pass the filter, newest first. */
+int store_audit_query(struct store *st, const struct store_audit_filter *f,
+                      struct store_audit_list *out);
 void store_audit_list_free(struct store_audit_list *l);
 
 /* ---- Field reports ----------------------------------------------------- */

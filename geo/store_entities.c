@@ -90,6 +90,45 @@ int store_area_name(struct store *st, const char *code, char **name)
         return st->ops->area_name(st, code, name);
 }
 
+int store_area_geojson(struct store *st, const char *code, double tol, char **geojson,
+                       double bbox[4])
+{
+        *geojson = NULL;
+        if (!st->ops->area_geojson)
+                return -ENOTSUP;
+        return st->ops->area_geojson(st, code, tol, geojson, bbox);
+}
+
+int store_district_rings(struct store *st, int64_t district_id, size_t max_points,
+                         struct store_area_rings *out, char **name, char **area_code)
+{
+        memset(out, 0, sizeof(*out));
+        *name = *area_code = NULL;
+        if (!st->ops->district_rings)
+                return -ENOTSUP;
+        return st->ops->district_rings(st, district_id, max_points, out, name, area_code);
+}
+
+int store_area_rings(struct store *st, const char *code, size_t max_points,
+                     struct store_area_rings *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (!st->ops->area_rings)
+                return -ENOTSUP;
+        return st->ops->area_rings(st, code, max_points, out);
+}
+
+void store_area_rings_free(struct store_area_rings *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n; i++)
+                free(r->v[i].lonlat);
+        free(r->v);
+        r->v = NULL;
+        r->n = 0;
+}
+
 int store_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id)
 {
         if (!st->ops->camera_image_add)
@@ -103,6 +142,15 @@ int store_camera_images_list(struct store *st, int64_t station_id, int64_t from,
         if (!st->ops->camera_images_list)
                 return -ENOTSUP;
         return st->ops->camera_images_list(st, station_id, from, to, limit, out);
+}
+
+int store_camera_image_get(struct store *st, int64_t station_id, int64_t image_id,
+                           struct store_camera_image_list *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (!st->ops->camera_image_get)
+                return -ENOTSUP;
+        return st->ops->camera_image_get(st, station_id, image_id, out);
 }
 
 int store_camera_images_prune(struct store *st, int64_t station_id, int64_t before,
@@ -373,6 +421,44 @@ int store_users_list(struct store *st, struct store_user_list *out)
         return st->ops->users_list(st, out);
 }
 
+int store_session_add(struct store *st, const unsigned char token_hash[32], int64_t user_id,
+                      const char *csrf, int64_t created_at, int64_t expires_at)
+{
+        if (!st->ops->session_add)
+                return -ENOTSUP;
+        return st->ops->session_add(st, token_hash, user_id, csrf, created_at, expires_at);
+}
+
+int store_session_get(struct store *st, const unsigned char token_hash[32], int64_t now,
+                      struct store_session_list *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (!st->ops->session_get)
+                return -ENOTSUP;
+        return st->ops->session_get(st, token_hash, now, out);
+}
+
+int store_session_touch(struct store *st, const unsigned char token_hash[32], int64_t now)
+{
+        if (!st->ops->session_touch)
+                return -ENOTSUP;
+        return st->ops->session_touch(st, token_hash, now);
+}
+
+int store_session_delete(struct store *st, const unsigned char token_hash[32])
+{
+        if (!st->ops->session_delete)
+                return -ENOTSUP;
+        return st->ops->session_delete(st, token_hash);
+}
+
+int store_sessions_purge(struct store *st, int64_t now, size_t *removed)
+{
+        if (!st->ops->sessions_purge)
+                return -ENOTSUP;
+        return st->ops->sessions_purge(st, now, removed);
+}
+
 int store_audit_add(struct store *st, int64_t user_id, const char *actor, const char *action,
                     const char *object, const char *before_json, const char *after_json)
 {
@@ -386,6 +472,15 @@ int store_audit_list(struct store *st, int64_t after_id, size_t limit, struct st
         if (!st->ops->audit_list)
                 return -ENOTSUP;
         return st->ops->audit_list(st, after_id, limit, out);
+}
+
+int store_audit_query(struct store *st, const struct store_audit_filter *f,
+                      struct store_audit_list *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (!st->ops->audit_query)
+                return -ENOTSUP;
+        return st->ops->audit_query(st, f, out);
 }
 
 int store_report_create(struct store *st, const struct store_report *r, int64_t *id)
@@ -708,6 +803,17 @@ static void audit_row_free(struct store_audit *a)
         FREE_CONST(a->object);
         FREE_CONST(a->before_json);
         FREE_CONST(a->after_json);
+}
+
+static void session_row_free(struct store_session *x)
+{
+        FREE_CONST(x->user_name);
+        FREE_CONST(x->csrf);
+}
+
+void store_session_list_free(struct store_session_list *l)
+{
+        LIST_FREE(l, session_row_free);
 }
 
 void store_audit_list_free(struct store_audit_list *l)

@@ -138,6 +138,36 @@ struct store_area {
 int store_area_upsert(struct store *st, const struct store_area *a);
 /* Name of an area by code; *name (caller frees). */
 int store_area_name(struct store *st, const char *code, char **name);
+/* One ring of an area's polygon: lon,lat pairs (EPSG:6668), closed as
+ * stored (the last point repeats the first). */
+struct store_ring {
+        double *lonlat; /* owned by the list: 2 * n doubles */
+        size_t n;       /* points */
+};
+struct store_area_rings {
+        struct store_ring *v;
+        size_t n;
+};
+/* The outer ring of every polygon of an area's geometry (holes are left
+ * out: CAP, the reader this is for, has none), largest polygon first, at
+ * most max_points points in all (0: no limit; -EFBIG past it).  -ENOENT
+ * for an unknown code or an area without geometry. */
+int store_area_rings(struct store *st, const char *code, size_t max_points,
+                     struct store_area_rings *out);
+void store_area_rings_free(struct store_area_rings *r);
+/* A district's (地区・学校区) outer rings as store_area_rings, with its
+ * name and the JMA code of the area it lies in (*name, *area_code: caller
+ * frees; *area_code NULL when none).  A district without geometry gives
+ * no rings and 0; an unknown id is -ENOENT. */
+int store_district_rings(struct store *st, int64_t district_id, size_t max_points,
+                         struct store_area_rings *out, char **name, char **area_code);
+/* An area's whole geometry (holes kept) as GeoJSON text, simplified with
+ * tol degrees (0: as stored; topology preserved), coordinates to 6
+ * decimals; bbox (may be NULL) gets minlon, minlat, maxlon, maxlat.
+ * *geojson (caller frees).  -ENOENT for an unknown code or an area without
+ * geometry. */
+int store_area_geojson(struct store *st, const char *code, double tol, char **geojson,
+                       double bbox[4]);
 
 /* ---- Camera images ----------------------------------------------------- */
 
@@ -162,6 +192,10 @@ struct store_camera_image_list {
  * limit (0: 1000). */
 int store_camera_images_list(struct store *st, int64_t station_id, int64_t from, int64_t to,
                              size_t limit, struct store_camera_image_list *out);
+/* One image of a camera by its id: out holds one row, or -ENOENT (also
+ * when the image belongs to another station). */
+int store_camera_image_get(struct store *st, int64_t station_id, int64_t image_id,
+                           struct store_camera_image_list *out);
 /* Removes the rows of images captured before `before` and hands their
  * paths to the caller to delete (out lists what was removed). */
 int store_camera_images_prune(struct store *st, int64_t station_id, int64_t before,

@@ -12,22 +12,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_SESSIONS    2048
 #define MAX_ATTEMPTS    4096
 #define FAIL_WINDOW_MS  (15 * 60 * 1000)
 #define BLOCK_BASE_MS   (30 * 1000)
 #define BLOCK_MAX_MS    (15 * 60 * 1000)
 #define DISPLAY_MAX_AGE (400 * 24 * 3600)
-
-struct session {
-        bool used;
-        char id[TOKEN_CHARS + 1];
-        char csrf[TOKEN_CHARS + 1];
-        char name[72];
-        /* Hash of the password hash at login: a new password ends it. */
-        unsigned char tag[16];
-        int64_t expires_ms;
-};
+/* last_seen_at is written at most this often per session (a write per
+ * request would queue every reader behind the one write handle). */
+#define TOUCH_EVERY_S 60
 
 struct attempt {
         char key[96]; /* "u:NAME" or "a:ADDRESS" */
@@ -36,7 +28,6 @@ struct attempt {
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct session sessions[MAX_SESSIONS];
 static struct attempt attempts[MAX_ATTEMPTS];
 static char display_path[4096];
 static char data_dir[4096];
@@ -127,15 +118,8 @@ static void set_cookie(struct portal_req *req, struct portal_resp *resp, int slo
                  portal_req_loopback(req) ? "" : "; Secure");
 }
 
-static void tag_of(const char *password_hash, unsigned char tag[16])
-{
-        crypto_generichash(tag, 16, (const unsigned char *)password_hash, strlen(password_hash),
-                           NULL, 0);
-}
-
 /* Fills who from the store's user; -ENOENT when missing or disabled. */
-static int load_user(struct portal_app *app, const char *name, const unsigned char *tag,
-                     struct auth_who *who)
+static int load_user(struct portal_app *app, const char *name, struct auth_who *who)
 {
         struct store *st = portal_store_acquire(app);
         if (!st)
@@ -148,17 +132,13 @@ static int load_user(struct portal_app *app, const char *name, const unsigned ch
         rc = -ENOENT;
         if (l.n == 1 && !l.v[0].disabled) {
                 const struct store_user *u = &l.v[0];
-                unsigned char t[16];
-                tag_of(u->password_hash, t);
-                if (!tag || sodium_memcmp(t, tag, 16) == 0) {
-                        who->role = auth_role_parse(u->role);
-                        who->user_id = u->id;
-                        snprintf(who->name, sizeof(who->name), "%s", u->name);
-                        who->n_shelters = 0;
-                        for (size_t i = 0; i < u->n_shelters && i < AUTH_MAX_SHELTERS; i++)
-                                who->shelters[who->n_shelters++] = u->shelter_ids[i];
-                        rc = who->role == AUTH_NONE ? -ENOENT : 0;
-                }
+                who->role = auth_role_parse(u->role);
+                who->user_id = u->id;
+                snprintf(who->name, sizeof(who->name), "%s", u->name);
+                who->n_shelters = 0;
+                for (size_t i = 0; i < u->n_shelters && i < AUTH_MAX_SHELTERS; i++)
+                        who->shelters[who->n_shelters++] = u->shelter_ids[i];
+                rc = who->role == AUTH_NONE ? -ENOENT : 0;
         }
         store_user_list_free(&l);
         return rc;
@@ -178,38 +158,47 @@ static bool display_check(const char *token, struct auth_who *who)
         return true;
 }
 
-int auth_identify(struct portal_req *req, struct auth_who *who)
+/* The session of the request's cookie, from the store: 0 with who filled,
+ * -ENOENT, or -EAGAIN (store unavailable). */
+static int session_identify(struct portal_req *req, struct auth_who *who)
 {
         char sid[TOKEN_CHARS + 8];
-        memset(who, 0, sizeof(*who));
-        if (cookie_get(req, "sonae_session", sid, sizeof(sid)) && token_valid(sid)) {
-                char name[72];
-                unsigned char tag[16];
-                bool found = false;
-                int64_t now = time_now_ms();
-                pthread_mutex_lock(&mu);
-                for (size_t i = 0; i < MAX_SESSIONS; i++) {
-                        struct session *s = &sessions[i];
-                        if (!s->used || sodium_memcmp(s->id, sid, TOKEN_CHARS) != 0)
-                                continue;
-                        if (s->expires_ms <= now) {
-                                s->used = false;
-                                break;
-                        }
-                        found = true;
-                        memcpy(name, s->name, sizeof(name));
-                        memcpy(tag, s->tag, sizeof(tag));
-                        memcpy(who->csrf, s->csrf, sizeof(s->csrf));
-                        break;
-                }
-                pthread_mutex_unlock(&mu);
-                if (found) {
-                        int rc = load_user(portal_req_app(req), name, tag, who);
-                        if (rc == 0 || rc == -EAGAIN)
-                                return rc;
-                }
-                memset(who, 0, sizeof(*who));
+        unsigned char h[TOKEN_HASH_LEN];
+        if (!cookie_get(req, "sonae_session", sid, sizeof(sid)) || !token_valid(sid) ||
+            token_hash(sid, "session", h) < 0)
+                return -ENOENT;
+        sodium_memzero(sid, sizeof(sid));
+        struct portal_app *app = portal_req_app(req);
+        int64_t now = time_now_ms() / 1000;
+        struct store *st = portal_store_acquire(app);
+        if (!st)
+                return -EAGAIN;
+        struct store_session_list l = {0};
+        int rc = store_session_get(st, h, now, &l);
+        portal_store_release(app, st);
+        if (rc < 0)
+                return rc == -ENOENT ? -ENOENT : -EAGAIN;
+        char name[72];
+        snprintf(name, sizeof(name), "%s", l.v[0].user_name);
+        snprintf(who->csrf, sizeof(who->csrf), "%s", l.v[0].csrf);
+        bool touch = now - l.v[0].last_seen_at >= TOUCH_EVERY_S;
+        store_session_list_free(&l);
+        rc = load_user(app, name, who);
+        if (rc == 0 && touch && (st = portal_store_acquire_write(app))) {
+                /* Best effort: last_seen_at is for staff, not for access. */
+                (void)store_session_touch(st, h, now);
+                portal_store_release_write(app, st);
         }
+        return rc;
+}
+
+int auth_identify(struct portal_req *req, struct auth_who *who)
+{
+        memset(who, 0, sizeof(*who));
+        int rc = session_identify(req, who);
+        if (rc == 0 || rc == -EAGAIN)
+                return rc;
+        memset(who, 0, sizeof(*who));
         const char *authz = portal_req_header(req, "Authorization");
         char tok[TOKEN_CHARS + 8];
         if (authz && strncmp(authz, "Bearer ", 7) == 0 && display_check(authz + 7, who))
@@ -368,12 +357,12 @@ int auth_login(struct portal_req *req, struct portal_resp *resp, const char *nam
         if (rc < 0 && rc != -ENOENT)
                 return 503;
         bool ok = false;
-        unsigned char tag[16];
+        int64_t user_id = 0;
         if (l.n == 1) {
                 const struct store_user *u = &l.v[0];
                 ok = crypto_pwhash_str_verify(u->password_hash, password, strlen(password)) == 0 &&
                      !u->disabled;
-                tag_of(u->password_hash, tag);
+                user_id = u->id;
         } else {
                 /* Spend the same time on unknown names as on known ones. */
                 pthread_mutex_lock(&mu);
@@ -399,49 +388,47 @@ int auth_login(struct portal_req *req, struct portal_resp *resp, const char *nam
         }
         struct attempt *a = attempt_of(ukey, now);
         memset(a, 0, sizeof(*a));
-        /* A new id on every login: a planted cookie is never promoted. */
-        struct session *s = NULL;
-        for (size_t i = 0; i < MAX_SESSIONS && !s; i++)
-                if (!sessions[i].used || sessions[i].expires_ms <= now)
-                        s = &sessions[i];
-        if (!s) {
-                s = &sessions[0];
-                for (size_t i = 1; i < MAX_SESSIONS; i++)
-                        if (sessions[i].expires_ms < s->expires_ms)
-                                s = &sessions[i];
-        }
-        memset(s, 0, sizeof(*s));
-        if (token_new(s->id) < 0 || token_new(s->csrf) < 0) {
-                pthread_mutex_unlock(&mu);
-                return 503;
-        }
-        s->used = true;
-        snprintf(s->name, sizeof(s->name), "%s", name);
-        memcpy(s->tag, tag, sizeof(tag));
-        s->expires_ms = now + (int64_t)AUTH_SESSION_S * 1000;
-        char id[TOKEN_CHARS + 1], csrf[TOKEN_CHARS + 1];
-        memcpy(id, s->id, sizeof(id));
-        memcpy(csrf, s->csrf, sizeof(csrf));
         pthread_mutex_unlock(&mu);
 
-        rc = load_user(app, name, tag, who);
+        /* A new id on every login: a planted cookie is never promoted.  The
+         * store keeps only the id's hash, so neither a copy of the store nor
+         * a backup opens a session. */
+        char id[TOKEN_CHARS + 1], csrf[TOKEN_CHARS + 1];
+        unsigned char h[TOKEN_HASH_LEN];
+        if (token_new(id) < 0 || token_new(csrf) < 0 || token_hash(id, "session", h) < 0)
+                return 503;
+        rc = load_user(app, name, who);
         if (rc < 0)
                 return rc == -ENOENT ? 401 : 503;
+        int64_t now_s = now / 1000;
+        st = portal_store_acquire_write(app);
+        if (!st)
+                return 503;
+        /* Logins are rare: the moment to drop the sessions that ended. */
+        rc = store_sessions_purge(st, now_s, NULL);
+        if (rc == 0)
+                rc = store_session_add(st, h, user_id, csrf, now_s, now_s + AUTH_SESSION_S);
+        portal_store_release_write(app, st);
+        if (rc < 0)
+                return 503;
         memcpy(who->csrf, csrf, sizeof(csrf));
         set_cookie(req, resp, 0, "sonae_session", id, AUTH_SESSION_S);
+        sodium_memzero(id, sizeof(id));
         return 0;
 }
 
 void auth_logout(struct portal_req *req, struct portal_resp *resp)
 {
         char sid[TOKEN_CHARS + 8];
-        if (cookie_get(req, "sonae_session", sid, sizeof(sid)) && token_valid(sid)) {
-                pthread_mutex_lock(&mu);
-                for (size_t i = 0; i < MAX_SESSIONS; i++)
-                        if (sessions[i].used &&
-                            sodium_memcmp(sessions[i].id, sid, TOKEN_CHARS) == 0)
-                                memset(&sessions[i], 0, sizeof(sessions[i]));
-                pthread_mutex_unlock(&mu);
+        unsigned char h[TOKEN_HASH_LEN];
+        if (cookie_get(req, "sonae_session", sid, sizeof(sid)) && token_valid(sid) &&
+            token_hash(sid, "session", h) == 0) {
+                struct portal_app *app = portal_req_app(req);
+                struct store *st = portal_store_acquire_write(app);
+                if (st) {
+                        (void)store_session_delete(st, h);
+                        portal_store_release_write(app, st);
+                }
         }
         set_cookie(req, resp, 0, "sonae_session", "", 0);
 }

@@ -1,11 +1,13 @@
 /* Staff authentication for the portal (docs/operations.md).
  *
- * Sessions live in the portal's memory: a login sets the HttpOnly,
- * SameSite=Lax cookie "sonae_session" (Secure unless the client is on
- * loopback without a proxy, i.e. tests and local use) that lasts one shift
- * (AUTH_SESSION_S); a restart of the portal logs everybody out.  Every
- * request re-reads the user from the store, so `sonae user disable` or
- * `passwd` ends the user's sessions at once.  Writes need the session's
+ * Sessions live in the store (table sessions, holding the keyed hash of
+ * the session id, never the id): a login sets the HttpOnly, SameSite=Lax
+ * cookie "sonae_session" (Secure unless the client is on loopback without
+ * a proxy, i.e. tests and local use) that lasts one shift
+ * (AUTH_SESSION_S), across restarts of the portal and on every portal
+ * instance using the store.  Every request re-reads the session and its
+ * user from the store; `sonae user disable` or `passwd` deletes the user's
+ * sessions, so they end at once.  Writes need the session's
  * CSRF token in the X-CSRF-Token header and, when the browser sends one, an
  * Origin of this site.  Wall screens use a display token (tokens.h):
  * read-only, revocable by deleting its line. */

@@ -253,8 +253,55 @@ static int write_polygon(struct buf *out, const struct cap_ring *r, double tol)
         return rc;
 }
 
-int cap_write_message(struct buf *out, const struct cap_message *m, double tol, bool polygons,
-                      bool standalone)
+/* The polygons of each distinct ring set, rendered once per tolerance: a
+ * feed repeats one city's boundary in every message of that city. */
+#define MEMO_MAX 64
+struct memo {
+        struct {
+                const struct cap_ring *rings;
+                size_t n_rings;
+                struct buf text;
+        } e[MEMO_MAX];
+        size_t n;
+};
+
+static void memo_clear(struct memo *mo)
+{
+        for (size_t i = 0; i < mo->n; i++)
+                buf_free(&mo->e[i].text);
+        mo->n = 0;
+}
+
+static int write_polygons(struct buf *out, const struct cap_area *ar, double tol, struct memo *mo)
+{
+        if (mo) {
+                for (size_t i = 0; i < mo->n; i++)
+                        if (mo->e[i].rings == ar->rings && mo->e[i].n_rings == ar->n_rings)
+                                return mo->e[i].text.len
+                                           ? buf_append(out, mo->e[i].text.data, mo->e[i].text.len)
+                                           : 0;
+                if (mo->n < MEMO_MAX) {
+                        struct buf *t = &mo->e[mo->n].text;
+                        buf_init(t, out->max);
+                        mo->e[mo->n].rings = ar->rings;
+                        mo->e[mo->n].n_rings = ar->n_rings;
+                        mo->n++;
+                        int rc = 0;
+                        for (size_t r = 0; r < ar->n_rings && rc == 0; r++)
+                                rc = write_polygon(t, &ar->rings[r], tol);
+                        if (rc < 0)
+                                return rc;
+                        return t->len ? buf_append(out, t->data, t->len) : 0;
+                }
+        }
+        int rc = 0;
+        for (size_t r = 0; r < ar->n_rings && rc == 0; r++)
+                rc = write_polygon(out, &ar->rings[r], tol);
+        return rc;
+}
+
+static int write_message(struct buf *out, const struct cap_message *m, double tol, bool polygons,
+                         bool standalone, struct memo *mo)
 {
         if (!cap_token_ok(m->identifier) || !cap_token_ok(m->sender) || !m->event ||
             (m->change == CAP_CANCEL && m->n_refs == 0))
@@ -339,8 +386,8 @@ int cap_write_message(struct buf *out, const struct cap_message *m, double tol, 
                 const struct cap_area *ar = &m->areas[a];
                 rc |= buf_puts(out, "    <area>\n");
                 rc |= elem(out, "      ", "areaDesc", ar->desc ? ar->desc : "");
-                for (size_t r = 0; polygons && r < ar->n_rings && rc == 0; r++)
-                        rc = write_polygon(out, &ar->rings[r], tol);
+                if (polygons && ar->n_rings && rc == 0)
+                        rc = write_polygons(out, ar, tol, mo);
                 if (ar->jma_code) {
                         rc |= buf_puts(out, "      <geocode>\n");
                         rc |= elem(out, "        ", "valueName", "JMA");
@@ -355,9 +402,17 @@ int cap_write_message(struct buf *out, const struct cap_message *m, double tol, 
         return rc ? -ENOBUFS : 0;
 }
 
-static int write_feed(struct buf *out, const struct cap_feed *f, const struct cap_message *m,
-                      size_t n, double tol, bool polygons)
+int cap_write_message(struct buf *out, const struct cap_message *m, double tol, bool polygons,
+                      bool standalone)
 {
+        return write_message(out, m, tol, polygons, standalone, NULL);
+}
+
+/* Writes the feed; -EFBIG as soon as it grows past max_bytes. */
+static int write_feed(struct buf *out, const struct cap_feed *f, const struct cap_message *m,
+                      size_t n, double tol, bool polygons, size_t max_bytes, struct memo *mo)
+{
+        size_t start = out->len;
         int rc = buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                                "<feed xmlns=\"" ATOM_NS "\">\n");
         rc |= elem(out, "  ", "id", f->id);
@@ -391,9 +446,11 @@ static int write_feed(struct buf *out, const struct cap_feed *f, const struct ca
                 rc |= buf_puts(out, "    <content type=\"application/cap+xml\">\n");
                 if (rc)
                         return -ENOBUFS;
-                if ((rc = cap_write_message(out, e, tol, polygons, false)) < 0)
+                if ((rc = write_message(out, e, tol, polygons, false, mo)) < 0)
                         return rc;
                 rc |= buf_puts(out, "    </content>\n  </entry>\n");
+                if (out->len - start > max_bytes)
+                        return -EFBIG;
         }
         rc |= buf_puts(out, "</feed>\n");
         return rc ? -ENOBUFS : 0;
@@ -404,24 +461,35 @@ int cap_write_feed(struct buf *out, const struct cap_feed *f, const struct cap_m
 {
         /* Tolerances in degrees: 0.00002 (about 2 m) keeps the drawn shape;
          * each step roughly halves the points of a real boundary. */
-        static const double tols[] = {0.00002, 0.00005, 0.0001, 0.0002, 0.0005,
-                                      0.001,   0.002,   0.005,  0.01,   0.02};
+        static const double tols[] = {CAP_TOL_FINEST, 0.00005, 0.0001, 0.0002, 0.0005,
+                                      0.001,          0.002,   0.005,  0.01,   0.02};
         size_t start = out->len;
+        struct memo *mo = calloc(1, sizeof(*mo));
+        if (!mo)
+                return -ENOMEM;
         for (size_t t = 0; t <= sizeof(tols) / sizeof(tols[0]); t++) {
                 bool polygons = t < sizeof(tols) / sizeof(tols[0]);
                 double tol = polygons ? tols[t] : 0;
                 out->len = start;
                 if (out->data)
                         out->data[start] = '\0';
-                int rc = write_feed(out, f, m, n, tol, polygons);
-                if (rc == -EINVAL || rc == -ENOMEM)
+                memo_clear(mo);
+                int rc = write_feed(out, f, m, n, tol, polygons, max_bytes, mo);
+                if (rc == -EINVAL || rc == -ENOMEM) {
+                        memo_clear(mo);
+                        free(mo);
                         return rc;
+                }
                 if (rc == 0 && out->len - start <= max_bytes) {
                         if (tol_used)
                                 *tol_used = polygons ? tol : -1;
+                        memo_clear(mo);
+                        free(mo);
                         return 0;
                 }
         }
+        memo_clear(mo);
+        free(mo);
         out->len = start;
         if (out->data)
                 out->data[start] = '\0';

@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #define CAP_FEED_MAX_BYTES (900 * 1000)
+/* The finest simplification tolerance the feed tries, in degrees (~2 m). */
+#define CAP_TOL_FINEST 0.00002
 
 enum cap_status { CAP_ACTUAL, CAP_EXERCISE, CAP_TEST };
 enum cap_change { CAP_NEW, CAP_UPDATE, CAP_CONTINUE, CAP_LIFT, CAP_CANCEL };

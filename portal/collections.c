@@ -1,5 +1,6 @@
 /* The OGC API collections over the store: "stations", "alerts" (per area,
- * geometry null until the store can read area geometries) and "shelters".
+ * with the area's imported geometry, simplified; null without one) and
+ * "shelters".
  * Hazard layers join with the geo issue. */
 #include "collections.h"
 #include "areajson.h"
@@ -143,10 +144,14 @@ static int shelters_item(void *ctx, const char *id, struct json_writer *w)
         return rc;
 }
 
-/* An area's status as a Feature.  The store has no read of area
- * geometries yet, so geometry is null (valid GeoJSON); a bbox therefore
- * selects none. */
-static void area_feature(struct json_writer *w, const struct store_area_status *a)
+/* Areas are drawn simplified to about 50 m: a city boundary as stored has
+ * tens of thousands of vertices (1 MB of GeoJSON). */
+#define AREA_SIMPLIFY_DEG 0.0005
+
+/* An area's status as a Feature, with the area's geometry (imported with
+ * `sonae import areas`), or null when none was imported. */
+static void area_feature(struct json_writer *w, const struct store_area_status *a,
+                         const char *geojson)
 {
         json_obj_begin(w);
         json_key(w, "type");
@@ -154,17 +159,33 @@ static void area_feature(struct json_writer *w, const struct store_area_status *
         json_key(w, "id");
         json_str(w, a->area_code);
         json_key(w, "geometry");
-        json_null_value(w);
+        if (geojson)
+                json_raw(w, geojson);
+        else
+                json_null_value(w);
         json_key(w, "properties");
         area_status_json(w, a);
         json_obj_end(w);
 }
 
-static bool area_matches(const struct store_area_status *a, const struct ogc_query *q)
+/* Whether the area passes the query; *geojson (caller frees) gets its
+ * geometry, NULL when it has none (then no bbox selects it). */
+static bool area_matches(struct store *st, const struct store_area_status *a,
+                         const struct ogc_query *q, char **geojson)
 {
-        if (q->has_bbox)
+        double bb[4];
+        *geojson = NULL;
+        if (q->has_datetime && (a->updated_at < q->t0 || a->updated_at > q->t1))
                 return false;
-        return !q->has_datetime || (a->updated_at >= q->t0 && a->updated_at <= q->t1);
+        if (store_area_geojson(st, a->area_code, AREA_SIMPLIFY_DEG, geojson, bb) < 0)
+                return !q->has_bbox;
+        if (q->has_bbox && (bb[2] < q->bbox[0] || bb[0] > q->bbox[2] || bb[3] < q->bbox[1] ||
+                            bb[1] > q->bbox[3])) {
+                free(*geojson);
+                *geojson = NULL;
+                return false;
+        }
+        return true;
 }
 
 static int alerts_items(void *ctx, const struct ogc_query *q, struct json_writer *w,
@@ -176,24 +197,26 @@ static int alerts_items(void *ctx, const struct ogc_query *q, struct json_writer
                 return -EAGAIN;
         struct store_area_status_list l = {0};
         int rc = store_area_status_list(st, portal_app_exercise(app), &l);
-        portal_store_release(app, st);
-        if (rc < 0)
+        if (rc < 0) {
+                portal_store_release(app, st);
                 return rc;
+        }
         size_t seen = 0;
         *returned = 0;
         *more = false;
         for (size_t i = 0; i < l.n; i++) {
-                if (!area_matches(&l.v[i], q))
+                char *geojson = NULL;
+                if (!area_matches(st, &l.v[i], q, &geojson))
                         continue;
-                if (seen++ < q->offset)
-                        continue;
-                if (*returned == q->limit) {
+                if (seen++ >= q->offset && *returned < q->limit) {
+                        area_feature(w, &l.v[i], geojson);
+                        (*returned)++;
+                } else if (seen > q->offset) {
                         *more = true;
-                        continue;
                 }
-                area_feature(w, &l.v[i]);
-                (*returned)++;
+                free(geojson);
         }
+        portal_store_release(app, st);
         *matched = (long)seen;
         store_area_status_list_free(&l);
         return 0;
@@ -207,16 +230,22 @@ static int alerts_item(void *ctx, const char *id, struct json_writer *w)
                 return -EAGAIN;
         struct store_area_status_list l = {0};
         int rc = store_area_status_list(st, portal_app_exercise(app), &l);
-        portal_store_release(app, st);
-        if (rc < 0)
+        if (rc < 0) {
+                portal_store_release(app, st);
                 return rc;
+        }
         rc = -ENOENT;
         for (size_t i = 0; i < l.n; i++)
                 if (strcmp(l.v[i].area_code, id) == 0) {
-                        area_feature(w, &l.v[i]);
+                        char *geojson = NULL;
+                        if (store_area_geojson(st, id, AREA_SIMPLIFY_DEG, &geojson, NULL) < 0)
+                                geojson = NULL;
+                        area_feature(w, &l.v[i], geojson);
+                        free(geojson);
                         rc = 0;
                         break;
                 }
+        portal_store_release(app, st);
         store_area_status_list_free(&l);
         return rc;
 }

@@ -441,6 +441,35 @@ static int parse_instant(const char *s, size_t len, int64_t *out)
         return time_parse_iso8601(tmp, INT32_MIN, out);
 }
 
+int http_time_range(const char *from, const char *to, int64_t now_s, int64_t def_span,
+                    int64_t max_span, int64_t *from_out, int64_t *to_out, char *why, size_t why_len)
+{
+        int64_t a, b, f, t = (now_s / 60 + 1) * 60;
+        if (to) {
+                if (http_parse_datetime(to, &a, &b) < 0 || a != b) {
+                        snprintf(why, why_len, "to: an RFC 3339 time");
+                        return -EINVAL;
+                }
+                t = a;
+        }
+        f = t - def_span;
+        if (from) {
+                if (http_parse_datetime(from, &a, &b) < 0 || a != b) {
+                        snprintf(why, why_len, "from: an RFC 3339 time");
+                        return -EINVAL;
+                }
+                f = a;
+        }
+        if (f >= t || t - f > max_span) {
+                snprintf(why, why_len, "from must be before to, at most %lld days",
+                         (long long)(max_span / 86400));
+                return -EINVAL;
+        }
+        *from_out = f;
+        *to_out = t;
+        return 0;
+}
+
 int http_parse_datetime(const char *s, int64_t *start, int64_t *end)
 {
         const char *slash = strchr(s, '/');

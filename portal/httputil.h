@@ -78,6 +78,13 @@ int http_parse_bbox(const char *s, double out[4]);
 /* Parses an RFC 3339 instant or interval; open ends are INT64_MIN/INT64_MAX
  * (UTC seconds). */
 int http_parse_datetime(const char *s, int64_t *start, int64_t *end);
+/* The range of a from/to query (either may be NULL): to defaults to the
+ * next full minute after now_s (the same request within a minute is the
+ * same answer, with a stable ETag), from to to - def_span.  0, or -EINVAL
+ * with the reason (naming the parameter) in why. */
+int http_time_range(const char *from, const char *to, int64_t now_s, int64_t def_span,
+                    int64_t max_span, int64_t *from_out, int64_t *to_out, char *why,
+                    size_t why_len);
 
 /* Checks that s is valid UTF-8 without control bytes. */
 bool http_utf8_printable(const char *s, size_t len);

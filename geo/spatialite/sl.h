@@ -176,9 +176,16 @@ int sl_area_set_in_force(struct store *st, const char *area_code, const char *ar
 int sl_area_status_list(struct store *st, bool with_exercise, struct store_area_status_list *out);
 int sl_area_upsert(struct store *st, const struct store_area *a);
 int sl_area_name(struct store *st, const char *code, char **name);
+int sl_area_geojson(struct store *st, const char *code, double tol, char **geojson, double bbox[4]);
+int sl_district_rings(struct store *st, int64_t district_id, size_t max_points,
+                      struct store_area_rings *out, char **name, char **area_code);
+int sl_area_rings(struct store *st, const char *code, size_t max_points,
+                  struct store_area_rings *out);
 int sl_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id);
 int sl_camera_images_list(struct store *st, int64_t station_id, int64_t from, int64_t to,
                           size_t limit, struct store_camera_image_list *out);
+int sl_camera_image_get(struct store *st, int64_t station_id, int64_t image_id,
+                        struct store_camera_image_list *out);
 int sl_camera_images_prune(struct store *st, int64_t station_id, int64_t before,
                            struct store_camera_image_list *out);
 int sl_camera_set_state(struct store *st, int64_t station_id, const char *state);
@@ -224,9 +231,18 @@ int sl_user_set_password(struct store *st, int64_t id, const char *password_hash
 int sl_user_set_disabled(struct store *st, int64_t id, bool disabled);
 int sl_user_get(struct store *st, const char *name, struct store_user_list *out);
 int sl_users_list(struct store *st, struct store_user_list *out);
+int sl_session_add(struct store *st, const unsigned char token_hash[32], int64_t user_id,
+                   const char *csrf, int64_t created_at, int64_t expires_at);
+int sl_session_get(struct store *st, const unsigned char token_hash[32], int64_t now,
+                   struct store_session_list *out);
+int sl_session_touch(struct store *st, const unsigned char token_hash[32], int64_t now);
+int sl_session_delete(struct store *st, const unsigned char token_hash[32]);
+int sl_sessions_purge(struct store *st, int64_t now, size_t *removed);
 int sl_audit_add(struct store *st, int64_t user_id, const char *actor, const char *action,
                  const char *object, const char *before_json, const char *after_json);
 int sl_audit_list(struct store *st, int64_t after_id, size_t limit, struct store_audit_list *out);
+int sl_audit_query(struct store *st, const struct store_audit_filter *f,
+                   struct store_audit_list *out);
 int sl_report_create(struct store *st, const struct store_report *r, int64_t *id);
 int sl_report_add_photo(struct store *st, int64_t report_id, const char *path,
                         const char *content_type, int64_t bytes);

@@ -61,6 +61,10 @@ static int user_change(struct sl *b, const char *sql, const char *fmt, int64_t i
                            : sl_run(b, sql, "bii", flag, sl_now(), id);
         if (rc == 0 && sqlite3_changes(b->db) == 0)
                 rc = -ENOENT;
+        /* A new password or a disabled account ends every session of the
+         * user, on every portal instance. */
+        if (rc == 0 && (fmt[0] == 't' || flag))
+                rc = sl_run(b, "DELETE FROM sessions WHERE user_id = ?", "i", id);
         return sl_tx_end(b, rc);
 }
 
@@ -147,6 +151,85 @@ int sl_audit_add(struct store *st, int64_t user_id, const char *actor, const cha
         return sl_tx_end(b, rc);
 }
 
+/* ---- Staff sessions ---------------------------------------------------- */
+
+int sl_session_add(struct store *st, const unsigned char token_hash[32], int64_t user_id,
+                   const char *csrf, int64_t created_at, int64_t expires_at)
+{
+        if (!token_hash || !csrf)
+                return -EINVAL;
+        return sl_insert(SL(st), NULL,
+                         "INSERT INTO sessions (token_hash, user_id, csrf, created_at, "
+                         "last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                         "Bitiii", token_hash, (size_t)32, user_id, csrf, created_at, created_at,
+                         expires_at);
+}
+
+static int session_fill(sqlite3_stmt *s, void *elem, void *ctx)
+{
+        struct store_session *x = elem;
+        (void)ctx;
+        x->id = sqlite3_column_int64(s, 0);
+        x->user_id = sqlite3_column_int64(s, 1);
+        x->user_name = sl_col_strdup(s, 2);
+        x->csrf = sl_col_strdup(s, 3);
+        x->created_at = sqlite3_column_int64(s, 4);
+        x->last_seen_at = sqlite3_column_int64(s, 5);
+        x->expires_at = sqlite3_column_int64(s, 6);
+        return x->user_name && x->csrf ? 0 : -ENOMEM;
+}
+
+int sl_session_get(struct store *st, const unsigned char token_hash[32], int64_t now,
+                   struct store_session_list *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), session_fill, NULL,
+                         "SELECT s.id, s.user_id, u.name, s.csrf, s.created_at, s.last_seen_at, "
+                         "s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id "
+                         "WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+                         "Bi", token_hash, (size_t)32, now);
+        if (rc == 0 && out->n == 0)
+                rc = -ENOENT;
+        if (rc < 0)
+                store_session_list_free(out);
+        return rc;
+}
+
+int sl_session_touch(struct store *st, const unsigned char token_hash[32], int64_t now)
+{
+        return sl_change(SL(st),
+                         "UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE "
+                         "token_hash = ?",
+                         "iB", now, token_hash, (size_t)32);
+}
+
+int sl_session_delete(struct store *st, const unsigned char token_hash[32])
+{
+        return sl_change(SL(st), "DELETE FROM sessions WHERE token_hash = ?", "B", token_hash,
+                         (size_t)32);
+}
+
+/* Runs a DELETE bound to one time in its own (nested) transaction;
+ * *removed (may be NULL) gets the rows it removed. */
+static int delete_counted(struct sl *b, const char *sql, int64_t t, size_t *removed)
+{
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        rc = sl_run(b, sql, "i", t);
+        size_t n = rc == 0 ? (size_t)sqlite3_changes(b->db) : 0;
+        rc = sl_tx_end(b, rc);
+        if (rc == 0 && removed)
+                *removed = n;
+        return rc;
+}
+
+int sl_sessions_purge(struct store *st, int64_t now, size_t *removed)
+{
+        return delete_counted(SL(st), "DELETE FROM sessions WHERE expires_at <= ?", now, removed);
+}
+
 static int audit_fill(sqlite3_stmt *s, void *elem, void *ctx)
 {
         struct store_audit *a = elem;
@@ -168,6 +251,41 @@ int sl_audit_list(struct store *st, int64_t after_id, size_t limit, struct store
                          "SELECT id, at, user_id, actor, action, object, before_json, "
                          "after_json FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
                          "ii", after_id, (int64_t)(limit ? limit : 1000));
+        if (rc < 0)
+                store_audit_list_free(out);
+        return rc;
+}
+
+int sl_audit_query(struct store *st, const struct store_audit_filter *f,
+                   struct store_audit_list *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        if (!f)
+                return -EINVAL;
+        /* An entity with a ':' is one object; without, a kind: the object
+         * itself ("timeline") and every "kind:…", read as a range on the
+         * object index (':' + 1 is ';'), so no pattern is built from the
+         * request. */
+        const char *exact = NULL;
+        char lo[300] = "", hi[300] = "";
+        if (f->object && strchr(f->object, ':'))
+                exact = f->object;
+        else if (f->object) {
+                if (strlen(f->object) > 256)
+                        return -EINVAL;
+                snprintf(lo, sizeof(lo), "%s:", f->object);
+                snprintf(hi, sizeof(hi), "%s;", f->object);
+        }
+        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), audit_fill, NULL,
+                         "SELECT id, at, user_id, actor, action, object, before_json, after_json "
+                         "FROM audit_log WHERE (?1 = 0 OR at >= ?1) AND (?2 = 0 OR at < ?2) "
+                         "AND (?3 IS NULL OR actor = ?3) AND (?4 IS NULL OR object = ?4) "
+                         "AND (?5 IS NULL OR object = ?7 OR (object >= ?5 AND object < ?6)) "
+                         "AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9",
+                         "iitttttii", f->from, f->to, f->actor, exact, lo[0] ? lo : NULL,
+                         hi[0] ? hi : NULL, lo[0] ? f->object : NULL, f->before_id,
+                         (int64_t)(f->limit ? f->limit : 100));
         if (rc < 0)
                 store_audit_list_free(out);
         return rc;
@@ -554,16 +672,8 @@ int sl_timeline_delete(struct store *st, const unsigned char token_hash[32])
 
 int sl_timelines_expire(struct store *st, int64_t before, size_t *removed)
 {
-        struct sl *b = SL(st);
-        int rc = sl_tx_begin(b);
-        if (rc < 0)
-                return rc;
-        rc = sl_run(b, "DELETE FROM timelines WHERE updated_at < ?", "i", before);
-        size_t n = rc == 0 ? (size_t)sqlite3_changes(b->db) : 0;
-        rc = sl_tx_end(b, rc);
-        if (rc == 0 && removed)
-                *removed = n;
-        return rc;
+        return delete_counted(SL(st), "DELETE FROM timelines WHERE updated_at < ?", before,
+                              removed);
 }
 
 static int timeline_stat_fill(sqlite3_stmt *s, void *elem, void *ctx)

@@ -142,6 +142,160 @@ static int blob_covers(const void *blob, size_t n, double x, double y)
         return r.bad ? -1 : 0;
 }
 
+/* ---- Outer rings of an area ---------------------------------------------- */
+
+static double ring_area(const struct store_ring *r)
+{
+        double a = 0;
+        for (size_t i = 0; i + 1 < r->n; i++)
+                a += r->lonlat[2 * i] * r->lonlat[2 * i + 3] -
+                     r->lonlat[2 * i + 2] * r->lonlat[2 * i + 1];
+        return fabs(a) / 2;
+}
+
+static int ring_cmp(const void *x, const void *y)
+{
+        double a = ring_area(x), b = ring_area(y);
+        return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Reads one polygon body: keeps its first (outer) ring, skips the holes. */
+static int rd_outer(struct blob_rd *r, struct store_area_rings *out, size_t *total, size_t max)
+{
+        uint32_t nrings = rd_u32(r);
+        for (uint32_t k = 0; k < nrings && !r->bad; k++) {
+                uint32_t np = rd_u32(r);
+                if (r->bad || np > (r->n - r->pos) / 16) {
+                        r->bad = true;
+                        break;
+                }
+                if (k > 0) {
+                        r->pos += (size_t)np * 16;
+                        continue;
+                }
+                *total += np;
+                if (max && *total > max)
+                        return -EFBIG;
+                struct store_ring *v = realloc(out->v, (out->n + 1) * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                out->v = v;
+                struct store_ring *ring = &v[out->n];
+                ring->n = 0;
+                ring->lonlat = malloc(((size_t)np + 1) * 2 * sizeof(double));
+                if (!ring->lonlat)
+                        return -ENOMEM;
+                out->n++;
+                for (uint32_t i = 0; i < np; i++) {
+                        ring->lonlat[2 * i] = rd_f64(r);
+                        ring->lonlat[2 * i + 1] = rd_f64(r);
+                }
+                ring->n = np;
+        }
+        return r->bad ? -EBADMSG : 0;
+}
+
+int sl_area_geojson(struct store *st, const char *code, double tol, char **geojson, double bbox[4])
+{
+        struct sl *b = SL(st);
+        *geojson = NULL;
+        if (!code || !(tol >= 0 && tol < 1))
+                return -EINVAL;
+        int rc = 0;
+        sqlite3_stmt *s = sl_row(b, &rc,
+                                 "SELECT AsGeoJSON(CASE WHEN ?2 > 0 THEN "
+                                 "SimplifyPreserveTopology(geom, ?2) ELSE geom END, 6), "
+                                 "MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) "
+                                 "FROM areas WHERE code = ?1 AND geom IS NOT NULL",
+                                 "td", code, tol);
+        if (!s)
+                return rc;
+        *geojson = sl_col_strdup(s, 0);
+        if (bbox)
+                for (int i = 0; i < 4; i++)
+                        bbox[i] = sqlite3_column_double(s, 1 + i);
+        rc = *geojson ? 0 : sqlite3_column_type(s, 0) == SQLITE_NULL ? -ENOENT : -ENOMEM;
+        sqlite3_reset(s);
+        return rc;
+}
+
+/* The outer rings of the (multi)polygon blob in column col of s. */
+static int rings_of(sqlite3_stmt *s, int col, size_t max_points, struct store_area_rings *out)
+{
+        const unsigned char *p = sqlite3_column_blob(s, col);
+        int len = sqlite3_column_bytes(s, col);
+        size_t n = len > 0 ? (size_t)len : 0;
+        if (!p || n < 45 || p[0] != 0x00 || p[38] != 0x7C || p[n - 1] != 0xFE)
+                return -EBADMSG;
+        struct blob_rd r = {.p = p, .n = n - 1, .pos = 39, .little = p[1] == 0x01};
+        uint32_t type = rd_u32(&r), nparts = 1;
+        size_t total = 0;
+        int rc = 0;
+        if (type == 6)
+                nparts = rd_u32(&r);
+        else if (type != 3)
+                rc = -EBADMSG;
+        for (uint32_t part = 0; rc == 0 && part < nparts && !r.bad; part++) {
+                if (type == 6) {
+                        if (r.pos >= r.n || r.p[r.pos] != 0x69 || (r.pos++, rd_u32(&r) != 3)) {
+                                rc = -EBADMSG;
+                                break;
+                        }
+                }
+                rc = rd_outer(&r, out, &total, max_points);
+        }
+        if (rc == 0 && r.bad)
+                rc = -EBADMSG;
+        if (rc < 0) {
+                store_area_rings_free(out);
+                return rc;
+        }
+        qsort(out->v, out->n, sizeof(*out->v), ring_cmp);
+        return out->n ? 0 : -ENOENT;
+}
+
+int sl_area_rings(struct store *st, const char *code, size_t max_points,
+                  struct store_area_rings *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        if (!code)
+                return -EINVAL;
+        int rc = 0;
+        sqlite3_stmt *s =
+            sl_row(b, &rc, "SELECT geom FROM areas WHERE code = ? AND geom IS NOT NULL", "t", code);
+        if (!s)
+                return rc;
+        rc = rings_of(s, 0, max_points, out);
+        sqlite3_reset(s);
+        return rc;
+}
+
+int sl_district_rings(struct store *st, int64_t district_id, size_t max_points,
+                      struct store_area_rings *out, char **name, char **area_code)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        *name = *area_code = NULL;
+        int rc = 0;
+        sqlite3_stmt *s = sl_row(b, &rc, "SELECT name, area_code, geom FROM districts WHERE id = ?",
+                                 "i", district_id);
+        if (!s)
+                return rc;
+        *name = sl_col_strdup(s, 0);
+        *area_code = sl_col_strdup(s, 1);
+        rc = !*name                                     ? -ENOMEM
+             : sqlite3_column_type(s, 2) == SQLITE_NULL ? 0
+                                                        : rings_of(s, 2, max_points, out);
+        sqlite3_reset(s);
+        if (rc < 0 && rc != -ENOENT) {
+                free(*name);
+                free(*area_code);
+                *name = *area_code = NULL;
+        }
+        return rc == -ENOENT ? 0 : rc;
+}
+
 /* ---- Prepared large polygons -------------------------------------------- */
 
 /* A polygon of many vertices (a city boundary, a river's whole flood

@@ -633,6 +633,21 @@ int sl_camera_images_list(struct store *st, int64_t station_id, int64_t from, in
         return rc;
 }
 
+int sl_camera_image_get(struct store *st, int64_t station_id, int64_t image_id,
+                        struct store_camera_image_list *out)
+{
+        struct sl *b = SL(st);
+        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), camera_image_fill, NULL,
+                         "SELECT " CAMERA_COLUMNS " FROM camera_images WHERE id = ? AND "
+                         "station_id = ?",
+                         "ii", image_id, station_id);
+        if (rc == 0 && out->n == 0)
+                rc = -ENOENT;
+        if (rc < 0)
+                store_camera_image_list_free(out);
+        return rc;
+}
+
 int sl_camera_images_prune(struct store *st, int64_t station_id, int64_t before,
                            struct store_camera_image_list *out)
 {

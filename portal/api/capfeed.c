@@ -6,8 +6,9 @@
  * 解除 → Update/AllClear, both referencing the earlier message of the same
  * area and kind.  Orders: sender the city; lifting one is an Update with
  * AllClear referencing the order.  試験 never appears; 訓練 only in drill
- * mode, as Exercise.  Areas carry their JMA code as geocode; polygons wait
- * for an area-geometry read in the store (cap.c draws them when given). */
+ * mode, as Exercise.  Areas carry their JMA code as geocode and, when the
+ * area's geometry was imported (`sonae import areas`), its outer rings as
+ * polygons, which cap.c simplifies until the feed fits. */
 #include "api.h"
 #include "cap.h"
 #include "level.h"
@@ -22,9 +23,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CAP_WINDOW_S (48 * 3600)
-#define CAP_MAX_MSGS 400
-#define JMA_SENDER   "jma.go.jp"
+#define CAP_WINDOW_S  (48 * 3600)
+#define CAP_MAX_MSGS  400
+#define JMA_SENDER    "jma.go.jp"
+#define CAP_MAX_GEOMS 64
+/* Points read per area: a city boundary has tens of thousands. */
+#define CAP_GEOM_MAX_POINTS 400000
+
+/* The outer rings of one area, read once per answer and shared by every
+ * message of that area. */
+struct capgeom {
+        char code[32];
+        struct store_area_rings rings;
+        struct cap_ring *cr;
+        size_t n;
+};
 
 struct capset {
         struct cap_message m[CAP_MAX_MSGS];
@@ -39,6 +52,9 @@ struct capset {
         struct store_order_list orders;
         struct store_area_status_list status;
         char *order_area_names[CAP_MAX_MSGS];
+        char *order_descs[CAP_MAX_MSGS]; /* a district order's "鶴岡市 第三学区" */
+        struct capgeom geoms[CAP_MAX_GEOMS];
+        size_t n_geoms;
 };
 
 static void capset_free(struct capset *c)
@@ -48,8 +64,14 @@ static void capset_free(struct capset *c)
         store_alert_list_free(&c->alerts);
         store_order_list_free(&c->orders);
         store_area_status_list_free(&c->status);
-        for (size_t i = 0; i < CAP_MAX_MSGS; i++)
+        for (size_t i = 0; i < CAP_MAX_MSGS; i++) {
                 free(c->order_area_names[i]);
+                free(c->order_descs[i]);
+        }
+        for (size_t i = 0; i < c->n_geoms; i++) {
+                store_area_rings_free(&c->geoms[i].rings);
+                free(c->geoms[i].cr);
+        }
         free(c);
 }
 
@@ -126,6 +148,65 @@ static void add_alerts(struct capset *c, bool exercise)
         }
 }
 
+/* The geometry slot of key ("0620300", or "d:ID" for a district): found,
+ * or new and empty; NULL when the table is full. */
+static struct capgeom *geom_slot(struct capset *c, const char *key, bool *fresh)
+{
+        *fresh = false;
+        for (size_t i = 0; i < c->n_geoms; i++)
+                if (strcmp(c->geoms[i].code, key) == 0)
+                        return &c->geoms[i];
+        if (c->n_geoms >= CAP_MAX_GEOMS)
+                return NULL;
+        struct capgeom *g = &c->geoms[c->n_geoms++];
+        snprintf(g->code, sizeof(g->code), "%s", key);
+        *fresh = true;
+        return g;
+}
+
+/* Makes the CAP rings of g from its store rings. */
+static void geom_fill(struct capgeom *g)
+{
+        if (!g->rings.n || !(g->cr = calloc(g->rings.n, sizeof(*g->cr))))
+                return;
+        for (size_t r = 0; r < g->rings.n; r++)
+                g->cr[r] = (struct cap_ring){g->rings.v[r].lonlat, g->rings.v[r].n};
+        g->n = g->rings.n;
+}
+
+/* A district order: its name (after the city's) as areaDesc and its own
+ * polygons; no geocode, since the order covers only part of the JMA
+ * area.  *area_name becomes the city's name when it was unknown. */
+static void district_area(struct capset *c, struct store *st, const struct store_order *o,
+                          struct cap_area *a, char **area_name, size_t k)
+{
+        char key[32], *dname = NULL, *parent = NULL;
+        snprintf(key, sizeof(key), "d:%lld", (long long)o->district_id);
+        bool fresh;
+        struct capgeom *g = geom_slot(c, key, &fresh);
+        struct store_area_rings tmp = {0};
+        if (store_district_rings(st, o->district_id, CAP_GEOM_MAX_POINTS,
+                                 g && fresh ? &g->rings : &tmp, &dname, &parent) < 0)
+                return;
+        store_area_rings_free(&tmp);
+        if (g && fresh)
+                geom_fill(g);
+        if (!*area_name && parent && store_area_name(st, parent, area_name) < 0)
+                *area_name = NULL;
+        size_t len = strlen(dname) + (*area_name ? strlen(*area_name) + 2 : 1);
+        char *desc = malloc(len);
+        if (desc)
+                snprintf(desc, len, "%s%s%s", *area_name ? *area_name : "", *area_name ? " " : "",
+                         dname);
+        free(dname);
+        free(parent);
+        if (!desc)
+                return;
+        free(c->order_descs[k]);
+        c->order_descs[k] = desc;
+        *a = (struct cap_area){desc, NULL, g ? g->cr : NULL, g ? g->n : 0};
+}
+
 static void add_orders(struct capset *c, bool exercise, int64_t since, struct store *st)
 {
         for (size_t i = 0; i < c->orders.n && c->n + 2 <= CAP_MAX_MSGS; i++) {
@@ -145,6 +226,10 @@ static void add_orders(struct capset *c, bool exercise, int64_t since, struct st
                                     c->status.v[a].area_name)
                                         area_name = strdup(c->status.v[a].area_name);
                 }
+                struct cap_area area = {area_name ? area_name : o->area_code, o->area_code, NULL,
+                                        0};
+                if (!o->area_code && o->district_id > 0)
+                        district_area(c, st, o, &area, &area_name, c->n);
                 c->order_area_names[c->n] = area_name;
                 for (int lift = 0; lift <= (in_force ? 0 : 1); lift++) {
                         size_t k = c->n;
@@ -171,18 +256,37 @@ static void add_orders(struct capset *c, bool exercise, int64_t since, struct st
                         m->response_type = o->level >= LEVEL_5 ? "Shelter" : "Evacuate";
                         m->level = o->level;
                         snprintf(c->heads[k], sizeof(c->heads[k]), "%s %s（%s）%s",
-                                 area_name ? area_name : "", m->event,
+                                 area.desc ? area.desc : "", m->event,
                                  level_label_ja(o->level) ? level_label_ja(o->level) : "",
                                  lift ? "を解除" : "を発令");
                         m->headline = c->heads[k];
                         m->description = o->reason;
                         m->effective_s = m->sent_s;
-                        c->areas[k] = (struct cap_area){area_name ? area_name : o->area_code,
-                                                        o->area_code, NULL, 0};
+                        c->areas[k] = area;
                         m->areas = &c->areas[k];
                         m->n_areas = 1;
                         c->n++;
                 }
+        }
+}
+
+/* Attaches the polygons of each message's area, read once per area code.
+ * An area without geometry (or past the tables' room) keeps its geocode
+ * only. */
+static void add_geometries(struct capset *c, struct store *st)
+{
+        for (size_t k = 0; k < c->n; k++) {
+                struct cap_area *a = &c->areas[k];
+                if (!a->jma_code)
+                        continue;
+                bool fresh;
+                struct capgeom *g = geom_slot(c, a->jma_code, &fresh);
+                if (!g)
+                        continue;
+                if (fresh && store_area_rings(st, a->jma_code, CAP_GEOM_MAX_POINTS, &g->rings) == 0)
+                        geom_fill(g);
+                a->rings = g->cr;
+                a->n_rings = g->n;
         }
 }
 
@@ -214,6 +318,7 @@ static int gather(struct portal_req *req, struct capset **out)
         if (rc == 0) {
                 add_orders(c, exercise, now - CAP_WINDOW_S, st);
                 add_alerts(c, exercise);
+                add_geometries(c, st);
         }
         portal_store_release(app, st);
         if (rc < 0) {
@@ -270,8 +375,11 @@ static int message(struct portal_req *req, struct portal_resp *resp)
                         resp->status = 200;
                         resp->no_cache = false;
                         resp->content_type = "application/cap+xml; charset=utf-8";
-                        /* One message carries its polygons unsimplified. */
-                        rc = cap_write_message(&resp->body, &c->m[i], 0, true, true);
+                        /* One message alone: polygons at the feed's finest
+                         * tolerance (about 2 m), which keeps the drawn
+                         * shape; every vertex of a city boundary would make
+                         * a message of several hundred KB. */
+                        rc = cap_write_message(&resp->body, &c->m[i], CAP_TOL_FINEST, true, true);
                         break;
                 }
         capset_free(c);

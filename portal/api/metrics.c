@@ -1,15 +1,18 @@
 /* GET /metrics: Prometheus text format.  Requests and latencies of the
  * portal, and from the store: each source's health and last success, the
  * stations per state (stale and offline counted apart from ok), and the
- * newest event id as a counter whose rate is the ingest rate.  Loopback
- * only (and never through a proxy) until staff authentication exists. */
+ * newest event id as a counter whose rate is the ingest rate.  From
+ * loopback without a proxy in between, or with a staff session or a
+ * display token (a Prometheus elsewhere sends Authorization: Bearer). */
 #include "api.h"
+#include "auth.h"
 #include "level.h"
 #include "portal.h"
 #include "store.h"
 #include "store_sources.h"
 #include "timeutil.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* Label values are source names from the config: keep them to a safe set. */
@@ -78,6 +81,16 @@ out:
 static int metrics(struct portal_req *req, struct portal_resp *resp)
 {
         struct portal_app *app = portal_req_app(req);
+        if (!portal_req_loopback(req)) {
+                struct auth_who who;
+                int rc = auth_identify(req, &who);
+                if (rc == -EAGAIN)
+                        return portal_resp_error(resp, 503, "store unavailable");
+                if (rc < 0)
+                        return portal_resp_error(resp, 403,
+                                                 "only from the server itself, or with a staff "
+                                                 "login or display token");
+        }
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
         int rc = portal_app_metrics(app, &resp->body);
         if (rc == 0)
@@ -94,7 +107,7 @@ const struct portal_route api_metrics_routes[] = {
      .pattern = "/metrics",
      .name = "metrics",
      .handler = metrics,
-     .flags = ROUTE_LOOPBACK | ROUTE_LOG_QUERY,
-     .summary = "Prometheus metrics (loopback only)."},
+     .flags = ROUTE_LOG_QUERY,
+     .summary = "Prometheus metrics (loopback, or a staff login or display token)."},
     {0},
 };

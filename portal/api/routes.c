@@ -29,6 +29,7 @@ const struct portal_route *const portal_route_lists[] = {
     api_watchpoints_routes,
     api_hazard_routes,
     api_addresses_routes,
+    api_audit_routes,
     api_line_routes,
     api_webpush_routes,
     api_cameras_routes,

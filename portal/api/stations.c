@@ -107,26 +107,14 @@ static int station(struct portal_req *req, struct portal_resp *resp)
 static int observations(struct portal_req *req, struct portal_resp *resp)
 {
         struct portal_app *app = portal_req_app(req);
-        int64_t id, from, to, a, b;
+        int64_t id, from, to;
         if (!station_id(req, &id))
                 return portal_resp_error(resp, 404, "no such station");
-        const char *fs = portal_req_query(req, "from"), *ts = portal_req_query(req, "to");
-        /* Default end: the next full minute, so the same request within a
-         * minute is the same answer (a stable ETag for caches). */
-        to = (time_now_ms() / 1000 / 60 + 1) * 60;
-        if (ts) {
-                if (http_parse_datetime(ts, &a, &b) < 0 || a != b)
-                        return portal_resp_error(resp, 400, "to: an RFC 3339 time");
-                to = a;
-        }
-        from = to - OBS_DEFAULT_S;
-        if (fs) {
-                if (http_parse_datetime(fs, &a, &b) < 0 || a != b)
-                        return portal_resp_error(resp, 400, "from: an RFC 3339 time");
-                from = a;
-        }
-        if (from >= to || to - from > OBS_MAX_S)
-                return portal_resp_error(resp, 400, "from must be before to, at most 366 days");
+        char why[96];
+        if (http_time_range(portal_req_query(req, "from"), portal_req_query(req, "to"),
+                            time_now_ms() / 1000, OBS_DEFAULT_S, OBS_MAX_S, &from, &to, why,
+                            sizeof(why)) < 0)
+                return portal_resp_error(resp, 400, why);
         const char *format = portal_req_query(req, "format");
         bool csv = format ? strcmp(format, "csv") == 0
                           : http_accepts_csv(portal_req_header(req, "Accept"));

@@ -1,6 +1,8 @@
 /* 重点確認箇所 (watch points): staff-defined points or polygons (an
  * underpass, a weak levee) with linked gauges and cameras, a note and a
- * checklist.  GET /api/v1/watch-points for staff and wall screens; POST
+ * checklist.  GET /api/v1/watch-points for staff and wall screens, each
+ * with the latest reading of its linked stations (a camera's newest
+ * picture as a URL); POST
  * creates, POST /api/v1/watch-points/{id} replaces, DELETE removes (editor).
  * Geometry comes as GeoJSON Point or Polygon (lon/lat, JGD2011). */
 #include "api.h"
@@ -8,8 +10,11 @@
 #include "buf.h"
 #include "portal.h"
 #include "reqjson.h"
+#include "level.h"
 #include "store.h"
 #include "store_places.h"
+#include "store_sources.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -66,17 +71,67 @@ static int geometry_wkt(json_t *g, struct buf *b)
         return rc < 0 ? rc : buf_puts(b, ")");
 }
 
-static json_t *row_json(const struct store_watch_point_row *w)
+static json_t *time_or_null(int64_t t)
+{
+        char ts[40];
+        return t && time_format_jst(t, ts, sizeof(ts)) == 0 ? json_string(ts) : json_null();
+}
+
+/* The latest reading of one linked station: what the HQ checks at a glance
+ * (a stale gauge says so, with no level). */
+static json_t *linked_json(struct store *st, int64_t id, int64_t now)
+{
+        struct store_latest_list l = {0};
+        if (store_latest_get(st, id, now, &l) < 0 || l.n != 1) {
+                store_latest_list_free(&l);
+                return json_pack("{s:I, s:b}", "id", (json_int_t)id, "missing", 1);
+        }
+        const struct store_latest *s = &l.v[0];
+        json_t *o =
+            json_pack("{s:I, s:s, s:s, s:s?, s:s, s:o}", "id", (json_int_t)s->id, "kind", s->kind,
+                      "name", s->name, "river", s->river, "state", station_state_name(s->state),
+                      "observed_at", time_or_null(s->observed_at));
+        bool camera = strcmp(s->kind, "camera") == 0;
+        if (o && !camera) {
+                json_object_set_new(o, "quantity",
+                                    s->quantity ? json_string(s->quantity) : json_null());
+                json_object_set_new(o, "value",
+                                    isfinite(s->value) ? json_real(s->value) : json_null());
+                json_object_set_new(o, "unit", s->unit ? json_string(s->unit) : json_null());
+                json_object_set_new(o, "level",
+                                    level_valid(s->level) ? json_integer(s->level) : json_null());
+        } else if (o) {
+                struct store_camera_image_list il = {0};
+                char url[96];
+                snprintf(url, sizeof(url), "/api/v1/cameras/%lld/latest.jpg", (long long)s->id);
+                bool have =
+                    store_camera_images_list(st, s->id, 0, INT64_MAX, 1, &il) == 0 && il.n == 1;
+                json_object_set_new(o, "captured_at",
+                                    have ? time_or_null(il.v[0].captured_at) : json_null());
+                json_object_set_new(o, "image_url", have ? json_string(url) : json_null());
+                json_object_set_new(
+                    o, "thumb_url",
+                    have ? json_sprintf("/api/v1/cameras/%lld/thumb.jpg", (long long)s->id)
+                         : json_null());
+                store_camera_image_list_free(&il);
+        }
+        store_latest_list_free(&l);
+        return o;
+}
+
+static json_t *row_json(struct store *store, const struct store_watch_point_row *w, int64_t now)
 {
         json_error_t e;
         json_t *geom = w->geojson ? json_loads(w->geojson, 0, &e) : NULL;
         json_t *cl = w->checklist ? json_loads(w->checklist, 0, &e) : NULL;
-        json_t *st = json_array();
-        for (size_t i = 0; i < w->n_stations; i++)
+        json_t *st = json_array(), *linked = json_array();
+        for (size_t i = 0; i < w->n_stations; i++) {
                 json_array_append_new(st, json_integer(w->station_ids[i]));
-        return json_pack("{s:I, s:s, s:s?, s:o, s:o, s:o}", "id", (json_int_t)w->id, "name",
+                json_array_append_new(linked, linked_json(store, w->station_ids[i], now));
+        }
+        return json_pack("{s:I, s:s, s:s?, s:o, s:o, s:o, s:o}", "id", (json_int_t)w->id, "name",
                          w->name, "note", w->note, "checklist", cl ? cl : json_array(), "geometry",
-                         geom ? geom : json_object(), "station_ids", st);
+                         geom ? geom : json_object(), "station_ids", st, "stations", linked);
 }
 
 static int put(struct portal_req *req, struct portal_resp *resp, int64_t id)
@@ -212,12 +267,15 @@ static int list(struct portal_req *req, struct portal_resp *resp)
                 return portal_resp_error(resp, 503, "store unavailable");
         struct store_watch_point_list l = {0};
         int rc = store_watch_points_list(st, &l);
-        portal_store_release(app, st);
-        if (rc < 0)
+        if (rc < 0) {
+                portal_store_release(app, st);
                 return rc;
+        }
         json_t *arr = json_array();
+        int64_t now = time_now_ms() / 1000;
         for (size_t i = 0; i < l.n; i++)
-                json_array_append_new(arr, row_json(&l.v[i]));
+                json_array_append_new(arr, row_json(st, &l.v[i], now));
+        portal_store_release(app, st);
         store_watch_point_list_free(&l);
         return resp_json(resp, 200, json_pack("{s:o}", "watch_points", arr));
 }

@@ -15,8 +15,13 @@
  *                                                recent; 0 keeps them
  *   portal-seed DB shelters GSI.geojson          国土地理院 指定緊急避難場所
  *   portal-seed DB order AREA LEVEL [exercise]   a city order; prints its id
+ *   portal-seed DB dorder DISTRICT_CODE LEVEL    a city order for a district
  *   portal-seed DB lift ORDER_ID                 lifts it
  *   portal-seed DB notice AREA TITLE TEXT        a public notice
+ *   portal-seed DB burst AREA NAME N AT          N 大雨警報 rows for one area
+ *                                                (発表, then 継続), one a
+ *                                                second from AT: a long
+ *                                                storm's worth of messages
  *
  * The JMA part does what the JMA collector will do, only as much as the
  * portal's tests need: it is a test tool, not the collector.
@@ -315,6 +320,39 @@ static int seed_camera(struct store *st, const char *ext, int64_t at, const char
         return 0;
 }
 
+static int seed_burst(struct store *st, const char *area, const char *name, long n, int64_t at)
+{
+        store_begin(st);
+        for (long i = 0; i < n; i++) {
+                char ev[32];
+                snprintf(ev, sizeof(ev), "burst-%ld", i);
+                struct store_alert a = {
+                    .office = "山形地方気象台",
+                    .title = "山形県気象警報・注意報",
+                    .info_type = "発表",
+                    .report_status = "通常",
+                    .event_id = ev,
+                    .serial = (int)i + 1,
+                    .report_at = at + i,
+                    .area_code = area,
+                    .area_name = name,
+                    .kind_code = "03",
+                    .kind_name = "大雨警報",
+                    .status = i == 0 ? "発表" : "継続",
+                    .level = LEVEL_3,
+                };
+                int64_t id;
+                store_alert_add(st, &a, &id);
+        }
+        int rc = store_commit(st);
+        if (rc < 0) {
+                fprintf(stderr, "burst: %s\n", store_strerror(rc));
+                return 1;
+        }
+        printf("ok %ld\n", n);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 4) {
@@ -354,6 +392,22 @@ int main(int argc, char **argv)
                 else
                         printf("ok %lld\n", (long long)id);
                 ret = r < 0;
+        } else if (strcmp(argv[2], "dorder") == 0 && argc == 5) {
+                struct store_order ord = {
+                    .level = (int)strtol(argv[4], NULL, 10),
+                    .hazard = "flood",
+                    .reason = "内水氾濫のおそれ",
+                    .issued_at = time_now_ms() / 1000,
+                };
+                int64_t id = 0;
+                int r = store_district_find(st, argv[3], &ord.district_id);
+                if (r == 0)
+                        r = store_order_issue(st, &ord, &id);
+                if (r < 0)
+                        fprintf(stderr, "dorder: %s\n", store_strerror(r));
+                else
+                        printf("ok %lld\n", (long long)id);
+                ret = r < 0;
         } else if (strcmp(argv[2], "lift") == 0 && argc == 4) {
                 int r = store_order_lift(st, strtoll(argv[3], NULL, 10), time_now_ms() / 1000);
                 if (r < 0)
@@ -377,7 +431,10 @@ int main(int argc, char **argv)
                 else
                         printf("ok %lld\n", (long long)id);
                 ret = r < 0;
-        } else if (strcmp(argv[2], "series") == 0 && argc == 7)
+        } else if (strcmp(argv[2], "burst") == 0 && argc == 7)
+                ret = seed_burst(st, argv[3], argv[4], strtol(argv[5], NULL, 10),
+                                 strtoll(argv[6], NULL, 10));
+        else if (strcmp(argv[2], "series") == 0 && argc == 7)
                 ret = seed_series(st, argv[3], strtol(argv[4], NULL, 10),
                                   strtoll(argv[5], NULL, 10), strtol(argv[6], NULL, 10));
         store_close(st);

@@ -3,11 +3,15 @@ SpatiaLite file: `sonae user` (Argon2id), login sessions (HttpOnly,
 SameSite=Lax, CSRF), refusals (nobody, wrong role, no CSRF, cross-site,
 display token), the login slow-down per account and per address, display
 tokens (read-only, revocable), evacuation orders through status, alerts,
-CAP (xmllint against the CAP 1.2 schema) and SSE, the L5 confirmation, and
-an audit entry for every write."""
+CAP (xmllint against the CAP 1.2 schema) and SSE, the L5 confirmation, watch
+points with their linked gauge and camera (latest readings returned), and an
+audit entry for every write, read back through GET /api/v1/audit (admin
+only; filters by time, user and entity; paged; hostile filters refused or
+empty)."""
 
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -22,6 +26,7 @@ from sonaetest import BUILD, FIXTURES, SCALE, check, done, exe, rmtree, tmpdir, 
 SEED = os.path.join(BUILD, "tests", "portal-seed")
 TELEGRAM = os.path.join(FIXTURES, "jma_xml", "operational", "20240725040511_0_VPWW54_060000.xml")
 SHELTERS = os.path.join(FIXTURES, "gis", "shelters", "gsi_emergency_062031_tsuruoka.geojson")
+SNAPSHOT = os.path.join(FIXTURES, "river", "k_river_crisis_gauges", "snapshot_2025-11-01-07JST.json")
 XSD = os.path.join(FIXTURES, "cap", "CAP-v1.2.xsd")
 SONAE = exe("sonae")
 PW = {"admin1": "kanri-pass-0001", "ed1": "henshu-pass-0001", "view1": "etsuran-pass-01",
@@ -56,6 +61,9 @@ db = os.path.join(d, "sonae.db")
 now = int(time.time())
 seed(db, "alerts", now - 600, TELEGRAM)
 seed(db, "shelters", SHELTERS)
+seed(db, "stations", 2, SNAPSHOT)
+gauge_id = sqlite3.connect(db).execute("SELECT id FROM stations WHERE kind = 'gauge' ORDER BY id").fetchone()[0]
+cam_id = int(seed(db, "camera", "cam-wp", now - 120, "ok")[0])
 conf = write_conf(d, 0)
 writes = []  # (action, object) of every write this test makes
 
@@ -129,6 +137,8 @@ try:
     st, hd2, _, _ = login("view1", extra={"X-Forwarded-For": "203.0.113.9"})
     check(st == 200 and "Secure" in hd2.get("set-cookie", ""), "behind the proxy the cookie is Secure")
     csrf = me["csrf"]
+    st, _, adme, adm = login("admin1")
+    check(st == 200 and adme["role"] == "admin", "admin logs in (kept for the audit log below)")
     st, _, m2 = call("GET", "/api/v1/auth/me", cookie=ed,
                      extra={"Referer": "https://example.net/", "Sec-Fetch-Site": "cross-site"})
     check(st == 200 and m2["name"] == "ed1", "a link from another site keeps the session (Lax GET)")
@@ -284,8 +294,14 @@ try:
     st, _, _ = call("POST", "/api/v1/watch-points",
                     dict(wp, geometry={"type": "Point", "coordinates": [539.8, 38.7]}), cookie=ed, csrf=csrf)
     check(st == 400, "a longitude out of range is refused")
+    st, _, _ = call("POST", "/api/v1/watch-points", dict(wp, station_ids=[99999999]), cookie=ed, csrf=csrf)
+    check(st == 400, "a link to a station that does not exist is refused")
+    st, _, _ = call("POST", "/api/v1/watch-points", dict(wp, station_ids=["1; DROP TABLE stations"]),
+                    cookie=ed, csrf=csrf)
+    check(st == 400, "a station id that is not an integer is refused")
+    wp["station_ids"] = [gauge_id, cam_id]
     st, _, w1 = call("POST", "/api/v1/watch-points", wp, cookie=ed, csrf=csrf)
-    check(st == 201 and w1["id"] > 0, "editor defines a point watch point")
+    check(st == 201 and w1["id"] > 0, "editor defines a point watch point linked to a gauge and a camera")
     writes.append(("watch_point.create", f"watch_point:{w1['id']}"))
     levee = {"name": "赤川左岸 弱小堤防", "checklist": ["漏水の有無"],
              "geometry": {"type": "Polygon", "coordinates": [[[139.80, 38.72], [139.81, 38.72],
@@ -302,6 +318,19 @@ try:
     check(st == 200 and got[w1["id"]]["note"] == "水位計と連動して確認"
           and got[w1["id"]]["checklist"] == wp["checklist"] and got[w1["id"]]["geometry"]["type"] == "Point"
           and got[w2["id"]]["geometry"]["type"] == "Polygon", "staff see both with note, checklist and geometry")
+    linked = {s["id"]: s for s in got[w1["id"]]["stations"]}
+    check(got[w1["id"]]["station_ids"] == [gauge_id, cam_id] and set(linked) == {gauge_id, cam_id},
+          "the watch point lists its linked gauge and camera")
+    st, _, gf = call("GET", f"/api/v1/stations/{gauge_id}")
+    gp, gl = gf["properties"], linked[gauge_id]
+    check(gl["kind"] == "gauge" and gl["value"] == gp["value"] and gl["unit"] == gp["unit"]
+          and gl["observed_at"] == gp["observed_at"] and gl["state"] == gp["state"] and gl["level"] == gp["level"],
+          f"the gauge's latest reading, as /api/v1/stations says ({gl['value']} {gl['unit']}, {gl['state']})")
+    cl = linked[cam_id]
+    check(cl["kind"] == "camera" and cl["image_url"] == f"/api/v1/cameras/{cam_id}/latest.jpg"
+          and cl["thumb_url"] == f"/api/v1/cameras/{cam_id}/thumb.jpg" and cl["captured_at"].endswith("+09:00"),
+          "the camera's newest picture: capture time and the URLs of the picture and its thumbnail")
+    check(got[w2["id"]]["stations"] == [], "the polygon has no links")
     st, _, _ = call("DELETE", f"/api/v1/watch-points/{w2['id']}", cookie=ed, csrf=csrf)
     check(st == 200, "editor deletes the polygon")
     writes.append(("watch_point.delete", f"watch_point:{w2['id']}"))
@@ -323,6 +352,14 @@ try:
     s1.close()
     st, _, _ = call("POST", "/api/v1/orders", order4, csrf="x", extra=bearer)
     check(st == 403, "the display token cannot write")
+    proxied = {"X-Forwarded-For": "203.0.113.9"}
+    st, _, _ = p.get("/metrics", proxied)
+    st2, _, mt = p.get("/metrics", dict(proxied, Authorization=f"Bearer {tok}"))
+    st3, _, _ = p.get("/metrics", dict(proxied, Cookie=ed))
+    check(st == 403 and st2 == 200 and b"sonae_portal_up 1" in mt and st3 == 200,
+          "/metrics through the proxy: refused alone, served with the display token or a staff session")
+    st, _, _ = p.get("/metrics", dict(proxied, Authorization="Bearer " + "A" * 43))
+    check(st == 403, "/metrics with a forged token is refused")
     st, hd, _ = call("POST", "/api/v1/auth/display", {"token": tok})
     dc = hd.get("set-cookie", "")
     check(st == 200 and dc.startswith("sonae_display=") and "HttpOnly" in dc,
@@ -399,9 +436,64 @@ try:
         check(False, "the audit log refuses deletion")
     except sqlite3.DatabaseError:
         check(True, "the audit log refuses deletion")
+
+    # --- the audit log through the API (admin only) ---
+    st, _, _ = call("GET", "/api/v1/audit")
+    check(st == 401, "the audit log without login: 401")
+    st, _, _ = call("GET", "/api/v1/audit", cookie=view)
+    st2, _, _ = call("GET", "/api/v1/audit", cookie=op)
+    check(st in (401, 403) and st2 == 403, "a viewer and a shelter operator may not read it")
+    st, _, _ = call("GET", "/api/v1/audit", extra=bearer)
+    check(st == 401, "nor a (revoked) display token")
+    entries, url, pages = [], "/api/v1/audit?limit=7", 0
+    while url and pages < 100:
+        st, hd, js = call("GET", url, cookie=adm)
+        if pages < 2:
+            check(st == 200 and hd.get("cache-control") == "no-store" and len(js["entries"]) <= 7,
+                  f"audit page {pages + 1}: 200, no-store, at most 7 entries")
+        entries += js["entries"]
+        url, pages = js["next"], pages + 1
+    ids = [e["id"] for e in entries]
+    check(pages > 2 and ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids) == len(rows),
+          f"paging with limit=7 reads all {len(rows)} entries in {pages} pages, newest first, none twice")
+    api_have = [(e["action"], e["object"]) for e in entries]
+    missing = [w for w in writes if w not in api_have]
+    check(not missing, f"every write of this test is in GET /api/v1/audit (missing {missing})")
+    lift_e = [e for e in entries if e["action"] == "order.lift"][0]
+    check(lift_e["actor"] == "ed1" and lift_e["before"]["lifted_at"] is None and lift_e["after"]["lifted_at"]
+          and lift_e["at"].endswith("+09:00"), "an entry has who, when (+09:00), before and after as JSON")
+    st, _, js = call("GET", "/api/v1/audit?user=ed1&limit=500", cookie=adm)
+    check(st == 200 and js["entries"] and all(e["actor"] == "ed1" for e in js["entries"])
+          and len(js["entries"]) == sum(1 for r in rows if r[0] == "ed1"), "user=ed1: ed1's entries only, all of them")
+    st, _, js = call("GET", "/api/v1/audit?entity=order&limit=500", cookie=adm)
+    check(st == 200 and {e["object"] for e in js["entries"]} == {f"order:{o4['id']}", f"order:{o5['id']}"},
+          "entity=order: every order's entries")
+    st, _, js = call("GET", f"/api/v1/audit?entity=order:{o4['id']}", cookie=adm)
+    check(st == 200 and [e["action"] for e in js["entries"]] == ["order.lift", "order.issue"],
+          "entity=order:ID: that order's issue and lift, newest first")
+    st, _, js = call("GET", "/api/v1/audit?entity=timeline", cookie=adm)
+    check(st == 200 and js["entries"] == [], "a kind with no entries: empty")
+    t_lift = lift_e["at"].replace("+", "%2B")
+    st, _, js = call("GET", f"/api/v1/audit?from={t_lift}&limit=500", cookie=adm)
+    st2, _, js2 = call("GET", f"/api/v1/audit?to={t_lift}&limit=500", cookie=adm)
+    check(st == 200 and st2 == 200 and len(js["entries"]) + len(js2["entries"]) == len(rows)
+          and lift_e["id"] in [e["id"] for e in js["entries"]]
+          and all(e["at"] >= lift_e["at"] for e in js["entries"]), "from and to split the log at a time")
+    n_audit = len(rows)
+    for q in ("entity=order'%20OR%201=1%20--", "user=ed1'%20OR%20'1'='1", "entity=%25", "entity=order:%25",
+              "user=" + "x" * 65, "entity=a%00b", "limit=0", "limit=501", "limit=abc", "before=-1",
+              "before=1%20OR%201=1", "from=yesterday", "to=2026-13-01T00:00:00Z",
+              f"from={t_lift}&to={t_lift}"):
+        st, _, js = call("GET", "/api/v1/audit?" + q, cookie=adm)
+        check(st == 400 or (st == 200 and js["entries"] == []), f"hostile filter {q[:40]}: {st}, nothing leaks")
+    check(len(con.execute("SELECT id FROM audit_log").fetchall()) == n_audit,
+          "reading the audit log wrote nothing")
+
     log = p.log()
     check(all(v not in log for v in PW.values()) and tok not in log,
           "no password or token in the portal's log")
+    p.daemon.signal(signal.SIGTERM)
+    check(p.daemon.wait(5) == 0, "the daemon exits 0 (under ASan: no leak, no bad access)")
 except Exception:
     print(p.log()[-3000:], p.daemon.proc.poll(), file=sys.stderr)
     raise

@@ -725,6 +725,59 @@ static void test_city(struct store *st, int64_t shelter)
         CHECK_INT(sql_int("SELECT count(*) FROM notify_queue"), 0);
 }
 
+/* Sessions: only hashes are kept; a disabled user or a new password ends
+ * them; expired ones are refused and purged. */
+static void test_sessions(struct store *st)
+{
+        struct store_user u = {.name = "kato",
+                               .role = "editor",
+                               .password_hash = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"};
+        int64_t uid = 0;
+        CHECK_INT(store_user_add(st, &u, &uid), 0);
+        unsigned char h1[32], h2[32], h3[32];
+        memset(h1, 1, 32);
+        memset(h2, 2, 32);
+        memset(h3, 3, 32);
+        const char *csrf = "c2Vzc2lvbi1jc3JmLXRva2VuLWZvci10ZXN0aW5nLXh4";
+        CHECK_INT(store_session_add(st, h1, uid, csrf, 1000, 1000 + 43200), 0);
+        CHECK_INT(store_session_add(st, h1, uid, csrf, 1000, 1000 + 43200), -EEXIST);
+        CHECK_INT(store_session_add(st, h2, uid, csrf, 1000, 2000), 0);
+        CHECK_INT(store_session_add(st, h3, uid, "short", 1000, 2000), -EINVAL);
+        CHECK_INT(store_session_add(st, h3, uid, "bad token; DROP TABLE users", 1000, 2000),
+                  -EINVAL);
+        CHECK_INT(store_session_add(st, h3, 99999, csrf, 1000, 2000), -EINVAL);
+        struct store_session_list l;
+        CHECK_INT(store_session_get(st, h1, 1500, &l), 0);
+        CHECK_INT(l.n, 1);
+        if (l.n) {
+                CHECK_STR(l.v[0].user_name, "kato");
+                CHECK_STR(l.v[0].csrf, csrf);
+                CHECK_INT(l.v[0].last_seen_at, 1000);
+        }
+        store_session_list_free(&l);
+        CHECK_INT(store_session_touch(st, h1, 1600), 0);
+        CHECK_INT(store_session_get(st, h1, 1700, &l), 0);
+        CHECK_INT(l.n ? l.v[0].last_seen_at : 0, 1600);
+        store_session_list_free(&l);
+        CHECK_INT(store_session_get(st, h2, 2000, &l), -ENOENT); /* expired */
+        CHECK_INT(store_session_get(st, h3, 1500, &l), -ENOENT);
+        size_t removed = 0;
+        CHECK_INT(store_sessions_purge(st, 2000, &removed), 0);
+        CHECK_INT(removed, 1);
+        CHECK_INT(store_session_delete(st, h2), -ENOENT);
+        CHECK_INT(store_session_add(st, h2, uid, csrf, 1000, 1000 + 43200), 0);
+        CHECK_INT(store_session_delete(st, h2), 0);
+        CHECK_INT(store_session_add(st, h2, uid, csrf, 1000, 1000 + 43200), 0);
+        CHECK_INT(store_user_set_password(st, uid, "$argon2id$newer"), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM sessions"), 0);
+        CHECK_INT(store_session_add(st, h1, uid, csrf, 1000, 1000 + 43200), 0);
+        CHECK_INT(store_user_set_disabled(st, uid, false), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM sessions"), 1);
+        CHECK_INT(store_user_set_disabled(st, uid, true), 0);
+        CHECK_INT(store_session_get(st, h1, 1500, &l), -ENOENT);
+        CHECK_INT(sql_int("SELECT count(*) FROM sessions"), 0);
+}
+
 int main(void)
 {
         char path[256];
@@ -736,6 +789,7 @@ int main(void)
         test_devices(st);
         test_places(st, &shelter);
         test_city(st, shelter);
+        test_sessions(st);
         /* Every table the entities live in passes the integrity check. */
         char why[200];
         CHECK_INT(store_check(st, why, sizeof(why)), 0);

@@ -174,6 +174,40 @@ static void test_params(void)
         CHECK(strstr(err, "longer") != NULL);
 }
 
+static void test_time_range(void)
+{
+        int64_t f = 0, t = 0;
+        char why[96];
+        /* 2024-07-25T04:05:11Z: defaults end at the next full minute. */
+        int64_t now = 1721880311;
+        CHECK_INT(http_time_range(NULL, NULL, now, 3600, 86400, &f, &t, why, sizeof(why)), 0);
+        CHECK_INT(t, 1721880360);
+        CHECK_INT(f, 1721880360 - 3600);
+        CHECK_INT(http_time_range("2024-07-25T09:00:00+09:00", "2024-07-25T10:00:00+09:00", now,
+                                  3600, 86400, &f, &t, why, sizeof(why)),
+                  0);
+        CHECK_INT(f, 1721865600);
+        CHECK_INT(t, 1721869200);
+        CHECK_INT(http_time_range("yesterday", NULL, now, 3600, 86400, &f, &t, why, sizeof(why)),
+                  -EINVAL);
+        CHECK(strncmp(why, "from", 4) == 0);
+        CHECK_INT(http_time_range(NULL, "2024-07-25T00:00:00Z/..", now, 3600, 86400, &f, &t, why,
+                                  sizeof(why)),
+                  -EINVAL);
+        CHECK(strncmp(why, "to", 2) == 0);
+        /* Reversed, empty, and longer than allowed. */
+        CHECK_INT(http_time_range("2024-07-26T00:00:00Z", "2024-07-25T00:00:00Z", now, 3600, 86400,
+                                  &f, &t, why, sizeof(why)),
+                  -EINVAL);
+        CHECK_INT(http_time_range("2024-07-25T00:00:00Z", "2024-07-25T00:00:00Z", now, 3600, 86400,
+                                  &f, &t, why, sizeof(why)),
+                  -EINVAL);
+        CHECK_INT(http_time_range("2024-07-01T00:00:00Z", "2024-07-25T00:00:00Z", now, 3600, 86400,
+                                  &f, &t, why, sizeof(why)),
+                  -EINVAL);
+        CHECK(strstr(why, "1 days") != NULL);
+}
+
 static void test_gzip(void)
 {
         struct buf in = BUF_INIT(0), gz = BUF_INIT(0);
@@ -214,5 +248,6 @@ int main(void)
         test_paths();
         test_params();
         test_gzip();
+        test_time_range();
         return check_done("test_httputil");
 }
