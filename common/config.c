@@ -124,6 +124,9 @@ static const struct conf_option jma_opts[] = {
         "over H27 for the same phenomena."),
     OPT("retries", CONF_INT, struct conf_jma, retries, "5", 1, 20, NULL, false,
         "Attempts per telegram URL before it is recorded lost (backoff 1, 2, 4, 8 polls)."),
+    OPT("interval", CONF_INT, struct conf_jma, interval, "60", 10, 3600, NULL, false,
+        "Seconds between two polls of the feeds (JMA updates them every minute; the demo and "
+        "drills poll their local replay faster)."),
     {0},
 };
 

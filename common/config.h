@@ -112,6 +112,7 @@ struct conf_jma {
         int64_t max_silence;
         int64_t r06_window;
         int64_t retries;
+        int64_t interval;
 };
 
 struct conf_demo {
