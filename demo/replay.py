@@ -10,6 +10,7 @@ a fictional city would publish, on 127.0.0.1:
     /amedas/data/latest_time.txt, map/STAMP.json, /amedas/const/amedastable.json
     /camera/NAME.jpg                                      the river camera still
     /replay/status.json                                   the story so far
+    POST /replay/inject                                   one more telegram on the feed
 
 Step i of the scenario is released at start + i × step_minutes × 60 / speed
 seconds (speed 60: ten minutes of story in ten seconds).  Every timestamp is
@@ -32,6 +33,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -234,6 +236,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if p == "/replay/status.json":
             return self.send(200, s.status(), js)
         return self.send(404, b"not found", "text/plain")
+
+    def do_POST(self):
+        # /replay/inject: one more telegram on the feed, as it is (the tests
+        # put a 通常 telegram beside the drill's).  Loopback only, like the
+        # whole server.
+        s = self.story
+        if urllib.parse.urlparse(self.path).path != "/replay/inject":
+            return self.send(404, b"not found", "text/plain")
+        n = int(self.headers.get("Content-Length") or 0)
+        if n <= 0 or n > 1 << 20:
+            return self.send(400, b"a telegram body of at most 1 MB", "text/plain")
+        body = self.rfile.read(n)
+        m = re.search(rb"<Title>([^<]*)</Title>", body)
+        title = m.group(1).decode("utf-8", "replace") if m else "気象警報・注意報"
+        at = now_utc().replace(microsecond=0)
+        with s.lock:
+            name = jmaxml.doc_name("VPWW54", at, 900 + len(s.telegrams))
+            s.telegrams[name] = body
+            s.entries.append((title, s.sc.get("office", city.OFFICE), s.base + "/jma/data/" + name, at))
+        return self.send(200, b"injected\n", "text/plain")
 
 
 class HQ:
