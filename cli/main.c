@@ -22,6 +22,8 @@ static const struct cli_verb verbs[] = {
      cmd_user},
     {"import", "import hazard|shelters|areas|districts|addresses FILE [--name N] [--version V]",
      cmd_import},
+    {"run", "run [--demo]", cmd_run},
+    {"drill", "drill start SCENARIO [--public] [--areas CODE,...] | stop | status", cmd_drill},
 };
 
 static void usage(FILE *f)

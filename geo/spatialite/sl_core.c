@@ -1096,6 +1096,7 @@ static const struct store_ops sl_ops = {
     .reports_list = sl_reports_list,
     .order_issue = sl_order_issue,
     .order_lift = sl_order_lift,
+    .exercise_clear = sl_exercise_clear,
     .orders_list = sl_orders_list,
     .notice_publish = sl_notice_publish,
     .notice_withdraw = sl_notice_withdraw,
