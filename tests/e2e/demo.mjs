@@ -2,7 +2,8 @@
  * the scenario's レベル５大雨特別警報 and the city's 避難指示 are in force:
  * for a point in the flood zone, the page must show 「訓練・デモ」, the
  * flood hazard, both level lines (the city's order; JMA's 相当), an open
- * shelter with its distance, and the attributions.  The HQ dashboard, when
+ * shelter with its distance, the attributions, and the real telegram the
+ * test put beside the drill on a line of its own, never merged.  The HQ dashboard, when
  * served, must say 訓練 too.  Prints "RESULT passed failed".
  *
  *   node demo.mjs BASE_URL WEB_DIR SHOT_DIR LAT LON */
@@ -53,11 +54,19 @@ try {
   const jmaLine = await page.locator('#levels .line.jma').textContent();
   check('the city line names the order (避難指示)', cityLine.includes('避難指示'), cityLine);
   check('the JMA line says レベル５相当, apart from the order', /警戒レベル５/.test(jmaLine) && jmaLine.includes('相当') && !jmaLine.includes('避難指示'), jmaLine);
+  const real = page.locator('#levels .line.real');
+  if (check('a real (通常) telegram beside the drill has its own line', await real.count() === 1)) {
+    const realLine = await real.textContent();
+    check('the real line shows the real kind (大雨注意報), the drill line does not',
+      realLine.includes('大雨注意報') && realLine.includes('訓練ではない') && !jmaLine.includes('大雨注意報'), `${realLine} / ${jmaLine}`);
+  }
   const sh = await page.locator('#shelters').textContent();
   check('an open shelter with its distance', sh.includes('開設中') && /\d(\.\d)?k?m/.test(sh), sh.slice(0, 160));
   const body = await page.locator('body').textContent();
   check('attributions (気象庁)', body.includes('気象庁'));
   await page.screenshot({ path: join(shotDir, 'demo-residents.png'), fullPage: false });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(shotDir, 'demo-top.png'), fullPage: false });
   const hq = await page.goto(base + '/hq.html');
   if (hq && hq.status() === 200) {
     await page.waitForTimeout(Math.round(3000 * SCALE));

@@ -209,7 +209,7 @@ def main():
             except OSError:
                 samples_hazard = None
             cap_seen["hazard"] = samples_hazard
-        if lvl == 5 and injected is None:
+        if lvl == 4 and injected is None:
             # A real telegram arrives during the drill: 通常, 大雨注意報 (level 2).
             when = jmaxml.datetime.datetime.now(jmaxml.UTC)
             body = jmaxml.telegram("VPWW54", when, city.OFFICE,
