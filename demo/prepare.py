@@ -142,9 +142,14 @@ def main():
     sonae = os.path.join(args.build, "cli", "sonae")
     conf = os.path.join(d, "sonae.conf")
     ports_file = os.path.join(d, "ports.env")
-    fresh = not os.path.exists(conf)
+    fresh = not os.path.exists(ports_file)
     if fresh:
         os.makedirs(d, exist_ok=True)
+        if os.path.exists(conf):
+            # A folder from before the demo (an empty store's config): kept aside.
+            os.replace(conf, conf + ".before-demo")
+            print(f"prepare: {conf} is not a demo config; kept as sonae.conf.before-demo",
+                  file=sys.stderr)
         run([sonae, "init", d])
         pref = (0, 0, 0) if args.any_port else (8080, 1883, 8090)
         ports = {"PORTAL_PORT": free_port(pref[0]), "MQTT_PORT": free_port(pref[1]),
