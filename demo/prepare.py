@@ -18,6 +18,7 @@ import getpass
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 
@@ -127,6 +128,16 @@ lon = {city.CAMERA['lon']}
 gauge = kawabou-demo:{g['id']}
 stale_after = 60
 frozen_after = 0
+
+# Two webhook channels on the replay server: the drill's messages must
+# reach only the one marked exercise (docs/notifications.md).
+[notify.demo-exercise]
+type = webhook
+exercise = true
+
+[notify.demo-real]
+type = webhook
+exercise = false
 """
 
 
@@ -193,6 +204,15 @@ def main():
         if r.returncode != 0 and "exists" not in r.stderr:
             sys.stderr.write(r.stderr)
             sys.exit(1)
+        # Rules for the two channels (no CLI verb writes rules yet): every
+        # default event type from level 3 up, to the replay server's sink.
+        con = sqlite3.connect(os.path.join(d, "data", "sonae.db"))
+        r = f"http://127.0.0.1:{ports['REPLAY_PORT']}/notify/"
+        with con:
+            for channel, name in (("demo-exercise", "exercise"), ("demo-real", "real")):
+                con.execute("INSERT INTO notify_rules (channel, target, min_level, created_at) "
+                            "VALUES (?, ?, 3, strftime('%s', 'now'))", (channel, r + name))
+        con.close()
         with open(marker, "w") as f:
             f.write("demo layers imported\n")
     for k, v in ports.items():

@@ -11,6 +11,7 @@ a fictional city would publish, on 127.0.0.1:
     /camera/NAME.jpg                                      the river camera still
     /replay/status.json                                   the story so far
     POST /replay/inject                                   one more telegram on the feed
+    POST /notify/NAME                                     the demo's webhook channels' sink
 
 Step i of the scenario is released at start + i × step_minutes × 60 / speed
 seconds (speed 60: ten minutes of story in ten seconds).  Every timestamp is
@@ -76,6 +77,7 @@ class Story:
         self.serial = {}
         self.start = time.time()
         self.images = {}  # step -> jpeg bytes
+        self.notified = []  # what the portal's webhook channels sent here
 
     def step_seconds(self):
         return self.sc.get("step_minutes", 10) * 60.0 / self.speed
@@ -184,6 +186,7 @@ class Story:
                     "released_at": at.astimezone(JST).isoformat()} for i, at in self.released]
             return json.dumps({"steps": len(self.sc["steps"]), "released": rel,
                                "step_seconds": self.step_seconds(), "hq": self.hq_log,
+                               "notified": self.notified,
                                "done": len(rel) == len(self.sc["steps"])}, ensure_ascii=False).encode()
 
 
@@ -242,12 +245,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # put a 通常 telegram beside the drill's).  Loopback only, like the
         # whole server.
         s = self.story
-        if urllib.parse.urlparse(self.path).path != "/replay/inject":
-            return self.send(404, b"not found", "text/plain")
+        path = urllib.parse.urlparse(self.path).path
         n = int(self.headers.get("Content-Length") or 0)
         if n <= 0 or n > 1 << 20:
-            return self.send(400, b"a telegram body of at most 1 MB", "text/plain")
+            return self.send(400, b"a body of at most 1 MB", "text/plain")
         body = self.rfile.read(n)
+        if path.startswith("/notify/"):
+            # The demo's webhook channels: what Sonae notified, per channel.
+            try:
+                msg = json.loads(body)
+            except ValueError:
+                return self.send(400, b"not JSON", "text/plain")
+            with s.lock:
+                s.notified.append({"channel": path[len("/notify/"):], "type": msg.get("type"),
+                                   "exercise": msg.get("exercise"), "title": msg.get("title"),
+                                   "text": (msg.get("text") or "")[:200]})
+            return self.send(200, b"ok\n", "text/plain")
+        if path != "/replay/inject":
+            return self.send(404, b"not found", "text/plain")
         m = re.search(rb"<Title>([^<]*)</Title>", body)
         title = m.group(1).decode("utf-8", "replace") if m else "気象警報・注意報"
         at = now_utc().replace(microsecond=0)

@@ -280,6 +280,22 @@ def main():
           "the real row never shows the drill's kinds")
     check(all(s[1] is None or s[1]["exercise"] for s in samples), "drill rows are marked exercise")
 
+    # ---- notifications: only to the exercise channel ----
+    notified = getj(replay, "/replay/status.json").get("notified", [])
+    drill = [m for m in notified if m["exercise"]]
+    check({"order.issued", "area.level"} <= {m["type"] for m in drill}
+          and all(m["channel"] == "exercise" for m in drill),
+          f"the drill's messages (orders, area levels: exercise) went only to the exercise channel "
+          f"({len(drill)}: {sorted(set(m['type'] for m in drill))})")
+    check(all("【訓練】" in (m["title"] or "") and "これは訓練です" in m["text"] for m in drill),
+          "each of them says 【訓練】 and これは訓練です")
+    check(not [m for m in notified if m["channel"] == "real" and m["type"] in ("order.issued", "area.level",
+                                                                              "alert.changed")],
+          "the real channel got no drill alert, level or order")
+    gauge = sorted(set(m["channel"] for m in notified if not m["exercise"]))
+    print(f"note: station messages of the demo's gauges are not exercise-marked (observations carry no "
+          f"exercise flag); they went to {gauge}", flush=True)
+
     # ---- the residents' page ----
     hz = cap_seen.get("hazard")
     if check(hz is not None, "hazard answer for the flood-zone point during レベル５"):
