@@ -14,7 +14,10 @@ What is tried, and what would fail:
 - the orders are the city's (order.level 3 then 4, with JMA's level apart:
   order 4 while JMA says 5), lifted at the end;
 - the river gauge reaches 氾濫危険 (level 4) within two steps of the step
-  whose reading crosses it; a crisis gauge reaches 危険水位;
+  whose reading crosses it; a crisis gauge reaches 危険水位 and 氾濫開始;
+  the rain gauge follows the storm; the camera's picture changes;
+- the drill's alerts, levels and orders are notified only to the exercise
+  channel, marked 【訓練】;
 - a 通常 telegram arriving during the drill gives its own real row, and
   the real level never shows the drill's kinds;
 - the residents' page for a point in the flood zone shows the hazard, both
@@ -270,6 +273,13 @@ def main():
     crisis = city.CRISIS[0]["name"]
     check(any((s[3].get(crisis) or {}).get("level") in (4, 5) and (s[3].get(crisis) or {}).get("state") == "watch"
               for s in samples), f"{crisis} reaches 危険水位 (level 4, state watch)")
+
+    check(any((s[3].get(crisis) or {}).get("level") == 5 for s in samples),
+          f"{crisis} reaches 氾濫開始 (level 5) at the crest")
+    rain_max = max(st["rain"] for st in sc["steps"])
+    rain_seen = max(((s[3].get(city.AMEDAS["name"]) or {}).get("value") or 0) for s in samples)
+    check(rain_seen >= 0.6 * rain_max, f"the rain gauge follows the storm (10-minute rain up to {rain_seen} mm; "
+          f"the scenario's peak {rain_max} mm)")
 
     # ---- a real telegram during the drill ----
     check(injected == 200, f"a 通常 telegram was put on the replay feed during the drill ({injected})")
