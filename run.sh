@@ -63,6 +63,15 @@ wait_port() {
         exit 1
 }
 
+# A port already taken (an earlier run killed hard, another program) would
+# make the new daemons fail while the checks below saw the old ones.
+for p in "$PORTAL_PORT" "$MQTT_PORT" "$REPLAY_PORT"; do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+                echo "run.sh: port $p is in use (an earlier run still going?); stop it, or edit $run/ports.env and $conf" >&2
+                exit 1
+        fi
+done
+
 mosquitto -c "$run/mosquitto/mosquitto.conf" >>"$run/logs/mosquitto.log" 2>&1 &
 pids+=($!)
 wait_port "$MQTT_PORT" mosquitto

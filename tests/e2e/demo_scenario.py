@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The demo end to end: ./run.sh on a fresh data directory with a fast
-setting (speed 150: ten minutes of story in four seconds; the collector's
+setting (speed 120: ten minutes of story in five seconds; the collector's
 10-second intervals run in two), checked through the API while the story
 plays and in Chromium (tests/e2e/demo.mjs), then Ctrl-C, then a second
 ./run.sh on the same directory.
@@ -27,6 +27,7 @@ What is tried, and what would fail:
 - the sensor nodes (when their simulator exists): node-3 shown offline,
   then every seq between its last reading before and its first after the
   outage present exactly once;
+- a second run.sh while the first runs refuses (ports in use);
 - Ctrl-C stops every process, and a second run reuses the data.
 
 Prints "ok:"/"FAIL:" lines and exits non-zero on failure."""
@@ -49,7 +50,7 @@ import city  # noqa: E402
 import jmaxml  # noqa: E402
 
 SCALE = max(1.0, float(os.environ.get("SONAE_TIME_SCALE", "1") or "1"))
-SPEED = 150
+SPEED = 120
 SCENARIO = os.path.join(TOP, "demo", "scenarios", "heavy-rain-night.json")
 SIM = os.path.join(TOP, "build", "firmware", "ports", "host", "sonae-node-sim")
 passed = failed = 0
@@ -170,6 +171,14 @@ def main():
     base = f"http://127.0.0.1:{m.group(1)}"
     ports = dict(x.split("=", 1) for x in open(os.path.join(d, "ports.env")).read().split())
     replay = f"http://127.0.0.1:{ports['REPLAY_PORT']}"
+
+    # A second run.sh on the same folder while the first runs must refuse,
+    # not start daemons that fail to bind while the checks see the first run's.
+    env2 = dict(os.environ, SONAE_DEMO_DIR=d, SONAE_DEMO_NO_SETUP="1")
+    r2 = subprocess.run(["bash", os.path.join(TOP, "run.sh")], cwd=TOP, env=env2, capture_output=True,
+                        text=True, timeout=60 * SCALE)
+    check(r2.returncode != 0 and "in use" in r2.stdout + r2.stderr,
+          f"a second run.sh while the first runs refuses ({r2.returncode}: {(r2.stderr or '').strip()[:90]})")
 
     # ---- watch the story through the API ----
     samples = []  # (t, area(ex), area(real), stations, released)
