@@ -133,6 +133,9 @@ static const struct conf_option jma_opts[] = {
 static const struct conf_option demo_opts[] = {
     OPT("speed", CONF_DOUBLE, struct conf_demo, speed, "60", 1, 3600, NULL, false,
         "Time compression of the demo scenario (60: ten minutes in ten seconds)."),
+    OPT("all_exercise", CONF_BOOL, struct conf_demo, all_exercise, "false", 0, 0, NULL, false,
+        "Mark every event of the store exercise (the demo, whose data are all fictional): "
+        "notifications then reach only exercise channels, marked 訓練. Never in a city's store."),
     {0},
 };
 

@@ -117,6 +117,7 @@ struct conf_jma {
 
 struct conf_demo {
         double speed;
+        bool all_exercise;
 };
 
 struct sonae_config {

@@ -96,6 +96,8 @@ national = false
 interval = 10
 [demo]
 speed = {speed:g}
+# Everything here is fictional: every event is marked exercise (訓練).
+all_exercise = true
 
 [source.kawabou-demo]
 type = kawabou

@@ -175,6 +175,7 @@ struct store_ops {
 struct store {
         const struct store_ops *ops;
         int grace;
+        bool all_exercise;
 };
 
 /* Backends' open functions. */

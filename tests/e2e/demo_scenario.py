@@ -311,9 +311,9 @@ def main():
     check(not [m for m in notified if m["channel"] == "real" and m["type"] in ("order.issued", "area.level",
                                                                               "alert.changed")],
           "the real channel got no drill alert, level or order")
-    gauge = sorted(set(m["channel"] for m in notified if not m["exercise"]))
-    print(f"note: station messages of the demo's gauges are not exercise-marked (observations carry no "
-          f"exercise flag); they went to {gauge}", flush=True)
+    check(notified and all(m["exercise"] for m in notified) and not [m for m in notified if m["channel"] == "real"],
+          f"every demo message, the replayed gauges' too ([demo] all_exercise), is exercise and none "
+          f"reached the real channel ({len(notified)}: {sorted(set(m['type'] for m in notified))})")
 
     # ---- the residents' page ----
     hz = cap_seen.get("hazard")
