@@ -106,7 +106,7 @@ def main():
     with open(os.path.join(OUT, "addresses.csv"), "w", encoding="utf-8", newline="") as f:
         f.write(",".join(f'"{c}"' for c in cols) + "\r\n")
         for code, name, lon, lat in city.ADDRESSES:
-            row = ["06", city.PREF, city.TOWN_CODE, city.CITY, city.TOWN_CODE + "0" + code, name,
+            row = ["06", city.PREF, city.TOWN_CODE, city.CITY, city.TOWN_CODE + code, name,
                    f"{lat:.6f}", f"{lon:.6f}", "1", "3" if "丁目" in name else "0"]
             f.write(",".join(f'"{v}"' for v in row) + "\r\n")
 
