@@ -26,6 +26,8 @@ static const struct cli_verb verbs[] = {
      "notify list | add CHANNEL TARGET [--min-level N] [--area CODE] [--district ID] "
      "[--types JSON] [--resident] | delete ID | test NAME [TARGET]",
      cmd_notify},
+    {"run", "run [--demo]", cmd_run},
+    {"drill", "drill start SCENARIO [--public] [--areas CODE,...] | stop | status", cmd_drill},
 };
 
 static void usage(FILE *f)

@@ -67,13 +67,14 @@ static const struct source_type *find_type(const struct source_type *const *type
 }
 
 /* The instance of a section type ("jma"), built from its section. */
-static void section_instance(const struct source_type *t, struct conf_instance *out)
+static void section_instance(const struct source_type *t, const struct sonae_config *cfg,
+                             struct conf_instance *out)
 {
         memset(out, 0, sizeof(*out));
         out->name = (char *)t->section;
         out->type = (char *)t->name;
         out->enabled = true;
-        out->interval = t->default_interval_s;
+        out->interval = t->interval_of && cfg ? t->interval_of(cfg) : t->default_interval_s;
 }
 
 static int check_instance(const struct source_type *const *types, const struct conf_instance *in,
@@ -122,7 +123,7 @@ int collectd_check_types(const struct source_type *const *types, const struct so
                 if (!types[i]->section)
                         continue;
                 struct conf_instance in;
-                section_instance(types[i], &in);
+                section_instance(types[i], cfg, &in);
                 void *state = NULL;
                 if (types[i]->configure(&in, cfg, diag, &state) < 0)
                         rc = -EINVAL;
@@ -349,7 +350,7 @@ int collectd_start(struct collectd *c, const struct sonae_config *cfg)
                 struct instance *it = &c->v[c->n];
                 it->owner = c;
                 it->type = t;
-                section_instance(t, &it->synth);
+                section_instance(t, cfg, &it->synth);
                 it->in = &it->synth;
                 if (setup_instance(c, it) < 0) {
                         free_instance(it);

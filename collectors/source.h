@@ -55,6 +55,9 @@ struct source_type {
         /* Section types only: whether the section asks for the instance
          * (e.g. [jma] feeds not empty).  NULL: always. */
         bool (*wanted)(const struct sonae_config *cfg);
+        /* Section types only: the interval the section sets (e.g. [jma]
+         * interval).  NULL: default_interval_s. */
+        int64_t (*interval_of)(const struct sonae_config *cfg);
         /* The site updates this often: a shorter interval is warned about
          * (polite polling).  0: no advice. */
         int64_t polite_interval_s;

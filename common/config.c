@@ -125,12 +125,18 @@ static const struct conf_option jma_opts[] = {
         "over H27 for the same phenomena."),
     OPT("retries", CONF_INT, struct conf_jma, retries, "5", 1, 20, NULL, false,
         "Attempts per telegram URL before it is recorded lost (backoff 1, 2, 4, 8 polls)."),
+    OPT("interval", CONF_INT, struct conf_jma, interval, "60", 10, 3600, NULL, false,
+        "Seconds between two polls of the feeds (JMA updates them every minute; the demo and "
+        "drills poll their local replay faster)."),
     {0},
 };
 
 static const struct conf_option demo_opts[] = {
     OPT("speed", CONF_DOUBLE, struct conf_demo, speed, "60", 1, 3600, NULL, false,
         "Time compression of the demo scenario (60: ten minutes in ten seconds)."),
+    OPT("all_exercise", CONF_BOOL, struct conf_demo, all_exercise, "false", 0, 0, NULL, false,
+        "Mark every event of the store exercise (the demo, whose data are all fictional): "
+        "notifications then reach only exercise channels, marked 訓練. Never in a city's store."),
     {0},
 };
 

@@ -112,10 +112,12 @@ struct conf_jma {
         int64_t max_silence;
         int64_t r06_window;
         int64_t retries;
+        int64_t interval;
 };
 
 struct conf_demo {
         double speed;
+        bool all_exercise;
 };
 
 struct sonae_config {

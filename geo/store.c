@@ -121,8 +121,10 @@ int store_open(const struct store_options *opt, struct store **out)
                 rc = -ENOTSUP;
         else
                 rc = -EINVAL;
-        if (rc == 0)
+        if (rc == 0) {
                 (*out)->grace = opt->grace > 0 ? opt->grace : 3;
+                (*out)->all_exercise = opt->all_exercise;
+        }
         return rc;
 }
 
@@ -133,6 +135,7 @@ int store_open_config(const struct sonae_config *cfg, struct store **out)
         opt.path = cfg->store.path;
         opt.dsn = cfg->store.dsn;
         opt.synchronous = cfg->store.synchronous;
+        opt.all_exercise = cfg->demo.all_exercise;
         return store_open(&opt, out);
 }
 

@@ -51,6 +51,10 @@ struct store_options {
         bool read_only;
         bool no_migrate; /* true: do not apply pending migrations on open */
         int grace;       /* stale after expected_interval * grace; 0: 3 */
+        /* Every event written through this handle is marked exercise: a
+         * store whose data are all fictional (the demo, [demo]
+         * all_exercise), so notifications reach only exercise channels. */
+        bool all_exercise;
 };
 
 /* Opens (creating the file when absent) and migrates to the newest schema

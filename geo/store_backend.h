@@ -144,6 +144,7 @@ struct store_ops {
                             struct store_report_list *out);
         int (*order_issue)(struct store *st, const struct store_order *o, int64_t *id);
         int (*order_lift)(struct store *st, int64_t id, int64_t lifted_at);
+        int (*exercise_clear)(struct store *st, struct store_exercise_removed *out);
         int (*orders_list)(struct store *st, bool all_history, struct store_order_list *out);
         int (*notice_publish)(struct store *st, const struct store_notice *n, int64_t *id);
         int (*notice_withdraw)(struct store *st, int64_t id, int64_t at);
@@ -191,6 +192,7 @@ struct store_ops {
 struct store {
         const struct store_ops *ops;
         int grace;
+        bool all_exercise;
 };
 
 /* Backends' open functions. */

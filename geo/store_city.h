@@ -149,6 +149,16 @@ struct store_order_list {
         struct store_order *v;
         size_t n;
 };
+/* What store_exercise_clear removed. */
+struct store_exercise_removed {
+        int64_t areas, alerts, telegrams, orders, notices;
+};
+/* Removes a drill's data: every row marked exercise (alerts, area status
+ * and kinds, orders, notices), the 訓練 telegrams of the JMA ledger and the
+ * raw documents only they used, in one transaction; emits alert.changed
+ * per exercise area and order.lifted per exercise order in force (both
+ * exercise, data {"removed":"drill"}).  Real (通常) data are not touched. */
+int store_exercise_clear(struct store *st, struct store_exercise_removed *out);
 /* Orders in force (all_history false) or all, newest first. */
 int store_orders_list(struct store *st, bool all_history, struct store_order_list *out);
 void store_order_list_free(struct store_order_list *l);

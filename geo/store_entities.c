@@ -527,6 +527,13 @@ int store_order_lift(struct store *st, int64_t id, int64_t lifted_at)
         return st->ops->order_lift(st, id, lifted_at);
 }
 
+int store_exercise_clear(struct store *st, struct store_exercise_removed *out)
+{
+        if (!st->ops->exercise_clear)
+                return -ENOTSUP;
+        return st->ops->exercise_clear(st, out);
+}
+
 int store_orders_list(struct store *st, bool all_history, struct store_order_list *out)
 {
         if (!st->ops->orders_list)

@@ -944,6 +944,11 @@ static const struct conf_option jma_options[] = {
     {0},
 };
 
+static int64_t jma_interval(const struct sonae_config *cfg)
+{
+        return cfg->jma.interval > 0 ? cfg->jma.interval : 60;
+}
+
 const struct source_type source_jma = {
     .name = "jma",
     .summary = "JMA 防災情報XML: the PULL Atom feeds, telegrams once each, what is in force.",
@@ -951,6 +956,7 @@ const struct source_type source_jma = {
     .section = "jma",
     .default_interval_s = 60,
     .wanted = jma_enabled,
+    .interval_of = jma_interval,
     .configure = jma_configure,
     .poll = jma_poll,
     .destroy = jma_destroy,

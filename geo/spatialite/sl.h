@@ -275,6 +275,7 @@ int sl_notify_mark(struct store *st, int64_t id, const char *state, int64_t next
 int sl_jma_telegram_put(struct store *st, const struct store_jma_telegram *t);
 int sl_jma_telegram_get(struct store *st, const char *url, struct store_jma_telegram_list *out);
 int sl_jma_telegrams_done(struct store *st, int64_t since, struct store_jma_telegram_list *out);
+int sl_exercise_clear(struct store *st, struct store_exercise_removed *out);
 int sl_jma_telegrams_count(struct store *st, const char *state, int64_t *n);
 
 /* Geo lookups: sl_geo.c.  sl_geo_cache_free() accepts an empty cache. */

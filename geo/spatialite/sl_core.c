@@ -550,7 +550,7 @@ int sl_event(struct sl *b, const char *type, const char *subject, int level, boo
         else
                 sqlite3_bind_null(s, 4);
         sqlite3_bind_int(s, 5, is_public ? 1 : 0);
-        sqlite3_bind_int(s, 6, exercise ? 1 : 0);
+        sqlite3_bind_int(s, 6, exercise || b->base.all_exercise ? 1 : 0);
         sl_bind_text(s, 7, data);
         return sl_exec_stmt(s);
 }
@@ -1106,6 +1106,7 @@ static const struct store_ops sl_ops = {
     .reports_list = sl_reports_list,
     .order_issue = sl_order_issue,
     .order_lift = sl_order_lift,
+    .exercise_clear = sl_exercise_clear,
     .orders_list = sl_orders_list,
     .notice_publish = sl_notice_publish,
     .notice_withdraw = sl_notice_withdraw,

@@ -82,14 +82,18 @@ static bool alert_counts(const struct store_alert *a, bool exercise, enum cap_st
         return *st == CAP_ACTUAL || (*st == CAP_EXERCISE && exercise);
 }
 
-/* The message before alert i of the same area and kind (the list is newest
- * first), or -1. */
+/* The message before alert i of the same area, kind and telegram series
+ * (Control/Title: the R06 and H27 twins share kind codes, so an R06 解除
+ * must reference the R06 warning, not its H27 twin), or -1.  The list is
+ * newest first. */
 static long previous_of(const struct store_alert_list *l, size_t i)
 {
         for (size_t j = i + 1; j < l->n; j++)
                 if (strcmp(l->v[j].area_code, l->v[i].area_code) == 0 &&
                     strcmp(l->v[j].kind_code ? l->v[j].kind_code : "",
-                           l->v[i].kind_code ? l->v[i].kind_code : "") == 0)
+                           l->v[i].kind_code ? l->v[i].kind_code : "") == 0 &&
+                    strcmp(l->v[j].title ? l->v[j].title : "",
+                           l->v[i].title ? l->v[i].title : "") == 0)
                         return (long)j;
         return -1;
 }

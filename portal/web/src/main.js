@@ -80,9 +80,23 @@ function hazardWords(h) {
 
 /* ---- the levels: the city's order and JMA/rivers, never merged ----------- */
 
-function areaOf(status, code) {
+/* During a drill an area has two rows: the drill's (exercise) and the real
+ * one.  The levels shown are the drill's, marked 訓練; the real row is
+ * shown on its own line (realArea), never merged into the drill's. */
+function areaOf(status, code, exercise) {
   if (!status || !Array.isArray(status.areas)) return null;
-  return status.areas.find((a) => a.area_code === code) || null;
+  const rows = status.areas.filter((a) => a.area_code === code);
+  if (exercise === undefined) return rows.find((a) => a.exercise) || rows[0] || null;
+  return rows.find((a) => !!a.exercise === exercise) || null;
+}
+function realArea() {
+  const codes = state.answer?.areas || [];
+  for (const c of codes) {
+    if (!areaOf(state.status, c, true)) continue;
+    const r = areaOf(state.status, c, false);
+    if (r && r.level) return r;
+  }
+  return null;
 }
 function homeArea() {
   const codes = state.answer?.areas || [];
@@ -117,6 +131,14 @@ function renderLevels() {
     if (L.jma) jma.append(badge(L.jma, '相当'), ' ', el('span', null, t('jmaLine', levelName(L.jma), L.kinds.slice(0, 3).join('・'))));
     else jma.append(el('span', null, t('jmaNone')));
     box.append(city, jma);
+    const real = realArea();
+    if (real) {
+      const kinds = (real.kinds || []).filter((k) => k.level).map((k) => k.name).slice(0, 3).join('・');
+      const r = el('p', 'line real');
+      r.dataset.line = 'real';
+      r.append(badge(real.level, '相当'), ' ', el('span', null, t('realLine', levelName(real.level), kinds)));
+      box.append(r);
+    }
     const now = Math.max(L.order?.level || 0, L.jma || 0);
     if (LEVELS[now]) box.append(el('p', 'action', state.lang === 'easy' ? LEVELS[now].easy : state.lang === 'en' ? LEVELS[now].en : LEVELS[now].action));
   }

@@ -1,0 +1,351 @@
+/* sonae drill start SCENARIO [--public] [--areas CODE,...] | stop | status
+ *
+ * A drill plays a scenario (demo/scenarios/NAME.json, or a file) into a
+ * live system: demo/replay.py serves the scenario's telegrams, all Status
+ * 訓練, on a local feed, and a second sonae-collectd reads only that feed
+ * ([jma] enabled and exercise, no other source) into the live store, where
+ * they are counted apart from real telegrams (exercise rows; docs/sources/
+ * jma.md).  A drill writes no river, rain or camera readings: observations
+ * carry no exercise flag, so a drill never feeds the real levels.  The
+ * HQ's steps of the scenario are printed for the staff, who issue the
+ * orders themselves, marked exercise.
+ *
+ * `sonae drill stop` ends the replay and the drill collector and removes
+ * the drill's data from the store (store_exercise_clear).  The drill's
+ * state is kept in [data] dir/drill/. */
+#include "cli.h"
+#include "config.h"
+#include "store.h"
+#include "store_city.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SONAE_DEMO_DIR
+#define SONAE_DEMO_DIR "demo"
+#endif
+
+static void usage(void)
+{
+        fprintf(stderr,
+                "usage: sonae [-c FILE] drill start SCENARIO [--public] [--areas CODE,...]\n"
+                "       sonae [-c FILE] drill stop | status\n");
+}
+
+static const char *demo_dir(void)
+{
+        const char *e = getenv("SONAE_DEMO_DIR");
+        return e && e[0] ? e : SONAE_DEMO_DIR;
+}
+
+static int free_port(void)
+{
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return -errno;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t len = sizeof(a);
+        int port = -EADDRNOTAVAIL;
+        if (bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+            getsockname(s, (struct sockaddr *)&a, &len) == 0)
+                port = ntohs(a.sin_port);
+        close(s);
+        return port;
+}
+
+struct drill_state {
+        long replay_pid, collectd_pid;
+        int port;
+        char scenario[PATH_MAX];
+        char areas[512];
+        int public_;
+        long started;
+};
+
+static int state_read(const char *path, struct drill_state *s)
+{
+        memset(s, 0, sizeof(*s));
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return -errno;
+        char line[1024];
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
+                char *eq = strchr(line, '=');
+                if (!eq)
+                        continue;
+                *eq++ = '\0';
+                if (strcmp(line, "replay_pid") == 0)
+                        s->replay_pid = strtol(eq, NULL, 10);
+                else if (strcmp(line, "collectd_pid") == 0)
+                        s->collectd_pid = strtol(eq, NULL, 10);
+                else if (strcmp(line, "port") == 0)
+                        s->port = (int)strtol(eq, NULL, 10);
+                else if (strcmp(line, "public") == 0)
+                        s->public_ = (int)strtol(eq, NULL, 10);
+                else if (strcmp(line, "started") == 0)
+                        s->started = strtol(eq, NULL, 10);
+                else if (strcmp(line, "scenario") == 0)
+                        snprintf(s->scenario, sizeof(s->scenario), "%s", eq);
+                else if (strcmp(line, "areas") == 0)
+                        snprintf(s->areas, sizeof(s->areas), "%s", eq);
+        }
+        fclose(f);
+        return 0;
+}
+
+/* Whether pid runs a program whose command line contains what (so a pid
+ * reused by another program is never signalled). */
+static bool runs(long pid, const char *what)
+{
+        if (pid <= 0)
+                return false;
+        char path[64], buf[4096];
+        snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+                return false;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+                if (buf[i] == '\0')
+                        buf[i] = ' ';
+        buf[n] = '\0';
+        return strstr(buf, what) != NULL;
+}
+
+static void stop_pid(long pid, const char *what)
+{
+        if (!runs(pid, what))
+                return;
+        kill((pid_t)pid, SIGTERM);
+        for (int i = 0; i < 100 && runs(pid, what); i++) {
+                struct timespec ts = {0, 50 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        if (runs(pid, what))
+                kill((pid_t)pid, SIGKILL);
+}
+
+static int write_drill_conf(const char *path, const struct sonae_config *cfg, const char *store,
+                            int port, const char *areas)
+{
+        FILE *f = fopen(path, "w");
+        if (!f)
+                return -errno;
+        fprintf(f,
+                "# Written by `sonae drill start`: the drill's own collector, reading only the\n"
+                "# drill's local feed into the live store (訓練 telegrams, counted apart).\n"
+                "[store]\nbackend = %s\npath = %s\n",
+                cfg->store.backend, store);
+        if (cfg->store.dsn && cfg->store.dsn[0])
+                fprintf(f, "dsn = %s\n", cfg->store.dsn);
+        fprintf(f,
+                "[log]\nlevel = warning\n[jma]\nenabled = true\nexercise = true\n"
+                "base_url = http://127.0.0.1:%d/jma/\nfeeds = extra\noffices = %s\n"
+                "national = false\ninterval = 10\nareas = %s\n",
+                port, cfg->jma.offices, areas);
+        return fclose(f) == 0 ? 0 : -errno;
+}
+
+static int drill_start(const struct sonae_config *cfg, const char *dir, const char *scenario,
+                       const char *areas_arg, bool public_)
+{
+        char statefile[PATH_MAX + 16];
+        snprintf(statefile, sizeof(statefile), "%s/state", dir);
+        struct drill_state old;
+        if (state_read(statefile, &old) == 0 &&
+            (runs(old.replay_pid, "replay.py") || runs(old.collectd_pid, "sonae-collectd"))) {
+                fprintf(stderr,
+                        "sonae drill start: a drill is running (%s); `sonae drill stop` "
+                        "first\n",
+                        old.scenario);
+                return 1;
+        }
+        if (!cfg->jma.exercise)
+                fprintf(stderr,
+                        "sonae drill: note: [jma] exercise is false in this config: the portal "
+                        "shows the drill only with [jma] exercise = true (then SIGHUP "
+                        "sonae-portald)\n");
+        char scen[PATH_MAX];
+        if (access(scenario, R_OK) == 0)
+                snprintf(scen, sizeof(scen), "%s", scenario);
+        else
+                snprintf(scen, sizeof(scen), "%s/scenarios/%s.json", demo_dir(), scenario);
+        char scen_abs[PATH_MAX], replay[PATH_MAX + 16], store[PATH_MAX];
+        if (!realpath(scen, scen_abs)) {
+                fprintf(stderr, "sonae drill start: no scenario %s (%s)\n", scenario, scen);
+                return 1;
+        }
+        snprintf(replay, sizeof(replay), "%s/replay.py", demo_dir());
+        if (access(replay, R_OK) < 0) {
+                fprintf(stderr, "sonae drill start: %s not found (set SONAE_DEMO_DIR)\n", replay);
+                return 1;
+        }
+        if (!realpath(cfg->store.path, store)) {
+                fprintf(stderr, "sonae drill start: store %s: %s\n", cfg->store.path,
+                        strerror(errno));
+                return 1;
+        }
+        const char *areas = areas_arg ? areas_arg : cfg->jma.areas;
+        if (!areas || !areas[0]) {
+                fprintf(stderr, "sonae drill start: name the areas of the drill (--areas "
+                                "CODE,..., or [jma] areas in the config)\n");
+                return 2;
+        }
+        char collectd[4096];
+        if (cli_sibling("sonae-collectd", collectd, sizeof(collectd)) < 0) {
+                fprintf(stderr, "sonae drill start: sonae-collectd not found beside sonae\n");
+                return 1;
+        }
+        int rc = cli_mkdirs(dir, 0750);
+        int port = rc < 0 ? rc : free_port();
+        if (port < 0) {
+                fprintf(stderr, "sonae drill start: %s: %s\n", dir, strerror(-port));
+                return 1;
+        }
+        char conf[PATH_MAX + 32], replay_dir[PATH_MAX + 32], log1[PATH_MAX + 32],
+            log2[PATH_MAX + 32], speed[32], portstr[16];
+        snprintf(conf, sizeof(conf), "%s/drill.conf", dir);
+        snprintf(replay_dir, sizeof(replay_dir), "%s/replay", dir);
+        snprintf(log1, sizeof(log1), "%s/replay.log", dir);
+        snprintf(log2, sizeof(log2), "%s/collectd.log", dir);
+        snprintf(speed, sizeof(speed), "%g", cfg->demo.speed);
+        snprintf(portstr, sizeof(portstr), "%d", port);
+        rc = write_drill_conf(conf, cfg, store, port, areas);
+        if (rc < 0) {
+                fprintf(stderr, "sonae drill start: %s: %s\n", conf, strerror(-rc));
+                return 1;
+        }
+        char *rargv[] = {"python3", "-u",  replay,  "--scenario", scen_abs,  "--port",      portstr,
+                         "--speed", speed, "--dir", replay_dir,   "--areas", (char *)areas, NULL};
+        pid_t rp = cli_spawn(rargv, log1, true);
+        char *cargv[] = {collectd, "-c", conf, NULL};
+        pid_t cp = rp > 0 ? cli_spawn(cargv, log2, true) : -1;
+        if (rp < 0 || cp < 0) {
+                fprintf(stderr, "sonae drill start: could not start the replay or the collector\n");
+                if (rp > 0)
+                        kill(rp, SIGTERM);
+                return 1;
+        }
+        FILE *f = fopen(statefile, "w");
+        if (!f) {
+                fprintf(stderr, "sonae drill start: %s: %s\n", statefile, strerror(errno));
+                kill(rp, SIGTERM);
+                kill(cp, SIGTERM);
+                return 1;
+        }
+        fprintf(f,
+                "replay_pid=%ld\ncollectd_pid=%ld\nport=%d\nscenario=%s\nareas=%s\npublic=%d\n"
+                "started=%ld\n",
+                (long)rp, (long)cp, port, scen_abs, areas, public_ ? 1 : 0, (long)time(NULL));
+        fclose(f);
+        printf("訓練を開始しました (drill started): %s\n  areas %s, speed %s, feed "
+               "http://127.0.0.1:%d/jma/\n  telegrams are 訓練 (exercise) and counted apart from "
+               "real ones; issue the scenario's orders as exercise orders.\n"
+               "  the scenario's steps: %s\n  stop and remove the drill's data: sonae drill stop\n",
+               scen_abs, areas, speed, port, log1);
+        if (public_)
+                printf("  --public: residents' practice is recorded for this drill; the residents' "
+                       "page does not offer drill timelines yet.\n");
+        return 0;
+}
+
+static int drill_stop(const struct sonae_config *cfg, const char *dir)
+{
+        char statefile[PATH_MAX + 16];
+        snprintf(statefile, sizeof(statefile), "%s/state", dir);
+        struct drill_state s;
+        bool had = state_read(statefile, &s) == 0;
+        if (had) {
+                stop_pid(s.replay_pid, "replay.py");
+                stop_pid(s.collectd_pid, "sonae-collectd");
+        }
+        struct store *st = NULL;
+        int rc = store_open_config(cfg, &st);
+        struct store_exercise_removed r;
+        if (rc == 0)
+                rc = store_exercise_clear(st, &r);
+        store_close(st);
+        if (rc < 0) {
+                fprintf(stderr, "sonae drill stop: store: %s (the drill's processes are stopped)\n",
+                        store_strerror(rc));
+                return 1;
+        }
+        if (had)
+                unlink(statefile);
+        printf("訓練を終了しました (drill stopped)%s: removed %lld alerts, %lld area states, %lld "
+               "telegrams, %lld orders, %lld notices marked exercise\n",
+               had ? "" : " (no drill was running)", (long long)r.alerts, (long long)r.areas,
+               (long long)r.telegrams, (long long)r.orders, (long long)r.notices);
+        return 0;
+}
+
+static int drill_status(const char *dir)
+{
+        char statefile[PATH_MAX + 16];
+        snprintf(statefile, sizeof(statefile), "%s/state", dir);
+        struct drill_state s;
+        if (state_read(statefile, &s) < 0) {
+                printf("no drill\n");
+                return 0;
+        }
+        bool up = runs(s.replay_pid, "replay.py") && runs(s.collectd_pid, "sonae-collectd");
+        printf("drill %s: %s, areas %s, feed port %d%s\n", up ? "running" : "stopped", s.scenario,
+               s.areas, s.port, s.public_ ? ", public" : "");
+        return up ? 0 : 1;
+}
+
+int cmd_drill(int argc, char **argv, const struct cli_common *common)
+{
+        if (argc < 2) {
+                usage();
+                return 2;
+        }
+        const char *sub = argv[1], *scenario = NULL, *areas = NULL;
+        bool public_ = false;
+        for (int i = 2; i < argc; i++) {
+                if (strcmp(argv[i], "--public") == 0)
+                        public_ = true;
+                else if (strcmp(argv[i], "--areas") == 0 && i + 1 < argc)
+                        areas = argv[++i];
+                else if (!scenario && argv[i][0] != '-')
+                        scenario = argv[i];
+                else {
+                        usage();
+                        return 2;
+                }
+        }
+        bool start = strcmp(sub, "start") == 0;
+        if ((start && !scenario) || (!start && (scenario || areas || public_))) {
+                usage();
+                return 2;
+        }
+        struct sonae_config *cfg = NULL;
+        if (daemon_load_config(common->config, NULL, &cfg) < 0)
+                return 1;
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s/drill", cfg->data.dir);
+        int ret;
+        if (start)
+                ret = drill_start(cfg, dir, scenario, areas, public_);
+        else if (strcmp(sub, "stop") == 0)
+                ret = drill_stop(cfg, dir);
+        else if (strcmp(sub, "status") == 0)
+                ret = drill_status(dir);
+        else {
+                usage();
+                ret = 2;
+        }
+        conf_free(cfg);
+        return ret;
+}

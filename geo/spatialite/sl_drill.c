@@ -1,0 +1,96 @@
+/* Removing a drill's data (`sonae drill stop`): every row marked exercise
+ * (訓練 alerts, the exercise area status and kinds, exercise orders and
+ * notices), the 訓練 telegrams of the ledger and the raw documents only
+ * they used, in one transaction, with one event per area and per order so
+ * that the portal's caches and the staff's screens drop them at once. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sl.h"
+
+static int64_t changes(struct sl *b)
+{
+        return (int64_t)sqlite3_changes(b->db);
+}
+
+/* One event per row of a query returning (subject text, id or 0). */
+static int events_for(struct sl *b, const char *sql, const char *type, const char *prefix)
+{
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(b->db, sql, -1, &s, NULL) != SQLITE_OK)
+                return -EIO;
+        int rc = 0, step;
+        while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+                const char *key = (const char *)sqlite3_column_text(s, 0);
+                char subject[64], data[128];
+                snprintf(subject, sizeof(subject), "%s%s", prefix, key ? key : "");
+                snprintf(data, sizeof(data), "{\"removed\":\"drill\",\"key\":\"%s\"}",
+                         key ? key : "");
+                rc = sl_event(b, type, subject, 0, true, true, data);
+        }
+        if (rc == 0 && step != SQLITE_DONE)
+                rc = -EIO;
+        sqlite3_finalize(s);
+        return rc;
+}
+
+int sl_exercise_clear(struct store *st, struct store_exercise_removed *out)
+{
+        struct sl *b = SL(st);
+        memset(out, 0, sizeof(*out));
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        rc = events_for(b, "SELECT DISTINCT area_code FROM area_status WHERE exercise = 1",
+                        "alert.changed", "areas/");
+        if (rc == 0)
+                rc = events_for(b,
+                                "SELECT CAST(id AS TEXT) FROM orders WHERE exercise = 1 AND "
+                                "lifted_at IS NULL",
+                                "order.lifted", "orders/");
+        if (rc == 0)
+                rc = sl_run(b, "DELETE FROM area_kinds_in_force WHERE exercise = 1", "");
+        if (rc == 0) {
+                rc = sl_run(b, "DELETE FROM area_status WHERE exercise = 1", "");
+                out->areas = changes(b);
+        }
+        if (rc == 0)
+                rc = sl_run(
+                    b, "CREATE TEMP TABLE IF NOT EXISTS drill_docs (id INTEGER PRIMARY KEY)", "");
+        if (rc == 0)
+                rc = sl_run(b, "DELETE FROM drill_docs", "");
+        if (rc == 0)
+                rc = sl_run(b,
+                            "INSERT OR IGNORE INTO drill_docs SELECT document_id FROM alerts "
+                            "WHERE exercise = 1 AND document_id IS NOT NULL UNION SELECT "
+                            "document_id FROM jma_telegrams WHERE report_status = '訓練' AND "
+                            "document_id IS NOT NULL",
+                            "");
+        if (rc == 0) {
+                rc = sl_run(b, "DELETE FROM alerts WHERE exercise = 1", "");
+                out->alerts = changes(b);
+        }
+        if (rc == 0) {
+                rc = sl_run(b, "DELETE FROM jma_telegrams WHERE report_status = '訓練'", "");
+                out->telegrams = changes(b);
+        }
+        if (rc == 0)
+                rc = sl_run(b,
+                            "DELETE FROM raw_documents WHERE id IN (SELECT id FROM drill_docs) "
+                            "AND id NOT IN (SELECT document_id FROM alerts WHERE document_id IS "
+                            "NOT NULL) AND id NOT IN (SELECT document_id FROM jma_telegrams "
+                            "WHERE document_id IS NOT NULL)",
+                            "");
+        if (rc == 0) {
+                rc = sl_run(b, "DELETE FROM orders WHERE exercise = 1", "");
+                out->orders = changes(b);
+        }
+        if (rc == 0) {
+                rc = sl_run(b, "DELETE FROM notices WHERE exercise = 1", "");
+                out->notices = changes(b);
+        }
+        if (rc == 0)
+                rc = sl_run(b, "DELETE FROM drill_docs", "");
+        return sl_tx_end(b, rc);
+}
