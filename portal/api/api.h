@@ -30,5 +30,6 @@ extern const struct portal_route api_addresses_routes[];
 /* portal/notify/line_webhook.c */
 extern const struct portal_route api_line_routes[];
 extern const struct portal_route api_cameras_routes[];
+extern const struct portal_route api_sources_routes[];
 
 #endif
