@@ -10,8 +10,8 @@ import { levelName } from '../levels.js';
 import { BAD_STATES, STATE_JA, el } from './util.js';
 
 const DEFAULT_TILES = { url: '', attribution: '', maxZoom: 18 };
-const CELL = 56; /* px: the grid of the groups */
-const MAX_SINGLE = 400; /* points in view drawn one by one */
+const CELL = 80; /* px: the grid of the groups */
+const MAX_SINGLE = 250; /* points in view drawn one by one */
 
 export const LAYERS = [
   ['gauges', '水位・センサ'],
@@ -64,7 +64,7 @@ export async function createMap({ el: box, list, layerBox, onPick, config }) {
   }
 
   function single(k, p) {
-    const m = L.marker([p.lat, p.lon], { icon: icon(p), keyboard: false, title: p.label });
+    const m = L.marker([p.lat, p.lon], { icon: p.icon || (p.icon = icon(p)), keyboard: false, title: p.label });
     m.bindPopup(() => p.popup ? p.popup() : el('div', { text: p.label }));
     m.on('click', (e) => { if (picking) { L.DomEvent.stop(e); pick(map.mouseEventToLatLng(e.originalEvent)); } });
     groups[k].addLayer(m);
@@ -87,11 +87,12 @@ export async function createMap({ el: box, list, layerBox, onPick, config }) {
   function render() {
     const t0 = performance.now();
     const b = map.getBounds().pad(0.25);
+    const [s0, w0, n0, e0] = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()];
     const z = map.getZoom();
     for (const [k] of LAYERS) {
       groups[k].clearLayers();
       if (!shown[k]) continue;
-      const inView = data[k].filter((p) => b.contains([p.lat, p.lon]));
+      const inView = data[k].filter((p) => p.lat >= s0 && p.lat <= n0 && p.lon >= w0 && p.lon <= e0);
       if (inView.length <= MAX_SINGLE) { for (const p of inView) single(k, p); continue; }
       const cells = new Map();
       for (const p of inView) {
