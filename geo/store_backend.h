@@ -63,6 +63,7 @@ struct store_ops {
                                 struct store_area_status_list *out);
         int (*area_upsert)(struct store *st, const struct store_area *a);
         int (*area_name)(struct store *st, const char *code, char **name);
+        int (*area_shapes)(struct store *st, double tolerance, struct store_area_shape_list *out);
         int (*camera_image_add)(struct store *st, const struct store_camera_image *img,
                                 int64_t *id);
         int (*camera_images_list)(struct store *st, int64_t station_id, int64_t from, int64_t to,

@@ -138,6 +138,19 @@ struct store_area {
 int store_area_upsert(struct store *st, const struct store_area *a);
 /* Name of an area by code; *name (caller frees). */
 int store_area_name(struct store *st, const char *code, char **name);
+/* The areas of kind city or city_split that have a geometry, simplified by
+ * tolerance (degrees; 0 keeps it as stored), as GeoJSON for maps.  The
+ * list owns its strings (store_area_shape_list_free). */
+struct store_area_shape {
+        const char *code, *name, *kind;
+        char *geojson;
+};
+struct store_area_shape_list {
+        struct store_area_shape *v;
+        size_t n;
+};
+int store_area_shapes(struct store *st, double tolerance, struct store_area_shape_list *out);
+void store_area_shape_list_free(struct store_area_shape_list *l);
 
 /* ---- Camera images ----------------------------------------------------- */
 

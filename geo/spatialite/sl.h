@@ -176,6 +176,7 @@ int sl_area_set_in_force(struct store *st, const char *area_code, const char *ar
 int sl_area_status_list(struct store *st, bool with_exercise, struct store_area_status_list *out);
 int sl_area_upsert(struct store *st, const struct store_area *a);
 int sl_area_name(struct store *st, const char *code, char **name);
+int sl_area_shapes(struct store *st, double tolerance, struct store_area_shape_list *out);
 int sl_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id);
 int sl_camera_images_list(struct store *st, int64_t station_id, int64_t from, int64_t to,
                           size_t limit, struct store_camera_image_list *out);

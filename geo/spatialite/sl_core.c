@@ -1049,6 +1049,7 @@ static const struct store_ops sl_ops = {
     .area_status_list = sl_area_status_list,
     .area_upsert = sl_area_upsert,
     .area_name = sl_area_name,
+    .area_shapes = sl_area_shapes,
     .camera_image_add = sl_camera_image_add,
     .camera_images_list = sl_camera_images_list,
     .camera_images_prune = sl_camera_images_prune,

@@ -31,5 +31,6 @@ extern const struct portal_route api_addresses_routes[];
 extern const struct portal_route api_line_routes[];
 extern const struct portal_route api_cameras_routes[];
 extern const struct portal_route api_sources_routes[];
+extern const struct portal_route api_areas_routes[];
 
 #endif

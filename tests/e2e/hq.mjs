@@ -94,6 +94,15 @@ await step('alerts and the gauge table', async () => {
   check('alerts: the city\'s order and JMA\'s 相当 on separate lines', city.includes(`発令：${a.order.name_ja}`) && jma.includes('相当') && !jma.includes('発令'), `${city} | ${jma}`);
   const kinds = await page.locator('#alerts [data-area="0620300"] .kinds li').allInnerTexts();
   check('alerts: every kind in force with what changed (発表/継続)', kinds.length === a.kinds.length && kinds.every((k) => /［(発表|継続|解除|変更)］/.test(k)), kinds.join(' / '));
+  /* The area on the map: fill = 相当 level, thick outline = the order. */
+  const path = page.locator('path.hq-area.order').first();
+  const ps = await path.evaluate((e) => { const c = getComputedStyle(e); return { fill: c.fill, stroke: c.stroke, w: parseFloat(c.strokeWidth), cls: e.getAttribute('class') }; });
+  const hex = (h) => `rgb(${parseInt(h.slice(1, 3), 16)}, ${parseInt(h.slice(3, 5), 16)}, ${parseInt(h.slice(5, 7), 16)})`;
+  const FILL = { 3: '#FF2800', 4: '#AA00AA', 5: '#0C000C' };
+  check('map: 鶴岡市 filled with its 相当 level, outlined thick in the order\'s colour', ps.fill === hex(FILL[a.level]) && ps.stroke === hex(FILL[a.order.level]) && ps.w >= 6, JSON.stringify(ps));
+  const other = await page.locator('path.hq-area:not(.order)').first().evaluate((e) => parseFloat(getComputedStyle(e).strokeWidth));
+  check('map: an area without an order has a thin outline (the two are distinguishable)', other < 4, String(other));
+  check('map: the legend says what fill and outline mean', (await page.locator('.hq-legend').innerText()).includes('市の発令'));
   stations = (await pub('/api/v1/stations')).features.map((f) => f.properties);
   const rows = await page.$$eval('#gauges tbody tr[data-id]', (trs) => trs.map((tr) => ({ id: +tr.dataset.id, state: tr.dataset.state })));
   const byId = new Map(stations.map((s) => [s.id, s]));
@@ -285,7 +294,7 @@ await step('keyboard lists of the map', async () => {
 });
 
 await step('desk: accessibility and screenshot', async () => {
-  await page.evaluate(() => { document.getElementById('announce').hidden = true; window.scrollTo(0, 0); document.querySelector('.panels').scrollTo(0, 0); window.sonaeHqMap.map.setView([38.73, 139.83], 12, { animate: false }); });
+  await page.evaluate(() => { document.getElementById('announce').hidden = true; window.scrollTo(0, 0); document.querySelector('.panels').scrollTo(0, 0); window.sonaeHqMap.map.setView([38.78, 139.86], 10, { animate: false }); });
   await page.waitForTimeout(300);
   await axe(page, 'desk');
   await shot(page, 'hq-desk.png');
@@ -313,7 +322,7 @@ await step('wall display', async () => {
   seed('reading', 'seed', `gauge-${target.name.slice(-3)}`, '5.2');
   await wp.waitForFunction((n) => window.sonaeHq.announcements.some((a) => a.includes(n) && a.includes('警戒レベル５')), target.name, { timeout: T(3000) });
   check('wall: a rise to level 5 is announced live', true);
-  await wp.evaluate(() => { window.scrollTo(0, 0); window.sonaeHqMap.map.setView([38.73, 139.83], 12, { animate: false }); });
+  await wp.evaluate(() => { window.scrollTo(0, 0); window.sonaeHqMap.map.setView([38.78, 139.86], 10, { animate: false }); });
   await wp.waitForTimeout(300);
   await axe(wp, 'wall');
   await shot(wp, 'hq-wall.png');

@@ -65,6 +65,14 @@ try:
           f"node-01: online, battery, signal, two open gaps of 3 readings: {n1}")
     check(n2["health"] == "offline" and n2["open_gaps"] == 0, f"node-02 offline: {n2}")
     check(n1["last_seen_at"].endswith("+09:00"), f"last seen in JST: {n1['last_seen_at']}")
+    st, hd, body = p.get("/api/v1/areas")
+    js = json.loads(body)
+    codes = {f["id"]: f for f in js["features"]}
+    check(st == 200 and "public" in hd.get("cache-control", ""), "areas: public")
+    tsuruoka = codes.get("0620300")
+    check(tsuruoka and tsuruoka["geometry"]["type"] in ("Polygon", "MultiPolygon")
+          and tsuruoka["properties"]["area_name"] == "鶴岡市"
+          and len(tsuruoka["geometry"]["coordinates"][0]) >= 4, "areas: 鶴岡市 with its boundary")
 finally:
     p.daemon.stop()
 done("portal-sources")

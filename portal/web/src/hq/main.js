@@ -71,6 +71,7 @@ const loaders = {
   reports: async () => { state.reports = (await get('/api/v1/reports')).reports; },
   watch: async () => { state.watch = (await get('/api/v1/watch-points')).watch_points; },
   alerts: async () => { state.alerts = await get('/api/v1/alerts'); },
+  areas: async () => { try { state.areas = (await get('/api/v1/areas')).features; } catch { state.areas = []; } },
   orders: async () => { state.orders = (await get('/api/v1/orders')).orders; },
   notices: async () => { state.notices = (await get('/api/v1/notices')).notices; },
   sources: async () => {
@@ -93,7 +94,8 @@ const draws = {
   shelters: () => { P.renderShelters($('shelters'), state, editShelter()); drawShelters(); },
   reports: () => { P.renderReports($('reports'), state, canEdit() ? setReport : null); drawReports(); },
   watch: () => { P.renderWatch($('watch'), state, canEdit() ? deleteWatch : null); drawWatch(); },
-  alerts: () => P.renderAlerts($('alerts'), state),
+  alerts: () => { P.renderAlerts($('alerts'), state); drawAreas(); },
+  areas: () => drawAreas(),
   orders: () => { emit('orders'); },
   notices: () => emit('notices'),
   sources: () => P.renderFresh($('fresh'), state),
@@ -136,6 +138,10 @@ function drawStations() {
     id: p.id, lat: p.lat, lon: p.lon, state: p.state, label: p.name, words: BAD_STATES.includes(p.state) ? '古いデータ' : `${p.value ?? '—'} mm`,
     html: `<span class="hq-pt rain${BAD_STATES.includes(p.state) ? ' bad' : ''}">${BAD_STATES.includes(p.state) ? '?' : Math.round(p.value ?? 0)}</span>`,
   })));
+}
+function drawAreas() {
+  if (!map || !state.areas || !state.alerts) return;
+  map.setAreas(state.areas, new Map(state.alerts.areas.map((a) => [a.area_code, a])));
 }
 function drawCameras() {
   if (!map) return;

@@ -6,7 +6,7 @@
  * their level as a digit (never colour alone). */
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
-import { levelName } from '../levels.js';
+import { LEVELS, levelName } from '../levels.js';
 import { BAD_STATES, STATE_JA, el } from './util.js';
 
 const DEFAULT_TILES = { url: '', attribution: '', maxZoom: 18 };
@@ -14,6 +14,7 @@ const CELL = 80; /* px: the grid of the groups */
 const MAX_SINGLE = 250; /* points in view drawn one by one */
 
 export const LAYERS = [
+  ['areas', '地域の警戒レベル'],
   ['gauges', '水位・センサ'],
   ['rain', '雨量'],
   ['cameras', '河川カメラ'],
@@ -90,6 +91,7 @@ export async function createMap({ el: box, list, layerBox, onPick, config }) {
     const [s0, w0, n0, e0] = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()];
     const z = map.getZoom();
     for (const [k] of LAYERS) {
+      if (k === 'areas') continue;
       groups[k].clearLayers();
       if (!shown[k]) continue;
       const inView = data[k].filter((p) => p.lat >= s0 && p.lat <= n0 && p.lon >= w0 && p.lon <= e0);
@@ -141,7 +143,37 @@ export async function createMap({ el: box, list, layerBox, onPick, config }) {
     }
   }
 
+  /* Areas: the fill is JMA's and the rivers' 相当 level (translucent), the
+   * thick outline the city's order; the label writes both. */
+  const legend = L.control({ position: 'bottomleft' });
+  legend.onAdd = () => el('div', { class: 'hq-legend' }, el('strong', { text: '地域' }), el('br'), '塗り：気象庁・河川の「相当」', el('br'), '太い枠：市の発令');
+  legend.addTo(map);
+  function setAreas(features, status) {
+    groups.areas.clearLayers();
+    data.areas = [];
+    for (const f of features) {
+      const a = status.get(f.properties.area_code) || {};
+      const lv = LEVELS[a.level];
+      const ord = a.order && LEVELS[a.order.level];
+      const words = `${f.properties.area_name}　発令：${a.order ? `${a.order.name_ja}（${levelName(a.order.level)}）` : 'なし'}　相当：${a.level ? levelName(a.level) : 'なし'}`;
+      const layer = L.geoJSON(f, {
+        interactive: true,
+        style: () => ({
+          className: `hq-area${a.level ? ` l${a.level}` : ''}${a.order ? ` order l${a.order.level}o` : ''}`,
+          fillColor: lv ? lv.fill : '#ffffff', fillOpacity: lv ? 0.22 : 0,
+          color: ord ? ord.fill : '#1a3d6b', weight: ord ? 7 : 2, opacity: 1, dashArray: ord ? null : '6 4',
+        }),
+      }).bindTooltip(words, { sticky: true });
+      layer.on('click', (e) => { if (picking) { L.DomEvent.stop(e); pick(e.latlng); } });
+      groups.areas.addLayer(layer);
+      const c = layer.getBounds().getCenter();
+      data.areas.push({ lat: c.lat, lon: c.lng, label: f.properties.area_name, words: words.replace(/^\S+\s/, ''), level: a.level, order: a.order });
+    }
+    renderList();
+  }
+
   const api = {
+    setAreas,
     map,
     L,
     data,
