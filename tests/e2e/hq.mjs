@@ -141,10 +141,13 @@ await step('stale is visibly different from safe (rendered style)', async () => 
 });
 
 await step('clustering keeps the worst level', async () => {
-  await page.evaluate(() => window.sonaeHqMap.map.setView([38.8, 139.85], 9, { animate: false }));
-  const n = await page.evaluate(() => window.sonaeHqMap.data.gauges.length);
-  const markers = await page.locator('.leaflet-marker-pane .hq-pt.gauge, .leaflet-marker-pane .hq-pt.sensor, .leaflet-marker-pane .hq-cluster.gauges').count();
-  check('map: every gauge and sensor is on the map (drawn or grouped)', n === stations.filter((s) => s.kind === 'gauge' || s.kind === 'sensor').length && markers > 0, `${n} ${markers}`);
+  await page.evaluate(() => window.sonaeHqMap.map.setView([38.8, 139.85], 8, { animate: false }));
+  const n = stations.filter((s) => s.kind === 'gauge' || s.kind === 'sensor').length;
+  const groups = await page.$$eval('.leaflet-marker-pane .hq-cluster.gauges', (l) => l.map((e) => ({ n: +e.dataset.n, cls: e.className, t: e.textContent })));
+  const singles = await page.locator('.leaflet-marker-pane .hq-pt.gauge, .leaflet-marker-pane .hq-pt.sensor').count();
+  check('map at zoom 8: every gauge and sensor is in a group or drawn alone', groups.reduce((a, g) => a + g.n, 0) + singles === n, `${JSON.stringify(groups)} + ${singles} vs ${n}`);
+  check('map: a group takes its worst level (L5 present, a group is black) and counts "件", not a level digit', groups.some((g) => /\bl5\b/.test(g.cls)) && groups.every((g) => g.t.endsWith('件')), JSON.stringify(groups));
+  check('map: a group with stale members says so (dashed)', groups.some((g) => /hasbad/.test(g.cls)));
   await page.evaluate(() => window.sonaeHqMap.map.setView([38.72, 139.83], 12, { animate: false }));
 });
 
@@ -294,7 +297,8 @@ await step('keyboard lists of the map', async () => {
 });
 
 await step('desk: accessibility and screenshot', async () => {
-  await page.evaluate(() => { document.getElementById('announce').hidden = true; window.scrollTo(0, 0); document.querySelector('.panels').scrollTo(0, 0); window.sonaeHqMap.map.setView([38.78, 139.86], 10, { animate: false }); });
+  await page.evaluate(() => { document.getElementById('announce').hidden = true; window.scrollTo(0, 0); document.querySelector('.panels').scrollTo(0, 0); window.sonaeHqMap.map.setView([38.76, 139.86], 11, { animate: false }); });
+  await page.mouse.move(2, 2);
   await page.waitForTimeout(300);
   await axe(page, 'desk');
   await shot(page, 'hq-desk.png');
@@ -322,7 +326,7 @@ await step('wall display', async () => {
   seed('reading', 'seed', `gauge-${target.name.slice(-3)}`, '5.2');
   await wp.waitForFunction((n) => window.sonaeHq.announcements.some((a) => a.includes(n) && a.includes('警戒レベル５')), target.name, { timeout: T(3000) });
   check('wall: a rise to level 5 is announced live', true);
-  await wp.evaluate(() => { window.scrollTo(0, 0); window.sonaeHqMap.map.setView([38.78, 139.86], 10, { animate: false }); });
+  await wp.evaluate(() => { window.scrollTo(0, 0); window.sonaeHqMap.map.setView([38.76, 139.86], 11, { animate: false }); });
   await wp.waitForTimeout(300);
   await axe(wp, 'wall');
   await shot(wp, 'hq-wall.png');

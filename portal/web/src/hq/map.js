@@ -10,8 +10,7 @@ import { LEVELS, levelName } from '../levels.js';
 import { BAD_STATES, STATE_JA, el } from './util.js';
 
 const DEFAULT_TILES = { url: '', attribution: '', maxZoom: 18 };
-const CELL = 80; /* px: the grid of the groups */
-const MAX_SINGLE = 250; /* points in view drawn one by one */
+const CELL = 64; /* px: the grid of the groups */
 
 export const LAYERS = [
   ['areas', '地域の警戒レベル'],
@@ -76,7 +75,7 @@ export async function createMap({ el: box, list, layerBox, onPick, config }) {
     const { lv, bad } = worst(items);
     const cls = lv ? `l${lv}` : bad === items.length ? 'bad' : 'none';
     const words = `${items.length}件${lv ? `（最高 ${levelName(lv)}）` : ''}${bad ? `・古い/途絶 ${bad}件` : ''}`;
-    const html = `<span class="hq-cluster ${k} ${cls}${bad ? ' hasbad' : ''}" data-n="${items.length}" title="${words}">${items.length}</span>`;
+    const html = `<span class="hq-cluster ${k} ${cls}${bad ? ' hasbad' : ''}" data-n="${items.length}" title="${words}">${items.length}件</span>`;
     const m = L.marker([lat, lon], { icon: L.divIcon({ className: '', html, iconSize: null, iconAnchor: [18, 18] }), keyboard: false, title: words });
     m.on('click', (e) => {
       if (picking) pick(map.mouseEventToLatLng(e.originalEvent));
@@ -95,21 +94,22 @@ export async function createMap({ el: box, list, layerBox, onPick, config }) {
       groups[k].clearLayers();
       if (!shown[k]) continue;
       const inView = data[k].filter((p) => p.lat >= s0 && p.lat <= n0 && p.lon >= w0 && p.lon <= e0);
-      if (inView.length <= MAX_SINGLE) { for (const p of inView) single(k, p); continue; }
+      /* Points sharing a cell of the pixel grid become one group, drawn
+       * at the cell's centre so groups never overlap each other. */
       const cells = new Map();
       for (const p of inView) {
         const pt = map.project([p.lat, p.lon], z);
-        const key = `${Math.floor(pt.x / CELL)}:${Math.floor(pt.y / CELL)}`;
+        const cx = Math.floor(pt.x / CELL);
+        const cy = Math.floor(pt.y / CELL);
+        const key = `${cx}:${cy}`;
         let c = cells.get(key);
-        if (!c) { c = []; cells.set(key, c); }
-        c.push(p);
+        if (!c) { c = { cx, cy, items: [] }; cells.set(key, c); }
+        c.items.push(p);
       }
       for (const c of cells.values()) {
-        if (c.length === 1) { single(k, c[0]); continue; }
-        let la = 0;
-        let lo = 0;
-        for (const p of c) { la += p.lat; lo += p.lon; }
-        cluster(k, c, la / c.length, lo / c.length);
+        if (c.items.length === 1) { single(k, c.items[0]); continue; }
+        const ll = map.unproject([(c.cx + 0.5) * CELL, (c.cy + 0.5) * CELL], z);
+        cluster(k, c.items, ll.lat, ll.lng);
       }
     }
     lastRender = performance.now() - t0;
