@@ -344,6 +344,8 @@ await step('tablet layout', async () => {
   const g = await tp.locator('#gauges').boundingBox();
   const m = await tp.locator('#map').boundingBox();
   check('tablet: one column, the actions before the tables', a.y < g.y && Math.abs(a.x - m.x) < 40 && a.width > 600, JSON.stringify({ a, g, m }));
+  const wide = await tp.evaluate(() => document.documentElement.scrollWidth);
+  check('tablet: nothing wider than the screen', wide <= 800, String(wide));
   const small = await tp.$$eval('#actions button, #actions select, #actions input:not([type=checkbox])', (l) => l.filter((e) => e.offsetParent && e.getBoundingClientRect().height < 44).length);
   check('tablet: every action target at least 44 px high', small === 0, `${small} small`);
   await axe(tp, 'tablet');

@@ -380,10 +380,12 @@ async function start() {
   connect();
   /* Clocks and ages tick every second; a slow poll is the safety net
    * should the stream stay down. */
-  setInterval(() => {
+  const tick = () => {
     $('clock').textContent = new Date(state.now()).toLocaleTimeString('ja-JP', { timeZone: 'Asia/Tokyo' });
     P.renderFresh($('fresh'), state);
-  }, 1000);
+  };
+  tick();
+  setInterval(tick, 1000);
   setInterval(() => { if (hq.stream?.readyState !== 1) { load('stations'); load('alerts'); } load('sources'); }, 60000);
   hq.ready = true;
 }
