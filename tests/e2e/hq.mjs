@@ -253,7 +253,14 @@ await step('field report with a photo, placed on the map', async () => {
 });
 
 await step('shelter open with occupancy reaches residents', async () => {
-  const closed = (await pub('/api/v1/shelters')).features.find((f) => !f.properties.open);
+  /* A closed shelter that the residents' answer lists for its own place. */
+  let closed = null;
+  for (const f of (await pub('/api/v1/shelters')).features.filter((x) => !x.properties.open)) {
+    const [lon, lat] = f.geometry.coordinates;
+    const h = await pub(`/api/v1/hazard?lat=${lat}&lon=${lon}`);
+    if (Object.values(h.shelters).flat().some((x) => x.id === f.id)) { closed = f; break; }
+  }
+  check('a closed shelter listed for residents exists in the seed', closed);
   await page.locator(`#shelters li[data-shelter="${closed.id}"] button`).click();
   const form = page.locator(`form.shelter-form[data-shelter="${closed.id}"]`);
   await form.locator('select').selectOption('1');
@@ -262,6 +269,15 @@ await step('shelter open with occupancy reaches residents', async () => {
   await form.locator('.msg', { hasText: '更新しました' }).waitFor();
   const f = (await pub('/api/v1/shelters')).features.find((x) => x.id === closed.id);
   check('the public shelters answer shows it open with 42 people', f.properties.open === true && f.properties.occupancy === 42, JSON.stringify(f.properties));
+  const rc = await newContext({ viewport: { width: 412, height: 900 } });
+  const [lon, lat] = closed.geometry.coordinates;
+  await rc.addInitScript(([la, lo]) => localStorage.setItem('sonae.home', JSON.stringify({ label: '見本の住所', lat: la, lon: lo })), [lat, lon]);
+  const rp = await rc.newPage();
+  await rp.goto(base + '/');
+  const li = rp.locator('#shelters li.shelter', { hasText: closed.properties.name }).first();
+  await li.waitFor({ timeout: T(10000) });
+  check('the residents\' page lists the shelter as 開設中', (await li.getAttribute('class')).includes('open') && (await li.innerText()).includes('開設中'), await li.innerText());
+  await rc.close();
 });
 
 await step('watch point with its linked reading', async () => {
