@@ -221,6 +221,12 @@ await step('notice', async () => {
   await page.waitForFunction(() => /公開しました/.test(document.querySelector('#notice-form .msg').textContent));
   const st = await pub('/api/v1/status');
   check('a published notice reaches the residents\' status', st.notices.some((n) => n.title_ja === '給水所開設（試験）'), JSON.stringify(st.notices.map((n) => n.title_ja)));
+  const li = page.locator('ul.notices li', { hasText: '給水所開設（試験）' }).first();
+  await li.waitFor({ timeout: T(5000) });
+  await li.locator('button', { hasText: '取り下げ' }).click();
+  await page.waitForFunction(() => !document.querySelector('ul.notices').textContent.includes('給水所開設（試験）'), null, { timeout: T(5000) });
+  const st2 = await pub('/api/v1/status');
+  check('withdrawing it from the list removes it for residents', !st2.notices.some((n) => n.title_ja === '給水所開設（試験）'));
 });
 
 await step('field report with a photo, placed on the map', async () => {
@@ -288,6 +294,13 @@ await step('watch point with its linked reading', async () => {
   await page.waitForFunction(() => /試験アンダーパス/.test(document.querySelector('#watch').textContent), null, { timeout: T(5000) });
   const t = await page.locator('#watch li', { hasText: '試験アンダーパス' }).first().innerText();
   check('the watch point lists its gauge with level and value', t.includes(g.name) && t.includes('警戒レベル３'), t);
+  await page.locator('#watch li', { hasText: '試験アンダーパス' }).first().locator('button', { hasText: '編集' }).click();
+  check('編集 fills the form with the point', (await page.inputValue('#watch-form input[required]')) === '試験アンダーパス');
+  await page.fill('#watch-form input[placeholder="確認すること"]', '冠水したら通行止め');
+  await page.click('#watch-form button[type=submit]');
+  await page.waitForFunction(() => /冠水したら通行止め/.test(document.querySelector('#watch').textContent), null, { timeout: T(5000) });
+  const wps = (await (await page.request.get(base + '/api/v1/watch-points')).json()).watch_points.filter((w) => w.name === '試験アンダーパス');
+  check('saving replaces the point (one point, new note, same station)', wps.length === 1 && wps[0].note === '冠水したら通行止め' && wps[0].station_ids.includes(g.id), JSON.stringify(wps));
 });
 
 await step('cameras, sensor health, freshness', async () => {

@@ -177,19 +177,43 @@ function watchForm(ctx) {
   const note = el('input', { placeholder: '確認すること' });
   const sids = el('input', { placeholder: '観測所番号（カンマ区切り）例：1, 41' });
   const msg = el('p', { class: 'msg', role: 'status' });
-  const form = el('form', { id: 'watch-form' }, field('名前', name), ...place.nodes, field('メモ', note), field('関連する観測所', sids), el('button', { type: 'submit' }, '追加'), msg);
+  const submit = el('button', { type: 'submit' }, '追加');
+  const cancel = el('button', { type: 'button', class: 'secondary', hidden: true }, '編集をやめる');
+  const title = el('h3', { text: '重点確認箇所の追加' });
+  const form = el('form', { id: 'watch-form' }, field('名前', name), ...place.nodes, field('メモ', note), field('関連する観測所', sids), submit, cancel, msg);
+  let editing = null;
+  let checklist = [];
+  function mode(w) {
+    editing = w;
+    checklist = w?.checklist || [];
+    title.textContent = w ? `重点確認箇所の編集：${w.name}` : '重点確認箇所の追加';
+    submit.textContent = w ? '保存' : '追加';
+    cancel.hidden = !w;
+  }
+  cancel.addEventListener('click', () => { form.reset(); mode(null); });
+  /* The list's 「編集」 fills this form; saving replaces the point. */
+  ctx.editWatch = (w) => {
+    mode(w);
+    name.value = w.name;
+    note.value = w.note || '';
+    if (w.geometry?.type === 'Point') { place.lon.value = w.geometry.coordinates[0]; place.lat.value = w.geometry.coordinates[1]; }
+    sids.value = (w.station_ids || []).join(', ');
+    name.focus();
+  };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    const body = { name: name.value, note: note.value, checklist,
+      geometry: editing && editing.geometry?.type !== 'Point' ? editing.geometry : { type: 'Point', coordinates: [+place.lon.value, +place.lat.value] },
+      station_ids: sids.value.split(/[,\s、]+/).filter(Boolean).map(Number) };
     try {
-      await post('/api/v1/watch-points', { name: name.value, note: note.value, checklist: [],
-        geometry: { type: 'Point', coordinates: [+place.lon.value, +place.lat.value] },
-        station_ids: sids.value.split(/[,\s、]+/).filter(Boolean).map(Number) });
-      message(msg, `重点確認箇所を追加しました：${name.value}`);
+      await post(editing ? `/api/v1/watch-points/${editing.id}` : '/api/v1/watch-points', body);
+      message(msg, `重点確認箇所を${editing ? '保存' : '追加'}しました：${name.value}`);
       form.reset();
+      mode(null);
       ctx.refresh('watch');
     } catch (err) { message(msg, errText(err), false); }
   });
-  return el('section', { class: 'act' }, el('h3', { text: '重点確認箇所の追加' }), form);
+  return el('section', { class: 'act' }, title, form);
 }
 
 /* The inline form for one shelter: open or closed, occupancy, needs. */

@@ -86,14 +86,14 @@ const loaders = {
 const draws = {
   stations: () => {
     drawStations();
-    P.renderWatch($('watch'), state, canEdit() ? deleteWatch : null);
+    P.renderWatch($('watch'), state, canEdit() ? deleteWatch : null, canEdit() ? (w) => ctx.editWatch?.(w) : null);
     P.renderHealth($('health'), state);
     if (view === 'device') drawDevice();
   },
   cameras: () => { P.renderCameras($('cameras'), state); drawCameras(); },
   shelters: () => { P.renderShelters($('shelters'), state, editShelter()); drawShelters(); },
   reports: () => { P.renderReports($('reports'), state, canEdit() ? setReport : null); drawReports(); },
-  watch: () => { P.renderWatch($('watch'), state, canEdit() ? deleteWatch : null); drawWatch(); },
+  watch: () => { P.renderWatch($('watch'), state, canEdit() ? deleteWatch : null, canEdit() ? (w) => ctx.editWatch?.(w) : null); drawWatch(); },
   alerts: () => { P.renderAlerts($('alerts'), state); drawAreas(); },
   areas: () => drawAreas(),
   orders: () => { emit('orders'); },

@@ -103,7 +103,7 @@ export function renderHealth(ul, s) {
   }
 }
 
-export function renderWatch(ul, s, onDelete) {
+export function renderWatch(ul, s, onDelete, onEdit) {
   ul.replaceChildren();
   const byId = new Map(s.stations.map((p) => [p.id, p]));
   if (!s.watch.length) ul.append(el('li', { text: '登録された重点確認箇所はありません' }));
@@ -112,6 +112,7 @@ export function renderWatch(ul, s, onDelete) {
     ul.append(el('li', { 'data-watch': w.id },
       el('strong', { text: w.name }), w.note ? ` ${w.note}` : '',
       el('ul', {}, linked.map((p) => el('li', {}, `${p.name}：`, levelBadge(p.level, p.state, '相当'), ` ${p.value == null ? '—' : `${p.value} ${p.unit || ''}`}`))),
+      onEdit ? el('button', { type: 'button', class: 'small', onclick: () => onEdit(w) }, '編集') : null,
       onDelete ? el('button', { type: 'button', class: 'small', onclick: () => onDelete(w) }, '削除') : null));
   }
 }
