@@ -267,6 +267,9 @@ function change(text) {
 }
 
 /* ---- live events --------------------------------------------------------- */
+/* A large city's stations answer is megabytes: under heavy ingest it is
+ * fetched at most once a second, a small one within 150 ms. */
+const stationsDelay = () => (state.stations.length > 2000 ? 1000 : 150);
 function stationName(id) { return state.stations.find((p) => p.id === id)?.name || `観測所 ${id}`; }
 const LV = (l) => (l ? levelName(l) : 'なし');
 
@@ -274,16 +277,16 @@ function onEvent(type, ev) {
   hq.events++;
   const d = ev.data || {};
   switch (type) {
-  case 'station.observations': refresh('stations'); break;
+  case 'station.observations': refresh('stations', stationsDelay()); break;
   case 'station.level': {
-    refresh('stations');
+    refresh('stations', stationsDelay());
     const name = stationName(d.station);
     change(`${name}：${LV(d.from)}相当 → ${LV(d.to)}相当`);
     if (d.to >= 4 && (d.from || 0) < d.to) announce(`${name} が${levelName(d.to)}相当に上昇しました`, true, d.to);
     break;
   }
   case 'station.state':
-    refresh('stations');
+    refresh('stations', stationsDelay());
     if (BAD_STATES.includes(d.to)) change(`${stationName(d.station)}：データが${d.to === 'offline' ? '途絶' : '古くなりました'}`);
     break;
   case 'alert.changed': case 'area.level':
