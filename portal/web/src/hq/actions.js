@@ -119,11 +119,22 @@ function noticeForm(ctx) {
       ctx.refresh('notices');
     } catch (err) { message(msg, errText(err), false); }
   });
+  /* A withdrawn notice ends at the next second at the latest (the store
+   * keeps valid_to after valid_from): it leaves the list at once. */
+  const withdrawn = new Set();
   function render() {
     list.replaceChildren();
-    for (const n of ctx.state.notices || []) {
+    for (const n of (ctx.state.notices || []).filter((x) => !withdrawn.has(x.id))) {
       list.append(el('li', { 'data-notice': n.id }, `${n.title_ja}：${n.text_ja}${n.public ? '' : '（職員のみ）'} `,
-        el('button', { type: 'button', class: 'small', onclick: async () => { try { await post(`/api/v1/notices/${n.id}/withdraw`, {}); ctx.refresh('notices'); } catch (err) { message(msg, errText(err), false); } } }, '取り下げ')));
+        el('button', { type: 'button', class: 'small', onclick: async () => {
+          try {
+            await post(`/api/v1/notices/${n.id}/withdraw`, {});
+            withdrawn.add(n.id);
+            message(msg, `取り下げました：${n.title_ja}`);
+            render();
+            ctx.refresh('notices');
+          } catch (err) { message(msg, errText(err), false); }
+        } }, '取り下げ')));
     }
   }
   ctx.on('notices', render);

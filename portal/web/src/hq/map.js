@@ -65,7 +65,7 @@ export async function createMap({ el: box, list, layerBox, onPick, config }) {
 
   function single(k, p) {
     const m = L.marker([p.lat, p.lon], { icon: p.icon || (p.icon = icon(p)), keyboard: false, title: p.label });
-    m.bindPopup(() => p.popup ? p.popup() : el('div', { text: p.label }));
+    m.bindPopup(() => (p.popup ? p.popup() : el('div', {}, el('strong', { text: p.label }), p.words ? el('br') : null, p.words || '')));
     m.on('click', (e) => { if (picking) { L.DomEvent.stop(e); pick(map.mouseEventToLatLng(e.originalEvent)); } });
     groups[k].addLayer(m);
     return m;
