@@ -4,8 +4,9 @@
  * while the page is open.  Prints "RESULT passed failed".
  *
  *   node hq.mjs BASE_URL WEB_DIR SHOT_DIR
- *   env: HQ_SEED (portal-seed), HQ_DB (the store), HQ_USER, HQ_PASSWORD
- *        (an editor), HQ_TOKEN (a display token) */
+ *   env: HQ_SEED (portal-seed), HQ_DB (the store), HQ_USER (an editor),
+ *        HQ_VIEWER (a viewer), HQ_PASSWORD (theirs), HQ_TOKEN (a display
+ *        token) */
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ const { chromium } = require('playwright-core');
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const SCALE = Number(process.env.SONAE_TIME_SCALE || 1);
 const T = (ms) => Math.round(ms * SCALE);
-const { HQ_SEED, HQ_DB, HQ_USER, HQ_PASSWORD, HQ_TOKEN } = process.env;
+const { HQ_SEED, HQ_DB, HQ_USER, HQ_VIEWER, HQ_PASSWORD, HQ_TOKEN } = process.env;
 
 let passed = 0;
 let failed = 0;
@@ -225,13 +226,15 @@ await step('notice', async () => {
   await li.waitFor({ timeout: T(5000) });
   await li.locator('button', { hasText: '取り下げ' }).click();
   await page.waitForFunction(() => !document.querySelector('ul.notices').textContent.includes('給水所開設（試験）'), null, { timeout: T(5000) });
-  /* The store ends it at the next second at the latest. */
+  /* The store ends it at the next second at the latest, and the status
+   * answer is kept 5 s (portal/api/status.c): gone within about 6 s. */
+  const until = Date.now() + T(8000);
   let gone = false;
-  for (let i = 0; i < 20 && !gone; i++) {
+  while (!gone && Date.now() < until) {
     gone = !(await pub('/api/v1/status')).notices.some((n) => n.title_ja === '給水所開設（試験）');
-    if (!gone) await page.waitForTimeout(T(150));
+    if (!gone) await page.waitForTimeout(250);
   }
-  check('withdrawing it from the list removes it for residents (within 2 s)', gone);
+  check('withdrawing it from the list removes it for residents (within the 5 s status cache)', gone);
 });
 
 await step('field report with a photo, placed on the map', async () => {
@@ -337,6 +340,22 @@ await step('desk: accessibility and screenshot', async () => {
   await axe(page, 'desk');
   await shot(page, 'hq-desk.png');
   check('no script errors on the desk', errors.length === 0, errors.join('\n'));
+});
+
+/* ---- a viewer: everything to read, nothing to write ----------------------- */
+await step('viewer', async () => {
+  const vc = await newContext();
+  const vp = await vc.newPage();
+  await vp.goto(base + '/hq.html');
+  await vp.waitForSelector('#gate:not([hidden])');
+  await vp.fill('#login-name', HQ_VIEWER);
+  await vp.fill('#login-pw', HQ_PASSWORD);
+  await vp.click('#login button[type=submit]');
+  await vp.waitForFunction(() => window.sonaeHq?.ready);
+  check('viewer: the board without forms or edit buttons', await vp.isVisible('#gauges') && !(await vp.isVisible('#actions')) && await vp.locator('#shelters button, #reports button, #watch button').count() === 0);
+  const st = await vp.evaluate(async (csrf) => (await fetch('/api/v1/notices', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify({ category: 'info', title_ja: 'x', text_ja: 'x' }) })).status, await vp.evaluate(() => window.sonaeHq.state.me.csrf));
+  check('viewer: a write is refused by the portal (403)', st === 403, String(st));
+  await vc.close();
 });
 
 /* ---- the wall: display token, never a login ------------------------------ */
