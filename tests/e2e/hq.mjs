@@ -5,8 +5,8 @@
  *
  *   node hq.mjs BASE_URL WEB_DIR SHOT_DIR
  *   env: HQ_SEED (portal-seed), HQ_DB (the store), HQ_USER (an editor),
- *        HQ_VIEWER (a viewer), HQ_PASSWORD (theirs), HQ_TOKEN (a display
- *        token) */
+ *        HQ_VIEWER (a viewer), HQ_OPERATOR (shelter_operator of shelter 4),
+ *        HQ_PASSWORD (theirs), HQ_TOKEN (a display token) */
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const { chromium } = require('playwright-core');
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const SCALE = Number(process.env.SONAE_TIME_SCALE || 1);
 const T = (ms) => Math.round(ms * SCALE);
-const { HQ_SEED, HQ_DB, HQ_USER, HQ_VIEWER, HQ_PASSWORD, HQ_TOKEN } = process.env;
+const { HQ_SEED, HQ_DB, HQ_USER, HQ_VIEWER, HQ_OPERATOR, HQ_PASSWORD, HQ_TOKEN } = process.env;
 
 let passed = 0;
 let failed = 0;
@@ -356,6 +356,27 @@ await step('viewer', async () => {
   const st = await vp.evaluate(async (csrf) => (await fetch('/api/v1/notices', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify({ category: 'info', title_ja: 'x', text_ja: 'x' }) })).status, await vp.evaluate(() => window.sonaeHq.state.me.csrf));
   check('viewer: a write is refused by the portal (403)', st === 403, String(st));
   await vc.close();
+});
+
+await step('shelter operator', async () => {
+  const oc = await newContext({ viewport: { width: 800, height: 1280 }, hasTouch: true, isMobile: true });
+  const op = await oc.newPage();
+  await op.goto(base + '/hq.html?view=tablet');
+  await op.waitForSelector('#gate:not([hidden])');
+  await op.fill('#login-name', HQ_OPERATOR);
+  await op.fill('#login-pw', HQ_PASSWORD);
+  await op.click('#login button[type=submit]');
+  await op.waitForFunction(() => window.sonaeHq?.ready);
+  const withButton = await op.$$eval('#shelters li[data-shelter]', (l) => l.filter((x) => x.querySelector('button')).map((x) => +x.dataset.shelter));
+  check('shelter operator: 「状況を更新」 only for their own shelter', withButton.length === 1 && withButton[0] === 4, JSON.stringify(withButton));
+  await op.locator('#shelters li[data-shelter="4"] button').click();
+  const form = op.locator('form.shelter-form[data-shelter="4"]');
+  await form.locator('input[placeholder^="例：毛布"]').fill('毛布、紙おむつ');
+  await form.locator('button[type=submit]').click();
+  await form.locator('.msg', { hasText: '更新しました' }).waitFor();
+  const f = (await pub('/api/v1/shelters')).features.find((x) => x.id === 4);
+  check('shelter operator: their update (needs) reaches the public answer', f.properties.needs === '毛布、紙おむつ', JSON.stringify(f.properties));
+  await oc.close();
 });
 
 /* ---- the wall: display token, never a login ------------------------------ */

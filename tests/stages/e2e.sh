@@ -57,6 +57,7 @@ fi
 hqpw=hq-e2e-password-1
 if [[ $seeded == yes ]] && echo "$hqpw" | $sonae -c "$conf" user add hq-ed --role editor >/dev/null 2>&1; then
         echo "$hqpw" | $sonae -c "$conf" user add hq-view --role viewer >/dev/null 2>&1
+        echo "$hqpw" | $sonae -c "$conf" user add hq-op --role shelter_operator --shelter 4 >/dev/null 2>&1
         hqtoken=$($sonae -c "$conf" user display add hq-wall 2>/dev/null | tail -1)
         hqdb="$tmp/run/data/sonae.db"
         build/tests/portal-seed "$hqdb" source kriver ok >/dev/null
@@ -130,7 +131,7 @@ else
         failed=$((failed + f))
 fi
 if [[ -n "${hqtoken:-}" ]]; then
-        HQ_SEED=build/tests/portal-seed HQ_DB="$hqdb" HQ_USER=hq-ed HQ_VIEWER=hq-view HQ_PASSWORD="$hqpw" HQ_TOKEN="$hqtoken" \
+        HQ_SEED=build/tests/portal-seed HQ_DB="$hqdb" HQ_USER=hq-ed HQ_VIEWER=hq-view HQ_OPERATOR=hq-op HQ_PASSWORD="$hqpw" HQ_TOKEN="$hqtoken" \
                 node tests/e2e/hq.mjs "http://127.0.0.1:$pport" "$top/$web" "$shots" 2>&1 | tee "$out.hq"
         res=$(grep -E '^RESULT [0-9]+ [0-9]+' "$out.hq" | tail -1)
         if [[ -z "$res" ]]; then ko "dashboard tests printed no result"; else

@@ -239,7 +239,8 @@ export function shelterEditor(f, ctx) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      await post(`/api/v1/shelters/${f.id}/status`, { open: open.value === '1', occupancy: occ.value === '' ? null : +occ.value, needs: needs.value || null });
+      /* An empty count is sent as -1, the API's "unknown". */
+      await post(`/api/v1/shelters/${f.id}/status`, { open: open.value === '1', occupancy: occ.value === '' ? -1 : +occ.value, needs: needs.value || null });
       message(msg, '更新しました');
       ctx.refresh('shelters');
     } catch (err) { message(msg, errText(err), false); }

@@ -191,12 +191,14 @@ async function fetchSeries(ids) {
 function editShelter() {
   const any = canEdit() || state.me?.role === 'shelter_operator';
   if (!any) return null;
-  return (f) => {
-    if (!canShelter(f.id)) return;
+  /* A shelter_operator gets the button only for their own shelters. */
+  const open = (f) => {
     const li = document.querySelector(`#shelters li[data-shelter="${f.id}"]`);
     li.after(shelterEditor(f, ctx));
     li.nextSibling.querySelector('select').focus();
   };
+  open.may = canShelter;
+  return open;
 }
 async function setReport(r, change) {
   try { await post(`/api/v1/reports/${r.id}`, change); refresh('reports'); } catch (e) { announce(`報告を更新できませんでした：${e.message}`, false); }

@@ -142,7 +142,7 @@ export function renderShelters(ul, s, onEdit) {
     ul.append(el('li', { 'data-shelter': f.id },
       el('span', { class: `tag ${p.open ? 'open' : 'closed'}`, text: p.open ? '開設中' : '未開設' }), ` ${p.name}`,
       el('span', { class: 'sub', text: ` ${p.occupancy != null ? `${p.occupancy}人` : ''}${p.capacity ? ` / 定員${p.capacity}人` : ''}${p.needs ? `・必要物資：${p.needs}` : ''}` }),
-      onEdit ? el('button', { type: 'button', class: 'small', onclick: () => onEdit(f) }, '状況を更新') : null));
+      onEdit && onEdit.may(f.id) ? el('button', { type: 'button', class: 'small', onclick: () => onEdit(f) }, '状況を更新') : null));
   }
 }
 
