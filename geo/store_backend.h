@@ -69,6 +69,7 @@ struct store_ops {
                               struct store_area_rings *out, char **name, char **area_code);
         int (*area_rings)(struct store *st, const char *code, size_t max_points,
                           struct store_area_rings *out);
+        int (*area_shapes)(struct store *st, double tolerance, struct store_area_shape_list *out);
         int (*camera_image_add)(struct store *st, const struct store_camera_image *img,
                                 int64_t *id);
         int (*camera_images_list)(struct store *st, int64_t station_id, int64_t from, int64_t to,

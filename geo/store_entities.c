@@ -83,6 +83,13 @@ int store_area_upsert(struct store *st, const struct store_area *a)
         return st->ops->area_upsert(st, a);
 }
 
+int store_area_shapes(struct store *st, double tolerance, struct store_area_shape_list *out)
+{
+        if (!st->ops->area_shapes)
+                return -ENOTSUP;
+        return st->ops->area_shapes(st, tolerance, out);
+}
+
 int store_area_name(struct store *st, const char *code, char **name)
 {
         if (!st->ops->area_name)
@@ -672,6 +679,19 @@ static void source_status_row_free(struct store_source_status *r)
 void store_source_status_list_free(struct store_source_status_list *l)
 {
         LIST_FREE(l, source_status_row_free);
+}
+
+static void area_shape_free(struct store_area_shape *a)
+{
+        FREE_CONST(a->code);
+        FREE_CONST(a->name);
+        FREE_CONST(a->kind);
+        free(a->geojson);
+}
+
+void store_area_shape_list_free(struct store_area_shape_list *l)
+{
+        LIST_FREE(l, area_shape_free);
 }
 
 static void alert_row_free(struct store_alert *a)

@@ -168,6 +168,19 @@ int store_district_rings(struct store *st, int64_t district_id, size_t max_point
  * geometry. */
 int store_area_geojson(struct store *st, const char *code, double tol, char **geojson,
                        double bbox[4]);
+/* The areas of kind city or city_split that have a geometry, simplified by
+ * tolerance (degrees; 0 keeps it as stored), as GeoJSON for maps.  The
+ * list owns its strings (store_area_shape_list_free). */
+struct store_area_shape {
+        const char *code, *name, *kind;
+        char *geojson;
+};
+struct store_area_shape_list {
+        struct store_area_shape *v;
+        size_t n;
+};
+int store_area_shapes(struct store *st, double tolerance, struct store_area_shape_list *out);
+void store_area_shape_list_free(struct store_area_shape_list *l);
 
 /* ---- Camera images ----------------------------------------------------- */
 

@@ -181,6 +181,7 @@ int sl_district_rings(struct store *st, int64_t district_id, size_t max_points,
                       struct store_area_rings *out, char **name, char **area_code);
 int sl_area_rings(struct store *st, const char *code, size_t max_points,
                   struct store_area_rings *out);
+int sl_area_shapes(struct store *st, double tolerance, struct store_area_shape_list *out);
 int sl_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id);
 int sl_camera_images_list(struct store *st, int64_t station_id, int64_t from, int64_t to,
                           size_t limit, struct store_camera_image_list *out);

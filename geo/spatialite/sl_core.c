@@ -1052,6 +1052,7 @@ static const struct store_ops sl_ops = {
     .area_rings = sl_area_rings,
     .district_rings = sl_district_rings,
     .area_geojson = sl_area_geojson,
+    .area_shapes = sl_area_shapes,
     .camera_image_add = sl_camera_image_add,
     .camera_images_list = sl_camera_images_list,
     .camera_image_get = sl_camera_image_get,

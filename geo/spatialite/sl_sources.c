@@ -555,6 +555,33 @@ int sl_area_name(struct store *st, const char *code, char **name)
         return rc;
 }
 
+static int area_shape_fill(sqlite3_stmt *s, void *elem, void *ctx)
+{
+        (void)ctx;
+        struct store_area_shape *a = elem;
+        a->code = sl_col_strdup(s, 0);
+        a->name = sl_col_strdup(s, 1);
+        a->kind = sl_col_strdup(s, 2);
+        a->geojson = sl_col_strdup(s, 3);
+        return a->code && a->name && a->kind && a->geojson ? 0 : -ENOMEM;
+}
+
+int sl_area_shapes(struct store *st, double tolerance, struct store_area_shape_list *out)
+{
+        struct sl *b = SL(st);
+        /* SimplifyPreserveTopology keeps neighbouring areas from crossing;
+         * a tolerance of 0 returns the stored geometry. */
+        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), area_shape_fill, NULL,
+                         "SELECT code, name, kind, AsGeoJSON(CASE WHEN ? > 0 THEN "
+                         "SimplifyPreserveTopology(geom, ?) ELSE geom END, 6) FROM areas "
+                         "WHERE geom IS NOT NULL AND kind IN ('city', 'city_split') "
+                         "AND AsGeoJSON(geom) IS NOT NULL ORDER BY code",
+                         "dd", tolerance, tolerance);
+        if (rc < 0)
+                store_area_shape_list_free(out);
+        return rc;
+}
+
 /* ---- Camera images ----------------------------------------------------- */
 
 int sl_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id)

@@ -33,5 +33,7 @@ extern const struct portal_route api_line_routes[];
 /* portal/notify/webpush_api.c */
 extern const struct portal_route api_webpush_routes[];
 extern const struct portal_route api_cameras_routes[];
+extern const struct portal_route api_sources_routes[];
+extern const struct portal_route api_areas_routes[];
 
 #endif

@@ -33,6 +33,8 @@ const struct portal_route *const portal_route_lists[] = {
     api_line_routes,
     api_webpush_routes,
     api_cameras_routes,
+    api_sources_routes,
+    api_areas_routes,
     /* A new resource adds its file and one line here. */
 };
 /* clang-format on */

@@ -12,7 +12,7 @@ function serviceWorker() {
     generateBundle(_, bundle) {
       /* The app shell: the page and everything its first view loads; the
        * map chunk too, so the map opens offline around home. */
-      files = Object.keys(bundle).filter((f) => !f.endsWith('.map'));
+      files = Object.keys(bundle).filter((f) => !f.endsWith('.map') && !/^(hq\.html|assets\/hq-)/.test(f));
     },
     writeBundle(opts) {
       const shell = ['/', '/config.json', '/manifest.webmanifest', '/icon.svg', ...files.filter((f) => f !== 'index.html').map((f) => `/${f}`)];
@@ -33,6 +33,8 @@ export default defineConfig({
      * as hashed (a year's cache) only when HASH is one run of letters and
      * digits; Vite's default base64url hashes may contain '-' or '_'. */
     rollupOptions: {
+      /* The residents' page and the HQ dashboard (staff; not precached). */
+      input: { index: 'index.html', hq: 'hq.html' },
       output: {
         hashCharacters: 'hex',
         entryFileNames: 'assets/[name]-[hash:16].js',

@@ -22,6 +22,15 @@
  *                                                (発表, then 継続), one a
  *                                                second from AT: a long
  *                                                storm's worth of messages
+ *   portal-seed DB reading SOURCE CODE VALUE     one water level of station
+ *                                                (SOURCE, CODE), observed now
+ *   portal-seed DB source NAME STATE [ERROR]     a source's health
+ *   portal-seed DB device ID STATION_CODE HEALTH BATT RSSI GAPS
+ *                                                a sensor node feeding the seed
+ *                                                station STATION_CODE, with its
+ *                                                health and GAPS open gaps
+ *   portal-seed DB many N                        N gauges with thresholds and
+ *                                                one reading each (benchmarks)
  *
  * The JMA part does what the JMA collector will do, only as much as the
  * portal's tests need: it is a test tool, not the collector.
@@ -31,6 +40,7 @@
 #include "level.h"
 #include "store.h"
 #include "store_city.h"
+#include "store_devices.h"
 #include "store_places.h"
 #include "store_sources.h"
 #include "timeutil.h"
@@ -128,6 +138,85 @@ static int seed_series(struct store *st, const char *code, long count, long long
         store_events_last_id(st, &last);
         printf("ok %lld\n", (long long)last);
         return 0;
+}
+
+static int seed_reading(struct store *st, const char *source, const char *code, double v)
+{
+        int64_t id, last = 0;
+        if (store_station_find(st, source, code, &id) < 0) {
+                fprintf(stderr, "no station %s/%s\n", source, code);
+                return 1;
+        }
+        struct store_obs o = {id, "water_level_m", time_now_ms() / 1000, v, 0};
+        int rc = store_observations_add(st, &o, 1, NULL);
+        if (rc < 0) {
+                fprintf(stderr, "reading: %s\n", store_strerror(rc));
+                return 1;
+        }
+        store_events_last_id(st, &last);
+        printf("ok %lld\n", (long long)last);
+        return 0;
+}
+
+static int seed_device(struct store *st, char **a)
+{
+        int64_t station = 0, id = 0, gap = 0;
+        if (store_station_find(st, "seed", a[1], &station) < 0) {
+                fprintf(stderr, "no station seed/%s\n", a[1]);
+                return 1;
+        }
+        struct store_device d = {.device = a[0], .station_id = station, .enabled = true};
+        int64_t now = time_now_ms() / 1000;
+        int rc = store_device_add(st, &d, &id);
+        if (rc >= 0)
+                rc = store_device_health_set(st, id, a[2], now - 60, "1.0.0", strtod(a[3], NULL),
+                                             strtod(a[4], NULL));
+        for (long g = 0; rc >= 0 && g < strtol(a[5], NULL, 10); g++)
+                rc = store_gap_open(st, id, 1, 100 + g * 10, 102 + g * 10, &gap);
+        if (rc < 0) {
+                fprintf(stderr, "device: %s\n", store_strerror(rc));
+                return 1;
+        }
+        printf("ok %lld\n", (long long)id);
+        return 0;
+}
+
+/* N gauges on a grid over 鶴岡市 and 酒田市 with the seed's thresholds and
+ * one reading each, spread over every level and stale. */
+static int seed_many(struct store *st, long n)
+{
+        int64_t now = time_now_ms() / 1000;
+        store_begin(st);
+        for (long i = 0; i < n; i++) {
+                char ext[32], name[64];
+                snprintf(ext, sizeof(ext), "many-%05ld", i);
+                snprintf(name, sizeof(name), "負荷試験 %05ld", i);
+                struct store_station s = {
+                    .kind = "gauge",
+                    .source = "bench",
+                    .external_id = ext,
+                    .name = name,
+                    .river = "赤川",
+                    .lon = 139.55 + 0.5 * (double)(i % 100) / 100.0,
+                    .lat = 38.55 + 0.4 * (double)(i / 100 % 100) / 100.0,
+                    .thr = {1.0, 2.0, 3.0, 4.0, 5.0, NAN},
+                    .expected_interval_s = 600,
+                };
+                int64_t id = 0;
+                int rc = store_station_upsert(st, &s, &id);
+                struct store_obs o = {id, "water_level_m", i % 7 == 6 ? now - 4 * 3600 : now - 60,
+                                      0.5 + (double)(i % 11) * 0.5, 0};
+                if (rc >= 0)
+                        rc = store_observations_add(st, &o, 1, NULL);
+                if (rc < 0) {
+                        fprintf(stderr, "station %ld: %s\n", i, store_strerror(rc));
+                        store_rollback(st);
+                        return 1;
+                }
+        }
+        int rc = store_commit(st);
+        printf("ok %ld\n", n);
+        return rc < 0;
 }
 
 static int read_file(const char *path, char **data, size_t *len)
@@ -434,6 +523,19 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[2], "burst") == 0 && argc == 7)
                 ret = seed_burst(st, argv[3], argv[4], strtol(argv[5], NULL, 10),
                                  strtoll(argv[6], NULL, 10));
+        else if (strcmp(argv[2], "reading") == 0 && argc == 6)
+                ret = seed_reading(st, argv[3], argv[4], strtod(argv[5], NULL));
+        else if (strcmp(argv[2], "source") == 0 && argc >= 5) {
+                int r = store_source_health_set(st, argv[3], argv[4], argc > 5 ? argv[5] : NULL);
+                if (r < 0)
+                        fprintf(stderr, "source: %s\n", store_strerror(r));
+                else
+                        printf("ok 1\n");
+                ret = r < 0;
+        } else if (strcmp(argv[2], "device") == 0 && argc == 9)
+                ret = seed_device(st, argv + 3);
+        else if (strcmp(argv[2], "many") == 0 && argc == 4)
+                ret = seed_many(st, strtol(argv[3], NULL, 10));
         else if (strcmp(argv[2], "series") == 0 && argc == 7)
                 ret = seed_series(st, argv[3], strtol(argv[4], NULL, 10),
                                   strtoll(argv[5], NULL, 10), strtol(argv[6], NULL, 10));

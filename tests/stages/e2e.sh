@@ -52,6 +52,20 @@ if [[ -x build/cli/sonae ]] && $sonae -c "$conf" import addresses tests/fixtures
         echo "e2e: addresses imported from tests/fixtures/geo"
 fi
 
+# The dashboard's tests (tests/e2e/hq.mjs): an editor, a wall's display
+# token, source health and two sensor nodes.
+hqpw=hq-e2e-password-1
+if [[ $seeded == yes ]] && echo "$hqpw" | $sonae -c "$conf" user add hq-ed --role editor >/dev/null 2>&1; then
+        echo "$hqpw" | $sonae -c "$conf" user add hq-view --role viewer >/dev/null 2>&1
+        echo "$hqpw" | $sonae -c "$conf" user add hq-op --role shelter_operator --shelter 4 >/dev/null 2>&1
+        hqtoken=$($sonae -c "$conf" user display add hq-wall 2>/dev/null | tail -1)
+        hqdb="$tmp/run/data/sonae.db"
+        build/tests/portal-seed "$hqdb" source kriver ok >/dev/null
+        build/tests/portal-seed "$hqdb" source jma failing "HTTP 503" >/dev/null
+        build/tests/portal-seed "$hqdb" device node-01 sensor-200 online 3.2 -97 2 >/dev/null
+        build/tests/portal-seed "$hqdb" device node-02 sensor-201 offline 3.9 -80 0 >/dev/null
+fi
+
 $portald -c "$conf" 2>"$tmp/portald.log" &
 pids+=($!)
 report="$tmp/routes.json"
@@ -115,6 +129,18 @@ else
         read -r _ p f <<<"$res"
         passed=$((passed + p))
         failed=$((failed + f))
+fi
+if [[ -n "${hqtoken:-}" ]]; then
+        HQ_SEED=build/tests/portal-seed HQ_DB="$hqdb" HQ_USER=hq-ed HQ_VIEWER=hq-view HQ_OPERATOR=hq-op HQ_PASSWORD="$hqpw" HQ_TOKEN="$hqtoken" \
+                node tests/e2e/hq.mjs "http://127.0.0.1:$pport" "$top/$web" "$shots" 2>&1 | tee "$out.hq"
+        res=$(grep -E '^RESULT [0-9]+ [0-9]+' "$out.hq" | tail -1)
+        if [[ -z "$res" ]]; then ko "dashboard tests printed no result"; else
+                read -r _ p f <<<"$res"
+                passed=$((passed + p))
+                failed=$((failed + f))
+        fi
+else
+        ko "dashboard tests: no seeded store or no editor account"
 fi
 sleep 0.6
 echo "e2e: routes answered by: $(tr -d '\n ' <"$report" 2>/dev/null)"
