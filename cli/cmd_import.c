@@ -1,4 +1,4 @@
-/* sonae import hazard|shelters|areas|districts|addresses FILE [--name N]
+/* sonae import hazard|shelters|areas|districts|addresses|roads FILE [--name N]
  * [--version V] [options]: official geodata into the store (docs/geo.md).
  * One transaction per import: an error leaves the store as it was, and a
  * hazard layer's current version keeps serving.  Prints a one-line
@@ -17,11 +17,12 @@ static void usage(void)
 {
         fprintf(
             stderr,
-            "usage: sonae import hazard|shelters|areas|districts|addresses FILE [--name N] "
+            "usage: sonae import hazard|shelters|areas|districts|addresses|roads FILE [--name N] "
             "[--version V]\n"
             "  hazard:    [--class ATTR --hazard KIND [--title T]] for layers other than "
             "A31/A33\n"
-            "  districts: [--kind district|school|community] [--code-attr A] [--name-attr A]\n");
+            "  districts: [--kind district|school|community] [--code-attr A] [--name-attr A]\n"
+            "  roads:     OSM PBF or any line layer [--name-attr A] (street names)\n");
 }
 
 struct prog {

@@ -93,6 +93,8 @@ void geo_shelter_list_free(struct geo_shelter_list *l)
                 free(l->v[i].name);
                 free(l->v[i].address);
                 free(l->v[i].linked_name);
+                geo_route_free(l->v[i].route);
+                free(l->v[i].route);
         }
         free(l->v);
         l->v = NULL;

@@ -1,5 +1,6 @@
 /* Importing geodata with GDAL/OGR and PROJ; see import.h. */
 #include "import.h"
+#include "import_int.h"
 
 #include "geo.h"
 #include "store_places.h"
@@ -584,6 +585,27 @@ static const char *a33_phenomenon(const char *v)
 
 enum hz_schema { HZ_A31_MAX, HZ_A31_PLAN, HZ_A33, HZ_GENERIC };
 
+int geo_import_edition(const char *name, const struct geo_import_opts *o, char version[65],
+                       struct geo_import_report *rep)
+{
+        if ((o->version && (strlen(o->version) > 64 || !o->version[0])) || !name || !name[0] ||
+            strlen(name) > 64) {
+                fail(rep, "--name / --version は 1-64 バイトです (name and version: 1-64 bytes)");
+                return -EINVAL;
+        }
+        if (o->version) {
+                snprintf(version, 65, "%s", o->version);
+        } else {
+                time_t now = time(NULL);
+                struct tm tm;
+                gmtime_r(&now, &tm);
+                strftime(version, 65, "%Y%m%dT%H%M%SZ", &tm);
+        }
+        snprintf(rep->layer, sizeof(rep->layer), "%s", name);
+        snprintf(rep->version, sizeof(rep->version), "%s", version);
+        return 0;
+}
+
 static int import_hazard(struct store *st, const char *path, const struct geo_import_opts *o,
                          struct geo_import_report *rep)
 {
@@ -643,21 +665,8 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
         if (o->title)
                 title = o->title;
         char version[65];
-        if ((o->version && (strlen(o->version) > 64 || !o->version[0])) || strlen(name) > 64) {
-                fail(rep, "--name / --version は 1-64 バイトです (name and version: 1-64 bytes)");
-                rc = -EINVAL;
+        if ((rc = geo_import_edition(name, o, version, rep)) < 0)
                 goto out_close;
-        }
-        if (o->version) {
-                snprintf(version, sizeof(version), "%s", o->version);
-        } else {
-                time_t now = time(NULL);
-                struct tm tm;
-                gmtime_r(&now, &tm);
-                strftime(version, sizeof(version), "%Y%m%dT%H%M%SZ", &tm);
-        }
-        snprintf(rep->layer, sizeof(rep->layer), "%s", name);
-        snprintf(rep->version, sizeof(rep->version), "%s", version);
 
         /* One transaction: the new edition appears, complete and active, or
          * not at all. */
@@ -1475,6 +1484,9 @@ int geo_import(struct store *st, const char *kind, const char *path,
                 return import_districts(st, path, opt, rep);
         if (strcmp(kind, "addresses") == 0)
                 return import_addresses(st, path, opt, rep);
-        fail(rep, "種類 %s は取り込めません (hazard|shelters|areas|districts|addresses)", kind);
+        if (strcmp(kind, "roads") == 0)
+                return geo_import_roads(st, path, opt, rep);
+        fail(rep, "種類 %s は取り込めません (hazard|shelters|areas|districts|addresses|roads)",
+             kind);
         return -EINVAL;
 }
