@@ -56,6 +56,7 @@ struct settings {
         unsigned timeout_s;
         bool events_without_auth;
         bool exercise;
+        double walk_speed;
 };
 
 struct centry {
@@ -179,6 +180,7 @@ static struct settings *settings_from(const struct sonae_config *cfg)
         s->timeout_s = cfg->portal.timeout > 0 ? (unsigned)cfg->portal.timeout : 30;
         s->events_without_auth = cfg->portal.events_without_auth;
         s->exercise = cfg->jma.exercise;
+        s->walk_speed = cfg->portal.walk_speed;
         if (!s->listen || !s->web_root || !s->public_base_url) {
                 settings_unref(s);
                 return NULL;
@@ -1269,6 +1271,14 @@ bool portal_app_exercise(struct portal_app *app)
         bool on = app->set->exercise;
         pthread_mutex_unlock(&app->mu);
         return on;
+}
+
+double portal_app_walk_speed(struct portal_app *app)
+{
+        pthread_mutex_lock(&app->mu);
+        double v = app->set->walk_speed;
+        pthread_mutex_unlock(&app->mu);
+        return v;
 }
 
 int64_t portal_app_tick(struct portal_app *app)

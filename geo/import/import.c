@@ -609,6 +609,7 @@ int geo_import_edition(const char *name, const struct geo_import_opts *o, char v
 static int import_hazard(struct store *st, const char *path, const struct geo_import_opts *o,
                          struct geo_import_report *rep)
 {
+        struct geo_tiler *tiler = NULL;
         struct src s;
         int rc = src_open(&s, path, rep);
         if (rc == 0)
@@ -666,6 +667,17 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                 title = o->title;
         char version[65];
         if ((rc = geo_import_edition(name, o, version, rep)) < 0)
+                goto out_close;
+        /* The layer's vector tiles, made beside the features. */
+        static const char *const tile_fields[] = {"class", "label_ja", "rank"};
+        if (geo_tiles_layer_ok(name))
+                rc = geo_tiler_open(&tiler, name, tile_fields, 3, rep);
+        else
+                warn(
+                    rep,
+                    "レイヤ名 %s では地図タイルを作りません (tiles need a name of A-Z a-z 0-9 _ -)",
+                    name);
+        if (rc < 0)
                 goto out_close;
 
         /* One transaction: the new edition appears, complete and active, or
@@ -774,6 +786,11 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                                      store_strerror(rc));
                         else
                                 rep->imported++;
+                        char rank_s[24];
+                        snprintf(rank_s, sizeof(rank_s), "%d", rank);
+                        const char *vals[] = {clsbuf, label, rank_s};
+                        if (rc == 0 && tiler && (rc = geo_tiler_add(tiler, wkb, wlen, vals)) < 0)
+                                fail(rep, "地物 %lld: タイルに書けません (tile)", fid);
                 }
                 free(wkb);
                 OGR_F_Destroy(f);
@@ -784,6 +801,8 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                 fail(rep, "%s: 地物がありません (empty layer)", path);
                 rc = -ENODATA;
         }
+        if (rc == 0 && tiler)
+                rc = geo_tiler_finish(tiler, st, version, rep);
         if (rc == 0)
                 rc = store_hazard_layer_activate(st, lid);
         if (rc == 0) {
@@ -800,6 +819,7 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                         warn(rep, "不正なポリゴン %zu 件を修復しました (repaired)", rep->repaired);
         }
 out_close:
+        geo_tiler_free(tiler);
         src_close(&s);
         return rc;
 }

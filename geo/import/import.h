@@ -39,6 +39,7 @@ struct geo_import_report {
         size_t repaired; /* invalid geometries made valid */
         size_t skipped;  /* left out, with the reason in warning */
         size_t linked;   /* shelters: emergency ↔ evacuation links */
+        size_t tiles;    /* vector tiles made for the layer */
         int64_t layer_id;
         char layer[65], version[65];
         char warning[512];
