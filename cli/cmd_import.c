@@ -115,9 +115,12 @@ int cmd_import(int argc, char **argv, const struct cli_common *common)
                 fprintf(stderr, "sonae import: 何も変更していません (nothing changed)\n");
                 return 1;
         }
-        if (rep.layer[0])
-                printf("imported %s %s version %s: %zu features (%zu repaired)\n", kind, rep.layer,
-                       rep.version, rep.imported, rep.repaired);
+        if (strcmp(kind, "roads") == 0)
+                printf("imported roads %s version %s: %zu edges (%zu lines skipped)\n", rep.layer,
+                       rep.version, rep.imported, rep.skipped);
+        else if (rep.layer[0])
+                printf("imported %s %s version %s: %zu features (%zu repaired), %zu tiles\n", kind,
+                       rep.layer, rep.version, rep.imported, rep.repaired, rep.tiles);
         else
                 printf("imported %s: %zu of %zu (%zu skipped, %zu linked)\n", kind, rep.imported,
                        rep.read, rep.skipped, rep.linked);

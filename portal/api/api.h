@@ -26,6 +26,7 @@ extern const struct portal_route api_reports_routes[];
 extern const struct portal_route api_watchpoints_routes[];
 extern const struct portal_route api_hazard_routes[];
 extern const struct portal_route api_addresses_routes[];
+extern const struct portal_route api_tiles_routes[];
 
 /* portal/notify/line_webhook.c */
 extern const struct portal_route api_line_routes[];

@@ -31,6 +31,7 @@ const struct portal_route *const portal_route_lists[] = {
     api_addresses_routes,
     api_line_routes,
     api_cameras_routes,
+    api_tiles_routes,
     /* A new resource adds its file and one line here. */
 };
 /* clang-format on */
