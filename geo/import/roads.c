@@ -322,7 +322,7 @@ static int read_lines(const char *path, const struct geo_import_opts *o, struct 
                                 if (!isfinite(x) || !isfinite(y) || x < 120 || x > 155 || y < 20 ||
                                     y > 46) {
                                         rfail(rep,
-                                              "地物 %lld: 座標が日本の範囲外です (%.4f,%.4f; "
+                                              "地物 %lld: 座標が日本の範囲外です (%.6g,%.6g; "
                                               "wrong CRS or axis order?)",
                                               fid, x, y);
                                         rc = -EINVAL;

@@ -464,6 +464,72 @@ static void test_version_switch(struct store *st)
         geo_route_free(&r);
 }
 
+/* OpenStreetMap data through GDAL's OSM driver (the same driver reads
+ * .osm XML and .pbf): only the ways people may walk on become edges. */
+static void test_osm(void)
+{
+        char db2[300], osm[300];
+        storetest_path("osm.db", db2, sizeof(db2));
+        storetest_path("town.osm", osm, sizeof(osm));
+        /* Authored in the OSM XML format (wiki.openstreetmap.org/wiki/OSM_XML):
+         * 本町通り 1-2-3 crossed at 2 by a footway to 4; a motorway 3-5, a
+         * river 4-6, a private service road 4-6 and a road closed to walkers
+         * 5-6 are left out. */
+        write_text(osm, "<?xml version='1.0' encoding='UTF-8'?>\n"
+                        "<osm version='0.6' generator='sonae-test'>\n"
+                        " <node id='1' version='1' lat='38.7000' lon='139.8000'/>\n"
+                        " <node id='2' version='1' lat='38.7000' lon='139.8020'/>\n"
+                        " <node id='3' version='1' lat='38.7000' lon='139.8040'/>\n"
+                        " <node id='4' version='1' lat='38.7020' lon='139.8020'/>\n"
+                        " <node id='5' version='1' lat='38.7000' lon='139.8060'/>\n"
+                        " <node id='6' version='1' lat='38.7040' lon='139.8020'/>\n"
+                        " <way id='10' version='1'><nd ref='1'/><nd ref='2'/><nd ref='3'/>"
+                        "<tag k='highway' v='residential'/><tag k='name' v='本町通り'/></way>\n"
+                        " <way id='11' version='1'><nd ref='2'/><nd ref='4'/>"
+                        "<tag k='highway' v='footway'/></way>\n"
+                        " <way id='12' version='1'><nd ref='3'/><nd ref='5'/>"
+                        "<tag k='highway' v='motorway'/></way>\n"
+                        " <way id='13' version='1'><nd ref='4'/><nd ref='6'/>"
+                        "<tag k='waterway' v='river'/></way>\n"
+                        " <way id='14' version='1'><nd ref='4'/><nd ref='6'/>"
+                        "<tag k='highway' v='service'/><tag k='access' v='private'/></way>\n"
+                        " <way id='15' version='1'><nd ref='5'/><nd ref='6'/>"
+                        "<tag k='highway' v='residential'/><tag k='foot' v='no'/></way>\n"
+                        "</osm>\n");
+        struct store *st = storetest_open(db2);
+        struct geo_import_report rep;
+        struct geo_import_opts o = {.version = "osm1"};
+        int rc = geo_import(st, "roads", osm, &o, &rep);
+        if (rc < 0)
+                printf("  osm: %s\n", rep.error);
+        CHECK_INT(rc, 0);
+        CHECK_INT(rep.imported, 3);
+        CHECK_INT(rep.skipped, 4);
+        CHECK_INT(storetest_sql_int(db2, "SELECT count(*) FROM road_nodes"), 4);
+        CHECK_INT(storetest_sql_int(db2, "SELECT count(*) FROM road_graphs WHERE source = 'osm' "
+                                         "AND attribution LIKE '%OpenStreetMap%'"),
+                  1);
+        CHECK_INT(storetest_sql_int(db2, "SELECT count(*) FROM road_edges WHERE kind = 'footway'"),
+                  1);
+        struct geo_route r;
+        struct geo_route_opts plain = {.to_name = "公園"};
+        CHECK_INT(geo_route(st, 139.8000, 38.7000, 139.8020, 38.7020, &plain, &r), 0);
+        if (r.words_ja) {
+                printf("  osm words: %s\n", r.words_ja);
+                CHECK(strncmp(r.words_ja, "東へ本町通りを", strlen("東へ本町通りを")) == 0);
+                CHECK(strstr(r.words_ja, "左折して") != NULL);
+        }
+        /* 1 -> 2 -> 4: about 174 m east and 222 m north. */
+        double want = hav(139.8, 38.7, 139.802, 38.7) + hav(139.802, 38.7, 139.802, 38.702);
+        CHECK_NEAR(r.distance_m, want, want * 0.003);
+        geo_route_free(&r);
+        /* Node 5 is only on the motorway and the closed road: not routed. */
+        CHECK_INT(geo_route(st, 139.8060, 38.7000, 139.8000, 38.7000, &plain, &r), 0);
+        CHECK(r.distance_m > 150); /* walked from the nearest road node, 3 */
+        geo_route_free(&r);
+        store_close(st);
+}
+
 int main(void)
 {
         /* Degrees for SPACING metres on the sphere the test measures with. */
@@ -501,6 +567,7 @@ int main(void)
         geo_route_free(&r);
         test_version_switch(st);
         store_close(st);
+        test_osm();
         storetest_cleanup();
         return check_done("geo-routes");
 }
