@@ -54,6 +54,11 @@ void store_road_graph_list_free(struct store_road_graph_list *l)
         l->n = 0;
 }
 
+int store_layer_polygons(struct store *st, const char *layer, store_polygon_cb cb, void *ctx)
+{
+        return DISPATCH(layer_polygons, layer, cb, ctx);
+}
+
 int store_tile_set_create(struct store *st, const char *layer, const char *version, int min_zoom,
                           int max_zoom, int64_t *id)
 {

@@ -50,6 +50,13 @@ void store_road_graph_list_free(struct store_road_graph_list *l);
 
 /* ---- Vector tiles -------------------------------------------------------- */
 
+/* Calls cb for every polygon of a store layer that has tiles of its own
+ * ("areas" or "districts"): code, name, kind and the geometry as WKB (all
+ * borrowed for the call).  A negative return of cb stops and is returned. */
+typedef int (*store_polygon_cb)(void *ctx, const char *code, const char *name, const char *kind,
+                                const unsigned char *wkb, size_t len);
+int store_layer_polygons(struct store *st, const char *layer, store_polygon_cb cb, void *ctx);
+
 /* Creates an inactive tile set of a layer ([A-Za-z0-9_-], 1-64 bytes) and
  * version (-EEXIST for an existing pair). */
 int store_tile_set_create(struct store *st, const char *layer, const char *version, int min_zoom,

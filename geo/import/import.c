@@ -671,7 +671,8 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
         /* The layer's vector tiles, made beside the features. */
         static const char *const tile_fields[] = {"class", "label_ja", "rank"};
         if (geo_tiles_layer_ok(name))
-                rc = geo_tiler_open(&tiler, name, tile_fields, 3, rep);
+                rc = geo_tiler_open(&tiler, name, GEO_TILES_MIN_ZOOM, GEO_TILES_MAX_ZOOM,
+                                    tile_fields, 3, rep);
         else
                 warn(
                     rep,
@@ -1294,6 +1295,9 @@ static int import_areas(struct store *st, const char *path, const struct geo_imp
                 fail(rep, "%s: 地物がありません", path);
                 rc = -ENODATA;
         }
+        /* The map's tiles of every area now in the store. */
+        if (rc == 0 && rep->imported)
+                rc = geo_tiles_from_store(st, "areas", rep);
         rc = rc == 0 ? store_commit(st) : (store_rollback(st), rc);
         if (rc == 0)
                 progress(o, rep->read, rep->read);
@@ -1375,6 +1379,8 @@ static int import_districts(struct store *st, const char *path, const struct geo
         size_t assigned = 0;
         if (rc == 0)
                 rc = geo_addresses_assign_districts(st, &assigned);
+        if (rc == 0 && rep->imported)
+                rc = geo_tiles_from_store(st, "districts", rep);
         rc = rc == 0 ? store_commit(st) : (store_rollback(st), rc);
         if (rc == 0) {
                 rep->linked = assigned;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct geo_tiler {
@@ -27,6 +28,7 @@ struct geo_tiler {
         OGRSpatialReferenceH srs;
         size_t n_fields;
         size_t n_features;
+        int min_zoom, max_zoom;
 };
 
 /* Removes a folder tree that this file made (names from GDAL only). */
@@ -76,8 +78,8 @@ void geo_tiler_free(struct geo_tiler *t)
         free(t);
 }
 
-int geo_tiler_open(struct geo_tiler **out, const char *layer, const char *const *fields,
-                   size_t n_fields, struct geo_import_report *rep)
+int geo_tiler_open(struct geo_tiler **out, const char *layer, int min_zoom, int max_zoom,
+                   const char *const *fields, size_t n_fields, struct geo_import_report *rep)
 {
         *out = NULL;
         GDALAllRegister();
@@ -91,6 +93,8 @@ int geo_tiler_open(struct geo_tiler **out, const char *layer, const char *const 
         if (!t)
                 return -ENOMEM;
         snprintf(t->layer, sizeof(t->layer), "%s", layer);
+        t->min_zoom = min_zoom;
+        t->max_zoom = max_zoom;
         const char *tmp = getenv("TMPDIR");
         if (!tmp || !tmp[0] || strlen(tmp) > 400)
                 tmp = "/tmp";
@@ -105,8 +109,8 @@ int geo_tiler_open(struct geo_tiler **out, const char *layer, const char *const 
         }
         snprintf(t->out, sizeof(t->out), "%s/tiles", t->dir);
         char minz[32], maxz[32];
-        snprintf(minz, sizeof(minz), "MINZOOM=%d", GEO_TILES_MIN_ZOOM);
-        snprintf(maxz, sizeof(maxz), "MAXZOOM=%d", GEO_TILES_MAX_ZOOM);
+        snprintf(minz, sizeof(minz), "MINZOOM=%d", t->min_zoom);
+        snprintf(maxz, sizeof(maxz), "MAXZOOM=%d", t->max_zoom);
         /* Uncompressed: the portal serves the bytes as they are and the
          * HTTP layer compresses. */
         const char *dopts[] = {minz, maxz, "COMPRESS=NO", "SIMPLIFICATION=1", "FORMAT=DIRECTORY",
@@ -191,7 +195,7 @@ static int read_file(const char *path, void **data, size_t *len)
 static int store_dir(struct geo_tiler *t, struct store *st, int64_t set_id, size_t *n)
 {
         int rc = 0;
-        for (int z = GEO_TILES_MIN_ZOOM; rc == 0 && z <= GEO_TILES_MAX_ZOOM; z++) {
+        for (int z = t->min_zoom; rc == 0 && z <= t->max_zoom; z++) {
                 char zd[1024];
                 snprintf(zd, sizeof(zd), "%s/%d", t->out, z);
                 DIR *dz = opendir(zd);
@@ -248,8 +252,7 @@ int geo_tiler_finish(struct geo_tiler *t, struct store *st, const char *version,
                 return -EIO;
         }
         int64_t set_id = 0;
-        int rc = store_tile_set_create(st, t->layer, version, GEO_TILES_MIN_ZOOM,
-                                       GEO_TILES_MAX_ZOOM, &set_id);
+        int rc = store_tile_set_create(st, t->layer, version, t->min_zoom, t->max_zoom, &set_id);
         size_t n = 0;
         if (rc == 0)
                 rc = store_dir(t, st, set_id, &n);
@@ -259,5 +262,42 @@ int geo_tiler_finish(struct geo_tiler *t, struct store *st, const char *version,
                 snprintf(rep->error, sizeof(rep->error), "タイルを保存できません (%s)",
                          store_strerror(rc));
         rep->tiles = n;
+        return rc;
+}
+
+static int add_polygon(void *ctx, const char *code, const char *name, const char *kind,
+                       const unsigned char *wkb, size_t len)
+{
+        const char *vals[] = {code, name, kind};
+        return wkb && len ? geo_tiler_add(ctx, wkb, len, vals) : 0;
+}
+
+int geo_tiles_from_store(struct store *st, const char *layer, struct geo_import_report *rep)
+{
+        static const char *const fields[] = {"code", "name", "kind"};
+        struct geo_tiler *t = NULL;
+        /* Areas and districts are few large polygons: the map draws them
+         * from z12 tiles at any closer zoom (overzoom). */
+        int rc =
+            geo_tiler_open(&t, layer, GEO_TILES_MIN_ZOOM, GEO_TILES_AREA_MAX_ZOOM, fields, 3, rep);
+        if (rc < 0)
+                return rc;
+        rc = store_layer_polygons(st, layer, add_polygon, t);
+        if (rc == 0 && t->n_features) {
+                /* The import time names the set; a second import within the
+                 * same second takes the next free name. */
+                char base[32], version[65];
+                time_t now = time(NULL);
+                struct tm tm;
+                gmtime_r(&now, &tm);
+                strftime(base, sizeof(base), "%Y%m%dT%H%M%SZ", &tm);
+                snprintf(version, sizeof(version), "%s", base);
+                char have[65];
+                for (int k = 2;
+                     store_tile_version(st, layer, have) == 0 && strcmp(have, version) == 0; k++)
+                        snprintf(version, sizeof(version), "%s-%d", base, k);
+                rc = geo_tiler_finish(t, st, version, rep);
+        }
+        geo_tiler_free(t);
         return rc;
 }

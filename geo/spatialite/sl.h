@@ -287,6 +287,7 @@ int sl_road_edges_add(struct store *st, int64_t graph_id, const struct store_roa
                       size_t n);
 int sl_road_graph_activate(struct store *st, int64_t graph_id);
 int sl_road_graphs_list(struct store *st, struct store_road_graph_list *out);
+int sl_layer_polygons(struct store *st, const char *layer, store_polygon_cb cb, void *ctx);
 int sl_tile_set_create(struct store *st, const char *layer, const char *version, int min_zoom,
                        int max_zoom, int64_t *id);
 int sl_tile_put(struct store *st, int64_t set_id, int z, int x, int y, const void *data,

@@ -1130,6 +1130,7 @@ static const struct store_ops sl_ops = {
     .road_edges_add = sl_road_edges_add,
     .road_graph_activate = sl_road_graph_activate,
     .road_graphs_list = sl_road_graphs_list,
+    .layer_polygons = sl_layer_polygons,
     .tile_set_create = sl_tile_set_create,
     .tile_put = sl_tile_put,
     .tile_set_activate = sl_tile_set_activate,

@@ -204,6 +204,34 @@ static bool tile_ok(int z, int x, int y)
                (int64_t)y < ((int64_t)1 << z);
 }
 
+int sl_layer_polygons(struct store *st, const char *layer, store_polygon_cb cb, void *ctx)
+{
+        struct sl *b = SL(st);
+        static const char *const areas_sql = "SELECT code, name, kind, AsBinary(geom) FROM areas "
+                                             "WHERE geom IS NOT NULL ORDER BY code";
+        static const char *const districts_sql = "SELECT code, name, kind, AsBinary(geom) FROM "
+                                                 "districts WHERE geom IS NOT NULL ORDER BY code";
+        const char *sql = strcmp(layer, "areas") == 0       ? areas_sql
+                          : strcmp(layer, "districts") == 0 ? districts_sql
+                                                            : NULL;
+        if (!sql)
+                return -EINVAL;
+        int rc = 0;
+        sqlite3_stmt *s = sl_query(b, sql, &rc, "");
+        if (!s)
+                return rc;
+        int r;
+        while (rc == 0 && (r = sqlite3_step(s)) == SQLITE_ROW)
+                rc = cb(ctx, (const char *)sqlite3_column_text(s, 0),
+                        (const char *)sqlite3_column_text(s, 1),
+                        (const char *)sqlite3_column_text(s, 2), sqlite3_column_blob(s, 3),
+                        (size_t)sqlite3_column_bytes(s, 3));
+        if (rc == 0 && r != SQLITE_DONE)
+                rc = sl_err(r);
+        sqlite3_reset(s);
+        return rc;
+}
+
 int sl_tile_set_create(struct store *st, const char *layer, const char *version, int min_zoom,
                        int max_zoom, int64_t *id)
 {

@@ -51,20 +51,23 @@ struct decoded {
 
 /* Reads one tile through GDAL's MVT driver (the file laid out as
  * z/x/y.pbf so the driver knows where the tile is). */
-static int decode(struct store *st, int z, int x, int y, struct decoded *d)
+static int decode_layer(struct store *st, const char *layer, const char *field, int z, int x, int y,
+                        struct decoded *d)
 {
         memset(d, 0, sizeof(*d));
         void *data = NULL;
         size_t len = 0;
-        int rc = store_tile_get(st, "test_flood", z, x, y, &data, &len, d->version);
+        int rc = store_tile_get(st, layer, z, x, y, &data, &len, d->version);
         if (rc < 0)
                 return rc;
         char p[400];
-        snprintf(p, sizeof(p), "%s/%d", tiles_dir, z);
+        snprintf(p, sizeof(p), "%s/%s", tiles_dir, layer);
         mkdir(p, 0700);
-        snprintf(p, sizeof(p), "%s/%d/%d", tiles_dir, z, x);
+        snprintf(p, sizeof(p), "%s/%s/%d", tiles_dir, layer, z);
         mkdir(p, 0700);
-        snprintf(p, sizeof(p), "%s/%d/%d/%d.pbf", tiles_dir, z, x, y);
+        snprintf(p, sizeof(p), "%s/%s/%d/%d", tiles_dir, layer, z, x);
+        mkdir(p, 0700);
+        snprintf(p, sizeof(p), "%s/%s/%d/%d/%d.pbf", tiles_dir, layer, z, x, y);
         FILE *f = fopen(p, "wb");
         if (!f || fwrite(data, 1, len, f) != len)
                 exit(2);
@@ -74,14 +77,15 @@ static int decode(struct store *st, int z, int x, int y, struct decoded *d)
         GDALDatasetH ds = GDALOpenEx(p, GDAL_OF_VECTOR, drivers, NULL, NULL);
         if (!ds)
                 return -EBADMSG;
-        OGRLayerH l = GDALDatasetGetLayerByName(ds, "test_flood");
+        OGRLayerH l = GDALDatasetGetLayerByName(ds, layer);
         if (!l) {
                 GDALClose(ds);
                 return -ENOENT;
         }
         OGRFeatureH ft;
         while ((ft = OGR_L_GetNextFeature(l))) {
-                int ic = OGR_F_GetFieldIndex(ft, "class"), il = OGR_F_GetFieldIndex(ft, "label_ja");
+                int ic = OGR_F_GetFieldIndex(ft, field),
+                    il = OGR_F_GetFieldIndex(ft, strcmp(field, "class") == 0 ? "label_ja" : "name");
                 OGRGeometryH g = OGR_F_GetGeometryRef(ft);
                 OGRwkbGeometryType t = g ? wkbFlatten(OGR_G_GetGeometryType(g)) : wkbUnknown;
                 CHECK(t == wkbPolygon || t == wkbMultiPolygon);
@@ -94,6 +98,11 @@ static int decode(struct store *st, int z, int x, int y, struct decoded *d)
         }
         GDALClose(ds);
         return 0;
+}
+
+static int decode(struct store *st, int z, int x, int y, struct decoded *d)
+{
+        return decode_layer(st, "test_flood", "class", z, x, y, d);
 }
 
 static bool has_class(const struct decoded *d, const char *c)
@@ -200,6 +209,33 @@ int main(void)
         CHECK_STR(v, "2");
         CHECK_INT(decode(st, 10, x10, y10, &d), 0);
         CHECK_INT(d.features, 1);
+
+        /* Areas and districts: tiles of every polygon in the store, made
+         * again by each import (the real 鶴岡市 polygon, the authored
+         * districts of tests/fixtures/geo). */
+        char path[600];
+        snprintf(path, sizeof(path), "%s/gis/jma_area_polygons/class20_0620300_tsuruoka.geojson",
+                 check_fixtures());
+        struct geo_import_opts none = {0};
+        CHECK_INT(geo_import(st, "areas", path, &none, &rep), 0);
+        CHECK(rep.tiles > 0);
+        CHECK_INT(decode_layer(st, "areas", "code", 10, x10, y10, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK(has_class(&d, "0620300"));
+        CHECK_STR(d.label, "鶴岡市");
+        char first[65];
+        snprintf(first, sizeof(first), "%s", d.version);
+        CHECK_INT(geo_import(st, "areas", path, &none, &rep), 0);
+        CHECK_INT(store_tile_version(st, "areas", v), 0);
+        CHECK(strcmp(v, first) != 0); /* a new set, even within the same second */
+        CHECK_INT(storetest_sql_int(db, "SELECT count(*) FROM tile_sets WHERE layer = 'areas'"), 1);
+        snprintf(path, sizeof(path), "%s/tests/fixtures/geo/districts_6668.geojson",
+                 getenv("SONAE_SOURCE_ROOT") ? getenv("SONAE_SOURCE_ROOT") : ".");
+        CHECK_INT(geo_import(st, "districts", path, &none, &rep), 0);
+        int x12, y12;
+        tile_of(139.815, 38.7325, 12, &x12, &y12);
+        CHECK_INT(decode_layer(st, "districts", "code", 12, x12, y12, &d), 0);
+        CHECK(d.features >= 1 && has_class(&d, "D01"));
         store_close(st);
         storetest_cleanup();
         return check_done("geo-tiles");
