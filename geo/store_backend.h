@@ -179,8 +179,7 @@ struct store_ops {
                               size_t n);
         int (*road_graph_activate)(struct store *st, int64_t graph_id);
         int (*road_graphs_list)(struct store *st, struct store_road_graph_list *out);
-        int (*layer_polygons)(struct store *st, const char *layer, store_polygon_cb cb,
-                              void *ctx);
+        int (*layer_polygons)(struct store *st, const char *layer, store_polygon_cb cb, void *ctx);
         int (*tile_set_create)(struct store *st, const char *layer, const char *version,
                                int min_zoom, int max_zoom, int64_t *id);
         int (*tile_put)(struct store *st, int64_t set_id, int z, int x, int y, const void *data,
