@@ -551,13 +551,14 @@ static int hazard_penal(struct sl *b, struct route_cache *c, enum store_hazard h
                 c->hz_stamp[h] = NULL;
                 return -ENOMEM;
         }
-        s = sl_query(b,
-                     "SELECT e.id FROM hazard_layers l JOIN hazard_features f ON f.layer_id = "
-                     "l.id JOIN idx_road_edges_geom r ON r.xmin <= MbrMaxX(f.geom) AND r.xmax >= "
-                     "MbrMinX(f.geom) AND r.ymin <= MbrMaxY(f.geom) AND r.ymax >= MbrMinY(f.geom) "
-                     "JOIN road_edges e ON e.id = r.pkid WHERE l.active = 1 AND l.hazard = ?1 AND "
-                     "e.graph_id = ?2 AND ST_Intersects(e.geom, f.geom) = 1",
-                     &rc, "ti", store_hazard_name(h), c->graph_id);
+        s = sl_query(
+            b,
+            "SELECT e.id FROM hazard_layers l JOIN hazard_features f ON f.layer_id = "
+            "l.id CROSS JOIN idx_road_edges_geom r ON r.xmin <= MbrMaxX(f.geom) AND r.xmax >= "
+            "MbrMinX(f.geom) AND r.ymin <= MbrMaxY(f.geom) AND r.ymax >= MbrMinY(f.geom) "
+            "CROSS JOIN road_edges e ON e.id = r.pkid WHERE l.active = 1 AND l.hazard = ?1 AND "
+            "e.graph_id = ?2 AND ST_Intersects(e.geom, f.geom) = 1",
+            &rc, "ti", store_hazard_name(h), c->graph_id);
         if (s) {
                 int r;
                 while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -590,8 +591,10 @@ static int snap(struct sl *b, struct route_cache *c, double lon, double lat, uin
                 int rc = 0;
                 sqlite3_stmt *s = sl_query(
                     b,
-                    "SELECT n.id, n.lon, n.lat FROM idx_road_nodes_geom r JOIN road_nodes n ON "
-                    "n.id = r.pkid WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= ?4 AND "
+                    /* CROSS JOIN keeps the R*Tree first: the index on graph_id would
+                     * read every node of the graph. */
+                    "SELECT n.id, n.lon, n.lat FROM idx_road_nodes_geom r CROSS JOIN road_nodes n "
+                    "ON n.id = r.pkid WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= ?4 AND "
                     "r.ymax >= ?2 AND n.graph_id = ?5",
                     &rc, "ddddi", lon - dlon, lat - dlat, lon + dlon, lat + dlat, c->graph_id);
                 if (!s)
