@@ -25,7 +25,7 @@ static void cleanup(void)
         char p[256];
         store_close(st);
         static const char *const files[] = {"fuzz.db", "fuzz.db-wal", "fuzz.db-shm", "in.csv",
-                                             "in.geojson"};
+                                            "in.geojson"};
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
                 snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
                 unlink(p);
