@@ -168,11 +168,12 @@ struct route_graph *route_builder_finish(struct route_builder *b, int *err)
                 g->adj_edge = malloc(2 * g->n_edges * sizeof(uint32_t));
                 g->dist = malloc(nn * sizeof(double));
                 g->prev_edge = malloc(nn * sizeof(uint32_t));
+                g->cstamp = calloc(nn, sizeof(uint32_t));
                 g->stamp = calloc(nn, sizeof(uint32_t));
                 g->heap = malloc(nn * sizeof(uint32_t));
                 g->heap_pos = malloc(nn * sizeof(uint32_t));
                 if (!g->adj_off || !g->adj_edge || !g->dist || !g->prev_edge || !g->stamp ||
-                    !g->heap || !g->heap_pos)
+                    !g->cstamp || !g->heap || !g->heap_pos)
                         b->err = -ENOMEM;
         }
         if (b->err) {
@@ -222,6 +223,7 @@ void route_graph_free(struct route_graph *g)
         free(g->dist);
         free(g->prev_edge);
         free(g->stamp);
+        free(g->cstamp);
         free(g->heap);
         free(g->heap_pos);
         free(g);
@@ -302,6 +304,111 @@ static uint32_t heap_pop(struct heap *h)
         return top;
 }
 
+/* The least wet metres of any way from `to` out of the wet part around it:
+ * C, the nodes reached from `to` over penalised edges, marked in cstamp
+ * with cgen.  Every way into `to` from a node outside C has at least these
+ * wet metres, so A* may add ROUTE_PENALTY times them to its estimate there
+ * (without it, a shelter inside the hazard makes the search read most of
+ * the graph before it pays for the unavoidable water).  0 when `to` is
+ * dry. */
+static int wet_bound(struct route_graph *g, uint32_t to, const uint8_t *penal, double *w)
+{
+        *w = 0;
+        if (++g->cgen == 0) {
+                memset(g->cstamp, 0, g->n_nodes * sizeof(uint32_t));
+                g->cgen = 1;
+        }
+        uint32_t cg = g->cgen;
+        size_t cap = 64, n = 0;
+        uint32_t *cn = malloc(cap * sizeof(uint32_t));
+        if (!cn)
+                return -ENOMEM;
+        cn[n++] = to;
+        g->cstamp[to] = cg;
+        for (size_t i = 0; i < n; i++) {
+                uint32_t u = cn[i];
+                for (uint32_t k = g->adj_off[u]; k < g->adj_off[u + 1]; k++) {
+                        uint32_t e = g->adj_edge[k];
+                        uint32_t v = g->ea[e] == u ? g->eb[e] : g->ea[e];
+                        if (!penal[e] || g->cstamp[v] == cg)
+                                continue;
+                        if (n == cap) {
+                                uint32_t *nc = realloc(cn, 2 * cap * sizeof(uint32_t));
+                                if (!nc) {
+                                        free(cn);
+                                        return -ENOMEM;
+                                }
+                                cn = nc;
+                                cap *= 2;
+                        }
+                        g->cstamp[v] = cg;
+                        cn[n++] = v;
+                }
+        }
+        if (n == 1) {
+                free(cn);
+                return 0;
+        }
+        /* Dijkstra inside C, wet edges at their length and dry ones free,
+         * to the first node with a neighbour outside C.  prev_edge holds
+         * each C node's local index meanwhile (A* sets it anew). */
+        for (size_t i = 0; i < n; i++)
+                g->prev_edge[cn[i]] = (uint32_t)i;
+        double *d = malloc(n * sizeof(double));
+        uint32_t *hv = malloc(n * sizeof(uint32_t)), *hp = malloc(n * sizeof(uint32_t));
+        if (!d || !hv || !hp) {
+                free(cn);
+                free(d);
+                free(hv);
+                free(hp);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                d[i] = INFINITY;
+                hp[i] = ROUTE_NONE;
+        }
+        struct heap h = {.v = hv, .pos = hp, .key = d};
+        d[0] = 0;
+        hv[0] = 0;
+        hp[0] = 0;
+        h.n = 1;
+        while (h.n) {
+                uint32_t i = heap_pop(&h);
+                uint32_t u = cn[i];
+                bool edge_of_c = false;
+                for (uint32_t k = g->adj_off[u]; k < g->adj_off[u + 1]; k++) {
+                        uint32_t e = g->adj_edge[k];
+                        uint32_t v = g->ea[e] == u ? g->eb[e] : g->ea[e];
+                        if (g->cstamp[v] != cg) {
+                                edge_of_c = true;
+                                break;
+                        }
+                        uint32_t j = g->prev_edge[v];
+                        double nd = d[i] + (penal[e] ? g->elen[e] : 0);
+                        if (nd >= d[j])
+                                continue;
+                        if (d[j] == INFINITY) {
+                                d[j] = nd;
+                                hv[h.n] = j;
+                                hp[j] = (uint32_t)h.n;
+                                heap_up(&h, h.n++);
+                        } else if (hp[j] != ROUTE_NONE) {
+                                d[j] = nd;
+                                heap_up(&h, hp[j]);
+                        }
+                }
+                if (edge_of_c) {
+                        *w = d[i];
+                        break;
+                }
+        }
+        free(cn);
+        free(d);
+        free(hv);
+        free(hp);
+        return 0;
+}
+
 int route_astar(struct route_graph *g, uint32_t from, uint32_t to, const uint8_t *penal,
                 uint32_t **edges, size_t *n)
 {
@@ -311,6 +418,13 @@ int route_astar(struct route_graph *g, uint32_t from, uint32_t to, const uint8_t
                 return -EINVAL;
         if (from == to)
                 return 0;
+        double wet_to = 0;
+        int rc = penal ? wet_bound(g, to, penal, &wet_to) : 0;
+        if (rc < 0)
+                return rc;
+        /* Outside the wet part around `to`, every way pays at least this. */
+        double wet_extra = ROUTE_PENALTY * wet_to * 0.999;
+        uint32_t cg = g->cgen;
         /* Stamps spare clearing the arrays per query; on wrap-around they
          * are cleared once. */
         if (++g->gen == 0) {
@@ -329,7 +443,8 @@ int route_astar(struct route_graph *g, uint32_t from, uint32_t to, const uint8_t
         g->stamp[from] = gen;
         g->dist[from] = 0;
         g->prev_edge[from] = ROUTE_NONE;
-        fkey[from] = 0.995 * route_haversine_m(g->lon[from], g->lat[from], tlon, tlat);
+        fkey[from] = 0.995 * route_haversine_m(g->lon[from], g->lat[from], tlon, tlat) +
+                     (g->cstamp[from] == cg ? 0 : wet_extra);
         h.v[0] = from;
         h.pos[from] = 0;
         h.n = 1;
@@ -352,16 +467,28 @@ int route_astar(struct route_graph *g, uint32_t from, uint32_t to, const uint8_t
                                 g->stamp[v] = gen;
                                 g->dist[v] = dv;
                                 g->prev_edge[v] = e;
-                                fkey[v] = dv + 0.995 * route_haversine_m(g->lon[v], g->lat[v], tlon,
-                                                                         tlat);
+                                fkey[v] =
+                                    dv +
+                                    0.995 * route_haversine_m(g->lon[v], g->lat[v], tlon, tlat) +
+                                    (g->cstamp[v] == cg ? 0 : wet_extra);
                                 h.v[h.n] = v;
                                 h.pos[v] = (uint32_t)h.n;
                                 heap_up(&h, h.n++);
-                        } else if (dv < g->dist[v] && h.pos[v] != ROUTE_NONE) {
+                        } else if (dv < g->dist[v]) {
                                 fkey[v] -= g->dist[v] - dv;
                                 g->dist[v] = dv;
                                 g->prev_edge[v] = e;
-                                heap_up(&h, h.pos[v]);
+                                if (h.pos[v] != ROUTE_NONE) {
+                                        heap_up(&h, h.pos[v]);
+                                } else {
+                                        /* The estimate with the wet bound
+                                         * is not consistent at the edge of
+                                         * the wet part: a node closed too
+                                         * early is opened again. */
+                                        h.v[h.n] = v;
+                                        h.pos[v] = (uint32_t)h.n;
+                                        heap_up(&h, h.n++);
+                                }
                         }
                 }
         }

@@ -30,6 +30,8 @@ struct route_graph {
         double *dist;
         uint32_t *prev_edge, *stamp, *heap, *heap_pos;
         uint32_t gen;
+        uint32_t *cstamp; /* the wet part around the destination */
+        uint32_t cgen;
 };
 
 /* Building: add nodes (ids ascending), then edges, then finish. */

@@ -113,19 +113,20 @@ static void write_text(const char *path, const char *text)
         fclose(f);
 }
 
-/* This test's own Dijkstra over the grid: the shortest length from
- * crossing (c0, r0) to (c1, r1), blocks touching the flood left out when
- * avoid is set. */
-static double grid_shortest(int c0, int r0, int c1, int r1, bool avoid)
+/* This test's own Dijkstra over the grid: the length of the cheapest way
+ * from crossing (c0, r0) to (c1, r1), blocks touching the flood left out
+ * (avoid) or costing 1001 times more (penalise). */
+static double grid_walk(int c0, int r0, int c1, int r1, bool avoid, bool penalise)
 {
         enum { N = GRID * GRID };
-        static double dist[N];
+        static double dist[N], length[N];
         static bool done[N];
         for (int i = 0; i < N; i++) {
                 dist[i] = INFINITY;
                 done[i] = false;
         }
         dist[r0 * GRID + c0] = 0;
+        length[r0 * GRID + c0] = 0;
         for (;;) {
                 int u = -1;
                 for (int i = 0; i < N; i++)
@@ -134,7 +135,7 @@ static double grid_shortest(int c0, int r0, int c1, int r1, bool avoid)
                 if (u < 0)
                         return INFINITY;
                 if (u == r1 * GRID + c1)
-                        return dist[u];
+                        return length[u];
                 done[u] = true;
                 int r = u / GRID, c = u % GRID;
                 const int dc[4] = {1, -1, 0, 0}, dr[4] = {0, 0, 1, -1};
@@ -155,10 +156,20 @@ static double grid_shortest(int c0, int r0, int c1, int r1, bool avoid)
                         if (avoid && wet)
                                 continue;
                         int v = nr * GRID + nc;
-                        if (dist[u] + len < dist[v])
-                                dist[v] = dist[u] + len;
+                        /* The store's rule: a wet edge costs 1001 times its
+                         * length. */
+                        double cost = penalise && wet ? len * 1001 : len;
+                        if (dist[u] + cost < dist[v]) {
+                                dist[v] = dist[u] + cost;
+                                length[v] = length[u] + len;
+                        }
                 }
         }
+}
+
+static double grid_shortest(int c0, int r0, int c1, int r1, bool avoid)
+{
+        return grid_walk(c0, r0, c1, r1, avoid, false);
 }
 
 static int route(struct store *st, int c0, int r0, int c1, int r1, bool avoid, const char *to,
@@ -323,6 +334,24 @@ static void test_import_and_route(struct store *st)
         /* The wet part is the shortest way out: 20 -> 27.5 is further than
          * 16 -> 12.5 is not, so it leaves east or south within 9 blocks. */
         CHECK(r.hazard_m <= 9 * SPACING * 1.01);
+        double pen = grid_walk(16, 20, 30, 16, false, true);
+        CHECK_NEAR(r.distance_m, pen, pen * 0.003);
+        geo_route_free(&r);
+
+        /* The other way round: a shelter inside the flood.  The search
+         * bounds the unavoidable water and still finds the cheapest way:
+         * the same as this test's penalised Dijkstra, and the same wet
+         * metres as leaving from there. */
+        CHECK_INT(route(st, 30, 16, 16, 20, true, NULL, &r), 0);
+        CHECK(r.through_hazard);
+        pen = grid_walk(30, 16, 16, 20, false, true);
+        CHECK_NEAR(r.distance_m, pen, pen * 0.003);
+        CHECK(r.hazard_m <= 9 * SPACING * 1.01);
+        geo_route_free(&r);
+        /* And between two points inside it: no way stays dry. */
+        CHECK_INT(route(st, 12, 20, 20, 20, true, NULL, &r), 0);
+        pen = grid_walk(12, 20, 20, 20, false, true);
+        CHECK_NEAR(r.distance_m, pen, pen * 0.003);
         geo_route_free(&r);
 
         /* A point starting a little off the road walks to it first. */
