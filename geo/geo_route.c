@@ -17,9 +17,10 @@ int store_road_graph_create(struct store *st, const struct store_road_graph *g, 
         return DISPATCH(road_graph_create, g, id);
 }
 
-int store_road_node_add(struct store *st, int64_t graph_id, double lon, double lat, int64_t *id)
+int store_road_node_add(struct store *st, int64_t graph_id, double lon, double lat,
+                        const char *name, int64_t *id)
 {
-        return DISPATCH(road_node_add, graph_id, lon, lat, id);
+        return DISPATCH(road_node_add, graph_id, lon, lat, name, id);
 }
 
 int store_road_edges_add(struct store *st, int64_t graph_id, const struct store_road_edge *e,

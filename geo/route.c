@@ -53,7 +53,10 @@ int route_builder_init(struct route_builder *b)
         return b->g ? 0 : -ENOMEM;
 }
 
-void route_builder_node(struct route_builder *b, int64_t id, double lon, double lat)
+static uint32_t name_index(struct route_builder *b, const char *name);
+
+void route_builder_node(struct route_builder *b, int64_t id, double lon, double lat,
+                        const char *name)
 {
         struct route_graph *g = b->g;
         if (b->err)
@@ -68,6 +71,8 @@ void route_builder_node(struct route_builder *b, int64_t id, double lon, double 
         ok = ok && grow((void **)&g->lon, &c, g->n_nodes + 1, sizeof(double));
         c = b->cap_nodes;
         ok = ok && grow((void **)&g->lat, &c, g->n_nodes + 1, sizeof(double));
+        c = b->cap_nodes;
+        ok = ok && grow((void **)&g->nname, &c, g->n_nodes + 1, sizeof(uint32_t));
         if (!ok) {
                 b->err = -ENOMEM;
                 return;
@@ -76,6 +81,7 @@ void route_builder_node(struct route_builder *b, int64_t id, double lon, double 
         g->node_id[g->n_nodes] = id;
         g->lon[g->n_nodes] = lon;
         g->lat[g->n_nodes] = lat;
+        g->nname[g->n_nodes] = name_index(b, name);
         g->n_nodes++;
 }
 
@@ -212,6 +218,7 @@ void route_graph_free(struct route_graph *g)
         free(g->node_id);
         free(g->lon);
         free(g->lat);
+        free(g->nname);
         free(g->adj_off);
         free(g->adj_edge);
         free(g->ea);
@@ -605,6 +612,7 @@ const char *route_words_compass(double b)
 /* One stretch walked without turning along one street. */
 struct leg {
         uint32_t name;
+        uint32_t at; /* the node where it starts */
         double len;
         double b_start, b_end;
         double turn; /* -180..180 from the previous leg, right positive */
@@ -702,6 +710,7 @@ char *route_words_ja(const struct route_words_in *in)
                         cur->b_end = b1;
                 } else {
                         legs[nl++] = (struct leg){.name = g->ename[e],
+                                                  .at = at,
                                                   .len = g->elen[e],
                                                   .b_start = b0,
                                                   .b_end = b1,
@@ -720,8 +729,11 @@ char *route_words_ja(const struct route_words_in *in)
                 const struct leg *l = &legs[i];
                 const char *name = l->name != ROUTE_NONE ? g->names[l->name] : NULL;
                 route_words_distance(l->len, d, sizeof(d));
+                uint32_t lm = g->nname ? g->nname[l->at] : ROUTE_NONE;
                 if (i == 0)
                         sb_add(&b, "%sへ", route_words_compass(l->b_start));
+                else if (lm != ROUTE_NONE)
+                        sb_add(&b, "%sを%s", g->names[lm], turn_words(l->turn));
                 else
                         sb_add(&b, "%s", turn_words(l->turn));
                 if (name)

@@ -17,6 +17,7 @@ struct route_graph {
         size_t n_nodes, n_edges;
         int64_t *node_id; /* sorted ascending: route_node_index() bisects */
         double *lon, *lat;
+        uint32_t *nname;    /* index into names of each node's landmark, or ROUTE_NONE */
         uint32_t *adj_off;  /* n_nodes + 1 */
         uint32_t *adj_edge; /* 2 * n_edges: edges at each node */
         uint32_t *ea, *eb;  /* node indexes of each edge's ends */
@@ -41,7 +42,9 @@ struct route_builder {
         int err;
 };
 int route_builder_init(struct route_builder *b);
-void route_builder_node(struct route_builder *b, int64_t id, double lon, double lat);
+/* name: the crossing's landmark name, or NULL. */
+void route_builder_node(struct route_builder *b, int64_t id, double lon, double lat,
+                        const char *name);
 /* xy: n lon/lat pairs from node a to node b. */
 void route_builder_edge(struct route_builder *b, int64_t a, int64_t b_id, double len_m,
                         const char *name, const double *xy, size_t n);

@@ -174,7 +174,7 @@ struct store_ops {
         /* store_roads.h and the routes of geo/geo.h. */
         int (*road_graph_create)(struct store *st, const struct store_road_graph *g, int64_t *id);
         int (*road_node_add)(struct store *st, int64_t graph_id, double lon, double lat,
-                             int64_t *id);
+                             const char *name, int64_t *id);
         int (*road_edges_add)(struct store *st, int64_t graph_id, const struct store_road_edge *e,
                               size_t n);
         int (*road_graph_activate)(struct store *st, int64_t graph_id);

@@ -24,8 +24,10 @@ struct store_road_graph {
 };
 /* Creates an inactive graph (-EEXIST for an existing name+version). */
 int store_road_graph_create(struct store *st, const struct store_road_graph *g, int64_t *id);
-/* Adds one node; *id gets its id for the edges. */
-int store_road_node_add(struct store *st, int64_t graph_id, double lon, double lat, int64_t *id);
+/* Adds one node with its landmark name (a named crossing; may be NULL);
+ * *id gets its id for the edges. */
+int store_road_node_add(struct store *st, int64_t graph_id, double lon, double lat,
+                        const char *name, int64_t *id);
 struct store_road_edge {
         int64_t a, b; /* node ids of the same graph, a != b */
         double length_m;

@@ -63,6 +63,11 @@ struct lines {
         size_t *off; /* first point of each line; off[n] = n_pts */
         char **name, **kind;
         size_t n, cap;
+        /* Named points (OSM: 交差点名 and other named nodes), for the
+         * crossings they stand on. */
+        double *lm_xy;
+        char **lm_name;
+        size_t n_lm, cap_lm;
 };
 
 static void lines_free(struct lines *l)
@@ -71,6 +76,10 @@ static void lines_free(struct lines *l)
                 free(l->name[i]);
                 free(l->kind[i]);
         }
+        for (size_t i = 0; i < l->n_lm; i++)
+                free(l->lm_name[i]);
+        free(l->lm_xy);
+        free(l->lm_name);
         free(l->xy);
         free(l->off);
         free(l->name);
@@ -143,7 +152,8 @@ static void lines_end(struct lines *l, char *name, char *kind)
 struct vtx {
         int64_t kx, ky;
         uint32_t count;
-        int64_t node; /* store id once written, else 0 */
+        int64_t node;     /* store id once written, else 0 */
+        const char *name; /* landmark (borrowed from struct lines), or NULL */
 };
 struct vmap {
         struct vtx *v;
@@ -358,6 +368,45 @@ static int read_lines(const char *path, const struct geo_import_opts *o, struct 
                 rfail(rep, "%s: 道路の線がありません (no road lines)", path);
                 rc = -ENODATA;
         }
+        /* OSM named nodes: the names of crossings (交差点名) and other
+         * landmarks on the ways. */
+        OGRLayerH pts = *osm && rc == 0 ? GDALDatasetGetLayerByName(ds, "points") : NULL;
+        int i_pname = pts ? OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(pts), "name") : -1;
+        if (pts && i_pname >= 0) {
+                OGR_L_ResetReading(pts);
+                while (rc == 0 && (f = OGR_L_GetNextFeature(pts))) {
+                        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+                        const char *nm = OGR_F_IsFieldSetAndNotNull(f, i_pname)
+                                             ? OGR_F_GetFieldAsString(f, i_pname)
+                                             : NULL;
+                        double x = g ? OGR_G_GetX(g, 0) : NAN, y = g ? OGR_G_GetY(g, 0) : NAN,
+                               z = 0;
+                        if (nm && nm[0] && g && (!ct || OCTTransform(ct, 1, &x, &y, &z))) {
+                                size_t bad = 0;
+                                char *copy = utf8_name(nm, &bad);
+                                if (copy && l->n_lm == l->cap_lm) {
+                                        size_t nc = l->cap_lm ? l->cap_lm * 2 : 64;
+                                        double *nx = realloc(l->lm_xy, nc * 2 * sizeof(double));
+                                        if (nx)
+                                                l->lm_xy = nx;
+                                        char **nn =
+                                            nx ? realloc(l->lm_name, nc * sizeof(char *)) : NULL;
+                                        if (nn) {
+                                                l->lm_name = nn;
+                                                l->cap_lm = nc;
+                                        }
+                                }
+                                if (copy && l->n_lm < l->cap_lm) {
+                                        l->lm_xy[2 * l->n_lm] = x;
+                                        l->lm_xy[2 * l->n_lm + 1] = y;
+                                        l->lm_name[l->n_lm++] = copy;
+                                } else {
+                                        free(copy);
+                                }
+                        }
+                        OGR_F_Destroy(f);
+                }
+        }
         if (rc == 0 && (bad_names || no_geom))
                 snprintf(
                     rep->warning, sizeof(rep->warning),
@@ -377,7 +426,7 @@ static int node_of(struct store *st, int64_t gid, struct vtx *v, double lon, dou
 {
         if (v->node)
                 return 0;
-        return store_road_node_add(st, gid, lon, lat, &v->node);
+        return store_road_node_add(st, gid, lon, lat, v->name, &v->node);
 }
 
 /* Writes one piece of line from point i to point j (inclusive) between
@@ -453,6 +502,12 @@ int geo_import_roads(struct store *st, const char *path, const struct geo_import
                         }
                         v->count += (k == l.off[i] || k + 1 == l.off[i + 1]) ? 2 : 1;
                 }
+        /* Landmarks name the crossings they stand on. */
+        for (size_t i = 0; i < l.n_lm; i++) {
+                struct vtx *v = vmap_get(&m, l.lm_xy[2 * i], l.lm_xy[2 * i + 1], false);
+                if (v && v->count >= 2)
+                        v->name = l.lm_name[i];
+        }
         rc = store_begin(st);
         if (rc < 0) {
                 rfail(rep, "ストアを書き込めません (%s)", store_strerror(rc));

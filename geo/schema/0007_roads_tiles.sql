@@ -2,7 +2,8 @@
 --
 -- A road network is a versioned graph like a hazard layer's editions: one
 -- active per store, imported beside the current one and made active in the
--- same transaction.  Nodes are the crossings and ends of the lines, edges
+-- same transaction.  Nodes are the crossings and ends of the lines (with
+-- the crossing's name when the data has one), edges
 -- the pieces between them, undirected (people walk both ways), with their
 -- length on the ellipsoid and the street name when the data has one.
 CREATE TABLE road_graphs (
@@ -23,7 +24,9 @@ CREATE TABLE road_nodes (
   id INTEGER PRIMARY KEY,
   graph_id INTEGER NOT NULL REFERENCES road_graphs (id) ON DELETE CASCADE,
   lon REAL NOT NULL CHECK (lon BETWEEN 120 AND 155),
-  lat REAL NOT NULL CHECK (lat BETWEEN 20 AND 46)
+  lat REAL NOT NULL CHECK (lat BETWEEN 20 AND 46),
+  -- A landmark at the crossing (an OSM named node: 交差点名, a signal).
+  name TEXT CHECK (name IS NULL OR length(name) BETWEEN 1 AND 128)
 );
 SELECT AddGeometryColumn('road_nodes', 'geom', 6668, 'POINT', 'XY', 1);
 SELECT CreateSpatialIndex('road_nodes', 'geom');

@@ -282,7 +282,8 @@ int sl_geo_count(struct store *st, const char *what, int64_t *n);
  * empty cache. */
 void sl_route_cache_free(struct sl *b);
 int sl_road_graph_create(struct store *st, const struct store_road_graph *g, int64_t *id);
-int sl_road_node_add(struct store *st, int64_t graph_id, double lon, double lat, int64_t *id);
+int sl_road_node_add(struct store *st, int64_t graph_id, double lon, double lat, const char *name,
+                     int64_t *id);
 int sl_road_edges_add(struct store *st, int64_t graph_id, const struct store_road_edge *e,
                       size_t n);
 int sl_road_graph_activate(struct store *st, int64_t graph_id);

@@ -54,15 +54,16 @@ static bool in_japan(double lon, double lat)
         return isfinite(lon) && isfinite(lat) && lon >= 120 && lon <= 155 && lat >= 20 && lat <= 46;
 }
 
-int sl_road_node_add(struct store *st, int64_t graph_id, double lon, double lat, int64_t *id)
+int sl_road_node_add(struct store *st, int64_t graph_id, double lon, double lat, const char *name,
+                     int64_t *id)
 {
         struct sl *b = SL(st);
         if (!in_japan(lon, lat))
                 return -EINVAL;
         return sl_insert(b, id,
-                         "INSERT INTO road_nodes (graph_id, lon, lat, geom) VALUES (?1, ?2, ?3, "
-                         "MakePoint(?2, ?3, 6668))",
-                         "idd", graph_id, lon, lat);
+                         "INSERT INTO road_nodes (graph_id, lon, lat, name, geom) VALUES (?1, ?2, "
+                         "?3, ?4, MakePoint(?2, ?3, 6668))",
+                         "iddt", graph_id, lon, lat, name);
 }
 
 /* A WKB LineString (little-endian) of the points. */
@@ -431,15 +432,15 @@ static int load_graph(struct sl *b, int64_t gid, const char *version)
                 return -ENOMEM;
         }
         sqlite3_stmt *s = sl_query(b,
-                                   "SELECT id, lon, lat FROM road_nodes WHERE graph_id = ? "
-                                   "ORDER BY id",
+                                   "SELECT id, lon, lat, name FROM road_nodes WHERE "
+                                   "graph_id = ? ORDER BY id",
                                    &rc, "i", gid);
         if (s) {
                 int r;
                 while ((r = sqlite3_step(s)) == SQLITE_ROW)
                         route_builder_node(&rb, sqlite3_column_int64(s, 0),
-                                           sqlite3_column_double(s, 1),
-                                           sqlite3_column_double(s, 2));
+                                           sqlite3_column_double(s, 1), sqlite3_column_double(s, 2),
+                                           (const char *)sqlite3_column_text(s, 3));
                 if (r != SQLITE_DONE)
                         rc = sl_err(r);
                 sqlite3_reset(s);

@@ -225,7 +225,7 @@ static void run(const char *label, int n, double jitter, double missing, int flo
         struct route_builder b;
         route_builder_init(&b);
         for (int i = 0; i < n * n; i++)
-                route_builder_node(&b, i + 1, t.x[i], t.y[i]);
+                route_builder_node(&b, i + 1, t.x[i], t.y[i], NULL);
         for (int rr = 0; rr < n; rr++)
                 for (int cc = 0; cc < n; cc++)
                         for (int d = 0; d < 2; d++) {

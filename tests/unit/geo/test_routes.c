@@ -501,30 +501,32 @@ static void test_osm(void)
         storetest_path("osm.db", db2, sizeof(db2));
         storetest_path("town.osm", osm, sizeof(osm));
         /* Authored in the OSM XML format (wiki.openstreetmap.org/wiki/OSM_XML):
-         * 本町通り 1-2-3 crossed at 2 by a footway to 4; a motorway 3-5, a
-         * river 4-6, a private service road 4-6 and a road closed to walkers
-         * 5-6 are left out. */
-        write_text(osm, "<?xml version='1.0' encoding='UTF-8'?>\n"
-                        "<osm version='0.6' generator='sonae-test'>\n"
-                        " <node id='1' version='1' lat='38.7000' lon='139.8000'/>\n"
-                        " <node id='2' version='1' lat='38.7000' lon='139.8020'/>\n"
-                        " <node id='3' version='1' lat='38.7000' lon='139.8040'/>\n"
-                        " <node id='4' version='1' lat='38.7020' lon='139.8020'/>\n"
-                        " <node id='5' version='1' lat='38.7000' lon='139.8060'/>\n"
-                        " <node id='6' version='1' lat='38.7040' lon='139.8020'/>\n"
-                        " <way id='10' version='1'><nd ref='1'/><nd ref='2'/><nd ref='3'/>"
-                        "<tag k='highway' v='residential'/><tag k='name' v='本町通り'/></way>\n"
-                        " <way id='11' version='1'><nd ref='2'/><nd ref='4'/>"
-                        "<tag k='highway' v='footway'/></way>\n"
-                        " <way id='12' version='1'><nd ref='3'/><nd ref='5'/>"
-                        "<tag k='highway' v='motorway'/></way>\n"
-                        " <way id='13' version='1'><nd ref='4'/><nd ref='6'/>"
-                        "<tag k='waterway' v='river'/></way>\n"
-                        " <way id='14' version='1'><nd ref='4'/><nd ref='6'/>"
-                        "<tag k='highway' v='service'/><tag k='access' v='private'/></way>\n"
-                        " <way id='15' version='1'><nd ref='5'/><nd ref='6'/>"
-                        "<tag k='highway' v='residential'/><tag k='foot' v='no'/></way>\n"
-                        "</osm>\n");
+         * 本町通り 1-2-3 crossed at 2 (a named signal, 本町交差点) by a footway to 4; a motorway
+         * 3-5, a river 4-6, a private service road 4-6 and a road closed to walkers 5-6 are left
+         * out. */
+        write_text(osm,
+                   "<?xml version='1.0' encoding='UTF-8'?>\n"
+                   "<osm version='0.6' generator='sonae-test'>\n"
+                   " <node id='1' version='1' lat='38.7000' lon='139.8000'/>\n"
+                   " <node id='2' version='1' lat='38.7000' lon='139.8020'>"
+                   "<tag k='highway' v='traffic_signals'/><tag k='name' v='本町交差点'/></node>\n"
+                   " <node id='3' version='1' lat='38.7000' lon='139.8040'/>\n"
+                   " <node id='4' version='1' lat='38.7020' lon='139.8020'/>\n"
+                   " <node id='5' version='1' lat='38.7000' lon='139.8060'/>\n"
+                   " <node id='6' version='1' lat='38.7040' lon='139.8020'/>\n"
+                   " <way id='10' version='1'><nd ref='1'/><nd ref='2'/><nd ref='3'/>"
+                   "<tag k='highway' v='residential'/><tag k='name' v='本町通り'/></way>\n"
+                   " <way id='11' version='1'><nd ref='2'/><nd ref='4'/>"
+                   "<tag k='highway' v='footway'/></way>\n"
+                   " <way id='12' version='1'><nd ref='3'/><nd ref='5'/>"
+                   "<tag k='highway' v='motorway'/></way>\n"
+                   " <way id='13' version='1'><nd ref='4'/><nd ref='6'/>"
+                   "<tag k='waterway' v='river'/></way>\n"
+                   " <way id='14' version='1'><nd ref='4'/><nd ref='6'/>"
+                   "<tag k='highway' v='service'/><tag k='access' v='private'/></way>\n"
+                   " <way id='15' version='1'><nd ref='5'/><nd ref='6'/>"
+                   "<tag k='highway' v='residential'/><tag k='foot' v='no'/></way>\n"
+                   "</osm>\n");
         struct store *st = storetest_open(db2);
         struct geo_import_report rep;
         struct geo_import_opts o = {.version = "osm1"};
@@ -540,13 +542,15 @@ static void test_osm(void)
                   1);
         CHECK_INT(storetest_sql_int(db2, "SELECT count(*) FROM road_edges WHERE kind = 'footway'"),
                   1);
+        CHECK_INT(
+            storetest_sql_int(db2, "SELECT count(*) FROM road_nodes WHERE name = '本町交差点'"), 1);
         struct geo_route r;
         struct geo_route_opts plain = {.to_name = "公園"};
         CHECK_INT(geo_route(st, 139.8000, 38.7000, 139.8020, 38.7020, &plain, &r), 0);
         if (r.words_ja) {
                 printf("  osm words: %s\n", r.words_ja);
                 CHECK(strncmp(r.words_ja, "東へ本町通りを", strlen("東へ本町通りを")) == 0);
-                CHECK(strstr(r.words_ja, "左折して") != NULL);
+                CHECK(strstr(r.words_ja, "本町交差点を左折して") != NULL);
         }
         /* 1 -> 2 -> 4: about 174 m east and 222 m north. */
         double want = hav(139.8, 38.7, 139.802, 38.7) + hav(139.802, 38.7, 139.802, 38.702);
