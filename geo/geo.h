@@ -93,6 +93,8 @@ struct geo_shelter_list {
 int geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard h, size_t n,
                       struct geo_shelter_list *out);
 void geo_shelter_list_free(struct geo_shelter_list *l);
+/* Frees the strings and routes of the hits, not the array. */
+void geo_shelter_list_free_items(struct geo_shelter_list *l);
 
 /* ---- Walking routes ------------------------------------------------------ */
 
@@ -136,7 +138,11 @@ char *geo_route_geojson(const struct geo_route *r);
 
 /* geo_shelters_near(), and with a road network loaded each hit's walking
  * route avoiding the hazard h (hit.route; NULL without a network or when
- * no road leads there) at speed_m_s (0: the default). */
+ * no road leads there) at speed_m_s (0: the default).  With a network the
+ * n are chosen from the 2n nearest by straight line and ordered by the
+ * walk: open ones first, then those reached without crossing the hazard,
+ * then those only through it, then those without a road; each by walking
+ * distance. */
 int geo_shelters_near_walk(struct store *st, double lon, double lat, enum store_hazard h, size_t n,
                            double speed_m_s, struct geo_shelter_list *out);
 

@@ -122,12 +122,36 @@ char *geo_route_geojson(const struct geo_route *r)
         return s;
 }
 
+/* Order of the walk list: open first; then those with a dry way before
+ * those only reached through the hazard, before those without a road;
+ * each by walking distance (straight distance without a walk). */
+static int walk_cmp(const void *x, const void *y)
+{
+        const struct geo_shelter_hit *a = x, *b = y;
+        if (a->open != b->open)
+                return a->open ? -1 : 1;
+        int ra = a->route ? (a->route->through_hazard ? 1 : 0) : 2;
+        int rb = b->route ? (b->route->through_hazard ? 1 : 0) : 2;
+        if (ra != rb)
+                return ra < rb ? -1 : 1;
+        double da = a->route ? a->route->distance_m : a->distance_m;
+        double db = b->route ? b->route->distance_m : b->distance_m;
+        if (da != db)
+                return da < db ? -1 : 1;
+        return a->id < b->id ? -1 : a->id > b->id;
+}
+
 int geo_shelters_near_walk(struct store *st, double lon, double lat, enum store_hazard h, size_t n,
                            double speed_m_s, struct geo_shelter_list *out)
 {
-        int rc = geo_shelters_near(st, lon, lat, h, n, out);
+        /* Twice the candidates by straight line: the nearest walk is often
+         * not the nearest point (a river, the hazard between). */
+        size_t want = n;
+        size_t cand = n > 25 ? 50 : n * 2;
+        int rc = geo_shelters_near(st, lon, lat, h, n < 1 || n > 50 ? n : cand, out);
         if (rc < 0)
                 return rc;
+        bool any = false;
         for (size_t i = 0; i < out->n; i++) {
                 struct geo_shelter_hit *s = &out->v[i];
                 struct geo_route_opts o = {
@@ -140,20 +164,33 @@ int geo_shelters_near_walk(struct store *st, double lon, double lat, enum store_
                 rc = geo_route(st, lon, lat, s->lon, s->lat, &o, r);
                 if (rc == 0) {
                         s->route = r;
+                        any = true;
                         continue;
                 }
                 free(r);
-                /* No network, or no road there: the hit stays without a
-                 * walk.  Other errors are the caller's. */
-                if (rc == -ENODATA)
-                        return 0;
+                /* No network: the straight-line list as it is.  No road
+                 * there: the hit stays without a walk.  Other errors are the
+                 * caller's. */
+                if (rc == -ENODATA) {
+                        rc = 0;
+                        break;
+                }
                 if (rc == -ENOENT || rc == -ENOTSUP) {
                         rc = 0;
                         continue;
                 }
                 break;
         }
-        if (rc < 0)
+        if (rc < 0) {
                 geo_shelter_list_free(out);
-        return rc;
+                return rc;
+        }
+        if (any)
+                qsort(out->v, out->n, sizeof(*out->v), walk_cmp);
+        if (out->n > want) {
+                struct geo_shelter_list rest = {.v = out->v + want, .n = out->n - want};
+                geo_shelter_list_free_items(&rest);
+                out->n = want;
+        }
+        return 0;
 }

@@ -404,6 +404,30 @@ static void test_shelters_walk(struct store *st)
                 }
         }
         geo_shelter_list_free(&l);
+        /* A second flood shelter inside the flood, half as far in a
+         * straight line: the plain lookup lists it first, the walk list
+         * puts the one reached dry first. */
+        s.common_id = "test-wet";
+        s.name = "浸水域内避難所";
+        s.lon = node_lon(16);
+        s.lat = node_lat(20);
+        CHECK_INT(store_shelter_upsert(st, &s, &id), 0);
+        CHECK_INT(geo_shelters_near(st, node_lon(2), node_lat(16), HAZARD_FLOOD, 2, &l), 0);
+        CHECK(l.n == 2 && strcmp(l.v[0].name, "浸水域内避難所") == 0);
+        geo_shelter_list_free(&l);
+        CHECK_INT(geo_shelters_near_walk(st, node_lon(2), node_lat(16), HAZARD_FLOOD, 2, 0, &l), 0);
+        CHECK_INT(l.n, 2);
+        if (l.n == 2) {
+                CHECK_STR(l.v[0].name, "東避難所");
+                CHECK(l.v[0].route && !l.v[0].route->through_hazard);
+                CHECK_STR(l.v[1].name, "浸水域内避難所");
+                CHECK(l.v[1].route && l.v[1].route->through_hazard);
+        }
+        geo_shelter_list_free(&l);
+        /* Asked for one: the dry one, although farther. */
+        CHECK_INT(geo_shelters_near_walk(st, node_lon(2), node_lat(16), HAZARD_FLOOD, 1, 0, &l), 0);
+        CHECK(l.n == 1 && strcmp(l.v[0].name, "東避難所") == 0);
+        geo_shelter_list_free(&l);
         /* The plain lookup stays without routes. */
         CHECK_INT(geo_shelters_near(st, node_lon(2), node_lat(16), HAZARD_FLOOD, 1, &l), 0);
         CHECK(l.n == 1 && l.v[0].route == NULL);
