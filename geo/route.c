@@ -311,6 +311,22 @@ static uint32_t heap_pop(struct heap *h)
         return top;
 }
 
+/* Whether walking edge pe into node u and then edge e turns by more than
+ * 45 degrees (kx: cos of u's latitude, for a local plane). */
+static bool turns_at(const struct route_graph *g, uint32_t pe, uint32_t u, uint32_t e, double kx)
+{
+        const double *xy = g->geo_xy;
+        size_t o = g->geo_off[pe], c = g->geo_off[pe + 1] - o;
+        size_t a0 = g->eb[pe] == u ? o + c - 2 : o + 1, a1 = g->eb[pe] == u ? o + c - 1 : o;
+        o = g->geo_off[e];
+        c = g->geo_off[e + 1] - o;
+        size_t b0 = g->ea[e] == u ? o : o + c - 1, b1 = g->ea[e] == u ? o + 1 : o + c - 2;
+        double ax = (xy[2 * a1] - xy[2 * a0]) * kx, ay = xy[2 * a1 + 1] - xy[2 * a0 + 1];
+        double bx = (xy[2 * b1] - xy[2 * b0]) * kx, by = xy[2 * b1 + 1] - xy[2 * b0 + 1];
+        double dot = ax * bx + ay * by, nn = sqrt((ax * ax + ay * ay) * (bx * bx + by * by));
+        return nn > 0 && dot < 0.7071 * nn;
+}
+
 /* The least wet metres of any way from `to` out of the wet part around it:
  * C, the nodes reached from `to` over penalised edges, marked in cstamp
  * with cgen.  Every way into `to` from a node outside C has at least these
@@ -463,12 +479,18 @@ int route_astar(struct route_graph *g, uint32_t from, uint32_t to, const uint8_t
                         break;
                 }
                 double du = g->dist[u];
+                uint32_t pe = g->prev_edge[u];
+                double kx = cos(g->lat[u] * DEG);
                 for (uint32_t k = g->adj_off[u]; k < g->adj_off[u + 1]; k++) {
                         uint32_t e = g->adj_edge[k];
                         uint32_t v = g->ea[e] == u ? g->eb[e] : g->ea[e];
                         double c = g->elen[e];
                         if (penal && penal[e])
                                 c *= 1.0 + ROUTE_PENALTY;
+                        /* Half a metre per turn: of ways about as long, the
+                         * one with fewer turns, easier to tell and to walk. */
+                        if (pe != ROUTE_NONE && pe != e && turns_at(g, pe, u, e, kx))
+                                c += ROUTE_TURN_M;
                         double dv = du + c;
                         if (g->stamp[v] != gen) {
                                 g->stamp[v] = gen;

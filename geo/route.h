@@ -59,10 +59,14 @@ uint32_t route_node_index(const struct route_graph *g, int64_t id);
 uint32_t route_nearest_node(const struct route_graph *g, double lon, double lat, double *d_m);
 
 /* The cheapest path from node `from` to node `to`: an edge costs its
- * length, times (1 + penalty) when penal[edge] is set (penal may be NULL).
+ * length, times (1 + penalty) when penal[edge] is set (penal may be NULL),
+ * plus ROUTE_TURN_M when entering it turns.
  * *edges (caller frees) lists the path's edges in order; *n may be 0 when
  * from == to.  -ENOENT when `to` cannot be reached. */
 #define ROUTE_PENALTY 1000.0
+/* Added per turn of more than 45 degrees: breaks ties between ways of the
+ * same length for the one with fewer turns. */
+#define ROUTE_TURN_M 0.5
 int route_astar(struct route_graph *g, uint32_t from, uint32_t to, const uint8_t *penal,
                 uint32_t **edges, size_t *n);
 
