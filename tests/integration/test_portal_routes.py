@@ -17,11 +17,12 @@ import json
 import math
 import os
 import sqlite3
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from portaltest import Portal, write_conf  # noqa: E402
-from sonaetest import FIXTURES, check, done, free_port, rmtree, tmpdir  # noqa: E402
+from sonaetest import FIXTURES, check, done, exe, free_port, rmtree, tmpdir  # noqa: E402
 from test_portal_geo import sonae  # noqa: E402
 
 N = 21
@@ -152,6 +153,16 @@ def main():
         sonae(conf, "import", "hazard", os.path.join(d, "flood1.geojson"), "--class", "rank",
               "--hazard", "flood", "--name", "test_flood", "--version", "1")
         db = os.path.join(d, "sonae.db")
+
+        # [portal] walk_speed is checked: out of 0.3-2.0 or not a number is
+        # an error of the config, with the key named.
+        for bad in ("5", "0.1", "fast", "nan"):
+            bconf = write_conf(tmpdir("sonae-walk-conf-"), free_port(), extra=f"walk_speed = {bad}\n")
+            r = subprocess.run([exe("sonae-portald"), "-c", bconf, "-n"], capture_output=True,
+                               text=True, timeout=30)
+            check(r.returncode != 0 and "walk_speed" in (r.stdout + r.stderr),
+                  f"walk_speed = {bad} refused by -n ({r.returncode})")
+            rmtree(os.path.dirname(bconf))
 
         p = Portal(d, extra=f"walk_speed = {SPEED}\n")
         lon, lat = node(2, 10)

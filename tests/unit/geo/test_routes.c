@@ -428,6 +428,13 @@ static void test_shelters_walk(struct store *st)
         CHECK_INT(geo_shelters_near_walk(st, node_lon(2), node_lat(16), HAZARD_FLOOD, 1, 0, &l), 0);
         CHECK(l.n == 1 && strcmp(l.v[0].name, "東避難所") == 0);
         geo_shelter_list_free(&l);
+        /* From 10 km away from every road: the shelters still come, without
+         * a walk (no wrong one). */
+        CHECK_INT(geo_shelters_near_walk(st, LON0 + 0.12, LAT0, HAZARD_FLOOD, 2, 0, &l), 0);
+        CHECK_INT(l.n, 2);
+        for (size_t i = 0; i < l.n; i++)
+                CHECK(l.v[i].route == NULL);
+        geo_shelter_list_free(&l);
         /* The plain lookup stays without routes. */
         CHECK_INT(geo_shelters_near(st, node_lon(2), node_lat(16), HAZARD_FLOOD, 1, &l), 0);
         CHECK(l.n == 1 && l.v[0].route == NULL);
