@@ -60,6 +60,9 @@ static const struct conf_option portal_opts[] = {
         NULL, false,
         "Serve the live event stream /api/v1/events (public events only) without staff login; "
         "only until accounts exist, on a trusted network."),
+    OPT("walk_speed", CONF_DOUBLE, struct conf_portal, walk_speed, "0.8", 0.3, 2.0, NULL, false,
+        "Walking speed in m/s for the walking times of routes to shelters; 0.8 is an elderly "
+        "pace (docs/geo.md)."),
     {0},
 };
 

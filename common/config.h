@@ -80,6 +80,7 @@ struct conf_portal {
         bool events_without_auth;
         int64_t max_connections;
         int64_t timeout;
+        double walk_speed; /* m/s */
 };
 
 struct conf_mqtt {

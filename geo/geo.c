@@ -88,15 +88,22 @@ void geo_shelter_list_free(struct geo_shelter_list *l)
 {
         if (!l)
                 return;
+        geo_shelter_list_free_items(l);
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+}
+
+void geo_shelter_list_free_items(struct geo_shelter_list *l)
+{
         for (size_t i = 0; i < l->n; i++) {
                 free(l->v[i].common_id);
                 free(l->v[i].name);
                 free(l->v[i].address);
                 free(l->v[i].linked_name);
+                geo_route_free(l->v[i].route);
+                free(l->v[i].route);
         }
-        free(l->v);
-        l->v = NULL;
-        l->n = 0;
 }
 
 void geo_address_list_free(struct geo_address_list *l)

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct geo_route;
+
 /* ---- hazard_at ---------------------------------------------------------- */
 
 /* One active hazard layer covering the point: its worst class there. */
@@ -77,6 +79,7 @@ struct geo_shelter_hit {
         int64_t capacity, occupancy; /* -1 when unknown */
         int64_t linked_id;           /* the linked 指定避難所, 0 when none */
         char *linked_name;           /* its name, or NULL */
+        struct geo_route *route;     /* geo_shelters_near_walk(): the walk, or NULL */
 };
 struct geo_shelter_list {
         struct geo_shelter_hit *v;
@@ -90,6 +93,58 @@ struct geo_shelter_list {
 int geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard h, size_t n,
                       struct geo_shelter_list *out);
 void geo_shelter_list_free(struct geo_shelter_list *l);
+/* Frees the strings and routes of the hits, not the array. */
+void geo_shelter_list_free_items(struct geo_shelter_list *l);
+
+/* ---- Walking routes ------------------------------------------------------ */
+
+/* The default walking speed: 0.8 m/s (2.9 km/h), an elderly person's pace
+ * on a wet street at night (docs/geo.md says why). */
+#define GEO_WALK_SPEED_DEFAULT 0.8
+/* A point farther than this from every road node has no route. */
+#define GEO_ROUTE_SNAP_MAX_M 2000.0
+
+struct geo_route_opts {
+        double speed_m_s; /* 0.1-3.0; 0 takes GEO_WALK_SPEED_DEFAULT */
+        /* Avoid the polygons of this hazard's active layers: edges touching
+         * them cost ROUTE_PENALTY times more, so the route goes around
+         * them where any way around exists. */
+        bool avoid;
+        enum store_hazard hazard;
+        const char *to_name; /* the destination's name for the words, or NULL */
+};
+
+struct geo_route {
+        double distance_m;   /* along the roads, the walk to the first road included */
+        double walk_s;       /* distance_m at the speed asked */
+        double *coords;      /* lon, lat pairs: the point, the roads, the destination */
+        size_t n_coords;     /* points */
+        char *words_ja;      /* the way in words */
+        bool through_hazard; /* no way around: the route crosses the hazard */
+        double hazard_m;     /* metres of it on edges touching the hazard */
+        char *graph_version;
+};
+
+/* The walking route from (lon, lat) to (to_lon, to_lat) over the active
+ * road network: -ENODATA without a network, -ENOENT when a point is farther
+ * than GEO_ROUTE_SNAP_MAX_M from the roads or no road joins them, -EINVAL
+ * for coordinates out of range or a bad speed.  Nothing is logged (the
+ * origin is a resident's position). */
+int geo_route(struct store *st, double lon, double lat, double to_lon, double to_lat,
+              const struct geo_route_opts *o, struct geo_route *out);
+void geo_route_free(struct geo_route *r);
+/* The route as GeoJSON LineString text (caller frees), or NULL. */
+char *geo_route_geojson(const struct geo_route *r);
+
+/* geo_shelters_near(), and with a road network loaded each hit's walking
+ * route avoiding the hazard h (hit.route; NULL without a network or when
+ * no road leads there) at speed_m_s (0: the default).  With a network the
+ * n are chosen from the 2n nearest by straight line and ordered by the
+ * walk: open ones first, then those reached without crossing the hazard,
+ * then those only through it, then those without a road; each by walking
+ * distance. */
+int geo_shelters_near_walk(struct store *st, double lon, double lat, enum store_hazard h, size_t n,
+                           double speed_m_s, struct geo_shelter_list *out);
 
 /* ---- Addresses ---------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include "store_city.h"
 #include "store_devices.h"
 #include "store_places.h"
+#include "store_roads.h"
 #include "store_sources.h"
 
 struct store_ops {
@@ -188,6 +189,26 @@ struct store_ops {
         int (*geo_address_upsert)(struct store *st, const struct geo_address_in *a);
         int (*geo_addresses_assign_districts)(struct store *st, size_t *n);
         int (*geo_count)(struct store *st, const char *what, int64_t *n);
+
+        /* store_roads.h and the routes of geo/geo.h. */
+        int (*road_graph_create)(struct store *st, const struct store_road_graph *g, int64_t *id);
+        int (*road_node_add)(struct store *st, int64_t graph_id, double lon, double lat,
+                             const char *name, int64_t *id);
+        int (*road_edges_add)(struct store *st, int64_t graph_id, const struct store_road_edge *e,
+                              size_t n);
+        int (*road_graph_activate)(struct store *st, int64_t graph_id);
+        int (*road_graphs_list)(struct store *st, struct store_road_graph_list *out);
+        int (*layer_polygons)(struct store *st, const char *layer, store_polygon_cb cb, void *ctx);
+        int (*tile_set_create)(struct store *st, const char *layer, const char *version,
+                               int min_zoom, int max_zoom, int64_t *id);
+        int (*tile_put)(struct store *st, int64_t set_id, int z, int x, int y, const void *data,
+                        size_t len);
+        int (*tile_set_activate)(struct store *st, int64_t set_id);
+        int (*tile_version)(struct store *st, const char *layer, char version[65]);
+        int (*tile_get)(struct store *st, const char *layer, int z, int x, int y, void **data,
+                        size_t *len, char version[65]);
+        int (*geo_route)(struct store *st, double lon, double lat, double to_lon, double to_lat,
+                         const struct geo_route_opts *o, struct geo_route *out);
 };
 
 struct store {

@@ -71,6 +71,13 @@ struct portal_resp {
         bool no_cache;           /* a public route's answer that must not be kept (an error) */
         char disposition[128];   /* Content-Disposition, e.g. for CSV downloads */
         char set_cookie[2][320]; /* Set-Cookie values of a private 2xx answer */
+        /* A public answer's ETag gets this inside its quotes after the hash
+         * (a data version, [A-Za-z0-9_.:-]), so a new version never matches
+         * an old tag. */
+        char etag_suffix[72];
+        /* > 0: this max-age (and immutable) instead of the route's, for an
+         * answer whose URL names its version. */
+        int max_age;
 };
 
 typedef int (*portal_handler)(struct portal_req *req, struct portal_resp *resp);

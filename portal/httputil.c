@@ -288,7 +288,8 @@ bool http_type_compressible(const char *t)
                strncmp(t, "application/cap+xml", 19) == 0 ||
                strncmp(t, "application/schema+json", 23) == 0 ||
                strncmp(t, "application/vnd.oai.openapi+json", 32) == 0 ||
-               strncmp(t, "image/svg+xml", 13) == 0;
+               strncmp(t, "image/svg+xml", 13) == 0 ||
+               strncmp(t, "application/vnd.mapbox-vector-tile", 34) == 0;
 }
 
 bool http_name_is_hashed(const char *name)

@@ -49,6 +49,9 @@ int64_t portal_app_tick(struct portal_app *app);
 /* [jma] exercise: drills count (and are marked exercise everywhere). */
 bool portal_app_exercise(struct portal_app *app);
 
+/* [portal] walk_speed (m/s), for the walks of the hazard answer. */
+double portal_app_walk_speed(struct portal_app *app);
+
 /* [portal] events_without_auth. */
 bool portal_app_events_enabled(struct portal_app *app);
 

@@ -56,6 +56,7 @@ struct settings {
         unsigned timeout_s;
         bool events_without_auth;
         bool exercise;
+        double walk_speed;
 };
 
 struct centry {
@@ -71,8 +72,8 @@ struct centry {
         ino_t ino;
         size_t bytes;
         int status;
-        char etag[40];
-        char etag_gz[40];
+        char etag[112];
+        char etag_gz[120];
         struct MHD_Response *plain, *gz, *nm, *nm_gz;
         /* The gzip form is made on the first request that admits it: an
          * answer nobody asks compressed never pays for deflate. */
@@ -179,6 +180,7 @@ static struct settings *settings_from(const struct sonae_config *cfg)
         s->timeout_s = cfg->portal.timeout > 0 ? (unsigned)cfg->portal.timeout : 30;
         s->events_without_auth = cfg->portal.events_without_auth;
         s->exercise = cfg->jma.exercise;
+        s->walk_speed = cfg->portal.walk_speed;
         if (!s->listen || !s->web_root || !s->public_base_url) {
                 settings_unref(s);
                 return NULL;
@@ -361,7 +363,7 @@ static void add_common_headers(struct MHD_Response *r, const char *type, const c
  * (malloc'd; freed even on failure). */
 static struct centry *centry_build(const char *key, int status, const char *type, const char *cc,
                                    const char *vary_extra, char *body, size_t len,
-                                   const char *disposition, bool cors)
+                                   const char *disposition, bool cors, const char *etag_suffix)
 {
         struct centry *e = calloc(1, sizeof(*e));
         if (!e) {
@@ -379,9 +381,12 @@ static struct centry *centry_build(const char *key, int status, const char *type
         snprintf(e->disposition, sizeof(e->disposition), "%s", disposition ? disposition : "");
         if (!(e->key = strdup(key)))
                 goto fail;
-        http_etag_of(body, len, NULL, e->etag, sizeof(e->etag));
-        /* The gzip form's tag: the same hash, marked. */
-        snprintf(e->etag_gz, sizeof(e->etag_gz), "%.17s-gz\"", e->etag);
+        char sfx[80] = "";
+        if (etag_suffix && etag_suffix[0])
+                snprintf(sfx, sizeof(sfx), "-%.72s", etag_suffix);
+        http_etag_of(body, len, sfx, e->etag, sizeof(e->etag));
+        /* The gzip form's tag: the same hash and suffix, marked. */
+        snprintf(e->etag_gz, sizeof(e->etag_gz), "%.*s-gz\"", (int)strlen(e->etag) - 1, e->etag);
         e->compressible = len >= GZIP_MIN_BYTES && http_type_compressible(type);
         snprintf(e->vary, sizeof(e->vary), "%s%s%s", e->compressible ? "Accept-Encoding" : "",
                  e->compressible && vary_extra ? ", " : "", vary_extra ? vary_extra : "");
@@ -607,7 +612,7 @@ static enum MHD_Result serve_static(struct portal_req *rq)
                 size_t dlen = data.len;
                 char *dptr = data.data ? buf_steal(&data, NULL) : strdup("");
                 e = centry_build(full, 200, type, static_cache_control(full, type), NULL, dptr,
-                                 dlen, NULL, false);
+                                 dlen, NULL, false, NULL);
                 buf_free(&data);
                 if (!e)
                         return answer_error(rq, 500, "out of memory", NULL);
@@ -766,10 +771,14 @@ static enum MHD_Result run_route(struct portal_req *rq, const struct portal_rout
                 return res;
         }
         char cc[96];
-        snprintf(cc, sizeof(cc), "public, max-age=%d", rt->max_age);
+        if (resp.max_age > 0)
+                snprintf(cc, sizeof(cc), "public, max-age=%d, immutable", resp.max_age);
+        else
+                snprintf(cc, sizeof(cc), "public, max-age=%d", rt->max_age);
         char *owned = resp.body.data ? buf_steal(&resp.body, NULL) : strdup("");
-        struct centry *e = centry_build(cacheable ? key : rq->uri, resp.status, resp.content_type,
-                                        cc, vary, owned, len, resp.disposition, true);
+        struct centry *e =
+            centry_build(cacheable ? key : rq->uri, resp.status, resp.content_type, cc, vary, owned,
+                         len, resp.disposition, true, resp.etag_suffix);
         buf_free(&resp.body);
         if (!e)
                 return answer_error(rq, 500, "out of memory", NULL);
@@ -1269,6 +1278,14 @@ bool portal_app_exercise(struct portal_app *app)
         bool on = app->set->exercise;
         pthread_mutex_unlock(&app->mu);
         return on;
+}
+
+double portal_app_walk_speed(struct portal_app *app)
+{
+        pthread_mutex_lock(&app->mu);
+        double v = app->set->walk_speed;
+        pthread_mutex_unlock(&app->mu);
+        return v;
 }
 
 int64_t portal_app_tick(struct portal_app *app)

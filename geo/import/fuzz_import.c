@@ -1,6 +1,8 @@
 /* Fuzz harness: the text paths of the importers.  Each input is taken as
  * an address text (normalisation, UTF-8 check) and as a CSV file given to
- * the addresses, shelters and area-code importers on one store opened once;
+ * the addresses, shelters and area-code importers, and as a GeoJSON file
+ * to the roads importer (lines into the routing graph, then one route), on
+ * one store opened once;
  * whatever the bytes, an import either succeeds or fails with a message
  * and leaves the store consistent. */
 #include "geo.h"
@@ -16,13 +18,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct store *st;
-static char dir[128], csv[200];
+static char dir[128], csv[200], gj[200];
 
 static void cleanup(void)
 {
         char p[256];
         store_close(st);
-        static const char *const files[] = {"fuzz.db", "fuzz.db-wal", "fuzz.db-shm", "in.csv"};
+        static const char *const files[] = {"fuzz.db", "fuzz.db-wal", "fuzz.db-shm", "in.csv",
+                                            "in.geojson"};
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
                 snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
                 unlink(p);
@@ -40,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 char db[200];
                 snprintf(db, sizeof(db), "%s/fuzz.db", dir);
                 snprintf(csv, sizeof(csv), "%s/in.csv", dir);
+                snprintf(gj, sizeof(gj), "%s/in.geojson", dir);
                 struct store_options o = {0};
                 o.path = db;
                 o.synchronous = "off";
@@ -70,5 +74,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (rc < 0 && !rep.error[0])
                         abort();
         }
+        f = fopen(gj, "wb");
+        if (!f)
+                return 0;
+        fwrite(data, 1, size, f);
+        fclose(f);
+        struct geo_import_report rep;
+        int rc = geo_import(st, "roads", gj, NULL, &rep);
+        if (rc < 0 && !rep.error[0])
+                abort();
+        struct geo_route r;
+        if (geo_route(st, 139.8, 38.7, 139.81, 38.71, NULL, &r) == 0)
+                geo_route_free(&r);
         return 0;
 }

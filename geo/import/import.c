@@ -1,5 +1,6 @@
 /* Importing geodata with GDAL/OGR and PROJ; see import.h. */
 #include "import.h"
+#include "import_int.h"
 
 #include "geo.h"
 #include "store_places.h"
@@ -584,9 +585,31 @@ static const char *a33_phenomenon(const char *v)
 
 enum hz_schema { HZ_A31_MAX, HZ_A31_PLAN, HZ_A33, HZ_GENERIC };
 
+int geo_import_edition(const char *name, const struct geo_import_opts *o, char version[65],
+                       struct geo_import_report *rep)
+{
+        if ((o->version && (strlen(o->version) > 64 || !o->version[0])) || !name || !name[0] ||
+            strlen(name) > 64) {
+                fail(rep, "--name / --version は 1-64 バイトです (name and version: 1-64 bytes)");
+                return -EINVAL;
+        }
+        if (o->version) {
+                snprintf(version, 65, "%s", o->version);
+        } else {
+                time_t now = time(NULL);
+                struct tm tm;
+                gmtime_r(&now, &tm);
+                strftime(version, 65, "%Y%m%dT%H%M%SZ", &tm);
+        }
+        snprintf(rep->layer, sizeof(rep->layer), "%s", name);
+        snprintf(rep->version, sizeof(rep->version), "%s", version);
+        return 0;
+}
+
 static int import_hazard(struct store *st, const char *path, const struct geo_import_opts *o,
                          struct geo_import_report *rep)
 {
+        struct geo_tiler *tiler = NULL;
         struct src s;
         int rc = src_open(&s, path, rep);
         if (rc == 0)
@@ -643,21 +666,20 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
         if (o->title)
                 title = o->title;
         char version[65];
-        if ((o->version && (strlen(o->version) > 64 || !o->version[0])) || strlen(name) > 64) {
-                fail(rep, "--name / --version は 1-64 バイトです (name and version: 1-64 bytes)");
-                rc = -EINVAL;
+        if ((rc = geo_import_edition(name, o, version, rep)) < 0)
                 goto out_close;
-        }
-        if (o->version) {
-                snprintf(version, sizeof(version), "%s", o->version);
-        } else {
-                time_t now = time(NULL);
-                struct tm tm;
-                gmtime_r(&now, &tm);
-                strftime(version, sizeof(version), "%Y%m%dT%H%M%SZ", &tm);
-        }
-        snprintf(rep->layer, sizeof(rep->layer), "%s", name);
-        snprintf(rep->version, sizeof(rep->version), "%s", version);
+        /* The layer's vector tiles, made beside the features. */
+        static const char *const tile_fields[] = {"class", "label_ja", "rank"};
+        if (geo_tiles_layer_ok(name))
+                rc = geo_tiler_open(&tiler, name, GEO_TILES_MIN_ZOOM, GEO_TILES_MAX_ZOOM,
+                                    tile_fields, 3, rep);
+        else
+                warn(
+                    rep,
+                    "レイヤ名 %s では地図タイルを作りません (tiles need a name of A-Z a-z 0-9 _ -)",
+                    name);
+        if (rc < 0)
+                goto out_close;
 
         /* One transaction: the new edition appears, complete and active, or
          * not at all. */
@@ -765,6 +787,11 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                                      store_strerror(rc));
                         else
                                 rep->imported++;
+                        char rank_s[24];
+                        snprintf(rank_s, sizeof(rank_s), "%d", rank);
+                        const char *vals[] = {clsbuf, label, rank_s};
+                        if (rc == 0 && tiler && (rc = geo_tiler_add(tiler, wkb, wlen, vals)) < 0)
+                                fail(rep, "地物 %lld: タイルに書けません (tile)", fid);
                 }
                 free(wkb);
                 OGR_F_Destroy(f);
@@ -775,6 +802,8 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                 fail(rep, "%s: 地物がありません (empty layer)", path);
                 rc = -ENODATA;
         }
+        if (rc == 0 && tiler)
+                rc = geo_tiler_finish(tiler, st, version, rep);
         if (rc == 0)
                 rc = store_hazard_layer_activate(st, lid);
         if (rc == 0) {
@@ -791,6 +820,7 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                         warn(rep, "不正なポリゴン %zu 件を修復しました (repaired)", rep->repaired);
         }
 out_close:
+        geo_tiler_free(tiler);
         src_close(&s);
         return rc;
 }
@@ -1265,6 +1295,9 @@ static int import_areas(struct store *st, const char *path, const struct geo_imp
                 fail(rep, "%s: 地物がありません", path);
                 rc = -ENODATA;
         }
+        /* The map's tiles of every area now in the store. */
+        if (rc == 0 && rep->imported)
+                rc = geo_tiles_from_store(st, "areas", rep);
         rc = rc == 0 ? store_commit(st) : (store_rollback(st), rc);
         if (rc == 0)
                 progress(o, rep->read, rep->read);
@@ -1346,6 +1379,8 @@ static int import_districts(struct store *st, const char *path, const struct geo
         size_t assigned = 0;
         if (rc == 0)
                 rc = geo_addresses_assign_districts(st, &assigned);
+        if (rc == 0 && rep->imported)
+                rc = geo_tiles_from_store(st, "districts", rep);
         rc = rc == 0 ? store_commit(st) : (store_rollback(st), rc);
         if (rc == 0) {
                 rep->linked = assigned;
@@ -1475,6 +1510,9 @@ int geo_import(struct store *st, const char *kind, const char *path,
                 return import_districts(st, path, opt, rep);
         if (strcmp(kind, "addresses") == 0)
                 return import_addresses(st, path, opt, rep);
-        fail(rep, "種類 %s は取り込めません (hazard|shelters|areas|districts|addresses)", kind);
+        if (strcmp(kind, "roads") == 0)
+                return geo_import_roads(st, path, opt, rep);
+        fail(rep, "種類 %s は取り込めません (hazard|shelters|areas|districts|addresses|roads)",
+             kind);
         return -EINVAL;
 }

@@ -39,15 +39,22 @@ struct geo_import_report {
         size_t repaired; /* invalid geometries made valid */
         size_t skipped;  /* left out, with the reason in warning */
         size_t linked;   /* shelters: emergency ↔ evacuation links */
+        size_t tiles;    /* vector tiles made for the layer */
         int64_t layer_id;
         char layer[65], version[65];
         char warning[512];
         char error[512];
 };
 
-/* kind: hazard | shelters | areas | districts | addresses. */
+/* kind: hazard | shelters | areas | districts | addresses | roads. */
 int geo_import(struct store *st, const char *kind, const char *path,
                const struct geo_import_opts *opt, struct geo_import_report *rep);
+
+/* roads (geo/import/roads.c): a line layer or OSM PBF into the routing
+ * graph; opt->name the graph's name (default "roads"), opt->name_attr the
+ * street name attribute (default "name").  rep->imported counts edges. */
+int geo_import_roads(struct store *st, const char *path, const struct geo_import_opts *opt,
+                     struct geo_import_report *rep);
 
 /* Transforms one point between EPSG codes with PROJ, in the traditional GIS
  * order (longitude/easting first) whatever the CRS's axis order. */

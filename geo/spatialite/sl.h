@@ -66,6 +66,8 @@ struct sl {
         size_t n_prep, cap_prep;
         /* Large polygons prepared for point tests (sl_geo.c). */
         void *geo_cache;
+        /* The road graph in memory for routes (sl_roads.c). */
+        void *route_cache;
 };
 
 #define SL(st) ((struct sl *)(st))
@@ -293,5 +295,27 @@ int sl_geo_area_code_upsert(struct store *st, const struct geo_area_code *c);
 int sl_geo_address_upsert(struct store *st, const struct geo_address_in *a);
 int sl_geo_addresses_assign_districts(struct store *st, size_t *n);
 int sl_geo_count(struct store *st, const char *what, int64_t *n);
+
+/* Roads, tiles and routes: sl_roads.c.  sl_route_cache_free() accepts an
+ * empty cache. */
+void sl_route_cache_free(struct sl *b);
+int sl_road_graph_create(struct store *st, const struct store_road_graph *g, int64_t *id);
+int sl_road_node_add(struct store *st, int64_t graph_id, double lon, double lat, const char *name,
+                     int64_t *id);
+int sl_road_edges_add(struct store *st, int64_t graph_id, const struct store_road_edge *e,
+                      size_t n);
+int sl_road_graph_activate(struct store *st, int64_t graph_id);
+int sl_road_graphs_list(struct store *st, struct store_road_graph_list *out);
+int sl_layer_polygons(struct store *st, const char *layer, store_polygon_cb cb, void *ctx);
+int sl_tile_set_create(struct store *st, const char *layer, const char *version, int min_zoom,
+                       int max_zoom, int64_t *id);
+int sl_tile_put(struct store *st, int64_t set_id, int z, int x, int y, const void *data,
+                size_t len);
+int sl_tile_set_activate(struct store *st, int64_t set_id);
+int sl_tile_version(struct store *st, const char *layer, char version[65]);
+int sl_tile_get(struct store *st, const char *layer, int z, int x, int y, void **data, size_t *len,
+                char version[65]);
+int sl_geo_route(struct store *st, double lon, double lat, double to_lon, double to_lat,
+                 const struct geo_route_opts *o, struct geo_route *out);
 
 #endif

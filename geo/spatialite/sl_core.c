@@ -1009,6 +1009,7 @@ static void sl_close(struct store *st)
         free(b->prep);
         sl_map_free(&b->prep_map);
         sl_geo_cache_free(b);
+        sl_route_cache_free(b);
         sqlite3_close(b->db);
         if (b->splite)
                 spatialite_cleanup_ex(b->splite);
@@ -1136,6 +1137,18 @@ static const struct store_ops sl_ops = {
     .geo_address_upsert = sl_geo_address_upsert,
     .geo_addresses_assign_districts = sl_geo_addresses_assign_districts,
     .geo_count = sl_geo_count,
+    .road_graph_create = sl_road_graph_create,
+    .road_node_add = sl_road_node_add,
+    .road_edges_add = sl_road_edges_add,
+    .road_graph_activate = sl_road_graph_activate,
+    .road_graphs_list = sl_road_graphs_list,
+    .layer_polygons = sl_layer_polygons,
+    .tile_set_create = sl_tile_set_create,
+    .tile_put = sl_tile_put,
+    .tile_set_activate = sl_tile_set_activate,
+    .tile_version = sl_tile_version,
+    .tile_get = sl_tile_get,
+    .geo_route = sl_geo_route,
 };
 
 static const char *sync_pragma(const char *s)

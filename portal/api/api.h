@@ -27,6 +27,7 @@ extern const struct portal_route api_watchpoints_routes[];
 extern const struct portal_route api_hazard_routes[];
 extern const struct portal_route api_addresses_routes[];
 extern const struct portal_route api_audit_routes[];
+extern const struct portal_route api_tiles_routes[];
 
 /* portal/notify/line_webhook.c */
 extern const struct portal_route api_line_routes[];

@@ -9,8 +9,10 @@
 #include "portal.h"
 #include "shelterjson.h"
 #include "store.h"
+#include "store_roads.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,8 +28,34 @@ static void level_or_null(struct json_writer *w, const char *key, int level)
                 json_int(w, level);
 }
 
+/* "route": the walk to the shelter around the hazard, when a road network
+ * is loaded (docs/portal.md). */
+static int write_route(struct json_writer *w, const struct geo_route *r)
+{
+        char *line = geo_route_geojson(r);
+        if (!line)
+                return -ENOMEM;
+        json_key(w, "route");
+        json_obj_begin(w);
+        json_key(w, "distance_m");
+        json_double(w, round(r->distance_m));
+        json_key(w, "walk_s");
+        json_double(w, round(r->walk_s));
+        json_key(w, "through_hazard");
+        json_bool(w, r->through_hazard);
+        json_key(w, "words_ja");
+        json_str(w, r->words_ja);
+        json_key(w, "geometry");
+        json_raw(w, line);
+        json_key(w, "network_version");
+        json_str(w, r->graph_version);
+        json_obj_end(w);
+        free(line);
+        return 0;
+}
+
 /* Writes "shelters": {HAZARD: [...]} for every hazard present. */
-static int write_shelters(struct json_writer *w, struct store *st,
+static int write_shelters(struct json_writer *w, struct store *st, double speed,
                           const struct geo_hazard_answer *a)
 {
         bool present[HAZARD_COUNT] = {false};
@@ -42,8 +70,8 @@ static int write_shelters(struct json_writer *w, struct store *st,
                 if (!present[h])
                         continue;
                 struct geo_shelter_list l = {0};
-                int rc = geo_shelters_near(st, a->lon, a->lat, (enum store_hazard)h,
-                                           HAZARD_SHELTERS, &l);
+                int rc = geo_shelters_near_walk(st, a->lon, a->lat, (enum store_hazard)h,
+                                                HAZARD_SHELTERS, speed, &l);
                 if (rc < 0)
                         return rc;
                 json_key(w, store_hazard_name((enum store_hazard)h));
@@ -51,10 +79,14 @@ static int write_shelters(struct json_writer *w, struct store *st,
                 for (size_t i = 0; i < l.n; i++) {
                         json_obj_begin(w);
                         shelter_hit_members(w, &l.v[i]);
+                        if (l.v[i].route && (rc = write_route(w, l.v[i].route)) < 0)
+                                break;
                         json_obj_end(w);
                 }
                 json_arr_end(w);
                 geo_shelter_list_free(&l);
+                if (rc < 0)
+                        return rc;
         }
         json_obj_end(w);
         return 0;
@@ -146,7 +178,17 @@ static int hazard(struct portal_req *req, struct portal_resp *resp)
         json_str(&w, a.note_ja);
         json_key(&w, "exercise");
         json_bool(&w, a.exercise);
-        rc = write_shelters(&w, st, &a);
+        rc = write_shelters(&w, st, portal_app_walk_speed(app), &a);
+        /* The road network's own attribution, when routes came from it. */
+        struct store_road_graph_list gl = {0};
+        if (store_road_graphs_list(st, &gl) == 0) {
+                for (size_t i = 0; i < gl.n; i++)
+                        if (gl.v[i].active) {
+                                json_key(&w, "route_attribution");
+                                json_str(&w, gl.v[i].attribution);
+                        }
+                store_road_graph_list_free(&gl);
+        }
         portal_store_release(app, st);
         json_key(&w, "attribution");
         json_str(

@@ -35,6 +35,7 @@ const struct portal_route *const portal_route_lists[] = {
     api_cameras_routes,
     api_sources_routes,
     api_areas_routes,
+    api_tiles_routes,
     /* A new resource adds its file and one line here. */
 };
 /* clang-format on */

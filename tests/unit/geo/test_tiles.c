@@ -1,0 +1,242 @@
+/* Vector tiles made at import: an authored flood layer (two polygons in
+ * 鶴岡市, written here as GeoJSON) imported as a hazard layer; its tiles at
+ * z10 and z16 are read back from the store and decoded with GDAL's own MVT
+ * reader (not with the code that made them): feature counts and
+ * attributes.  A new version replaces every tile of the old one. */
+#include "check.h"
+#include "import.h"
+#include "store_roads.h"
+#include "storetest.h"
+
+#include <errno.h>
+#include <gdal.h>
+#include <math.h>
+#include <sys/stat.h>
+
+static char db[300], f_layer[300], tiles_dir[300];
+
+/* The XYZ tile (Web Mercator) holding a point. */
+static void tile_of(double lon, double lat, int z, int *x, int *y)
+{
+        double n = ldexp(1.0, z), r = lat * M_PI / 180;
+        *x = (int)floor((lon + 180.0) / 360.0 * n);
+        *y = (int)floor((1.0 - log(tan(r) + 1 / cos(r)) / M_PI) / 2.0 * n);
+}
+
+static void write_layer(const char *path, const char *const *cls, const double (*box)[4], size_t n)
+{
+        FILE *f = fopen(path, "w");
+        if (!f)
+                exit(2);
+        fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[");
+        for (size_t i = 0; i < n; i++) {
+                const double *b = box[i];
+                fprintf(f,
+                        "%s{\"type\":\"Feature\",\"properties\":{\"depth\":\"%s\"},\"geometry\":{"
+                        "\"type\":\"Polygon\",\"coordinates\":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f],"
+                        "[%f,%f]]]}}",
+                        i ? "," : "", cls[i], b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3], b[0],
+                        b[1]);
+        }
+        fprintf(f, "]}\n");
+        fclose(f);
+}
+
+struct decoded {
+        int features;
+        char classes[8][16];
+        char label[128];
+        char version[65];
+};
+
+/* Reads one tile through GDAL's MVT driver (the file laid out as
+ * z/x/y.pbf so the driver knows where the tile is). */
+static int decode_layer(struct store *st, const char *layer, const char *field, int z, int x, int y,
+                        struct decoded *d)
+{
+        memset(d, 0, sizeof(*d));
+        void *data = NULL;
+        size_t len = 0;
+        int rc = store_tile_get(st, layer, z, x, y, &data, &len, d->version);
+        if (rc < 0)
+                return rc;
+        char p[400];
+        snprintf(p, sizeof(p), "%s/%s", tiles_dir, layer);
+        mkdir(p, 0700);
+        snprintf(p, sizeof(p), "%s/%s/%d", tiles_dir, layer, z);
+        mkdir(p, 0700);
+        snprintf(p, sizeof(p), "%s/%s/%d/%d", tiles_dir, layer, z, x);
+        mkdir(p, 0700);
+        snprintf(p, sizeof(p), "%s/%s/%d/%d/%d.pbf", tiles_dir, layer, z, x, y);
+        FILE *f = fopen(p, "wb");
+        if (!f || fwrite(data, 1, len, f) != len)
+                exit(2);
+        fclose(f);
+        free(data);
+        const char *drivers[] = {"MVT", NULL};
+        GDALDatasetH ds = GDALOpenEx(p, GDAL_OF_VECTOR, drivers, NULL, NULL);
+        if (!ds)
+                return -EBADMSG;
+        OGRLayerH l = GDALDatasetGetLayerByName(ds, layer);
+        if (!l) {
+                GDALClose(ds);
+                return -ENOENT;
+        }
+        OGRFeatureH ft;
+        while ((ft = OGR_L_GetNextFeature(l))) {
+                int ic = OGR_F_GetFieldIndex(ft, field),
+                    il = OGR_F_GetFieldIndex(ft, strcmp(field, "class") == 0 ? "label_ja" : "name");
+                OGRGeometryH g = OGR_F_GetGeometryRef(ft);
+                OGRwkbGeometryType t = g ? wkbFlatten(OGR_G_GetGeometryType(g)) : wkbUnknown;
+                CHECK(t == wkbPolygon || t == wkbMultiPolygon);
+                if (d->features < 8 && ic >= 0)
+                        snprintf(d->classes[d->features], 16, "%s", OGR_F_GetFieldAsString(ft, ic));
+                if (il >= 0)
+                        snprintf(d->label, sizeof(d->label), "%s", OGR_F_GetFieldAsString(ft, il));
+                d->features++;
+                OGR_F_Destroy(ft);
+        }
+        GDALClose(ds);
+        return 0;
+}
+
+static int decode(struct store *st, int z, int x, int y, struct decoded *d)
+{
+        return decode_layer(st, "test_flood", "class", z, x, y, d);
+}
+
+static bool has_class(const struct decoded *d, const char *c)
+{
+        for (int i = 0; i < d->features && i < 8; i++)
+                if (strcmp(d->classes[i], c) == 0)
+                        return true;
+        return false;
+}
+
+int main(void)
+{
+        GDALAllRegister();
+        storetest_path("tiles.db", db, sizeof(db));
+        storetest_path("flood.geojson", f_layer, sizeof(f_layer));
+        storetest_path("decoded", tiles_dir, sizeof(tiles_dir));
+        mkdir(tiles_dir, 0700);
+        /* Two flood areas 3 km apart near 鶴岡駅: one z10 tile holds both,
+         * a z16 tile inside the large one holds it alone. */
+        const double box1[2][4] = {{139.80, 38.72, 139.83, 38.745},
+                                   {139.85, 38.75, 139.855, 38.753}};
+        const char *cls1[] = {"2", "4"};
+        write_layer(f_layer, cls1, box1, 2);
+        struct store *st = storetest_open(db);
+        struct geo_import_report rep;
+        struct geo_import_opts o = {
+            .name = "test_flood", .version = "1", .class_attr = "depth", .hazard = "flood"};
+        CHECK_INT(geo_import(st, "hazard", f_layer, &o, &rep), 0);
+        if (rep.error[0])
+                printf("  %s\n", rep.error);
+        printf("  version 1: %zu tiles\n", rep.tiles);
+        CHECK(rep.tiles > 9); /* at least one per zoom 8-16 */
+        char v[65];
+        CHECK_INT(store_tile_version(st, "test_flood", v), 0);
+        CHECK_STR(v, "1");
+        CHECK_INT(storetest_sql_int(db, "SELECT min(z) FROM tiles"), 8);
+        CHECK_INT(storetest_sql_int(db, "SELECT max(z) FROM tiles"), 16);
+
+        int x10, y10, x16, y16, x16b, y16b;
+        tile_of(139.815, 38.7325, 10, &x10, &y10);
+        tile_of(139.815, 38.7325, 16, &x16, &y16);
+        tile_of(139.8525, 38.7515, 16, &x16b, &y16b);
+        int x10b, y10b;
+        tile_of(139.8525, 38.7515, 10, &x10b, &y10b);
+        CHECK(x10 == x10b && y10 == y10b); /* the test's premise */
+        struct decoded d;
+        CHECK_INT(decode(st, 10, x10, y10, &d), 0);
+        CHECK_INT(d.features, 2);
+        CHECK(has_class(&d, "2") && has_class(&d, "4"));
+        CHECK_STR(d.version, "1");
+        CHECK_INT(decode(st, 16, x16, y16, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK(has_class(&d, "2"));
+        CHECK_STR(d.label, "2"); /* a --class layer labels with the value */
+        CHECK_INT(decode(st, 16, x16b, y16b, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK(has_class(&d, "4"));
+        /* Far from both: no tile at all (empty tiles are not made). */
+        int xe, ye;
+        tile_of(140.2, 38.3, 16, &xe, &ye);
+        CHECK_INT(decode(st, 16, xe, ye, &d), -ENOENT);
+        /* Outside the zooms, outside the grid, hostile names. */
+        int x17, y17;
+        tile_of(139.815, 38.7325, 17, &x17, &y17);
+        CHECK_INT(decode(st, 17, x17, y17, &d), -ENOENT);
+        void *data = NULL;
+        size_t len = 0;
+        CHECK_INT(store_tile_get(st, "test_flood", 10, 1024, 0, &data, &len, v), -ENOENT);
+        CHECK_INT(store_tile_get(st, "test_flood", 10, -1, 0, &data, &len, v), -ENOENT);
+        CHECK_INT(store_tile_get(st, "test_flood", 99, 0, 0, &data, &len, v), -ENOENT);
+        CHECK_INT(store_tile_get(st, "../test_flood", 10, x10, y10, &data, &len, v), -ENOENT);
+        CHECK_INT(store_tile_get(st, "nothing", 10, x10, y10, &data, &len, v), -ENOENT);
+        CHECK(data == NULL);
+
+        /* Version 2: only the large area, deeper.  Every old tile goes. */
+        const double box2[1][4] = {{139.80, 38.72, 139.83, 38.745}};
+        const char *cls2[] = {"5"};
+        write_layer(f_layer, cls2, box2, 1);
+        o.version = "2";
+        CHECK_INT(geo_import(st, "hazard", f_layer, &o, &rep), 0);
+        CHECK_INT(store_tile_version(st, "test_flood", v), 0);
+        CHECK_STR(v, "2");
+        CHECK_INT(decode(st, 10, x10, y10, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK(has_class(&d, "5") && !has_class(&d, "2") && !has_class(&d, "4"));
+        CHECK_STR(d.version, "2");
+        CHECK_INT(decode(st, 16, x16b, y16b, &d), -ENOENT); /* the small area is gone */
+        CHECK_INT(storetest_sql_int(db, "SELECT count(*) FROM tile_sets"), 1);
+        CHECK_INT(storetest_sql_int(db, "SELECT count(*) FROM tiles t JOIN tile_sets s ON s.id = "
+                                        "t.set_id WHERE s.version = '1'"),
+                  0);
+
+        /* A broken import (a line among polygons) changes nothing: the
+         * tiles of version 2 keep serving. */
+        FILE *f = fopen(f_layer, "w");
+        fputs("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
+              "{\"depth\":\"3\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[139.8,"
+              "38.72],[139.81,38.73]]}}]}",
+              f);
+        fclose(f);
+        o.version = "3";
+        CHECK(geo_import(st, "hazard", f_layer, &o, &rep) < 0);
+        CHECK_INT(store_tile_version(st, "test_flood", v), 0);
+        CHECK_STR(v, "2");
+        CHECK_INT(decode(st, 10, x10, y10, &d), 0);
+        CHECK_INT(d.features, 1);
+
+        /* Areas and districts: tiles of every polygon in the store, made
+         * again by each import (the real 鶴岡市 polygon, the authored
+         * districts of tests/fixtures/geo). */
+        char path[600];
+        snprintf(path, sizeof(path), "%s/gis/jma_area_polygons/class20_0620300_tsuruoka.geojson",
+                 check_fixtures());
+        struct geo_import_opts none = {0};
+        CHECK_INT(geo_import(st, "areas", path, &none, &rep), 0);
+        CHECK(rep.tiles > 0);
+        CHECK_INT(decode_layer(st, "areas", "code", 10, x10, y10, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK(has_class(&d, "0620300"));
+        CHECK_STR(d.label, "鶴岡市");
+        char first[65];
+        snprintf(first, sizeof(first), "%s", d.version);
+        CHECK_INT(geo_import(st, "areas", path, &none, &rep), 0);
+        CHECK_INT(store_tile_version(st, "areas", v), 0);
+        CHECK(strcmp(v, first) != 0); /* a new set, even within the same second */
+        CHECK_INT(storetest_sql_int(db, "SELECT count(*) FROM tile_sets WHERE layer = 'areas'"), 1);
+        snprintf(path, sizeof(path), "%s/tests/fixtures/geo/districts_6668.geojson",
+                 getenv("SONAE_SOURCE_ROOT") ? getenv("SONAE_SOURCE_ROOT") : ".");
+        CHECK_INT(geo_import(st, "districts", path, &none, &rep), 0);
+        int x12, y12;
+        tile_of(139.815, 38.7325, 12, &x12, &y12);
+        CHECK_INT(decode_layer(st, "districts", "code", 12, x12, y12, &d), 0);
+        CHECK(d.features >= 1 && has_class(&d, "D01"));
+        store_close(st);
+        storetest_cleanup();
+        return check_done("geo-tiles");
+}
