@@ -231,6 +231,93 @@ await step('proxy input (代理入力) is printed, not stored', async () => {
   check('own plan back after proxy input', (await page.locator('fieldset[data-level="3"] label.own').innerText()).includes('隣の佐藤さんに声をかける'));
 });
 
+/* ---- the plan on the server (the real /api/v1/timeline) ---------------------------- */
+const qrcode = require('qrcode-generator');
+/* The QR code of TEXT as the browser serialises it: drawn with the same
+ * encoder here and put through the page's parser, so it can be compared with
+ * what the page drew. */
+const qrOf = (text) => { const q = qrcode(0, 'L'); q.addData(text); q.make(); return q.createSvgTag({ cellSize: 3, margin: 2, scalable: true }); };
+const sameQr = (sel, text) => page.evaluate(([s, svg]) => { const d = document.createElement('div'); d.innerHTML = svg; return document.querySelector(s)?.outerHTML === d.firstElementChild.outerHTML; }, [sel, qrOf(text)]);
+let token;
+await step('マイ・タイムライン on the server: consent, save, QR, other phone, delete', async () => {
+  const puts = [];
+  const onReq = (r) => { if (r.url().includes('/api/v1/timeline') && r.method() !== 'GET') puts.push(r); };
+  page.on('request', onReq);
+  const consent = await api('/api/v1/timeline/consent');
+  await page.click('#srvsave');
+  await page.waitForSelector('#consent:not([hidden])');
+  const shown = await page.locator('#consent-text').innerText();
+  check('consent text (Japanese, from the portal) shown before the first server save', shown.replace(/\s/g, '') === consent.text_ja.replace(/\s/g, '') && /暗号化/.test(shown) && puts.length === 0, `${puts.length} writes; ${shown.slice(0, 80)}`);
+  await page.click('#disagree');
+  await page.waitForFunction(() => document.querySelector('#srvmsg').textContent.length > 0);
+  check('declining saves nothing on the server', puts.length === 0 && !(await page.evaluate(() => localStorage.getItem('sonae.token'))), `${puts.length}`);
+  await page.click('#srvsave');
+  await page.waitForSelector('#consent:not([hidden])');
+  const resp = page.waitForResponse((r) => r.url().endsWith('/api/v1/timeline') && r.request().method() === 'PUT');
+  await page.click('#agree');
+  const put = await resp;
+  token = put.request().headers()['x-timeline-token'];
+  check('saved with the portal (200) under a 256-bit token in the header', put.status() === 200 && /^[A-Za-z0-9_-]{43}$/.test(token || '') && JSON.parse(put.request().postData()).consent === consent.version, `${put.status()}`);
+  check('the token is never in a URL', !requests.some((u) => u.includes(token)) && !page.url().includes(token));
+  await page.waitForFunction(() => document.querySelector('#srvmsg').textContent.includes('サーバーに保存しました'));
+  const back = await (await page.request.get(`${base}/api/v1/timeline`, { headers: { 'X-Timeline-Token': token } })).json();
+  check('the portal gives the plan back with the token (own action, L4 preset, home)', back.plan.actions['3'].includes('隣の佐藤さんに声をかける') && back.plan.actions['4'].includes('危険な場所から全員避難する') && /本町一丁目/.test(back.plan.home?.label || '') && (back.levels_mask & (1 << 3)), JSON.stringify(back).slice(0, 300));
+  const other = await (await page.request.get(`${base}/api/v1/timeline`, { headers: { 'X-Timeline-Token': 'A'.repeat(43) } })).status();
+  check('another token reads nothing (404)', other === 404, `${other}`);
+  if (process.env.SONAE_PORTALD_LOG) check('the token is not in the portal\'s log', !readFileSync(process.env.SONAE_PORTALD_LOG, 'utf8').includes(token));
+
+  await page.click('#srvqr');
+  await page.waitForSelector('#tokenqr .qr svg');
+  check('the token shown as a QR code (the token itself, no URL)', await sameQr('#tokenqr .qr svg', token) && !await sameQr('#tokenqr .qr svg', `${base}/#t=${token}`));
+
+  /* A second save on this device: no consent asked again, the same token. */
+  await page.fill('#own2', '玄関に長靴を置く');
+  await page.locator('fieldset[data-level="2"] button', { hasText: '追加' }).click();
+  const resp2 = page.waitForResponse((r) => r.url().endsWith('/api/v1/timeline') && r.request().method() === 'PUT');
+  await page.click('#srvsave');
+  const put2 = await resp2;
+  check('later saves keep the token and ask no consent again', put2.status() === 200 && put2.request().headers()['x-timeline-token'] === token && await page.locator('#consent').isHidden());
+
+  /* The print view now carries the token's QR code. */
+  await page.evaluate(() => { window.__noPrintDialog = true; });
+  await page.click('#print');
+  await page.waitForFunction(() => document.body.classList.contains('printing') && document.querySelector('#printview .qr svg'));
+  check('print view: the token\'s QR code', await sameQr('#printview .qr svg', token) && (await page.locator('#printview').innerText()).includes('合言葉'));
+  await page.evaluate(() => document.body.classList.remove('printing'));
+
+  /* Another phone: a fresh browser loads the plan by the token. */
+  const b2 = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  const ctx = await b2.newContext({ locale: 'ja-JP' });
+  await ctx.route((url) => !/^https?:\/\/127\.0\.0\.1[:/]/.test(url.href), (r) => r.abort());
+  const p2 = await ctx.newPage();
+  const urls2 = [];
+  p2.on('request', (r) => urls2.push(r.url()));
+  await p2.goto(base + '/', { waitUntil: 'networkidle' });
+  await p2.fill('#tok', 'B'.repeat(43));
+  await p2.click('#loadtok button[type=submit]');
+  await p2.waitForFunction(() => document.querySelector('#srvmsg').textContent.length > 0);
+  check('other phone: an unknown token loads nothing', (await p2.locator('#srvmsg').innerText()).includes('この合言葉の計画はありません'));
+  await p2.fill('#tok', token);
+  await p2.click('#loadtok button[type=submit]');
+  await p2.waitForSelector('fieldset[data-level="2"] label.own');
+  const own = await p2.locator('fieldset label.own').allInnerTexts();
+  check('other phone: the plan loaded by token (own actions, presets, home)', own.some((x) => x.includes('隣の佐藤さんに声をかける')) && own.some((x) => x.includes('玄関に長靴を置く')) &&
+    await p2.locator('fieldset[data-level="4"] label.act', { hasText: '危険な場所から全員避難する' }).locator('input').isChecked() &&
+    (await p2.evaluate(() => window.sonae.home?.label || '')).includes('本町一丁目'), own.join('|'));
+  check('other phone: the token went in the header only', !urls2.some((u) => u.includes(token)));
+  await b2.close();
+
+  /* Delete. */
+  const del = page.waitForResponse((r) => r.url().endsWith('/api/v1/timeline') && r.request().method() === 'DELETE');
+  await page.click('#srvdel');
+  check('delete answered by the portal (200)', (await del).status() === 200);
+  await page.waitForFunction(() => document.querySelector('#srvmsg').textContent.includes('削除しました'));
+  const gone = await (await page.request.get(`${base}/api/v1/timeline`, { headers: { 'X-Timeline-Token': token } })).status();
+  check('deleted: the portal has no plan for the token (404), the device forgot it, the device plan stays', gone === 404 && !(await page.evaluate(() => localStorage.getItem('sonae.token'))) &&
+    (await page.locator('fieldset[data-level="3"] label.own').innerText()).includes('隣の佐藤さんに声をかける') && await page.locator('#srvdel').isHidden(), `${gone}`);
+  page.off('request', onReq);
+});
+
 /* ---- languages, peacetime, live region ------------------------------------------- */
 await step('languages', async () => {
   await page.click('[data-lang=easy]');

@@ -106,7 +106,7 @@ out="$tmp/node.out"
 # docs show) with SONAE_UPDATE_SCREENSHOTS=1.
 shots="$top/build/e2e-screenshots"
 [[ "${SONAE_UPDATE_SCREENSHOTS:-0}" == 1 ]] && shots="$top/docs/img"
-node tests/e2e/residents.mjs "http://127.0.0.1:$sport" "$top/$web" "$shots" 2>&1 | tee "$out"
+SONAE_PORTALD_LOG="$tmp/portald.log" node tests/e2e/residents.mjs "http://127.0.0.1:$sport" "$top/$web" "$shots" 2>&1 | tee "$out"
 echo "e2e: screenshots in ${shots#"$top"/}"
 res=$(grep -E '^RESULT [0-9]+ [0-9]+' "$out" | tail -1)
 if [[ -z "$res" ]]; then

@@ -62,6 +62,8 @@ self.addEventListener('fetch', (e) => {
   if (req.method !== 'GET') return;
   const url = new URL(req.url);
   if (url.origin === location.origin && url.pathname.startsWith('/api/v1/events')) return;
+  /* A plan read with its token is never kept here: the page keeps the plan. */
+  if (url.origin === location.origin && url.pathname.startsWith('/api/v1/timeline')) return;
   if (url.origin === location.origin && url.pathname.startsWith('/api/')) e.respondWith(networkFirst(req));
   else if (url.origin === location.origin) e.respondWith(shell(req));
   else if (/\/\d+\/\d+\/\d+\.(png|jpg|webp|pbf|mvt)$/.test(url.pathname)) e.respondWith(tile(req));
