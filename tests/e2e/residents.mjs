@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTileServer, startConfigProxy, TILE_RGB } from './tiles.mjs';
 
 const [base, webDir, shotDir] = process.argv.slice(2);
 const require = createRequire(join(webDir, 'package.json'));
@@ -60,6 +61,21 @@ cdp.on('Network.loadingFinished', (e) => { if (counting) firstViewBytes += e.enc
 async function api(path) {
   const r = await page.request.get(base + path);
   return r.json();
+}
+/* The colour drawn at a point of the map (container pixels), read from a
+ * screenshot decoded in the page. */
+async function mapPixel(p, { x, y }) {
+  const png = await p.screenshot({ clip: await p.locator('#map').boundingBox() });
+  return p.evaluate(async ({ b64, x, y }) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width; c.height = img.height;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    return [...g.getImageData(Math.round(x), Math.round(y), 1, 1).data].slice(0, 3);
+  }, { b64: png.toString('base64'), x, y });
 }
 const badgeText = (l) => `警戒レベル${'０１２３４５'[l]}`;
 
@@ -407,18 +423,7 @@ await step('map on demand', async () => {
     return { x: p.x, y: p.y };
   });
   await page.waitForTimeout(T(300));
-  const box = await page.locator('#map').boundingBox();
-  const png = await page.screenshot({ clip: box });
-  const rgb = pt && await page.evaluate(async ({ b64, x, y }) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.width; c.height = img.height;
-    const g = c.getContext('2d');
-    g.drawImage(img, 0, 0);
-    return [...g.getImageData(Math.round(x), Math.round(y), 1, 1).data].slice(0, 3);
-  }, { b64: png.toString('base64'), x: pt.x, y: pt.y });
+  const rgb = pt && await mapPixel(page, pt);
   check('level-4 gauge drawn in #AA00AA at its pixel', rgb && Math.abs(rgb[0] - 0xaa) < 8 && rgb[1] < 8 && Math.abs(rgb[2] - 0xaa) < 8, JSON.stringify(rgb));
   check('everything on the map also as a keyboard list', await page.locator('#maplist-body button').count() >= counts.shelters + counts.gauges);
   /* A tap on the map chooses home. */
@@ -484,6 +489,103 @@ await step('offline', async () => {
   await page.screenshot({ path: join(shotDir, 'residents-offline.png'), clip: { x: 0, y: 0, width: 412, height: 700 } });
   await context.setOffline(false);
 });
+
+/* ---- map tiles around home, cached by the service worker ---------------------------
+ * A local tile server, and a second origin whose config.json points the base
+ * map at it: the worker must keep zooms 13-16 around home within 10 MB, and
+ * the map must draw them offline. */
+const tileXY = (lat, lon, z) => {
+  const n = 2 ** z;
+  const r = (lat * Math.PI) / 180;
+  return [Math.floor(((lon + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)];
+};
+const tiles = await startTileServer();
+async function tileOrigin(kind) {
+  const origin = await startConfigProxy(base, `${tiles.base}/${kind}/{z}/{x}/{y}.png`);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'] });
+  const ctx = await browser.newContext({ locale: 'ja-JP', viewport: { width: 412, height: 900 }, serviceWorkers: 'allow' });
+  await ctx.route((url) => !/^https?:\/\/127\.0\.0\.1[:/]/.test(url.href), (r) => r.abort());
+  const p = await ctx.newPage();
+  await p.goto(origin.base + '/', { waitUntil: 'networkidle' });
+  await p.fill('#q', '本町');
+  await p.press('#q', 'Enter');
+  await p.locator('#results button', { hasText: '本町一丁目' }).first().click();
+  await p.waitForFunction(() => window.sonae.answer);
+  await p.evaluate(() => navigator.serviceWorker.ready);
+  /* The first visit installs the worker; the reload is controlled by it and
+   * asks it to keep the tiles around home. */
+  await p.reload({ waitUntil: 'networkidle' });
+  await p.waitForFunction(() => !!navigator.serviceWorker.controller);
+  const h = await p.evaluate(() => window.sonae.home);
+  /* Until the tile server has had no request for a second. */
+  let n = -1;
+  for (let i = 0; i < T(60) && n !== tiles.log.length; i++) { n = tiles.log.length; await p.waitForTimeout(1000); }
+  const cached = await p.evaluate(async () => {
+    const c = await caches.open('sonae-tiles');
+    const out = [];
+    for (const k of await c.keys()) out.push({ url: k.url, size: (await (await c.match(k)).blob()).size });
+    return out;
+  });
+  return { origin, browser, ctx, p, h, cached };
+}
+
+await step('service worker keeps tiles around home (zooms 13-16, ≤ 10 MB) and the map draws them offline', async () => {
+  const { origin, browser, ctx, p, h, cached } = await tileOrigin('small');
+  const tilesOf = cached.map((c) => { const m = /\/(\d+)\/(\d+)\/(\d+)\.png$/.exec(c.url); return { z: +m[1], x: +m[2], y: +m[3], size: c.size }; });
+  const zooms = [...new Set(tilesOf.map((x) => x.z))].sort();
+  const around = tilesOf.every(({ z, x, y }) => { const [cx, cy] = tileXY(h.lat, h.lon, z); const k = 2 ** (z - 13); return Math.abs(x - cx) <= k && Math.abs(y - cy) <= k; });
+  const bytes = tilesOf.reduce((s, x) => s + x.size, 0);
+  console.log(`tile cache: ${tilesOf.length} tiles, ${(bytes / 1024).toFixed(0)} KB, zooms ${zooms.join(',')}; tile server asked ${tiles.log.length} times`);
+  check('tiles cached for zooms 13, 14, 15 and 16 only, all around home', zooms.join() === '13,14,15,16' && around, JSON.stringify(zooms));
+  check('every tile of the block around home cached (9 + 25 + 81 + 289)', tilesOf.length === 404, `${tilesOf.length}`);
+  check('tile cache within 10 MB', bytes <= 10 * 1024 * 1024, `${bytes}`);
+  /* Offline: the map opens from the shell and draws the kept tiles. */
+  const asked = tiles.log.length;
+  await ctx.setOffline(true);
+  await p.reload({ waitUntil: 'domcontentloaded' });
+  await p.waitForFunction(() => window.sonae.answer);
+  await p.click('#openmap');
+  await p.waitForFunction(() => window.sonaeMap);
+  await p.evaluate(() => { const m = window.sonaeMap; m.map.setView([window.sonae.home.lat, window.sonae.home.lon], 15, { animate: false }); });
+  await p.waitForFunction(() => { const t = [...document.querySelectorAll('#map .leaflet-tile-container img.leaflet-tile')]; return t.length > 0 && t.every((i) => i.complete); });
+  await p.waitForTimeout(T(300));
+  const drawn = await p.evaluate(() => {
+    const ts = [...document.querySelectorAll('#map .leaflet-tile-container img.leaflet-tile')];
+    const box = document.getElementById('map').getBoundingClientRect();
+    const seen = ts.filter((i) => { const r = i.getBoundingClientRect(); return r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom; });
+    return { seen: seen.length, ok: seen.filter((i) => i.naturalWidth === 256 && i.classList.contains('leaflet-tile-loaded')).length };
+  });
+  /* A pixel away from every marker shows the z15 tile's own colour. */
+  const spot = await p.evaluate(() => {
+    const m = window.sonaeMap;
+    const s = m.map.getSize();
+    const pts = [...m.items.gauges, ...m.items.shelters, window.sonae.home].map((i) => m.map.latLngToContainerPoint([i.lat, i.lon]));
+    /* Below the zoom buttons, above the attribution. */
+    for (let y = 100; y < s.y - 40; y += 10) for (let x = 60; x < s.x - 20; x += 10) {
+      if (pts.every((q) => Math.hypot(q.x - x, q.y - y) > 30)) return { x, y };
+    }
+    return null;
+  });
+  const rgb = spot && await mapPixel(p, spot);
+  const box = await p.locator('#map').boundingBox();
+  check('offline: the map draws the kept tiles around home (every tile in view)', drawn.seen > 0 && drawn.ok === drawn.seen && tiles.log.length === asked, JSON.stringify({ ...drawn, asked: tiles.log.length - asked }));
+  check('offline: a base-map pixel has the kept z15 tile\'s colour', rgb && rgb.every((v, i) => Math.abs(v - TILE_RGB[15][i]) <= 3), JSON.stringify(rgb));
+  await p.screenshot({ path: join(shotDir, 'residents-map-offline-tiles.png'), clip: box });
+  await browser.close();
+  origin.close();
+});
+
+await step('service worker tile cache stops at 10 MB', async () => {
+  const before = tiles.log.length;
+  const { origin, browser, cached } = await tileOrigin('big');
+  const bytes = cached.reduce((s, x) => s + x.size, 0);
+  const asked = tiles.log.slice(before).filter((x) => x.kind === 'big').length;
+  console.log(`tile cache with 100 KB tiles: ${cached.length} tiles, ${(bytes / 1048576).toFixed(2)} MB; tile server asked ${asked} times`);
+  check('100 KB tiles: the cache fills up to 10 MB and no further', bytes <= 10 * 1024 * 1024 && bytes > 9 * 1024 * 1024 && cached.length < 404 && asked <= cached.length + 1, `${bytes} bytes, ${cached.length} tiles, ${asked} asked`);
+  await browser.close();
+  origin.close();
+});
+tiles.close();
 
 await context.close();
 rmSync(profile, { recursive: true, force: true });
