@@ -65,7 +65,9 @@ async function api(path) {
 /* The colour drawn at a point of the map (container pixels), read from a
  * screenshot decoded in the page. */
 async function mapPixel(p, { x, y }) {
-  const png = await p.screenshot({ clip: await p.locator('#map').boundingBox() });
+  /* The element's own screenshot: a clip from boundingBox() would be off
+   * when the page has scrolled. */
+  const png = await p.locator('#map').screenshot();
   return p.evaluate(async ({ b64, x, y }) => {
     const img = new Image();
     img.src = `data:image/png;base64,${b64}`;
@@ -412,7 +414,7 @@ await step('map on demand', async () => {
   check('tiles were asked of 地理院タイル and refused (no network)', blocked.some((u) => u.includes('cyberjapandata.gsi.go.jp')), blocked.slice(0, 2).join(' '));
   check('「国土地理院」 attribution on the map', (await page.locator('.leaflet-control-attribution').innerText()).includes('国土地理院'));
   check('reduced motion honoured by the map', await page.evaluate(() => window.sonaeMap.map.options.zoomAnimation === false));
-  await page.screenshot({ path: join(shotDir, 'residents-map.png'), clip: await page.locator('#map').boundingBox() });
+  await page.locator('#map').screenshot({ path: join(shotDir, 'residents-map.png') });
   /* A gauge at level 4 must be drawn in the official purple. */
   const pt = await page.evaluate(() => {
     const m = window.sonaeMap;
@@ -425,7 +427,66 @@ await step('map on demand', async () => {
   await page.waitForTimeout(T(300));
   const rgb = pt && await mapPixel(page, pt);
   check('level-4 gauge drawn in #AA00AA at its pixel', rgb && Math.abs(rgb[0] - 0xaa) < 8 && rgb[1] < 8 && Math.abs(rgb[2] - 0xaa) < 8, JSON.stringify(rgb));
-  check('everything on the map also as a keyboard list', await page.locator('#maplist-body button').count() >= counts.shelters + counts.gauges);
+  /* Hazard areas from the portal's OGC API collection "hazards": at least
+   * one drawn per hazard layer the store holds, and the 3〜5m block in the
+   * official 浸水深 colour (#FFB7B7, 水害ハザードマップ作成の手引き) at a pixel
+   * inside it that nothing else covers. */
+  const stored = await api('/api/v1/ogc/collections/hazards/items?limit=1000');
+  const storedLayers = [...new Set(stored.features.map((f) => f.properties.layer))].sort();
+  const block = stored.features.find((f) => f.properties.layer === 'A31_flood_max' && /^3\.0m以上5\.0m未満$|3\.0m以上5\.0m未満/.test(f.properties.label_ja));
+  const fit = await page.evaluate((fc) => {
+    const m = window.sonaeMap;
+    m.map.fitBounds(m.L.geoJSON(fc).getBounds(), { animate: false });
+    return m.map.getZoom();
+  }, stored);
+  await page.waitForFunction((n) => window.sonaeMap.items.hazards.length >= n, stored.features.length);
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(T(300));
+  const drawnLayers = await page.evaluate((layers) => {
+    const box = document.getElementById('map').getBoundingClientRect();
+    const out = {};
+    for (const l of layers) {
+      out[l] = [...document.querySelectorAll(`#map path.sonae-hazard.${l}`)].filter((e) => {
+        const r = e.getBoundingClientRect();
+        return e.isConnected && r.width > 0 && r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom;
+      }).length;
+    }
+    return out;
+  }, storedLayers);
+  check('hazard areas: ≥ 1 rendered feature per hazard layer of the store', storedLayers.length >= 2 && storedLayers.every((l) => drawnLayers[l] >= 1), JSON.stringify({ storedLayers, drawnLayers, fit }));
+  const inBlock = block && await page.evaluate((f) => {
+    const m = window.sonaeMap;
+    const b = m.L.geoJSON(f).getBounds();
+    const box = document.getElementById('map').getBoundingClientRect();
+    /* A point of the block where the topmost thing drawn is its path, well
+     * away from every marker's edge. */
+    const marks = [...m.items.gauges, ...m.items.shelters, window.sonae.home].map((x) => m.map.latLngToContainerPoint([x.lat, x.lon]));
+    for (let i = 1; i < 10; i++) for (let j = 1; j < 10; j++) {
+      const ll = [b.getSouth() + (b.getNorth() - b.getSouth()) * i / 10, b.getWest() + (b.getEast() - b.getWest()) * j / 10];
+      const p = m.map.latLngToContainerPoint(ll);
+      const top = document.elementFromPoint(box.left + p.x, box.top + p.y);
+      const hits = document.elementsFromPoint(box.left + p.x, box.top + p.y).filter((e) => e.matches('path'));
+      if (top && top.matches('path.sonae-hazard') && hits.length === 1 && marks.every((q) => Math.hypot(q.x - p.x, q.y - p.y) > 25) && p.x > 60 && p.y > 100 && p.x < box.width - 20 && p.y < box.height - 40) {
+        return { x: p.x, y: p.y, opacity: +getComputedStyle(top).fillOpacity };
+      }
+    }
+    return null;
+  }, block);
+  /* What lies under the area there, with the hazard pane hidden, then the
+   * area's colour over it. */
+  const hidePane = (v) => page.evaluate((h) => { window.sonaeMap.map.getPane('hazards').style.visibility = h ? 'hidden' : ''; }, v);
+  await hidePane(true);
+  const under = inBlock && await mapPixel(page, inBlock);
+  await hidePane(false);
+  const want = under && [0xff, 0xb7, 0xb7].map((c, i) => Math.round(inBlock.opacity * c + (1 - inBlock.opacity) * under[i]));
+  const got = inBlock && await mapPixel(page, inBlock);
+  check('hazard areas: the 3〜5m block drawn in the 浸水深 colour #FFB7B7 at a pixel inside it', got && want && got.every((v, i) => Math.abs(v - want[i]) <= 3) && want.some((v, i) => Math.abs(v - under[i]) > 10), JSON.stringify({ block: block?.properties, inBlock, under, want, got }));
+  check('hazard areas: 国土交通省 attribution on the map', (await page.locator('.leaflet-control-attribution').innerText()).includes('国土交通省'));
+  await page.locator('#map').screenshot({ path: join(shotDir, 'residents-map-hazards.png') });
+  const listed = await page.locator('#maplist-body button').evaluateAll((bs) => bs.map((b) => b.textContent));
+  check('hazard areas also in the keyboard list, in words', stored.features.every((f) => listed.some((t) => t.includes(f.properties.label_ja))), listed.join('|'));
+  await page.evaluate(() => { const m = window.sonaeMap; m.map.setView([window.sonae.home.lat, window.sonae.home.lon], 14, { animate: false }); });
+  check('everything on the map also as a keyboard list', await page.locator('#maplist-body button').count() >= counts.shelters + counts.gauges + stored.features.length);
   /* A tap on the map chooses home. */
   const spot = await page.evaluate(() => {
     const m = window.sonaeMap;
@@ -567,10 +628,9 @@ await step('service worker keeps tiles around home (zooms 13-16, ≤ 10 MB) and 
     return null;
   });
   const rgb = spot && await mapPixel(p, spot);
-  const box = await p.locator('#map').boundingBox();
   check('offline: the map draws the kept tiles around home (every tile in view)', drawn.seen > 0 && drawn.ok === drawn.seen && tiles.log.length === asked, JSON.stringify({ ...drawn, asked: tiles.log.length - asked }));
   check('offline: a base-map pixel has the kept z15 tile\'s colour', rgb && rgb.every((v, i) => Math.abs(v - TILE_RGB[15][i]) <= 3), JSON.stringify(rgb));
-  await p.screenshot({ path: join(shotDir, 'residents-map-offline-tiles.png'), clip: box });
+  await p.locator('#map').screenshot({ path: join(shotDir, 'residents-map-offline-tiles.png') });
   await browser.close();
   origin.close();
 });

@@ -165,15 +165,22 @@ function renderAnswer() {
       li.tabIndex = 0;
       const head = el('div', 'sh-head');
       head.append(el('span', s.open ? 'tag open' : 'tag closed', s.open ? t('open') : t('closed')), ' ', el('strong', null, s.name));
-      const dist = t('km', s.distance_m);
-      const walk = t('walk', Math.max(1, Math.ceil((s.route?.distance_m || s.distance_m * 1.3) / WALK_M_PER_MIN)));
-      const way = s.route?.text_ja || (direction(s.bearing_deg, state.lang) ? t('way', direction(s.bearing_deg, state.lang), dist) : dist);
+      const dist = t('km', s.route?.distance_m || s.distance_m);
+      const walk = t('walk', walkMin(s));
+      const way = s.route?.words_ja || (direction(s.bearing_deg, state.lang) ? t('way', direction(s.bearing_deg, state.lang), dist) : dist);
       li.append(head, el('p', 'sh-dist', `${dist}・${walk}`), el('p', 'sh-way', way));
       ul.append(li);
     }
     g.append(ul);
     ol.append(g);
   }
+}
+
+/* Walking minutes: the route's own time when the answer gives one, else
+ * 1.3 × the straight distance at a slow pace. */
+function walkMin(s) {
+  if (s.route?.walk_s) return Math.max(1, Math.ceil(s.route.walk_s / 60));
+  return Math.max(1, Math.ceil((s.route?.distance_m || s.distance_m * 1.3) / WALK_M_PER_MIN));
 }
 
 /* Today's river levels near home: stale, offline and unknown gauges are
@@ -183,8 +190,10 @@ async function loadRivers() {
   const d = 0.04;
   const { lat, lon } = state.home;
   try {
-    const j = await getJSON(`/api/v1/stations?kind=gauge&bbox=${(lon - d).toFixed(4)},${(lat - d).toFixed(4)},${(lon + d).toFixed(4)},${(lat + d).toFixed(4)}`);
-    const near = (j.features || []).map((f) => ({ ...f.properties, dist: Math.hypot((f.geometry.coordinates[0] - lon) * 87000, (f.geometry.coordinates[1] - lat) * 111000) }))
+    /* Every gauge, chosen here: a box around home in the query would tell
+     * the server (and its log) where home is. */
+    const j = await getJSON('/api/v1/stations?kind=gauge');
+    const near = (j.features || []).filter((f) => f.geometry && Math.abs(f.geometry.coordinates[0] - lon) <= d && Math.abs(f.geometry.coordinates[1] - lat) <= d).map((f) => ({ ...f.properties, dist: Math.hypot((f.geometry.coordinates[0] - lon) * 87000, (f.geometry.coordinates[1] - lat) * 111000) }))
       .sort((x, y) => x.dist - y.dist).slice(0, 5);
     state.rivers = near;
   } catch { /* keep what we had */ }
@@ -459,8 +468,8 @@ async function printPlan() {
   const first = Object.values(state.answer?.shelters || {}).flat().sort((x, y) => (y.open - x.open) || (x.distance_m - y.distance_m))[0];
   if (first) {
     const dir = direction(first.bearing_deg, state.lang);
-    pv.append(el('p', 'big', `${t('shelterTo')}：${first.name}（${t('km', first.distance_m)}・${t('walk', Math.ceil(first.distance_m * 1.3 / WALK_M_PER_MIN))}）`));
-    pv.append(el('p', null, first.route?.text_ja || (dir ? t('way', dir, t('km', first.distance_m)) : '')));
+    pv.append(el('p', 'big', `${t('shelterTo')}：${first.name}（${t('km', first.route?.distance_m || first.distance_m)}・${t('walk', walkMin(first))}）`));
+    pv.append(el('p', null, first.route?.words_ja || (dir ? t('way', dir, t('km', first.distance_m)) : '')));
   }
   pv.append(el('p', 'must', t('must')));
   const tbl = el('table');
@@ -565,6 +574,7 @@ async function refreshAnswer() {
     state.offline = true;
   }
   render();
+  if (state.map) state.map.setAnswer(state.answer);
   loadRivers();
   cacheTilesAroundHome();
 }
