@@ -503,6 +503,59 @@ await step('map on demand', async () => {
   await page.emulateMedia({ reducedMotion: 'no-preference' });
 });
 
+/* ---- the lite page, large text, reduced motion --------------------------------------- */
+await step('lite page of the home\'s area', async () => {
+  const href = await page.getAttribute('#litelink', 'href');
+  const area = (await page.evaluate(() => window.sonae.answer.areas))[0];
+  const lite = await context.newPage();
+  await lite.route('**/*', (r) => r.continue());
+  const resp = await lite.goto(new URL(href, base).href);
+  const body = await resp.body();
+  const text = await lite.locator('body').innerText();
+  check('the page links /lite?area= of the home\'s area; it opens without JavaScript, under 30 KB, with both level lines',
+    href === `/lite?area=${area}` && resp.status() === 200 && body.length < 30720 && (await lite.locator('script').count()) === 0 &&
+    /が発令：/.test(text) && /相当/.test(text), `${href} ${resp.status()} ${body.length} ${text.slice(0, 120)}`);
+  await lite.close();
+});
+
+await step('large text (the browser\'s font size at 200%)', async () => {
+  const base16 = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+  await cdp.send('Page.setFontSizes', { fontSizes: { standard: 32, fixed: 26 } });
+  await page.waitForTimeout(T(200));
+  const r = await page.evaluate(() => ({
+    body: parseFloat(getComputedStyle(document.body).fontSize),
+    line: parseFloat(getComputedStyle(document.querySelector('#levels p')).fontSize),
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    /* What reaches past the right edge (the map clips its own tiles). */
+    wide: [...document.querySelectorAll('body *')].filter((e) => !e.closest('#map') && e.offsetParent && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((e) => `${e.tagName}#${e.id}.${e.className}:${Math.round(e.getBoundingClientRect().right)}`).slice(0, 8),
+  }));
+  await page.screenshot({ path: join(shotDir, 'residents-large-text.png'), clip: { x: 0, y: 0, width: 412, height: 900 } });
+  await cdp.send('Page.setFontSizes', { fontSizes: { standard: 16, fixed: 13 } });
+  check('base type is 18 px, and follows the browser\'s font size (36 px at 200%)', base16 === 18 && r.body === 36 && r.line >= 36, JSON.stringify({ base16, ...r }));
+  check('at 200% text nothing needs scrolling sideways (412 px wide)', r.overflow <= 0 && r.wide.length === 0, JSON.stringify(r));
+});
+
+await step('reduced motion', async () => {
+  /* Leaflet's own transition (a popup's fade) as a probe of the page's rule. */
+  const probe = () => page.evaluate(() => {
+    const outer = document.createElement('div');
+    outer.className = 'leaflet-fade-anim';
+    const inner = document.createElement('div');
+    inner.className = 'leaflet-popup';
+    outer.append(inner);
+    document.body.append(outer);
+    const d = getComputedStyle(inner).transitionDuration;
+    outer.remove();
+    return d;
+  });
+  await page.emulateMedia({ reducedMotion: 'no-preference' });
+  const normal = await probe();
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  const reduced = await probe();
+  await page.emulateMedia({ reducedMotion: 'no-preference' });
+  check('prefers-reduced-motion turns transitions off (Leaflet\'s fade too)', normal !== '0s' && reduced === '0s', `${normal} → ${reduced}`);
+});
+
 /* ---- accessibility -------------------------------------------------------------- */
 await step('axe-core', async () => {
   await page.addScriptTag({ content: axeSource });

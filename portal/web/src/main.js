@@ -135,6 +135,8 @@ function renderLevels() {
 
 function renderAnswer() {
   const a = state.answer;
+  /* The no-JavaScript page of the home's area (the JMA code, not the point). */
+  $('litelink').href = a?.areas?.[0] ? `/lite?area=${encodeURIComponent(a.areas[0])}` : '/lite';
   $('home').textContent = state.home ? t('home', state.home.label) : '';
   const hz = $('hazards');
   hz.replaceChildren();
