@@ -364,6 +364,15 @@ await step('live region announces a level change', async () => {
   await page.reload({ waitUntil: 'networkidle' });
   await page.waitForFunction(() => window.sonae.answer);
   check('peacetime: 「現在、警戒レベルの情報はありません」', (await page.locator('#levels').innerText()).includes('現在、警戒レベルの情報はありません'));
+  /* From peacetime to 避難指示 on the next poll: the L4 row moves to the top. */
+  const firstBefore = await page.locator('#rows fieldset').first().getAttribute('data-level');
+  const l4 = { ...calm, areas: calm.areas.map((x) => (x.area_code === '0620300' ? { ...x, level: 4, order: { level: 4, name_ja: '避難指示', issued_at: '2026-11-23T21:00:00+09:00' } } : x)) };
+  await context.unroute('**/api/v1/status');
+  await context.route('**/api/v1/status', (r) => r.fulfill({ json: l4 }));
+  await page.evaluate(() => window.sonaePoll());
+  const rowNow = page.locator('#rows fieldset').first();
+  check('when the level changes, the plan for that level comes first', firstBefore !== '4' && (await rowNow.getAttribute('data-level')) === '4' &&
+    (await rowNow.getAttribute('class')).includes('now') && (await page.locator('#live').innerText()).includes('避難指示（警戒レベル４）'), `${firstBefore} → ${await rowNow.getAttribute('data-level')}`);
   await context.unroute('**/api/v1/status');
   await context.unroute('**/api/v1/hazard?*');
   await page.reload({ waitUntil: 'networkidle' });
