@@ -1,7 +1,8 @@
 /* Browser tests of the residents' page (issue 15) with Debian's chromium
- * driven by playwright-core.  The page is served by a real sonae-portald
- * (through tests/e2e/server.mjs, which fills in routes the portal does not
- * have yet from authored fixtures).  Prints "RESULT passed failed".
+ * driven by playwright-core.  The page and every API route it uses are
+ * served by a real sonae-portald on a seeded store (through
+ * tests/e2e/server.mjs, a recording pass-through).  Prints "RESULT passed
+ * failed".
  *
  *   node residents.mjs BASE_URL WEB_DIR SHOT_DIR */
 import { createRequire } from 'node:module';
