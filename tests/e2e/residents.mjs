@@ -276,6 +276,9 @@ await step('マイ・タイムライン on the server: consent, save, QR, other 
   await page.waitForSelector('#consent:not([hidden])');
   const shown = await page.locator('#consent-text').innerText();
   check('consent text (Japanese, from the portal) shown before the first server save', shown.replace(/\s/g, '') === consent.text_ja.replace(/\s/g, '') && /暗号化/.test(shown) && puts.length === 0, `${puts.length} writes; ${shown.slice(0, 80)}`);
+  await page.addScriptTag({ content: axeSource });
+  const axeConsent = await page.evaluate(async () => (await window.axe.run('#server', { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id));
+  check('axe-core: the consent text and its buttons have no serious or critical violations', axeConsent.length === 0, JSON.stringify(axeConsent));
   await page.click('#disagree');
   await page.waitForFunction(() => document.querySelector('#srvmsg').textContent.length > 0);
   check('declining saves nothing on the server', puts.length === 0 && !(await page.evaluate(() => localStorage.getItem('sonae.token'))), `${puts.length}`);
@@ -305,6 +308,13 @@ await step('マイ・タイムライン on the server: consent, save, QR, other 
   await page.click('#srvsave');
   const put2 = await resp2;
   check('later saves keep the token and ask no consent again', put2.status() === 200 && put2.request().headers()['x-timeline-token'] === token && await page.locator('#consent').isHidden());
+  /* The ordinary 「保存する」 keeps the server's copy in step too. */
+  await page.locator('fieldset[data-level="1"] label.act').first().locator('input').check();
+  const resp3 = page.waitForResponse((r) => r.url().endsWith('/api/v1/timeline') && r.request().method() === 'PUT');
+  await page.click('#save');
+  const put3 = await resp3;
+  const synced = await (await page.request.get(`${base}/api/v1/timeline`, { headers: { 'X-Timeline-Token': token } })).json();
+  check('「保存する」 updates the server\'s copy as well', put3.status() === 200 && synced.plan.actions['1'].length === 1 && (await page.locator('#saved').innerText()).includes('この端末に保存しました'), JSON.stringify(synced.plan.actions));
 
   /* The print view now carries the token's QR code. */
   await page.evaluate(() => { window.__noPrintDialog = true; });

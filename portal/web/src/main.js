@@ -662,7 +662,9 @@ function start() {
       () => { $('results').replaceChildren(el('li', null, t('locErr'))); }, { timeout: 15000, maximumAge: 60000 });
   });
   $('openmap').addEventListener('click', openMap);
-  $('save').addEventListener('click', savePlan);
+  /* A plan already on the server (with consent given here) is kept in step
+   * with every save. */
+  $('save').addEventListener('click', () => (server()?.consent ? saveServer() : savePlan()));
   $('srvsave').addEventListener('click', saveServer);
   $('srvqr').addEventListener('click', showTokenQr);
   $('srvdel').addEventListener('click', deleteServer);
