@@ -635,6 +635,19 @@ await step('offline', async () => {
   await context.setOffline(false);
 });
 
+/* ---- privacy: home goes only to the hazard answer --------------------------------- */
+await step('home is sent in no request but the hazard answer', async () => {
+  const homes = [home, { lat: 38.7146, lon: 139.8446 }, await page.evaluate(() => window.sonae.home)];
+  const marks = homes.flatMap((h) => [h.lat.toFixed(3), h.lon.toFixed(3)]);
+  /* A box centred on home tells as much as the point itself. */
+  const boxOnHome = (u) => {
+    const b = new URL(u).searchParams.get('bbox')?.split(',').map(Number);
+    return b?.length === 4 && homes.some((h) => Math.abs((b[0] + b[2]) / 2 - h.lon) < 5e-4 && Math.abs((b[1] + b[3]) / 2 - h.lat) < 5e-4);
+  };
+  const leaks = requests.filter((u) => !/\/api\/v1\/hazard\?/.test(u) && (marks.some((m) => u.includes(m)) || boxOnHome(u)));
+  check('no URL but /api/v1/hazard carries the home point (3 decimals, or a box centred on it)', requests.some((u) => /\/api\/v1\/hazard\?/.test(u)) && leaks.length === 0, leaks.slice(0, 3).join(' '));
+});
+
 /* ---- map tiles around home, cached by the service worker ---------------------------
  * A local tile server, and a second origin whose config.json points the base
  * map at it: the worker must keep zooms 13-16 around home within 10 MB, and
