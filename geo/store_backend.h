@@ -117,6 +117,9 @@ struct store_ops {
         int (*hazard_layer_activate)(struct store *st, int64_t layer_id);
         int (*hazard_layer_delete)(struct store *st, int64_t layer_id);
         int (*hazard_layers_list)(struct store *st, struct store_hazard_layer_list *out);
+        int (*hazard_areas)(struct store *st, const double *bbox, size_t offset, size_t limit,
+                            struct store_hazard_area_list *out);
+        int (*hazard_area_get)(struct store *st, int64_t id, struct store_hazard_area_list *out);
         int (*watch_point_put)(struct store *st, const struct store_watch_point *w, int64_t *id);
         int (*watch_point_delete)(struct store *st, int64_t id);
         int (*watch_points_list)(struct store *st, struct store_watch_point_list *out);

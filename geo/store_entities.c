@@ -386,6 +386,21 @@ int store_watch_point_delete(struct store *st, int64_t id)
         return st->ops->watch_point_delete(st, id);
 }
 
+int store_hazard_areas(struct store *st, const double *bbox, size_t offset, size_t limit,
+                       struct store_hazard_area_list *out)
+{
+        if (!st->ops->hazard_areas)
+                return -ENOTSUP;
+        return st->ops->hazard_areas(st, bbox, offset, limit, out);
+}
+
+int store_hazard_area_get(struct store *st, int64_t id, struct store_hazard_area_list *out)
+{
+        if (!st->ops->hazard_area_get)
+                return -ENOTSUP;
+        return st->ops->hazard_area_get(st, id, out);
+}
+
 int store_watch_points_list(struct store *st, struct store_watch_point_list *out)
 {
         if (!st->ops->watch_points_list)
@@ -793,6 +808,22 @@ static void hazard_layer_row_free(struct store_hazard_layer *h)
 void store_hazard_layer_list_free(struct store_hazard_layer_list *l)
 {
         LIST_FREE(l, hazard_layer_row_free);
+}
+
+static void hazard_area_free(struct store_hazard_area *a)
+{
+        free(a->layer);
+        free(a->hazard);
+        free(a->title);
+        free(a->attribution);
+        free(a->class_);
+        free(a->label_ja);
+        free(a->geojson);
+}
+
+void store_hazard_area_list_free(struct store_hazard_area_list *l)
+{
+        LIST_FREE(l, hazard_area_free);
 }
 
 static void watch_point_row_free(struct store_watch_point_row *w)

@@ -112,6 +112,31 @@ struct store_hazard_layer_list {
 int store_hazard_layers_list(struct store *st, struct store_hazard_layer_list *out);
 void store_hazard_layer_list_free(struct store_hazard_layer_list *l);
 
+/* The areas (features) of the active hazard layers, for maps: each with its
+ * layer, class and geometry as GeoJSON (caller frees with the list). */
+struct store_hazard_area {
+        int64_t id;
+        char *layer;       /* "A31_flood_max" */
+        char *hazard;      /* store_hazard_name() */
+        char *title;       /* the layer's title */
+        char *attribution; /* "国土数値情報（国土交通省）" */
+        char *class_;
+        char *label_ja;
+        int rank;
+        char *geojson; /* MultiPolygon, CRS84 degrees */
+};
+struct store_hazard_area_list {
+        struct store_hazard_area *v;
+        size_t n;
+};
+/* Areas whose bounding box meets bbox (lon0, lat0, lon1, lat1; NULL for
+ * all), by id, skipping offset and returning at most limit. */
+int store_hazard_areas(struct store *st, const double *bbox, size_t offset, size_t limit,
+                       struct store_hazard_area_list *out);
+/* One area of an active layer by id (-ENOENT). */
+int store_hazard_area_get(struct store *st, int64_t id, struct store_hazard_area_list *out);
+void store_hazard_area_list_free(struct store_hazard_area_list *l);
+
 /* ---- Watch points ------------------------------------------------------ */
 
 struct store_watch_point {

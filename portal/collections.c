@@ -1,7 +1,6 @@
 /* The OGC API collections over the store: "stations", "alerts" (per area,
- * with the area's imported geometry, simplified; null without one) and
- * "shelters".
- * Hazard layers join with the geo issue. */
+ * with the area's imported geometry, simplified; null without one),
+ * "hazards" (the areas of the active hazard layers) and "shelters". */
 #include "collections.h"
 #include "areajson.h"
 #include "json.h"
@@ -18,6 +17,14 @@
 
 #include <errno.h>
 #include <stdlib.h>
+
+/* A numeric feature id, or 0 when id is not one. */
+static long long feature_id(const char *id)
+{
+        char *end = NULL;
+        long long v = strtoll(id, &end, 10);
+        return *id && !*end && v > 0 ? v : 0;
+}
 
 static bool station_matches(const struct store_latest *s, const struct ogc_query *q)
 {
@@ -66,9 +73,8 @@ static int stations_items(void *ctx, const struct ogc_query *q, struct json_writ
 static int stations_item(void *ctx, const char *id, struct json_writer *w)
 {
         struct portal_app *app = ctx;
-        char *end = NULL;
-        long long v = strtoll(id, &end, 10);
-        if (!*id || *end || v <= 0)
+        long long v = feature_id(id);
+        if (v <= 0)
                 return -ENOENT;
         struct store *st = portal_store_acquire(app);
         if (!st)
@@ -126,9 +132,8 @@ static int shelters_items(void *ctx, const struct ogc_query *q, struct json_writ
 static int shelters_item(void *ctx, const char *id, struct json_writer *w)
 {
         struct portal_app *app = ctx;
-        char *end = NULL;
-        long long v = strtoll(id, &end, 10);
-        if (!*id || *end || v <= 0)
+        long long v = feature_id(id);
+        if (v <= 0)
                 return -ENOENT;
         struct store *st = portal_store_acquire(app);
         if (!st)
@@ -250,6 +255,80 @@ static int alerts_item(void *ctx, const char *id, struct json_writer *w)
         return rc;
 }
 
+/* A hazard area (one class of an active hazard layer) as a Feature, its
+ * geometry as the store wrote it. */
+static void hazard_feature(struct json_writer *w, const struct store_hazard_area *a)
+{
+        json_obj_begin(w);
+        json_key(w, "type");
+        json_str(w, "Feature");
+        json_key(w, "id");
+        json_int(w, a->id);
+        json_key(w, "geometry");
+        json_raw(w, a->geojson);
+        json_key(w, "properties");
+        json_obj_begin(w);
+        json_key(w, "layer");
+        json_str(w, a->layer);
+        json_key(w, "class");
+        json_str(w, a->class_);
+        json_key(w, "label_ja");
+        json_str(w, a->label_ja);
+        json_key(w, "hazard");
+        json_str(w, a->hazard);
+        json_key(w, "rank");
+        json_int(w, a->rank);
+        json_key(w, "title");
+        json_str(w, a->title);
+        json_key(w, "attribution");
+        json_str(w, a->attribution);
+        json_obj_end(w);
+        json_obj_end(w);
+}
+
+/* Hazard areas have no time: datetime does not filter them.  The store
+ * pages by itself (geometries are large); one more than the limit says
+ * whether there is a next page, and the number matched is not counted. */
+static int hazards_items(void *ctx, const struct ogc_query *q, struct json_writer *w,
+                         size_t *returned, bool *more, long *matched)
+{
+        struct portal_app *app = ctx;
+        struct store *st = portal_store_acquire(app);
+        if (!st)
+                return -EAGAIN;
+        struct store_hazard_area_list l = {0};
+        int rc = store_hazard_areas(st, q->has_bbox ? q->bbox : NULL, q->offset, q->limit + 1, &l);
+        portal_store_release(app, st);
+        if (rc < 0)
+                return rc;
+        *returned = 0;
+        *more = l.n > q->limit;
+        for (size_t i = 0; i < l.n && i < q->limit; i++) {
+                hazard_feature(w, &l.v[i]);
+                (*returned)++;
+        }
+        *matched = -1;
+        store_hazard_area_list_free(&l);
+        return 0;
+}
+
+static int hazards_item(void *ctx, const char *id, struct json_writer *w)
+{
+        struct portal_app *app = ctx;
+        long long v = feature_id(id);
+        if (v <= 0)
+                return -ENOENT;
+        struct store *st = portal_store_acquire(app);
+        struct store_hazard_area_list l = {0};
+        int rc = st ? store_hazard_area_get(st, v, &l) : -EAGAIN;
+        if (st)
+                portal_store_release(app, st);
+        if (rc == 0)
+                hazard_feature(w, &l.v[0]);
+        store_hazard_area_list_free(&l);
+        return rc;
+}
+
 int portal_collections_register(struct portal_app *app)
 {
         static struct ogc_collection alerts = {
@@ -277,11 +356,23 @@ int portal_collections_register(struct portal_app *app)
             .items = stations_items,
             .item = stations_item,
         };
+        static struct ogc_collection hazards = {
+            .id = "hazards",
+            .title = "ハザードマップの区域 (洪水浸水想定区域・土砂災害警戒区域など)",
+            .description = "The areas of every active hazard layer: layer, class, label_ja, "
+                           "hazard, rank. 出典: 国土数値情報（国土交通省）",
+            .extent = {122.9, 20.4, 154.0, 45.6},
+            .items = hazards_items,
+            .item = hazards_item,
+        };
         stations.ctx = app;
         shelters.ctx = app;
         alerts.ctx = app;
+        hazards.ctx = app;
         int rc = portal_app_add_collection(app, &stations);
         if (rc == 0)
                 rc = portal_app_add_collection(app, &alerts);
+        if (rc == 0)
+                rc = portal_app_add_collection(app, &hazards);
         return rc < 0 ? rc : portal_app_add_collection(app, &shelters);
 }

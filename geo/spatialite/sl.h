@@ -220,6 +220,9 @@ int sl_shelter_set_status(struct store *st, int64_t id, bool is_open, int64_t oc
                           const char *needs);
 int sl_shelter_get(struct store *st, int64_t id, struct store_shelter_list *out);
 int sl_shelters_list(struct store *st, bool open_only, struct store_shelter_list *out);
+int sl_hazard_areas(struct store *st, const double *bbox, size_t offset, size_t limit,
+                    struct store_hazard_area_list *out);
+int sl_hazard_area_get(struct store *st, int64_t id, struct store_hazard_area_list *out);
 int sl_hazard_layer_create(struct store *st, const struct store_hazard_layer *l, int64_t *id);
 int sl_hazard_features_add(struct store *st, int64_t layer_id, const struct store_hazard_feature *f,
                            size_t n);

@@ -289,6 +289,62 @@ int sl_hazard_layers_list(struct store *st, struct store_hazard_layer_list *out)
         return rc;
 }
 
+static int hazard_area_fill(sqlite3_stmt *s, void *elem, void *ctx)
+{
+        (void)ctx;
+        struct store_hazard_area *a = elem;
+        a->id = sqlite3_column_int64(s, 0);
+        a->layer = sl_col_strdup(s, 1);
+        a->hazard = sl_col_strdup(s, 2);
+        a->title = sl_col_strdup(s, 3);
+        a->attribution = sl_col_strdup(s, 4);
+        a->class_ = sl_col_strdup(s, 5);
+        a->label_ja = sl_col_strdup(s, 6);
+        a->rank = sqlite3_column_int(s, 7);
+        a->geojson = sl_col_strdup(s, 8);
+        return a->layer && a->hazard && a->title && a->attribution && a->class_ && a->label_ja &&
+                       a->geojson
+                   ? 0
+                   : -ENOMEM;
+}
+
+#define HAZARD_AREA_COLS                                                                           \
+        "SELECT f.id, l.name, l.hazard, l.title, l.attribution, f.class, f.label_ja, f.rank, "     \
+        "AsGeoJSON(f.geom, 6) "
+
+int sl_hazard_areas(struct store *st, const double *bbox, size_t offset, size_t limit,
+                    struct store_hazard_area_list *out)
+{
+        static const double world[4] = {-180, -90, 180, 90};
+        const double *b4 = bbox ? bbox : world;
+        struct sl *b = SL(st);
+        /* The spatial index finds the candidates by their bounding box. */
+        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), hazard_area_fill, NULL,
+                         HAZARD_AREA_COLS
+                         "FROM idx_hazard_features_geom r JOIN hazard_features f ON f.id = "
+                         "r.pkid JOIN hazard_layers l ON l.id = f.layer_id WHERE l.active = 1 "
+                         "AND r.xmax >= ?1 AND r.xmin <= ?3 AND r.ymax >= ?2 AND r.ymin <= ?4 "
+                         "ORDER BY f.id LIMIT ?5 OFFSET ?6",
+                         "ddddii", b4[0], b4[1], b4[2], b4[3], (int64_t)limit, (int64_t)offset);
+        if (rc < 0)
+                store_hazard_area_list_free(out);
+        return rc;
+}
+
+int sl_hazard_area_get(struct store *st, int64_t id, struct store_hazard_area_list *out)
+{
+        struct sl *b = SL(st);
+        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), hazard_area_fill, NULL,
+                         HAZARD_AREA_COLS "FROM hazard_features f JOIN hazard_layers l ON l.id = "
+                                          "f.layer_id WHERE l.active = 1 AND f.id = ?",
+                         "i", id);
+        if (rc == 0 && out->n == 0)
+                rc = -ENOENT;
+        if (rc < 0)
+                store_hazard_area_list_free(out);
+        return rc;
+}
+
 /* ---- Watch points ------------------------------------------------------ */
 
 int sl_watch_point_put(struct store *st, const struct store_watch_point *w, int64_t *id)

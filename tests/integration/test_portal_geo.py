@@ -69,6 +69,19 @@ def gsi_suitable(flag):
             for x in feats if x["properties"].get(flag) == "1"]
 
 
+def covers(geom, lon, lat):
+    """Whether a GeoJSON (Multi)Polygon covers the point: even-odd over
+    every ring, so holes count."""
+    polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+    inside = False
+    for poly in polys:
+        for ring in poly:
+            for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+                if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+                    inside = not inside
+    return inside
+
+
 def get_json(p, path):
     st, h, body = p.get(path)
     return st, h, (json.loads(body) if body[:1] in (b"{", b"[") else body)
@@ -135,6 +148,7 @@ def main():
 
         # The neighbouring rank-3 block (3.0–5.0 m).
         st, _, a = get_json(p, "/api/v1/hazard?lat=38.731&lon=139.831")
+        a_rank3 = a
         check([(x["layer"], x["class"]) for x in a["hazards"]] == [("A31_flood_max", "3")],
               f"rank-3 block: class 3 ({a['hazards']})")
         check(a["district_code"] == "D03", "district 第三学区 there")
@@ -159,6 +173,27 @@ def main():
         want = ([s for s in suit if s[0] == far_open[0]] + [s for s in suit if s[0] != far_open[0]])[:3]
         check([s["name"] for s in ls] == [w[1] for w in want],
               f"landslide shelters, nearest first ({[s['name'] for s in ls]} vs {[w[1] for w in want]})")
+
+        # The same areas for maps: the OGC API collection "hazards".
+        st, _, cols = get_json(p, "/api/v1/ogc/collections")
+        check(st == 200 and any(c["id"] == "hazards" for c in cols["collections"]), "OGC collections list hazards")
+        st, h, fc = get_json(p, "/api/v1/ogc/collections/hazards/items?bbox=139.82,38.72,139.84,38.74&limit=100")
+        inside = [f for f in fc["features"] if covers(f["geometry"], 139.831, 38.731)]
+        check(st == 200 and h["content-type"].startswith("application/geo+json")
+              and [(f["properties"]["layer"], f["properties"]["class"]) for f in inside] == [("A31_flood_max", "3")]
+              and inside[0]["properties"]["label_ja"] == a_rank3["hazards"][0]["label_ja"]
+              and "国土交通省" in inside[0]["properties"]["attribution"],
+              f"OGC hazards: the rank-3 block's polygon covers its point ({[f['properties'] for f in inside]})")
+        st, _, one = get_json(p, f"/api/v1/ogc/collections/hazards/items/{inside[0]['id']}")
+        check(st == 200 and one["geometry"] == inside[0]["geometry"], "OGC hazards item by id")
+        st, _, _ = get_json(p, "/api/v1/ogc/collections/hazards/items/99999999")
+        check(st == 404, f"OGC hazards: an unknown id is 404 ({st})")
+        st, _, far = get_json(p, "/api/v1/ogc/collections/hazards/items?bbox=140.3,38.2,140.4,38.3")
+        check(st == 200 and far["features"] == [], "OGC hazards: nothing in a box outside the layers")
+        st, _, pg = get_json(p, "/api/v1/ogc/collections/hazards/items?limit=1")
+        layers = {f["properties"]["layer"] for f in fc["features"]}
+        check(len(pg["features"]) == 1 and any(lk["rel"] == "next" for lk in pg["links"]),
+              f"OGC hazards: paged with a next link ({layers})")
 
         # Outside 鶴岡市 (山形市役所): no area, no hazard.
         st, _, a = get_json(p, "/api/v1/hazard?lat=38.2554&lon=140.3396")

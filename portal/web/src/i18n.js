@@ -131,3 +131,48 @@ export const PRESETS = {
     5: ['Move to an upper floor, in a room away from slopes', 'Move to an upper floor of a nearby sturdy building', 'If outside is dangerous, stay in the safest place indoors'],
   },
 };
+
+/* The plan on the server (マイ・タイムライン under a private token). */
+Object.assign(T.ja, {
+  serverH: 'サーバーにも保存する（別のスマートフォンに移せます）',
+  serverNote: 'サーバーへの保存は希望する方だけです。計画は「合言葉（トークン）」で暗号化され、合言葉のない人（市の職員も）は読めません。',
+  srvSave: 'サーバーに保存する', srvQr: '合言葉のQRコードを表示する', srvDel: 'サーバーから削除する',
+  consentH: '保存の前にお読みください', agree: '同意して保存する', disagree: '保存しない',
+  tokLabel: '別のスマートフォンで作った計画を合言葉で読み込む', tokLoad: '読み込む',
+  srvSaved: 'サーバーに保存しました。別のスマートフォンに移すときは、合言葉のQRコードを読み取ってください。',
+  srvFailed: 'サーバーに保存できませんでした。計画はこの端末に保存してあります。',
+  srvNotAgreed: 'サーバーには保存しませんでした。計画はこの端末に保存してあります。',
+  srvLoaded: '合言葉の計画を読み込み、この端末に保存しました。', srvNoPlan: 'この合言葉の計画はありません。合言葉を確かめてください。',
+  srvBadToken: '合言葉は英数字など43文字です。', srvDeleted: 'サーバーから削除しました。この端末の計画は残っています。',
+  srvDelFailed: 'サーバーから削除できませんでした。', tokQr: '合言葉（トークン）：人に見せないでください。別のスマートフォンのカメラで読み取り、「合言葉で読み込む」に入れてください。',
+  printTokQr: 'この計画はサーバーに保存してあります。別のスマートフォンでは、このQRコードの合言葉で読み込めます。合言葉は人に見せないでください。',
+  deviceAndServer: '計画はこの端末と、合言葉で暗号化してサーバーに保存しています。',
+});
+Object.assign(T.easy, {
+  serverH: 'サーバーにも のこす（ほかの でんわに うつせます）',
+  serverNote: 'サーバーに のこすのは のぞむ ひと だけです。「あいことば」が ない ひとは よめません。',
+  srvSave: 'サーバーに のこす', srvQr: 'あいことばの QRコードを みせる', srvDel: 'サーバーから けす',
+  consentH: 'のこす まえに よんで ください', agree: 'わかりました。のこします', disagree: 'のこしません',
+  tokLabel: 'あいことばで けいかくを よみこむ', tokLoad: 'よみこむ',
+  srvSaved: 'サーバーに のこしました。', srvFailed: 'サーバーに のこせませんでした。この でんわには のこって います。',
+  srvNotAgreed: 'サーバーには のこしませんでした。', srvLoaded: 'けいかくを よみこみました。',
+  srvNoPlan: 'この あいことばの けいかくは ありません。', srvBadToken: 'あいことばは 43もじ です。',
+  srvDeleted: 'サーバーから けしました。', srvDelFailed: 'けせませんでした。',
+  tokQr: 'あいことば：ほかの ひとに みせないで ください。', printTokQr: 'ほかの でんわでは この QRコードの あいことばで よみこめます。',
+  deviceAndServer: 'けいかくは この でんわと サーバーに のこして います。',
+});
+Object.assign(T.en, {
+  serverH: 'Also save on the server (to move it to another phone)',
+  serverNote: 'Only if you wish. The plan is encrypted with a private token; nobody without it (city staff included) can read it.',
+  srvSave: 'Save on the server', srvQr: 'Show the token as a QR code', srvDel: 'Delete from the server',
+  consentH: 'Please read before saving', agree: 'Agree and save', disagree: 'Do not save',
+  tokLabel: 'Load a plan made on another phone with its token', tokLoad: 'Load',
+  srvSaved: 'Saved on the server. Scan the token QR code on your other phone.',
+  srvFailed: 'Could not save on the server. The plan is saved on this device.',
+  srvNotAgreed: 'Not saved on the server. The plan is saved on this device.',
+  srvLoaded: 'The plan was loaded and saved on this device.', srvNoPlan: 'No plan for this token. Please check it.',
+  srvBadToken: 'A token is 43 letters, digits, - or _.', srvDeleted: 'Deleted from the server. The plan on this device remains.',
+  srvDelFailed: 'Could not delete it from the server.', tokQr: 'Your private token: do not show it to others.',
+  printTokQr: 'This plan is saved on the server; load it on another phone with the token in this QR code. Keep it private.',
+  deviceAndServer: 'The plan is stored on this device and, encrypted with your token, on the server.',
+});

@@ -47,6 +47,7 @@ function applyLang() {
   for (const b of document.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === state.lang));
   document.title = t('title');
   render();
+  renderServer();
 }
 
 /* 「3.0m以上5.0m未満」 → 「3〜5m」; other labels unchanged. */
@@ -156,6 +157,8 @@ function renderLevels() {
 
 function renderAnswer() {
   const a = state.answer;
+  /* The no-JavaScript page of the home's area (the JMA code, not the point). */
+  $('litelink').href = a?.areas?.[0] ? `/lite?area=${encodeURIComponent(a.areas[0])}` : '/lite';
   $('home').textContent = state.home ? t('home', state.home.label) : '';
   const hz = $('hazards');
   hz.replaceChildren();
@@ -186,15 +189,22 @@ function renderAnswer() {
       li.tabIndex = 0;
       const head = el('div', 'sh-head');
       head.append(el('span', s.open ? 'tag open' : 'tag closed', s.open ? t('open') : t('closed')), ' ', el('strong', null, s.name));
-      const dist = t('km', s.distance_m);
-      const walk = t('walk', Math.max(1, Math.ceil((s.route?.distance_m || s.distance_m * 1.3) / WALK_M_PER_MIN)));
-      const way = s.route?.text_ja || (direction(s.bearing_deg, state.lang) ? t('way', direction(s.bearing_deg, state.lang), dist) : dist);
+      const dist = t('km', s.route?.distance_m || s.distance_m);
+      const walk = t('walk', walkMin(s));
+      const way = s.route?.words_ja || (direction(s.bearing_deg, state.lang) ? t('way', direction(s.bearing_deg, state.lang), dist) : dist);
       li.append(head, el('p', 'sh-dist', `${dist}・${walk}`), el('p', 'sh-way', way));
       ul.append(li);
     }
     g.append(ul);
     ol.append(g);
   }
+}
+
+/* Walking minutes: the route's own time when the answer gives one, else
+ * 1.3 × the straight distance at a slow pace. */
+function walkMin(s) {
+  if (s.route?.walk_s) return Math.max(1, Math.ceil(s.route.walk_s / 60));
+  return Math.max(1, Math.ceil((s.route?.distance_m || s.distance_m * 1.3) / WALK_M_PER_MIN));
 }
 
 /* Today's river levels near home: stale, offline and unknown gauges are
@@ -204,8 +214,10 @@ async function loadRivers() {
   const d = 0.04;
   const { lat, lon } = state.home;
   try {
-    const j = await getJSON(`/api/v1/stations?kind=gauge&bbox=${(lon - d).toFixed(4)},${(lat - d).toFixed(4)},${(lon + d).toFixed(4)},${(lat + d).toFixed(4)}`);
-    const near = (j.features || []).map((f) => ({ ...f.properties, dist: Math.hypot((f.geometry.coordinates[0] - lon) * 87000, (f.geometry.coordinates[1] - lat) * 111000) }))
+    /* Every gauge, chosen here: a box around home in the query would tell
+     * the server (and its log) where home is. */
+    const j = await getJSON('/api/v1/stations?kind=gauge');
+    const near = (j.features || []).filter((f) => f.geometry && Math.abs(f.geometry.coordinates[0] - lon) <= d && Math.abs(f.geometry.coordinates[1] - lat) <= d).map((f) => ({ ...f.properties, dist: Math.hypot((f.geometry.coordinates[0] - lon) * 87000, (f.geometry.coordinates[1] - lat) * 111000) }))
       .sort((x, y) => x.dist - y.dist).slice(0, 5);
     state.rivers = near;
   } catch { /* keep what we had */ }
@@ -314,6 +326,134 @@ function savePlan() {
   $('saved').textContent = t('saved');
 }
 
+/* ---- the plan on the server, under a private token ------------------------ */
+
+/* The token: 32 random bytes as 43 characters of base64url, made on this
+ * device and sent only in the X-Timeline-Token header, never in a URL.  A
+ * proxy's token lives in memory only: it is printed for the person, not
+ * kept on the helper's device. */
+function newToken() {
+  const b = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
+function server() { return state.proxy ? state.proxyServer : (state.server ||= load(KEY.token)); }
+function keepServer(v) {
+  if (state.proxy) { state.proxyServer = v; return; }
+  state.server = v;
+  if (v) keep(KEY.token, v); else localStorage.removeItem(KEY.token);
+}
+async function timeline(method, token, body) {
+  return fetch('/api/v1/timeline', {
+    method, cache: 'no-store',
+    headers: { 'X-Timeline-Token': token, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+}
+/* What the server keeps (encrypted): the plan as the page holds it, and the
+ * chosen actions in words per level, which the server counts per level. */
+function planBody(p) {
+  const actions = {};
+  for (const l of [1, 2, 3, 4, 5]) {
+    const lp = p.levels[l] || { presets: [], own: [] };
+    actions[l] = [...lp.presets.map((i) => PRESETS.ja[l][i]), ...(lp.own || [])];
+  }
+  return { v: 1, name: p.name || '', home: p.home || (state.proxy ? null : state.home) || null, levels: p.levels, actions };
+}
+function renderServer() {
+  const s = server();
+  $('srvqr').hidden = !s;
+  $('srvdel').hidden = !s;
+  $('tokenqr').hidden = true;
+  document.querySelector('[data-t=deviceOnly]').textContent = s && !state.proxy ? t('deviceAndServer') : t('deviceOnly');
+}
+async function askConsent() {
+  let c;
+  try { c = await getJSON('/api/v1/timeline/consent'); } catch { return null; }
+  $('consent-text').textContent = c.text_ja;
+  $('consent').hidden = false;
+  $('agree').focus();
+  return new Promise((resolve) => {
+    const done = (ok) => { $('consent').hidden = true; $('agree').onclick = null; $('disagree').onclick = null; resolve(ok ? c.version : null); };
+    $('agree').onclick = () => done(true);
+    $('disagree').onclick = () => done(false);
+  });
+}
+async function saveServer() {
+  savePlan();
+  const msg = $('srvmsg');
+  let s = server();
+  let consent = s?.consent;
+  for (let tries = 0; tries < 2; tries++) {
+    if (!consent) {
+      consent = await askConsent();
+      if (!consent) { msg.textContent = t('srvNotAgreed'); return; }
+    }
+    const token = s?.token || newToken();
+    let r;
+    try { r = await timeline('PUT', token, { consent, plan: planBody(plan()) }); } catch { r = null; }
+    if (r?.status === 428) { consent = null; continue; } /* the consent text has changed: ask again */
+    if (!r?.ok) { msg.textContent = t('srvFailed'); return; }
+    s = { token, consent, saved_at: Date.now() };
+    keepServer(s);
+    renderServer();
+    msg.textContent = t('srvSaved');
+    return;
+  }
+}
+async function showTokenQr() {
+  const s = server();
+  if (!s) return;
+  const box = $('tokenqr');
+  const { default: qrcode } = await import('qrcode-generator');
+  box.replaceChildren();
+  box.append(qrSvg(qrcode, s.token), el('p', 'small', t('tokQr')), el('code', 'token', s.token));
+  box.hidden = false;
+}
+function qrSvg(qrcode, text) {
+  const qr = qrcode(0, 'L');
+  qr.addData(text);
+  qr.make();
+  const q = el('div', 'qr');
+  q.innerHTML = qr.createSvgTag({ cellSize: 3, margin: 2, scalable: true });
+  return q;
+}
+async function loadServer(e) {
+  e.preventDefault();
+  const token = $('tok').value.trim();
+  const msg = $('srvmsg');
+  if (!TOKEN_RE.test(token)) { msg.textContent = t('srvBadToken'); return; }
+  let r;
+  try { r = await timeline('GET', token); } catch { r = null; }
+  if (r?.status === 404) { msg.textContent = t('srvNoPlan'); return; }
+  if (!r?.ok) { msg.textContent = t('srvFailed'); return; }
+  const { plan: sp } = await r.json();
+  const p = { levels: sp.levels || {}, name: sp.name || '', home: sp.home || null, saved_at: Date.now() };
+  $('tok').value = '';
+  if (state.proxy) state.proxyPlan = p;
+  else {
+    state.plan = p;
+    keep(KEY.plan, p);
+    if (p.home) { state.home = p.home; keep(KEY.home, p.home); refreshAnswer(); }
+  }
+  /* Later saves on this device go to the same plan; the consent was given
+   * when it was first saved. */
+  keepServer({ token, consent: server()?.consent || null, saved_at: Date.now() });
+  renderPlan();
+  renderServer();
+  msg.textContent = t('srvLoaded');
+}
+async function deleteServer() {
+  const s = server();
+  if (!s) return;
+  let r;
+  try { r = await timeline('DELETE', s.token); } catch { r = null; }
+  if (!r || (!r.ok && r.status !== 404)) { $('srvmsg').textContent = t('srvDelFailed'); return; }
+  keepServer(null);
+  renderServer();
+  $('srvmsg').textContent = t('srvDeleted');
+}
+
 /* The plan travels to another phone in the link's fragment (never sent to
  * the server): #plan=<base64url of the JSON>. */
 function planLink(p) {
@@ -352,8 +492,8 @@ async function printPlan() {
   const first = Object.values(state.answer?.shelters || {}).flat().sort((x, y) => (y.open - x.open) || (x.distance_m - y.distance_m))[0];
   if (first) {
     const dir = direction(first.bearing_deg, state.lang);
-    pv.append(el('p', 'big', `${t('shelterTo')}：${first.name}（${t('km', first.distance_m)}・${t('walk', Math.ceil(first.distance_m * 1.3 / WALK_M_PER_MIN))}）`));
-    pv.append(el('p', null, first.route?.text_ja || (dir ? t('way', dir, t('km', first.distance_m)) : '')));
+    pv.append(el('p', 'big', `${t('shelterTo')}：${first.name}（${t('km', first.route?.distance_m || first.distance_m)}・${t('walk', walkMin(first))}）`));
+    pv.append(el('p', null, first.route?.words_ja || (dir ? t('way', dir, t('km', first.distance_m)) : '')));
   }
   pv.append(el('p', 'must', t('must')));
   const tbl = el('table');
@@ -368,15 +508,14 @@ async function printPlan() {
   }
   pv.append(tbl);
   const { default: qrcode } = await import('qrcode-generator');
-  const qr = qrcode(0, 'L');
-  qr.addData(planLink(p));
-  qr.make();
-  const q = el('div', 'qr');
-  q.innerHTML = qr.createSvgTag({ cellSize: 3, margin: 2, scalable: true });
-  q.append(el('p', 'small', t('printQr')));
+  /* On the server: the QR code holds the token itself (no URL); otherwise
+   * a link with the plan in its fragment. */
+  const s = server();
+  const q = qrSvg(qrcode, s ? s.token : planLink(p));
+  q.append(el('p', 'small', s ? t('printTokQr') : t('printQr')));
   pv.append(q);
   pv.append(el('p', 'small', t('attrib')));
-  pv.dataset.link = planLink(p);
+  if (s) { delete pv.dataset.link; pv.dataset.token = 'yes'; } else { pv.dataset.link = planLink(p); delete pv.dataset.token; }
   document.body.classList.add('printing');
   if (!window.__noPrintDialog) window.print();
 }
@@ -459,6 +598,7 @@ async function refreshAnswer() {
     state.offline = true;
   }
   render();
+  if (state.map) state.map.setAnswer(state.answer);
   loadRivers();
   cacheTilesAroundHome();
 }
@@ -544,14 +684,23 @@ function start() {
       () => { $('results').replaceChildren(el('li', null, t('locErr'))); }, { timeout: 15000, maximumAge: 60000 });
   });
   $('openmap').addEventListener('click', openMap);
-  $('save').addEventListener('click', savePlan);
+  /* A plan already on the server (with consent given here) is kept in step
+   * with every save. */
+  $('save').addEventListener('click', () => (server()?.consent ? saveServer() : savePlan()));
+  $('srvsave').addEventListener('click', saveServer);
+  $('srvqr').addEventListener('click', showTokenQr);
+  $('srvdel').addEventListener('click', deleteServer);
+  $('loadtok').addEventListener('submit', loadServer);
   $('print').addEventListener('click', printPlan);
   $('proxy').addEventListener('change', (e) => {
     state.proxy = e.target.checked;
     $('proxyname').hidden = !state.proxy;
     state.proxyPlan = state.proxy ? { levels: {} } : null;
+    state.proxyServer = null;
     $('saved').textContent = '';
+    $('srvmsg').textContent = '';
     renderPlan();
+    renderServer();
   });
   applyLang();
   loadPicker();

@@ -12,6 +12,22 @@ const DEFAULT_TILES = {
   maxZoom: 18,
 };
 
+/* Hazard areas in the colours residents know from the printed hazard maps
+ * (浸水深: 水害ハザードマップ作成の手引き; 土砂災害警戒区域 yellow, 特別警戒区域
+ * red), half transparent over the base map, each with a black edge and its
+ * words in a tooltip and in the list below the map. */
+const DEPTH_FILL = { 1: '#F7F5A9', 2: '#FFD8C0', 3: '#FFB7B7', 4: '#FF9191', 5: '#F285C9', 6: '#DC7ADC' };
+const SLIDE_FILL = { yellow: '#FFE100', red: '#E60000' };
+export function hazardStyle(p) {
+  const slide = (p.layer || '').startsWith('A33');
+  const fill = slide ? SLIDE_FILL[p.class] : DEPTH_FILL[Math.min(6, +p.rank || +p.class)];
+  return { color: '#000', weight: 1, opacity: 0.6, fillColor: fill || '#BBBBBB', fillOpacity: 0.5, className: `sonae-hazard ${p.layer}` };
+}
+/* Hazard areas are asked for by cells of 0.1° (about 10 km), never by the
+ * view itself: the request says which part of the city is looked at, not
+ * where home is. */
+const CELL = 0.1;
+
 const STATE_WORDS = { stale: '古いデータ', offline: '通信途絶', unknown: '不明', below_start: '観測開始前', watch: '観測中', ok: '正常' };
 
 async function json(url) {
@@ -20,7 +36,7 @@ async function json(url) {
   return r.json();
 }
 
-export async function openMap({ el, list, home, lang, onPick }) {
+export async function openMap({ el, list, home, answer, onPick }) {
   let cfg = {};
   try { cfg = await json('/config.json'); } catch { /* the defaults */ }
   const tiles = { ...DEFAULT_TILES, ...(cfg.tiles || {}) };
@@ -31,8 +47,11 @@ export async function openMap({ el, list, home, lang, onPick }) {
   L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: tiles.maxZoom, crossOrigin: true }).addTo(map);
   map.attributionControl.addAttribution('気象庁・国土交通省（観測所）・国土地理院（避難場所）');
 
-  const layers = { home: L.layerGroup().addTo(map), shelters: L.layerGroup().addTo(map), gauges: L.layerGroup().addTo(map) };
-  const items = { shelters: [], gauges: [] };
+  /* Hazard areas under everything else, in their own pane. */
+  map.createPane('hazards').style.zIndex = 350;
+  const hazardRenderer = L.svg({ pane: 'hazards' });
+  const layers = { hazards: L.layerGroup().addTo(map), route: L.layerGroup().addTo(map), home: L.layerGroup().addTo(map), shelters: L.layerGroup().addTo(map), gauges: L.layerGroup().addTo(map) };
+  const items = { hazards: [], shelters: [], gauges: [] };
   let homeMarker = null;
 
   function setHome(h) {
@@ -44,6 +63,55 @@ export async function openMap({ el, list, home, lang, onPick }) {
   if (home) setHome(home);
 
   map.on('click', (e) => onPick(e.latlng.lat, e.latlng.lng));
+
+  const cells = new Set();
+  const seen = new Set();
+  const attributions = new Set();
+  async function loadCell(cx, cy) {
+    const bbox = [cx * CELL, cy * CELL, (cx + 1) * CELL, (cy + 1) * CELL].map((v) => v.toFixed(1)).join(',');
+    let url = `/api/v1/ogc/collections/hazards/items?bbox=${bbox}&limit=500`;
+    for (let page = 0; url && page < 20; page++) {
+      const fc = await json(url);
+      for (const f of fc.features || []) {
+        if (seen.has(f.id)) continue;
+        seen.add(f.id);
+        const p = f.properties;
+        const words = `${p.title}：${p.label_ja}`;
+        const g = L.geoJSON(f, { style: () => hazardStyle(p), renderer: hazardRenderer, pane: 'hazards' }).bindTooltip(words, { sticky: true });
+        layers.hazards.addLayer(g);
+        items.hazards.push({ name: p.title, text: p.label_ja, layer: p.layer, class: p.class, id: f.id, bounds: g.getBounds(), group: g });
+        if (p.attribution && !attributions.has(p.attribution)) { attributions.add(p.attribution); map.attributionControl.addAttribution(p.attribution); }
+      }
+      const next = (fc.links || []).find((l) => l.rel === 'next');
+      url = next ? new URL(next.href, location.href).pathname + new URL(next.href, location.href).search : null;
+    }
+  }
+  async function loadHazards() {
+    const b = map.getBounds().pad(0.2);
+    const jobs = [];
+    for (let cx = Math.floor(b.getWest() / CELL); cx <= Math.floor(b.getEast() / CELL); cx++) {
+      for (let cy = Math.floor(b.getSouth() / CELL); cy <= Math.floor(b.getNorth() / CELL); cy++) {
+        const k = `${cx}/${cy}`;
+        if (cells.has(k) || cells.size > 64) continue;
+        cells.add(k);
+        jobs.push(loadCell(cx, cy).catch(() => cells.delete(k)));
+      }
+    }
+    await Promise.all(jobs);
+    renderList();
+  }
+
+  /* The way to the nearest shelter, when the answer gives its route. */
+  function setAnswer(a) {
+    layers.route.clearLayers();
+    const first = Object.values(a?.shelters || {}).flat().filter((s) => s.route?.geometry)
+      .sort((x, y) => (y.open - x.open) || (x.distance_m - y.distance_m))[0];
+    if (first) {
+      layers.route.addLayer(L.geoJSON(first.route.geometry, { style: () => ({ color: '#1a3d6b', weight: 6, opacity: 0.9, className: 'sonae-route' }) })
+        .bindTooltip(first.route.words_ja || first.name));
+    }
+  }
+  setAnswer(answer);
 
   const [sh, st] = await Promise.allSettled([json('/api/v1/shelters'), json('/api/v1/stations?kind=gauge')]);
   if (sh.status === 'fulfilled') {
@@ -76,23 +144,28 @@ export async function openMap({ el, list, home, lang, onPick }) {
   }
 
   /* Everything on the map as keyboard-reachable lists. */
-  list.replaceChildren();
-  for (const [k, title] of [['shelters', '避難場所'], ['gauges', '水位観測所']]) {
-    const h = document.createElement('h4');
-    h.textContent = title;
-    const ul = document.createElement('ul');
-    for (const it of items[k]) {
-      const li = document.createElement('li');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.textContent = `${it.name}：${it.text}`;
-      b.addEventListener('click', () => map.setView([it.lat, it.lon], 16, { animate: !reduced }));
-      li.append(b);
-      ul.append(li);
+  function renderList() {
+    list.replaceChildren();
+    for (const [k, title] of [['shelters', '避難場所'], ['gauges', '水位観測所'], ['hazards', 'ハザードマップの区域（国土交通省）']]) {
+      const h = document.createElement('h4');
+      h.textContent = title;
+      const ul = document.createElement('ul');
+      for (const it of items[k]) {
+        const li = document.createElement('li');
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = `${it.name}：${it.text}`;
+        b.addEventListener('click', () => (it.bounds ? map.fitBounds(it.bounds, { animate: !reduced, maxZoom: 16 }) : map.setView([it.lat, it.lon], 16, { animate: !reduced })));
+        li.append(b);
+        ul.append(li);
+      }
+      list.append(h, ul);
     }
-    list.append(h, ul);
   }
-  const api = { map, layers, items, setHome, L };
+  renderList();
+  map.on('moveend', () => { loadHazards(); });
+  await loadHazards();
+  const api = { map, layers, items, setHome, setAnswer, L };
   window.sonaeMap = api;
   return api;
 }

@@ -62,13 +62,17 @@ self.addEventListener('fetch', (e) => {
   if (req.method !== 'GET') return;
   const url = new URL(req.url);
   if (url.origin === location.origin && url.pathname.startsWith('/api/v1/events')) return;
+  /* A plan read with its token is never kept here: the page keeps the plan. */
+  if (url.origin === location.origin && url.pathname.startsWith('/api/v1/timeline')) return;
   if (url.origin === location.origin && url.pathname.startsWith('/api/')) e.respondWith(networkFirst(req));
-  else if (url.origin === location.origin) e.respondWith(shell(req));
   else if (/\/\d+\/\d+\/\d+\.(png|jpg|webp|pbf|mvt)$/.test(url.pathname)) e.respondWith(tile(req));
+  else if (url.origin === location.origin) e.respondWith(shell(req));
 });
 
 /* Tiles around home, zooms 13-16 (a 3x3 block at 13, growing with the
- * zoom), fetched once and kept while under the budget. */
+ * zoom: 404 tiles), fetched once and kept within the budget.  Tiles of an
+ * earlier home are dropped first, so a move never leaves the new home
+ * without its tiles. */
 function tileXY(lat, lon, z) {
   const n = 2 ** z;
   const x = Math.floor(((lon + 180) / 360) * n);
@@ -76,29 +80,53 @@ function tileXY(lat, lon, z) {
   const y = Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n);
   return [x, y];
 }
-async function cacheTiles(lat, lon, template) {
-  const c = await caches.open(TILE_CACHE);
-  let used = 0;
-  for (const r of await c.keys()) { const m = await c.match(r); used += +(m.headers.get('content-length') || 20000); }
+function tilesAround(lat, lon, template) {
+  const out = [];
   for (let z = 13; z <= 16; z++) {
     const [cx, cy] = tileXY(lat, lon, z);
     const k = 2 ** (z - 13);
     for (let dx = -k; dx <= k; dx++) for (let dy = -k; dy <= k; dy++) {
-      if (used > TILE_BUDGET) return;
-      const u = template.replace('{z}', z).replace('{x}', cx + dx).replace('{y}', cy + dy);
-      if (await c.match(u)) continue;
-      try {
-        const r = await fetch(u, { mode: 'cors' });
-        if (!r.ok) return;
-        const b = await r.clone().arrayBuffer();
-        used += b.byteLength;
-        await c.put(u, r);
-      } catch { return; /* offline or blocked: try again next time */ }
+      out.push(new URL(template.replace('{z}', z).replace('{x}', cx + dx).replace('{y}', cy + dy), self.location.href).href);
     }
   }
+  return out;
 }
+async function cacheTiles(lat, lon, template) {
+  const c = await caches.open(TILE_CACHE);
+  const want = tilesAround(lat, lon, template);
+  const keep = new Set(want);
+  let used = 0;
+  let kept = 0;
+  for (const r of await c.keys()) {
+    if (!keep.has(r.url)) { await c.delete(r); continue; }
+    const m = await c.match(r);
+    used += m ? (await m.blob()).size : 0;
+    kept++;
+  }
+  for (const u of want) {
+    if (await c.match(u)) continue;
+    /* Stop before a tile of the usual size would no longer fit. */
+    if (kept && used + used / kept > TILE_BUDGET) return;
+    try {
+      const r = await fetch(u, { mode: 'cors' });
+      if (!r.ok) return;
+      const b = await r.clone().arrayBuffer();
+      if (used + b.byteLength > TILE_BUDGET) return;
+      used += b.byteLength;
+      kept++;
+      await c.put(u, r);
+    } catch { return; /* offline or blocked: try again next time */ }
+  }
+}
+/* One run at a time, so two quick changes of home cannot both fill the
+ * cache past its budget. */
+let tileRun = Promise.resolve();
 self.addEventListener('message', (e) => {
   if (e.data?.type !== 'tiles') return;
-  e.waitUntil(fetch('/config.json').then((r) => r.json()).catch(() => ({}))
-    .then((cfg) => cacheTiles(e.data.lat, e.data.lon, cfg.tiles?.url || 'https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png')));
+  /* Offline, the kept config.json: the default template would drop every
+   * tile of a configured base map. */
+  tileRun = tileRun.then(() => fetch('/config.json').catch(() => caches.match('/config.json')).then((r) => r.json()).catch(() => ({})))
+    .then((cfg) => cacheTiles(e.data.lat, e.data.lon, cfg.tiles?.url || 'https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png'))
+    .catch(() => {});
+  e.waitUntil(tileRun);
 });

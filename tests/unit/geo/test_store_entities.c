@@ -482,6 +482,38 @@ static void test_places(struct store *st, int64_t *shelter_out)
                           "MakePoint(139.82, 38.72, 6668))"),
                   1);
 
+        /* The areas of active layers for maps, by bounding box, paged. */
+        struct store_hazard_area_list ha = {0};
+        CHECK_INT(store_hazard_areas(st, NULL, 0, 10, &ha), 0);
+        CHECK_INT(ha.n, 1);
+        int64_t area_id = 0;
+        if (ha.n) {
+                area_id = ha.v[0].id;
+                CHECK_STR(ha.v[0].layer, "A31_flood_max");
+                CHECK_STR(ha.v[0].class_, "2");
+                CHECK_STR(ha.v[0].label_ja, "0.5m以上3.0m未満");
+                CHECK_STR(ha.v[0].hazard, "flood");
+                CHECK_INT(ha.v[0].rank, 2);
+                CHECK(strstr(ha.v[0].geojson, "\"MultiPolygon\"") != NULL);
+                CHECK(strstr(ha.v[0].geojson, "139.825") != NULL);
+        }
+        store_hazard_area_list_free(&ha);
+        const double near[4] = {139.81, 38.71, 139.83, 38.73}, far[4] = {139.9, 38.8, 140.0, 38.9};
+        CHECK_INT(store_hazard_areas(st, near, 0, 10, &ha), 0);
+        CHECK_INT(ha.n, 1);
+        store_hazard_area_list_free(&ha);
+        CHECK_INT(store_hazard_areas(st, far, 0, 10, &ha), 0);
+        CHECK_INT(ha.n, 0);
+        store_hazard_area_list_free(&ha);
+        CHECK_INT(store_hazard_areas(st, NULL, 1, 10, &ha), 0);
+        CHECK_INT(ha.n, 0);
+        store_hazard_area_list_free(&ha);
+        CHECK_INT(store_hazard_area_get(st, area_id, &ha), 0);
+        CHECK_INT(ha.n, 1);
+        store_hazard_area_list_free(&ha);
+        CHECK_INT(store_hazard_area_get(st, area_id + 1000, &ha), -ENOENT);
+        store_hazard_area_list_free(&ha);
+
         /* Watch points with linked stations. */
         int64_t st_id = 0;
         struct store_station g = storetest_gauge("wp-g", "羽黒橋");
