@@ -130,6 +130,7 @@ void geo_pick_list_free(struct geo_pick_list *l)
                 free(l->v[i].code);
                 free(l->v[i].name);
                 free(l->v[i].kind);
+                free(l->v[i].area_code);
         }
         free(l->v);
         l->v = NULL;

@@ -173,6 +173,8 @@ void geo_address_list_free(struct geo_address_list *l);
  * districts (kind "town", code "town:" + name). */
 struct geo_pick {
         char *code, *name, *kind;
+        char *area_code; /* the district's JMA area; NULL for a town or none */
+        int64_t id;      /* the district's id (orders, notices); 0 for a town */
         int64_t n_towns;
 };
 struct geo_pick_list {

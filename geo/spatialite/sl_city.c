@@ -561,6 +561,23 @@ int sl_notice_withdraw(struct store *st, int64_t id, int64_t at)
                     at ? at : sl_now(), id);
         if (rc == 0 && sqlite3_changes(b->db) == 0)
                 rc = -ENOENT;
+        /* The withdrawal is told as notice.published with withdrawn: true,
+         * public as the notice was, so every reader of notices hears it. */
+        sqlite3_stmt *s = NULL;
+        if (rc == 0)
+                s = sl_row(b, &rc, "SELECT category, public, exercise FROM notices WHERE id = ?",
+                           "i", id);
+        if (s) {
+                char subject[40], data[200];
+                const char *cat = (const char *)sqlite3_column_text(s, 0);
+                bool pub = sqlite3_column_int(s, 1) != 0, ex = sqlite3_column_int(s, 2) != 0;
+                snprintf(subject, sizeof(subject), "notices/%lld", (long long)id);
+                snprintf(data, sizeof(data),
+                         "{\"notice\":%lld,\"category\":\"%s\",\"withdrawn\":true}", (long long)id,
+                         cat ? cat : "");
+                sqlite3_reset(s);
+                rc = sl_event(b, "notice.published", subject, LEVEL_NONE, pub, ex, data);
+        }
         return sl_tx_end(b, rc);
 }
 

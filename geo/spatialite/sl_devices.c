@@ -106,13 +106,17 @@ int sl_device_health_set(struct store *st, int64_t device_id, const char *health
         if (rc < 0)
                 return rc;
         char old[16] = "", name[72] = "";
+        double old_batt = NAN, old_rssi = NAN;
         sqlite3_stmt *s =
-            sl_query(b, "SELECT health, device FROM devices WHERE id = ?", &rc, "i", device_id);
+            sl_query(b, "SELECT health, device, batt_v, rssi_dbm FROM devices WHERE id = ?", &rc,
+                     "i", device_id);
         if (!s)
                 goto out;
         if (sqlite3_step(s) == SQLITE_ROW) {
                 snprintf(old, sizeof(old), "%s", (const char *)sqlite3_column_text(s, 0));
                 snprintf(name, sizeof(name), "%s", (const char *)sqlite3_column_text(s, 1));
+                old_batt = sl_col_double_or_nan(s, 2);
+                old_rssi = sl_col_double_or_nan(s, 3);
         } else {
                 rc = -ENOENT;
         }
@@ -124,7 +128,11 @@ int sl_device_health_set(struct store *st, int64_t device_id, const char *health
                     "coalesce(?3, 0)), fw = coalesce(?4, fw), batt_v = coalesce(?5, batt_v), "
                     "rssi_dbm = coalesce(?6, rssi_dbm), updated_at = ?7 WHERE id = ?1",
                     "itItddi", device_id, health, last_seen_at, fw, batt_v, rssi_dbm, sl_now());
-        if (rc == 0 && strcmp(old, health) != 0) {
+        /* A new battery or signal reading is told too (an installer's view
+         * follows each one); a bare "still online" is not. */
+        bool moved = (!isnan(batt_v) && !(batt_v == old_batt)) ||
+                     (!isnan(rssi_dbm) && !(rssi_dbm == old_rssi));
+        if (rc == 0 && (strcmp(old, health) != 0 || moved)) {
                 char subject[96], data[200];
                 snprintf(subject, sizeof(subject), "devices/%s", name);
                 snprintf(data, sizeof(data), "{\"device\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"}",

@@ -1199,6 +1199,9 @@ static int pick_fill(sqlite3_stmt *s, void *elem, void *ctx)
         p->name = sl_col_strdup(s, 1);
         p->kind = sl_col_strdup(s, 2);
         p->n_towns = sqlite3_column_int64(s, 3);
+        p->id = sqlite3_column_int64(s, 4);
+        if (sqlite3_column_type(s, 5) != SQLITE_NULL && !(p->area_code = sl_col_strdup(s, 5)))
+                return -ENOMEM;
         return p->code && p->name && p->kind ? 0 : -ENOMEM;
 }
 
@@ -1208,12 +1211,13 @@ int sl_geo_picker_districts(struct store *st, struct geo_pick_list *out)
         memset(out, 0, sizeof(*out));
         int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), pick_fill, NULL,
                          "SELECT d.code, d.name, d.kind, (SELECT count(*) FROM addresses a "
-                         "WHERE a.district_id = d.id) FROM districts d ORDER BY d.kind, d.code",
+                         "WHERE a.district_id = d.id), d.id, d.area_code FROM districts d ORDER "
+                         "BY d.kind, d.code",
                          "");
         if (rc == 0 && out->n == 0)
                 rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), pick_fill, NULL,
-                             "SELECT 'town:' || town_base, town_base, 'town', count(*) FROM "
-                             "addresses GROUP BY town_base ORDER BY min(code)",
+                             "SELECT 'town:' || town_base, town_base, 'town', count(*), 0, NULL "
+                             "FROM addresses GROUP BY town_base ORDER BY min(code)",
                              "");
         if (rc < 0)
                 geo_pick_list_free(out);

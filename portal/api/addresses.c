@@ -163,6 +163,15 @@ static int districts(struct portal_req *req, struct portal_resp *resp)
                 json_str(&w, l.v[i].kind);
                 json_key(&w, "n_towns");
                 json_int(&w, l.v[i].n_towns);
+                /* A real district's id and area: what orders and notices
+                 * name it by; null for the 大字・町 stand-ins. */
+                json_key(&w, "id");
+                if (l.v[i].id > 0)
+                        json_int(&w, l.v[i].id);
+                else
+                        json_null_value(&w);
+                json_key(&w, "area_code");
+                json_str(&w, l.v[i].area_code);
                 json_obj_end(&w);
         }
         json_arr_end(&w);

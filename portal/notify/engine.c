@@ -261,6 +261,10 @@ static bool rule_matches(const struct notify_engine *e, const struct store_notif
         json_decref(types);
         if (!ok)
                 return false;
+        /* A withdrawn notice tells screens to drop it; it is no news to send. */
+        if (strcmp(ev->type, "notice.published") == 0 &&
+            json_is_true(json_object_get(d, "withdrawn")))
+                return false;
         if (r->area_code && *r->area_code) {
                 const char *a = json_string_value(json_object_get(d, "area_code"));
                 if (!a || strcmp(a, r->area_code) != 0)

@@ -6,7 +6,8 @@
  *   node hq.mjs BASE_URL WEB_DIR SHOT_DIR
  *   env: HQ_SEED (portal-seed), HQ_DB (the store), HQ_USER (an editor),
  *        HQ_VIEWER (a viewer), HQ_OPERATOR (shelter_operator of shelter 4),
- *        HQ_PASSWORD (theirs), HQ_TOKEN (a display token) */
+ *        HQ_PASSWORD (theirs), HQ_TOKEN (a display token),
+ *        HQ_RESTART (a script: `stop` stops the portal, `start` starts it again) */
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ const { chromium } = require('playwright-core');
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const SCALE = Number(process.env.SONAE_TIME_SCALE || 1);
 const T = (ms) => Math.round(ms * SCALE);
-const { HQ_SEED, HQ_DB, HQ_USER, HQ_VIEWER, HQ_OPERATOR, HQ_PASSWORD, HQ_TOKEN } = process.env;
+const { HQ_SEED, HQ_DB, HQ_USER, HQ_VIEWER, HQ_OPERATOR, HQ_PASSWORD, HQ_TOKEN, HQ_RESTART } = process.env;
 
 let passed = 0;
 let failed = 0;
@@ -180,6 +181,30 @@ await step('a reading written to the store appears live (SSE)', async () => {
   check('the change is listed newest first', ch.includes(target.name) && ch.includes('→'), ch);
 });
 
+await step('JMA\'s own level 5 is announced (alert.changed / area.level over SSE)', async () => {
+  await page.evaluate(() => { document.getElementById('announce').hidden = true; });
+  const t0 = Date.now();
+  /* JMA puts 大雨特別警報 in force in 酒田市 (level 2 until now). */
+  seed('inforce', '0620400', '酒田市', '33', '大雨特別警報', '5');
+  await page.waitForFunction(() => window.sonaeHq.announcements.some((a) => a.includes('酒田市') && a.includes('警戒レベル５相当')), null, { timeout: T(2000) + 500, polling: 50 });
+  const ms = Date.now() - t0;
+  check(`JMA level 5 announced in ${ms} ms (limit ${T(2000)} ms)`, ms <= T(2000));
+  const ann = await page.locator('#announce').innerText();
+  const bg = await page.$eval('#announce', (e) => getComputedStyle(e).backgroundColor);
+  check('the banner names the area and JMA, in the L5 colour', ann.includes('気象庁の情報') && ann.includes('酒田市') && bg === 'rgb(12, 0, 12)', `${ann} ${bg}`);
+  check('one announcement for one rise (alert.changed and area.level together)', await page.evaluate(() => window.sonaeHq.announcements.filter((a) => a.includes('酒田市') && a.includes('相当')).length) === 1);
+  await page.waitForFunction(() => document.querySelector('#alerts [data-area="0620400"]')?.innerText.includes('大雨特別警報'), null, { timeout: T(3000) });
+  check('the alerts panel shows the new kind', true);
+  const ch = await page.locator('#changes').innerText();
+  check('変化 lists the area\'s rise', ch.includes('酒田市：警戒レベル２相当 → 警戒レベル５相当'), ch.slice(0, 300));
+  /* Back to the seed's 大雨注意報 (level 2): no announcement for a fall. */
+  const n = await page.evaluate(() => window.sonaeHq.announcements.length);
+  seed('inforce', '0620400', '酒田市', '10', '大雨注意報', '2');
+  await page.waitForFunction(() => /酒田市：警戒レベル５相当 → 警戒レベル２相当/.test(document.querySelector('#changes').innerText), null, { timeout: T(3000) });
+  check('a fall is listed but not announced', await page.evaluate((k) => window.sonaeHq.announcements.length === k, n));
+  await page.evaluate(() => { document.getElementById('announce').hidden = true; });
+});
+
 await step('L5 order with confirmation reaches residents and CAP', async () => {
   await page.selectOption('#order-form select[name=level]', '5');
   await page.selectOption('#order-form select[name=target]', 'a:0620300');
@@ -215,7 +240,73 @@ await step('L5 order with confirmation reaches residents and CAP', async () => {
   await rc.close();
 });
 
+await step('an order for a district', async () => {
+  const ds = (await pub('/api/v1/addresses/districts')).districts;
+  const chuo = ds.find((d) => d.name === '見本 中央地区');
+  const oyama = ds.find((d) => d.name === '見本 大山地区');
+  check('the districts come with their id and area', chuo?.id > 0 && chuo.area_code === '0620300' && oyama?.id > 0, JSON.stringify(ds));
+  const opt = await page.locator(`#order-form select[name=target] option[value="d:${chuo.id}"]`).innerText();
+  check('the order form offers the district by name', opt.includes('見本 中央地区'), opt);
+  const tl = await page.locator('#timeline').innerText();
+  check('マイ・タイムライン counts name no district by number', !/地区 \d/.test(tl), tl);
+  /* The seed's 高齢者等避難 for the whole of 鶴岡市 is lifted first, so that
+   * the district's order is the one its residents see. */
+  const seedOrder = page.locator('#order-form ~ ul.orders li', { hasText: '高齢者等避難' }).first();
+  await seedOrder.locator('button').click();
+  await seedOrder.locator('button', { hasText: '本当に解除する' }).click();
+  await page.waitForFunction(() => !document.querySelector('ul.orders').innerText.includes('高齢者等避難'), null, { timeout: T(5000) });
+  await page.evaluate(() => { document.getElementById('announce').hidden = true; });
+  await page.selectOption('#order-form select[name=level]', '4');
+  await page.selectOption('#order-form select[name=target]', `d:${chuo.id}`);
+  await page.fill('#order-form input[name=reason]', '内川が氾濫危険水位に達したため（試験）');
+  await page.click('#order-form button[type=submit]');
+  await page.waitForFunction(() => /発令しました：避難指示/.test(document.querySelector('#order-form .msg').textContent), null, { timeout: T(5000) });
+  const orders = (await (await page.request.get(base + '/api/v1/orders')).json()).orders;
+  const o = orders.find((x) => x.district_id === chuo.id && x.level === 4);
+  check('the order is the district\'s, not the area\'s', o && o.area_code == null, JSON.stringify(orders));
+  await page.waitForFunction(() => window.sonaeHq.announcements.some((a) => a.includes('避難指示') && a.includes('見本 中央地区')), null, { timeout: T(3000) });
+  check('the dashboard announces it with the district\'s name', true);
+  await page.waitForFunction((id) => document.querySelector(`ul.orders li[data-order="${id}"]`)?.innerText.includes('見本 中央地区'), o.id, { timeout: T(3000) });
+  check('the orders in force name the district', true);
+  const inside = await pub('/api/v1/hazard?lat=38.725&lon=139.825');
+  const outside = await pub('/api/v1/hazard?lat=38.745&lon=139.765');
+  check('the hazard answer: the order in the district, none in the other', inside.level_in_force?.city_order === 4 && !outside.level_in_force?.city_order, JSON.stringify([inside.level_in_force, outside.level_in_force]));
+  const cap = await (await anon.get(base + '/api/v1/cap.atom')).text();
+  check('CAP carries the district\'s order by name', cap.includes(`urn:sonae:order:${o.id}`) && cap.includes('見本 中央地区'), cap.slice(0, 300));
+  const home = async (lat, lon) => {
+    const rc = await newContext({ viewport: { width: 412, height: 900 } });
+    await rc.addInitScript(([la, lo]) => localStorage.setItem('sonae.home', JSON.stringify({ label: '見本の住所', lat: la, lon: lo })), [lat, lon]);
+    const rp = await rc.newPage();
+    const answered = Promise.all(['/api/v1/hazard', '/api/v1/status'].map((p) => rp.waitForResponse((r) => new URL(r.url()).pathname === p, { timeout: T(10000) })));
+    await rp.goto(base + '/');
+    await answered;
+    await rp.waitForTimeout(T(300));
+    const t = await rp.locator('#levels').innerText();
+    await rc.close();
+    return t;
+  };
+  const tIn = await home(38.725, 139.825);
+  check('a resident of the district reads 避難指示（警戒レベル４）', tIn.includes('避難指示（警戒レベル４）'), tIn);
+  /* The other district's point has no order in the hazard answer (above);
+   * the residents' page itself still shows the area's highest order, which
+   * includes every district order of the area (the status document). */
+  const tOut = await home(38.745, 139.765);
+  console.log(`note: the residents' page in the other district reads: ${tOut.replace(/\s+/g, ' ')}`);
+  /* Lift it and give 鶴岡市 its 高齢者等避難 back. */
+  await page.request.post(base + `/api/v1/orders/${o.id}/lift`, { headers: { 'X-CSRF-Token': await page.evaluate(() => window.sonaeHq.state.me.csrf) }, data: {} });
+  await page.selectOption('#order-form select[name=level]', '3');
+  await page.selectOption('#order-form select[name=target]', 'a:0620300');
+  await page.fill('#order-form input[name=reason]', '河川の増水のため');
+  await page.click('#order-form button[type=submit]');
+  await page.waitForFunction(() => /発令しました：高齢者等避難/.test(document.querySelector('#order-form .msg').textContent), null, { timeout: T(5000) });
+  await page.evaluate(() => { document.getElementById('announce').hidden = true; });
+});
+
 await step('notice', async () => {
+  /* A second screen, told only through the stream. */
+  const other = await desk.newPage();
+  await other.goto(base + '/hq.html');
+  await other.waitForFunction(() => window.sonaeHq?.ready && window.sonaeHq.stream?.readyState === 1);
   await page.fill('#notice-form input[required]', '給水所開設（試験）');
   await page.fill('#notice-form textarea', '第三学区の公民館で給水を始めました');
   await page.click('#notice-form button[type=submit]');
@@ -224,8 +315,16 @@ await step('notice', async () => {
   check('a published notice reaches the residents\' status', st.notices.some((n) => n.title_ja === '給水所開設（試験）'), JSON.stringify(st.notices.map((n) => n.title_ja)));
   const li = page.locator('ul.notices li', { hasText: '給水所開設（試験）' }).first();
   await li.waitFor({ timeout: T(5000) });
+  await other.waitForFunction(() => document.querySelector('ul.notices').textContent.includes('給水所開設（試験）'), null, { timeout: T(3000) });
+  check('another screen shows the new notice live', true);
   await li.locator('button', { hasText: '取り下げ' }).click();
   await page.waitForFunction(() => !document.querySelector('ul.notices').textContent.includes('給水所開設（試験）'), null, { timeout: T(5000) });
+  const t0 = Date.now();
+  await other.waitForFunction(() => !document.querySelector('ul.notices').textContent.includes('給水所開設（試験）'), null, { timeout: T(2000) + 500, polling: 50 });
+  check(`another screen drops the withdrawn notice live (${Date.now() - t0} ms, limit ${T(2000)} ms)`, Date.now() - t0 <= T(2000));
+  const ch = await other.locator('#changes').innerText();
+  check('… and lists the withdrawal under 変化', ch.includes('お知らせが取り下げられました'), ch.slice(0, 200));
+  await other.close();
   /* The store ends it at the next second at the latest, and the status
    * answer is kept 5 s (portal/api/status.c): gone within about 6 s. */
   const until = Date.now() + T(8000);
@@ -438,8 +537,37 @@ await step('device view', async () => {
   seed('reading', 'seed', 'sensor-200', '1.234');
   await dp.waitForFunction(() => document.querySelector('#device .big')?.textContent.includes('1.234 m'), null, { timeout: T(2000) + 500, polling: 50 });
   check(`device view: a new reading shows live (${Date.now() - t0} ms)`, Date.now() - t0 <= T(2000));
+  /* The node's next status message: same health, new battery and signal. */
+  const t1 = Date.now();
+  seed('health', 'node-01', 'online', '3.05', '-88');
+  await dp.waitForFunction(() => { const t = document.querySelector('#device').innerText; return t.includes('-88 dBm') && t.includes('3.05 V'); }, null, { timeout: T(2000) + 500, polling: 50 });
+  const ms = Date.now() - t1;
+  check(`device view: new signal and battery show live (${ms} ms, limit ${T(2000)} ms)`, ms <= T(2000));
+  check('device view: the signal in words', (await dp.locator('#device').innerText()).includes('やや弱い'));
   await shot(dp, 'hq-device.png');
   await dp.close();
+});
+
+/* ---- the stream drops: the portal stops, and starts again ------------------ */
+await step('the live connection drops and comes back', async () => {
+  const conn = () => page.locator('#conn').innerText();
+  await page.waitForFunction(() => window.sonaeHq.stream?.readyState === 1);
+  check('the header says the connection is live', (await conn()).includes('リアルタイム接続中'));
+  execFileSync(HQ_RESTART, ['stop']);
+  await page.waitForFunction(() => /接続が切れました/.test(document.getElementById('conn').textContent), null, { timeout: T(5000) });
+  const cls = await page.getAttribute('#conn', 'class');
+  check('portal stopped: 「接続が切れました」 in the header', (await conn()).includes('接続が切れました') && cls.includes('bad'), `${await conn()} ${cls}`);
+  /* A reading while the stream is down reaches the screen after it. */
+  const target = stations.find((s) => s.kind === 'gauge' && s.state === 'ok' && s.level === 1 && s.source === 'seed');
+  const code = `gauge-${target.name.slice(-3)}`;
+  seed('reading', 'seed', code, '0.42');
+  await page.waitForTimeout(T(500));
+  execFileSync(HQ_RESTART, ['start']);
+  const t0 = Date.now();
+  await page.waitForFunction(() => window.sonaeHq.stream?.readyState === 1 && /リアルタイム接続中/.test(document.getElementById('conn').textContent), null, { timeout: T(10000) });
+  check(`reconnected by itself (${Date.now() - t0} ms after the portal came back)`, (await conn()).includes('リアルタイム接続中'));
+  await page.waitForFunction((id) => window.sonaeHq.state.stations.find((s) => s.id === id)?.value === 0.42, target.id, { timeout: T(5000) });
+  check('the reading written during the drop is on screen after it (Last-Event-ID)', true);
 });
 
 await browser.close();

@@ -442,6 +442,16 @@ static int seed_burst(struct store *st, const char *area, const char *name, long
         return 0;
 }
 
+/* A command's answer: "ok 1", or the store's error; the exit status. */
+static int answer(const char *what, int r)
+{
+        if (r < 0)
+                fprintf(stderr, "%s: %s\n", what, store_strerror(r));
+        else
+                printf("ok 1\n");
+        return r < 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 4) {
@@ -532,6 +542,24 @@ int main(int argc, char **argv)
                 else
                         printf("ok 1\n");
                 ret = r < 0;
+        } else if (strcmp(argv[2], "inforce") == 0 && argc == 8) {
+                /* JMA puts one kind in force in an area (its whole set):
+                 * AREA NAME KIND_CODE KIND_NAME LEVEL. */
+                struct store_area_kind k = {
+                    argv[5], argv[6], "発表", (int)strtol(argv[7], NULL, 10), time_now_ms() / 1000,
+                    0};
+                int r = store_area_set_in_force(st, argv[3], argv[4], false, &k, 1);
+                ret = answer("inforce", r);
+        } else if (strcmp(argv[2], "health") == 0 && argc == 7) {
+                /* A node's status message: health, battery, signal. */
+                struct store_device d;
+                int r = store_device_get(st, argv[3], &d);
+                if (r == 0) {
+                        r = store_device_health_set(st, d.id, argv[4], time_now_ms() / 1000, NULL,
+                                                    strtod(argv[5], NULL), strtod(argv[6], NULL));
+                        store_device_free(&d);
+                }
+                ret = answer("health", r);
         } else if (strcmp(argv[2], "device") == 0 && argc == 9)
                 ret = seed_device(st, argv + 3);
         else if (strcmp(argv[2], "many") == 0 && argc == 4)

@@ -256,6 +256,8 @@ def main():
         codes = {x["code"]: x for x in r["districts"]}
         check(st == 200 and set(codes) == {"D01", "D03"} and codes["D01"]["name"] == "第一学区",
               f"picker districts ({list(codes)})")
+        check(all(isinstance(x["id"], int) and x["id"] > 0 for x in codes.values()),
+              f"picker districts carry their id ({list(codes.values())})")
         st, _, r = get_json(p, "/api/v1/addresses/districts/D01")
         towns = [x["town"] for x in r["addresses"]]
         check(st == 200 and "本町一丁目" in towns and "ほなみ町" not in towns
@@ -286,6 +288,8 @@ def main():
         names = {x["name"]: x["code"] for x in r["districts"]}
         check(st == 200 and "本町" in names and names["本町"].startswith("town-"),
               f"picker without districts: towns ({list(names)[:4]})")
+        check(all(x["id"] is None and x["area_code"] is None for x in r["districts"]),
+              "a town stand-in has no district id nor area")
         check(all(all(ch.isalnum() or ch in "_.:-" for ch in c) for c in names.values()),
               "every picker code is a valid path segment")
         st, _, r = get_json(p2, "/api/v1/addresses/districts/" + names["本町"])

@@ -147,6 +147,20 @@ int main(int argc, char **argv)
                         r = store_order_issue(st, &o, &id);
                         if (r == 0)
                                 printf("id %lld\n", (long long)id);
+                } else if (strcmp(cmd, "notice") == 0) {
+                        /* notice TITLE: publishes one; withdraw ID: ends it. */
+                        struct store_notice n = {.category = "info", .is_public = true};
+                        n.title_ja = field(&p);
+                        n.text_ja = n.title_ja;
+                        n.valid_from = now_s;
+                        int64_t id = 0;
+                        r = store_notice_publish(st, &n, &id);
+                        if (r == 0)
+                                printf("id %lld\n", (long long)id);
+                } else if (strcmp(cmd, "withdraw") == 0) {
+                        r = store_notice_withdraw(st, num(&p), now_s);
+                        if (r == 0)
+                                printf("ok\n");
                 } else if (strcmp(cmd, "health") == 0) {
                         char *src = field(&p), *state = field(&p), subj[128], data[256];
                         snprintf(subj, sizeof(subj), "sources/%s", src ? src : "");

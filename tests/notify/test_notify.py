@@ -339,6 +339,15 @@ try:
     check(len(area) == 1 and area[0]["doc"]["title"].endswith("0620300"),
           "an area rule: the order of its area, not of the other")
 
+    # A notice is sent; its withdrawal (notice.published, withdrawn) is not.
+    cmd(f'rule hook {hook_url}/notices 1 1 - ["notice.published"]')
+    nid = cmd("notice 給水所開設").split()[1]
+    step(T2 + 1970)
+    cmd(f"withdraw {nid}")
+    step(T2 + 1980)
+    got = [h for h in hooks if h["path"] == "/notices"]
+    check(len(got) == 1, f"a notice reaches its rule once, its withdrawal is not sent ({len(got)})")
+
     # A data source failing (source.health, as collectd writes it), flapping,
     # then recovering: one message, one recovery.
     cmd("health jma failing")

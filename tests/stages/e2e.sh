@@ -27,6 +27,7 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() {
         for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+        [[ -s "$tmp/portald.pid" ]] && kill -TERM "$(cat "$tmp/portald.pid")" 2>/dev/null
         wait 2>/dev/null
         rm -rf "$tmp"
 }
@@ -68,7 +69,27 @@ if [[ $seeded == yes ]] && echo "$hqpw" | $sonae -c "$conf" user add hq-ed --rol
 fi
 
 $portald -c "$conf" 2>"$tmp/portald.log" &
-pids+=($!)
+echo $! >"$tmp/portald.pid"
+
+# The dashboard's test of a dropped stream stops the portal and starts it
+# again on the same port and store: `restart-portald.sh stop|start`.
+cat >"$tmp/restart-portald.sh" <<EOF
+#!/usr/bin/env bash
+up() { curl -sf "http://127.0.0.1:$pport/api/v1/ping" >/dev/null; }
+case \$1 in
+stop)
+        kill -TERM "\$(cat "$tmp/portald.pid")"
+        for _ in \$(seq 100); do up || exit 0; sleep 0.1; done
+        exit 1 ;;
+start)
+        "$top/$portald" -c "$conf" </dev/null >/dev/null 2>>"$tmp/portald.log" &
+        echo \$! >"$tmp/portald.pid"
+        for _ in \$(seq 100); do up && exit 0; sleep 0.1; done
+        exit 1 ;;
+esac
+exit 2
+EOF
+chmod +x "$tmp/restart-portald.sh"
 report="$tmp/routes.json"
 node tests/e2e/server.mjs "$sport" "$pport" "$report" &
 pids+=($!)
@@ -132,7 +153,7 @@ else
         failed=$((failed + f))
 fi
 if [[ -n "${hqtoken:-}" ]]; then
-        HQ_SEED=build/tests/portal-seed HQ_DB="$hqdb" HQ_USER=hq-ed HQ_VIEWER=hq-view HQ_OPERATOR=hq-op HQ_PASSWORD="$hqpw" HQ_TOKEN="$hqtoken" \
+        HQ_SEED=build/tests/portal-seed HQ_DB="$hqdb" HQ_USER=hq-ed HQ_VIEWER=hq-view HQ_OPERATOR=hq-op HQ_PASSWORD="$hqpw" HQ_TOKEN="$hqtoken" HQ_RESTART="$tmp/restart-portald.sh" \
                 node tests/e2e/hq.mjs "http://127.0.0.1:$pport" "$top/$web" "$shots" 2>&1 | tee "$out.hq"
         res=$(grep -E '^RESULT [0-9]+ [0-9]+' "$out.hq" | tail -1)
         if [[ -z "$res" ]]; then ko "dashboard tests printed no result"; else

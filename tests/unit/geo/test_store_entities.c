@@ -285,6 +285,13 @@ static void test_devices(struct store *st)
         CHECK_INT(store_device_health_set(st, did, "online", 1721890600, NULL, NAN, NAN), 0);
         CHECK_INT(store_device_health_set(st, did, "offline", 0, NULL, NAN, NAN), 0);
         CHECK_INT(events_of("device.health"), e0 + 2);
+        /* A new battery or signal reading is told; the same one again is not. */
+        CHECK_INT(store_device_health_set(st, did, "offline", 0, NULL, 3.6, NAN), 0);
+        CHECK_INT(events_of("device.health"), e0 + 3);
+        CHECK_INT(store_device_health_set(st, did, "offline", 0, NULL, 3.6, NAN), 0);
+        CHECK_INT(events_of("device.health"), e0 + 3);
+        CHECK_INT(store_device_health_set(st, did, "offline", 0, NULL, 3.7, -71), 0);
+        CHECK_INT(events_of("device.health"), e0 + 4);
         CHECK_INT(
             sql_int("SELECT count(*) FROM events WHERE type = 'device.health' AND public = 1"), 0);
         struct store_device_list dl;
@@ -684,6 +691,13 @@ static void test_city(struct store *st, int64_t shelter)
         CHECK_INT(nl.n, 1);
         store_notice_list_free(&nl);
         CHECK_INT(store_notice_withdraw(st, nid, 1721890100), 0);
+        /* The withdrawal is an event too, as public as the notice. */
+        CHECK_INT(events_of("notice.published"), 2);
+        CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'notice.published' AND public "
+                          "= 1 AND json_extract(data, '$.withdrawn') = 1"),
+                  1);
+        CHECK_INT(store_notice_withdraw(st, nid + 100, 1721890100), -ENOENT);
+        CHECK_INT(events_of("notice.published"), 2);
         CHECK_INT(store_notices_in_force(st, 1721890200, true, &nl), 0);
         CHECK_INT(nl.n, 0);
         store_notice_list_free(&nl);

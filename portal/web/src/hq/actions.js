@@ -36,6 +36,9 @@ export function buildActions(box, ctx) {
   box.append(orderForm(ctx), noticeForm(ctx), reportForm(ctx), watchForm(ctx));
 }
 
+const areaLabel = (ctx, code) => ctx.state.alerts?.areas?.find((a) => a.area_code === code)?.area_name || code;
+const districtLabel = (ctx, id) => `${ctx.state.districts?.find((d) => d.id === id)?.name || `地区 ${id}`}（地区）`;
+
 function orderForm(ctx) {
   const level = select([[4, '警戒レベル4 避難指示'], [3, '警戒レベル3 高齢者等避難'], [5, '警戒レベル5 緊急安全確保']], { name: 'level' });
   const areas = ctx.state.alerts?.areas || [];
@@ -90,7 +93,7 @@ function orderForm(ctx) {
         try { await post(`/api/v1/orders/${o.id}/lift`, {}); ctx.refresh('orders'); } catch (e) { message(msg, errText(e), false); }
       });
       inForce.append(el('li', { 'data-order': o.id }, el('span', { class: `badge l${o.level}`, text: levelName(o.level) }),
-        ` ${o.name_ja} ${o.area_code || `地区${o.district_id}`} ${hhmm(o.issued_at)}${o.exercise ? '［訓練］' : ''} `, lift));
+        ` ${o.name_ja} ${o.area_code ? areaLabel(ctx, o.area_code) : districtLabel(ctx, o.district_id)} ${hhmm(o.issued_at)}${o.exercise ? '［訓練］' : ''} `, lift));
     }
   }
   ctx.on('orders', renderOrders);
@@ -120,8 +123,9 @@ function noticeForm(ctx) {
     } catch (err) { message(msg, errText(err), false); }
   });
   /* A withdrawn notice ends at the next second at the latest (the store
-   * keeps valid_to after valid_from): it leaves the list at once. */
-  const withdrawn = new Set();
+   * keeps valid_to after valid_from): it leaves the list at once, here and,
+   * through its notice.published event with withdrawn, on every screen. */
+  const withdrawn = ctx.state.withdrawnNotices;
   function render() {
     list.replaceChildren();
     for (const n of (ctx.state.notices || []).filter((x) => !withdrawn.has(x.id))) {

@@ -20,7 +20,7 @@ const $ = (id) => document.getElementById(id);
 const listeners = {};
 const state = {
   me: null, stations: [], cameras: [], shelters: [], reports: [], watch: [], alerts: null, orders: [], notices: [],
-  sources: [], devices: [], timeline: null, updatedAt: null, clockSkew: 0,
+  sources: [], devices: [], timeline: null, districts: [], withdrawnNotices: new Set(), updatedAt: null, clockSkew: 0,
   now() { return Date.now() + this.clockSkew; },
 };
 const series = new Map();
@@ -81,6 +81,11 @@ const loaders = {
   },
   devices: async () => { state.devices = (await get('/api/v1/devices')).devices; },
   timeline: async () => { state.timeline = await get('/api/v1/timeline/stats'); },
+  /* The districts (地区) by id: the picker's first list, real districts
+   * only (the 大字・町 stand-ins have no id). */
+  districts: async () => {
+    state.districts = ((await get('/api/v1/addresses/districts')).districts || []).filter((d) => d.id).map((d) => ({ id: d.id, name: d.name, area_code: d.area_code }));
+  },
 };
 /* What each loader redraws. */
 const draws = {
@@ -101,6 +106,7 @@ const draws = {
   sources: () => P.renderFresh($('fresh'), state),
   devices: () => { P.renderHealth($('health'), state); if (view === 'device') drawDevice(); },
   timeline: () => P.renderTimeline($('timeline'), state),
+  districts: () => { P.renderTimeline($('timeline'), state); emit('orders'); },
 };
 function emit(k) { for (const f of listeners[k] || []) f(); }
 
@@ -279,7 +285,11 @@ function onEvent(type, ev) {
   hq.events++;
   const d = ev.data || {};
   switch (type) {
-  case 'station.observations': refresh('stations', stationsDelay()); break;
+  case 'station.observations':
+    refresh('stations', stationsDelay());
+    /* The installer's view follows each reading of its node's station. */
+    if (view === 'device' && d.station === deviceStation()) refresh('devices', 0);
+    break;
   case 'station.level': {
     refresh('stations', stationsDelay());
     const name = stationName(d.station);
@@ -291,18 +301,27 @@ function onEvent(type, ev) {
     refresh('stations', stationsDelay());
     if (BAD_STATES.includes(d.to)) change(`${stationName(d.station)}：データが${d.to === 'offline' ? '途絶' : '古くなりました'}`);
     break;
-  case 'alert.changed': case 'area.level':
+  case 'alert.changed':
     refresh('alerts');
-    change(`気象庁の情報が更新されました${ev.level ? `（${levelName(ev.level)}相当）` : ''}`);
-    if (ev.level >= 4) announce(`気象庁の情報：${levelName(ev.level)}相当`, true, ev.level);
+    change(`気象庁の情報が更新されました：${d.area_name || areaName(d.area_code)}${ev.level ? `（${levelName(ev.level)}相当）` : ''}`);
+    break;
+  case 'area.level':
+    /* One announcement per rise of an area to JMA's level 4 or 5. */
+    refresh('alerts');
+    change(`${areaName(d.area_code)}：${LV(d.from)}相当 → ${LV(d.to)}相当`);
+    if (d.to >= 4 && (d.from || 0) < d.to) announce(`気象庁の情報：${areaName(d.area_code)} が${levelName(d.to)}相当になりました`, true, d.to);
     break;
   case 'order.issued':
     refresh('orders');
-    change(`発令：${d.name_ja}（${levelName(d.level)}）${d.area_code ? areaName(d.area_code) : ''}`);
-    announce(`${d.name_ja}（${levelName(d.level)}）を発令しました${d.area_code ? `：${areaName(d.area_code)}` : ''}`, true, d.level);
+    change(`発令：${d.name_ja}（${levelName(d.level)}）${targetName(d)}`);
+    announce(`${d.name_ja}（${levelName(d.level)}）を発令しました：${targetName(d)}`, true, d.level);
     break;
   case 'order.lifted': refresh('orders'); change(`解除：${d.name_ja || ''}（${levelName(d.level)}）`); break;
-  case 'notice.published': refresh('notices'); change('お知らせが更新されました'); break;
+  case 'notice.published':
+    if (d.withdrawn) state.withdrawnNotices.add(d.notice);
+    refresh('notices');
+    change(d.withdrawn ? 'お知らせが取り下げられました' : 'お知らせが公開されました');
+    break;
   case 'shelter.updated': refresh('shelters'); change('避難所の状況が更新されました'); break;
   case 'report.created': refresh('reports'); change('被害報告が登録されました'); break;
   case 'report.updated': refresh('reports'); break;
@@ -313,6 +332,10 @@ function onEvent(type, ev) {
   }
 }
 function areaName(code) { return state.alerts?.areas?.find((a) => a.area_code === code)?.area_name || code; }
+function districtName(id) { return state.districts.find((x) => x.id === id)?.name || `地区 ${id}`; }
+/* An order's target in words: its area, or its district. */
+function targetName(o) { return o.area_code ? areaName(o.area_code) : o.district_id ? districtName(o.district_id) : ''; }
+function deviceStation() { return state.devices.find((x) => x.device === params.get('device'))?.station_id; }
 
 const TYPES = ['station.observations', 'station.level', 'station.state', 'alert.changed', 'area.level', 'order.issued', 'order.lifted', 'notice.published',
   'shelter.updated', 'report.created', 'report.updated', 'camera.image', 'camera.state', 'device.health', 'source.health'];
@@ -381,7 +404,7 @@ async function start() {
   if (canEdit()) buildActions($('actions-body'), ctx); else $('actions').hidden = true;
   emit('orders');
   emit('notices');
-  if (view === 'device') { $('device').hidden = false; drawDevice(); setInterval(() => { load('devices'); load('stations'); }, 10000); }
+  if (view === 'device') { $('device').hidden = false; drawDevice(); }
   connect();
   /* Clocks and ages tick every second; a slow poll is the safety net
    * should the stream stay down. */
@@ -391,7 +414,10 @@ async function start() {
   };
   tick();
   setInterval(tick, 1000);
-  setInterval(() => { if (hq.stream?.readyState !== 1) { load('stations'); load('alerts'); } load('sources'); }, 60000);
+  setInterval(() => {
+    if (hq.stream?.readyState !== 1) { load('stations'); load('alerts'); if (view === 'device') load('devices'); }
+    load('sources');
+  }, 60000);
   hq.ready = true;
 }
 
