@@ -17,6 +17,7 @@
 #include "ogc.h"
 #include "portal.h"
 #include "store.h"
+#include "store_sources.h"
 #include "storepool.h"
 #include "auth.h"
 #include "timeutil.h"
@@ -56,6 +57,7 @@ struct settings {
         unsigned timeout_s;
         bool events_without_auth;
         bool exercise;
+        bool all_exercise; /* [demo] all_exercise: the whole store is a drill */
 };
 
 struct centry {
@@ -179,6 +181,7 @@ static struct settings *settings_from(const struct sonae_config *cfg)
         s->timeout_s = cfg->portal.timeout > 0 ? (unsigned)cfg->portal.timeout : 30;
         s->events_without_auth = cfg->portal.events_without_auth;
         s->exercise = cfg->jma.exercise;
+        s->all_exercise = cfg->demo.all_exercise;
         if (!s->listen || !s->web_root || !s->public_base_url) {
                 settings_unref(s);
                 return NULL;
@@ -1269,6 +1272,16 @@ bool portal_app_exercise(struct portal_app *app)
         bool on = app->set->exercise;
         pthread_mutex_unlock(&app->mu);
         return on;
+}
+
+int portal_app_public_view(struct portal_app *app)
+{
+        pthread_mutex_lock(&app->mu);
+        int view = !app->set->exercise      ? STORE_VIEW_REAL
+                   : app->set->all_exercise ? STORE_VIEW_ALL
+                                            : STORE_VIEW_PUBLIC;
+        pthread_mutex_unlock(&app->mu);
+        return view;
 }
 
 int64_t portal_app_tick(struct portal_app *app)
