@@ -10,6 +10,10 @@
  * HQ's steps of the scenario are printed for the staff, who issue the
  * orders themselves, marked exercise.
  *
+ * The drill is recorded in the store (store_drill_begin: table drills):
+ * staff always see its data, marked 訓練; residents only when it is
+ * --public, and only in its areas (public_drill_areas).
+ *
  * `sonae drill stop` ends the replay and the drill collector and removes
  * the drill's data from the store (store_exercise_clear).  The drill's
  * state is kept in [data] dir/drill/. */
@@ -175,7 +179,7 @@ static int drill_start(const struct sonae_config *cfg, const char *dir, const ch
                 fprintf(stderr,
                         "sonae drill: note: [jma] exercise is false in this config: the portal "
                         "shows the drill only with [jma] exercise = true (then SIGHUP "
-                        "sonae-portald)\n");
+                        "sonae-portald), to residents only with --public\n");
         char scen[PATH_MAX];
         if (access(scenario, R_OK) == 0)
                 snprintf(scen, sizeof(scen), "%s", scenario);
@@ -237,6 +241,20 @@ static int drill_start(const struct sonae_config *cfg, const char *dir, const ch
                         kill(rp, SIGTERM);
                 return 1;
         }
+        /* The drill's row: residents see its data only when it is --public,
+         * and only in its areas (the store's public_drill_areas). */
+        struct store *st = NULL;
+        int64_t drill_id = 0;
+        rc = store_open_config(cfg, &st);
+        if (rc == 0)
+                rc = store_drill_begin(st, scen_abs, public_, areas, &drill_id);
+        store_close(st);
+        if (rc < 0) {
+                fprintf(stderr, "sonae drill start: store: %s\n", store_strerror(rc));
+                kill(rp, SIGTERM);
+                kill(cp, SIGTERM);
+                return 1;
+        }
         FILE *f = fopen(statefile, "w");
         if (!f) {
                 fprintf(stderr, "sonae drill start: %s: %s\n", statefile, strerror(errno));
@@ -255,8 +273,10 @@ static int drill_start(const struct sonae_config *cfg, const char *dir, const ch
                "  the scenario's steps: %s\n  stop and remove the drill's data: sonae drill stop\n",
                scen_abs, areas, speed, port, log1);
         if (public_)
-                printf("  --public: residents' practice is recorded for this drill; the residents' "
-                       "page does not offer drill timelines yet.\n");
+                printf("  --public: residents in these areas see the drill, marked 訓練, on the "
+                       "residents' page and the public API.\n");
+        else
+                printf("  not public: only staff see the drill; residents see nothing of it.\n");
         return 0;
 }
 

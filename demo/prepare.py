@@ -18,7 +18,6 @@ import getpass
 import os
 import secrets
 import socket
-import sqlite3
 import subprocess
 import sys
 
@@ -206,15 +205,11 @@ def main():
         if r.returncode != 0 and "exists" not in r.stderr:
             sys.stderr.write(r.stderr)
             sys.exit(1)
-        # Rules for the two channels (no CLI verb writes rules yet): every
-        # default event type from level 3 up, to the replay server's sink.
-        con = sqlite3.connect(os.path.join(d, "data", "sonae.db"))
-        r = f"http://127.0.0.1:{ports['REPLAY_PORT']}/notify/"
-        with con:
-            for channel, name in (("demo-exercise", "exercise"), ("demo-real", "real")):
-                con.execute("INSERT INTO notify_rules (channel, target, min_level, created_at) "
-                            "VALUES (?, ?, 3, strftime('%s', 'now'))", (channel, r + name))
-        con.close()
+        # Rules for the two channels: every default event type from level 3
+        # up, to the replay server's sink.
+        sink = f"http://127.0.0.1:{ports['REPLAY_PORT']}/notify/"
+        for channel, name in (("demo-exercise", "exercise"), ("demo-real", "real")):
+            run([sonae, "-c", conf, "notify", "add", channel, sink + name, "--min-level", "3"])
         with open(marker, "w") as f:
             f.write("demo layers imported\n")
     for k, v in ports.items():

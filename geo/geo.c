@@ -9,10 +9,9 @@
 
 #define DISPATCH(fn, ...) (st->ops->fn ? st->ops->fn(st, __VA_ARGS__) : -ENOTSUP)
 
-int geo_hazard_at(struct store *st, double lon, double lat, bool with_exercise,
-                  struct geo_hazard_answer *out)
+int geo_hazard_at(struct store *st, double lon, double lat, int view, struct geo_hazard_answer *out)
 {
-        return DISPATCH(geo_hazard_at, lon, lat, with_exercise, out);
+        return DISPATCH(geo_hazard_at, lon, lat, view, out);
 }
 
 int geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard h, size_t n,

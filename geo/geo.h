@@ -62,8 +62,9 @@ struct geo_hazard_answer {
         bool exercise; /* some level above came from 訓練 data */
 };
 
-/* with_exercise: count drill data too (drill or demo mode). */
-int geo_hazard_at(struct store *st, double lon, double lat, bool with_exercise,
+/* view (enum store_exercise_view): which drill data count beside the real
+ * ones. */
+int geo_hazard_at(struct store *st, double lon, double lat, int view,
                   struct geo_hazard_answer *out);
 void geo_hazard_answer_free(struct geo_hazard_answer *a);
 

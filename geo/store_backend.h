@@ -60,8 +60,7 @@ struct store_ops {
                            size_t limit, struct store_alert_list *out);
         int (*area_set_in_force)(struct store *st, const char *area_code, const char *area_name,
                                  bool exercise, const struct store_area_kind *kinds, size_t n);
-        int (*area_status_list)(struct store *st, bool with_exercise,
-                                struct store_area_status_list *out);
+        int (*area_status_list)(struct store *st, int view, struct store_area_status_list *out);
         int (*area_upsert)(struct store *st, const struct store_area *a);
         int (*area_name)(struct store *st, const char *code, char **name);
         int (*area_geojson)(struct store *st, const char *code, double tol, char **geojson,
@@ -150,6 +149,9 @@ struct store_ops {
         int (*order_issue)(struct store *st, const struct store_order *o, int64_t *id);
         int (*order_lift)(struct store *st, int64_t id, int64_t lifted_at);
         int (*exercise_clear)(struct store *st, struct store_exercise_removed *out);
+        int (*drill_begin)(struct store *st, const char *scenario, bool is_public,
+                           const char *areas, int64_t *id);
+        int (*drill_public)(struct store *st, bool *on);
         int (*orders_list)(struct store *st, bool all_history, struct store_order_list *out);
         int (*notice_publish)(struct store *st, const struct store_notice *n, int64_t *id);
         int (*notice_withdraw)(struct store *st, int64_t id, int64_t at);
@@ -179,7 +181,7 @@ struct store_ops {
         int (*jma_telegrams_count)(struct store *st, const char *state, int64_t *n);
 
         /* geo/geo.h: the lookups and their import support. */
-        int (*geo_hazard_at)(struct store *st, double lon, double lat, bool with_exercise,
+        int (*geo_hazard_at)(struct store *st, double lon, double lat, int view,
                              struct geo_hazard_answer *out);
         int (*geo_shelters_near)(struct store *st, double lon, double lat, enum store_hazard h,
                                  size_t n, struct geo_shelter_list *out);

@@ -159,6 +159,16 @@ struct store_exercise_removed {
  * per exercise area and order.lifted per exercise order in force (both
  * exercise, data {"removed":"drill"}).  Real (通常) data are not touched. */
 int store_exercise_clear(struct store *st, struct store_exercise_removed *out);
+/* Records a drill that starts now (`sonae drill start`): its scenario
+ * (borrowed), whether residents see it (is_public) and its areas (borrowed,
+ * comma-separated JMA area codes); *id is the drill's row.  Emits
+ * alert.changed per area (exercise, data {"drill":"started"}) so that the
+ * portal's caches drop.  store_exercise_clear ends every running drill. */
+int store_drill_begin(struct store *st, const char *scenario, bool is_public, const char *areas,
+                      int64_t *id);
+/* *on: whether residents see a drill now (a --public drill runs, or the
+ * store is the demo's, all_exercise). */
+int store_drill_public(struct store *st, bool *on);
 /* Orders in force (all_history false) or all, newest first. */
 int store_orders_list(struct store *st, bool all_history, struct store_order_list *out);
 void store_order_list_free(struct store_order_list *l);

@@ -69,11 +69,11 @@ int store_area_set_in_force(struct store *st, const char *area_code, const char 
         return st->ops->area_set_in_force(st, area_code, area_name, exercise, kinds, n);
 }
 
-int store_area_status_list(struct store *st, bool with_exercise, struct store_area_status_list *out)
+int store_area_status_list(struct store *st, int view, struct store_area_status_list *out)
 {
         if (!st->ops->area_status_list)
                 return -ENOTSUP;
-        return st->ops->area_status_list(st, with_exercise, out);
+        return st->ops->area_status_list(st, view, out);
 }
 
 int store_area_upsert(struct store *st, const struct store_area *a)
@@ -554,6 +554,22 @@ int store_exercise_clear(struct store *st, struct store_exercise_removed *out)
         if (!st->ops->exercise_clear)
                 return -ENOTSUP;
         return st->ops->exercise_clear(st, out);
+}
+
+int store_drill_begin(struct store *st, const char *scenario, bool is_public, const char *areas,
+                      int64_t *id)
+{
+        if (!st->ops->drill_begin)
+                return -ENOTSUP;
+        return st->ops->drill_begin(st, scenario, is_public, areas, id);
+}
+
+int store_drill_public(struct store *st, bool *on)
+{
+        *on = false;
+        if (!st->ops->drill_public)
+                return -ENOTSUP;
+        return st->ops->drill_public(st, on);
 }
 
 int store_orders_list(struct store *st, bool all_history, struct store_order_list *out)

@@ -115,11 +115,20 @@ struct store_area_status_list {
         struct store_area_status *v;
         size_t n;
 };
+/* Which drill data (rows marked exercise) a reader sees beside the real
+ * ones: none, all of them (staff in drill or demo mode), or, on public
+ * endpoints, only those of areas named by a running --public drill (the
+ * store's view public_drill_areas; every exercise row when the store is
+ * opened with all_exercise, the demo's). */
+enum store_exercise_view {
+        STORE_VIEW_REAL = 0,
+        STORE_VIEW_ALL = 1,
+        STORE_VIEW_PUBLIC = 2,
+};
 /* Status of every area that has a status row or an order in force; real
- * data only, or drill data too when with_exercise (drill rows are marked
- * exercise and never merged into real ones). */
-int store_area_status_list(struct store *st, bool with_exercise,
-                           struct store_area_status_list *out);
+ * data, and the drill rows that view admits (drill rows are marked exercise
+ * and never merged into real ones). */
+int store_area_status_list(struct store *st, int view, struct store_area_status_list *out);
 void store_area_status_list_free(struct store_area_status_list *l);
 
 /* ---- Areas ------------------------------------------------------------- */

@@ -201,7 +201,7 @@ static int alerts_items(void *ctx, const struct ogc_query *q, struct json_writer
         if (!st)
                 return -EAGAIN;
         struct store_area_status_list l = {0};
-        int rc = store_area_status_list(st, portal_app_exercise(app), &l);
+        int rc = store_area_status_list(st, portal_app_public_view(app), &l);
         if (rc < 0) {
                 portal_store_release(app, st);
                 return rc;
@@ -234,7 +234,7 @@ static int alerts_item(void *ctx, const char *id, struct json_writer *w)
         if (!st)
                 return -EAGAIN;
         struct store_area_status_list l = {0};
-        int rc = store_area_status_list(st, portal_app_exercise(app), &l);
+        int rc = store_area_status_list(st, portal_app_public_view(app), &l);
         if (rc < 0) {
                 portal_store_release(app, st);
                 return rc;

@@ -48,6 +48,10 @@ int64_t portal_app_tick(struct portal_app *app);
 
 /* [jma] exercise: drills count (and are marked exercise everywhere). */
 bool portal_app_exercise(struct portal_app *app);
+/* The drill data public endpoints show (enum store_exercise_view): with
+ * [jma] exercise, those of the running --public drills' areas (all of them
+ * with [demo] all_exercise, the demo's); else none. */
+int portal_app_public_view(struct portal_app *app);
 
 /* [portal] walk_speed (m/s), for the walks of the hazard answer. */
 double portal_app_walk_speed(struct portal_app *app);

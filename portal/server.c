@@ -17,6 +17,7 @@
 #include "ogc.h"
 #include "portal.h"
 #include "store.h"
+#include "store_sources.h"
 #include "storepool.h"
 #include "auth.h"
 #include "timeutil.h"
@@ -57,6 +58,7 @@ struct settings {
         bool events_without_auth;
         bool exercise;
         double walk_speed;
+        bool all_exercise; /* [demo] all_exercise: the whole store is a drill */
 };
 
 struct centry {
@@ -181,6 +183,7 @@ static struct settings *settings_from(const struct sonae_config *cfg)
         s->events_without_auth = cfg->portal.events_without_auth;
         s->exercise = cfg->jma.exercise;
         s->walk_speed = cfg->portal.walk_speed;
+        s->all_exercise = cfg->demo.all_exercise;
         if (!s->listen || !s->web_root || !s->public_base_url) {
                 settings_unref(s);
                 return NULL;
@@ -1286,6 +1289,16 @@ double portal_app_walk_speed(struct portal_app *app)
         double v = app->set->walk_speed;
         pthread_mutex_unlock(&app->mu);
         return v;
+}
+
+int portal_app_public_view(struct portal_app *app)
+{
+        pthread_mutex_lock(&app->mu);
+        int view = !app->set->exercise      ? STORE_VIEW_REAL
+                   : app->set->all_exercise ? STORE_VIEW_ALL
+                                            : STORE_VIEW_PUBLIC;
+        pthread_mutex_unlock(&app->mu);
+        return view;
 }
 
 int64_t portal_app_tick(struct portal_app *app)

@@ -175,7 +175,7 @@ int sl_alerts_list(struct store *st, const char *area_code, int64_t from, int64_
                    struct store_alert_list *out);
 int sl_area_set_in_force(struct store *st, const char *area_code, const char *area_name,
                          bool exercise, const struct store_area_kind *kinds, size_t n);
-int sl_area_status_list(struct store *st, bool with_exercise, struct store_area_status_list *out);
+int sl_area_status_list(struct store *st, int view, struct store_area_status_list *out);
 int sl_area_upsert(struct store *st, const struct store_area *a);
 int sl_area_name(struct store *st, const char *code, char **name);
 int sl_area_geojson(struct store *st, const char *code, double tol, char **geojson, double bbox[4]);
@@ -282,11 +282,17 @@ int sl_jma_telegram_put(struct store *st, const struct store_jma_telegram *t);
 int sl_jma_telegram_get(struct store *st, const char *url, struct store_jma_telegram_list *out);
 int sl_jma_telegrams_done(struct store *st, int64_t since, struct store_jma_telegram_list *out);
 int sl_exercise_clear(struct store *st, struct store_exercise_removed *out);
+int sl_drill_begin(struct store *st, const char *scenario, bool is_public, const char *areas,
+                   int64_t *id);
+/* The view a query binds: STORE_VIEW_PUBLIC is STORE_VIEW_ALL in a store
+ * opened with all_exercise (the demo's, where every row is a drill's). */
+int sl_view(struct sl *b, int view);
+int sl_drill_public(struct store *st, bool *on);
 int sl_jma_telegrams_count(struct store *st, const char *state, int64_t *n);
 
 /* Geo lookups: sl_geo.c.  sl_geo_cache_free() accepts an empty cache. */
 void sl_geo_cache_free(struct sl *b);
-int sl_geo_hazard_at(struct store *st, double lon, double lat, bool with_exercise,
+int sl_geo_hazard_at(struct store *st, double lon, double lat, int view,
                      struct geo_hazard_answer *out);
 int sl_geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard h, size_t n,
                          struct geo_shelter_list *out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sl.h"
+#include "store_sources.h"
 
 static int64_t changes(struct sl *b)
 {
@@ -92,5 +93,72 @@ int sl_exercise_clear(struct store *st, struct store_exercise_removed *out)
         }
         if (rc == 0)
                 rc = sl_run(b, "DELETE FROM drill_docs", "");
+        if (rc == 0)
+                rc = sl_run(
+                    b, "UPDATE drills SET stopped_at = max(started_at, ?) WHERE stopped_at IS NULL",
+                    "i", sl_now());
         return sl_tx_end(b, rc);
+}
+
+int sl_view(struct sl *b, int view)
+{
+        if (view == STORE_VIEW_PUBLIC && b->base.all_exercise)
+                return STORE_VIEW_ALL;
+        return view == STORE_VIEW_ALL || view == STORE_VIEW_PUBLIC ? view : STORE_VIEW_REAL;
+}
+
+int sl_drill_begin(struct store *st, const char *scenario, bool is_public, const char *areas,
+                   int64_t *id)
+{
+        struct sl *b = SL(st);
+        if (!scenario || !scenario[0] || !areas || !areas[0])
+                return -EINVAL;
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        int64_t drill = 0;
+        rc = sl_insert(b, &drill,
+                       "INSERT INTO drills (scenario, started_at, public) VALUES (?, ?, ?)", "tib",
+                       scenario, sl_now(), (int)is_public);
+        /* The areas: a comma-separated list of codes, each kept once. */
+        for (const char *p = areas; rc == 0 && *p;) {
+                size_t n = strcspn(p, ",");
+                char code[33];
+                if (n == 0 || n >= sizeof(code)) {
+                        rc = n == 0 ? 0 : -EINVAL;
+                } else {
+                        memcpy(code, p, n);
+                        code[n] = '\0';
+                        rc = sl_run(
+                            b,
+                            "INSERT OR IGNORE INTO drill_areas (drill_id, area_code) VALUES (?, ?)",
+                            "it", drill, code);
+                        char subject[64], data[96];
+                        snprintf(subject, sizeof(subject), "areas/%s", code);
+                        snprintf(data, sizeof(data), "{\"drill\":\"started\",\"public\":%s}",
+                                 is_public ? "true" : "false");
+                        if (rc == 0)
+                                rc =
+                                    sl_event(b, "alert.changed", subject, 0, is_public, true, data);
+                }
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+        rc = sl_tx_end(b, rc);
+        if (rc == 0 && id)
+                *id = drill;
+        return rc;
+}
+
+int sl_drill_public(struct store *st, bool *on)
+{
+        struct sl *b = SL(st);
+        *on = b->base.all_exercise;
+        if (*on)
+                return 0;
+        int64_t n = 0;
+        int rc = sl_query_int(b, "SELECT EXISTS (SELECT 1 FROM public_drill_areas)", &n, "");
+        *on = rc == 0 && n != 0;
+        return rc;
 }

@@ -833,15 +833,18 @@ static void take_level(int *level, bool *exercise, int lv, bool ex)
         }
 }
 
-static int hazard_levels(struct sl *b, bool with_exercise, struct geo_hazard_answer *a)
+static int hazard_levels(struct sl *b, int view, struct geo_hazard_answer *a)
 {
         int rc = 0;
+        view = sl_view(b, view);
         int64_t now = sl_now();
         for (size_t i = 0; i < a->n_areas && rc == 0; i++) {
                 sqlite3_stmt *s = sl_query(b,
                                            "SELECT level, exercise FROM area_status WHERE "
-                                           "area_code = ? AND (exercise = 0 OR ? = 1)",
-                                           &rc, "tb", a->areas[i], (int)with_exercise);
+                                           "area_code = ?1 AND (exercise = 0 OR ?2 = 1 OR (?2 = "
+                                           "2 AND ?1 IN (SELECT area_code FROM "
+                                           "public_drill_areas)))",
+                                           &rc, "ti", a->areas[i], (int64_t)view);
                 if (!s)
                         return rc;
                 while (sqlite3_step(s) == SQLITE_ROW)
@@ -876,10 +879,10 @@ static int hazard_levels(struct sl *b, bool with_exercise, struct geo_hazard_ans
         }
         sqlite3_stmt *s = sl_query(b,
                                    "SELECT id, level, exercise FROM orders WHERE lifted_at IS "
-                                   "NULL AND area_code = ?1 AND (exercise = 0 OR ?3 = 1) UNION "
-                                   "ALL SELECT id, level, exercise FROM orders WHERE district_id "
-                                   "= ?2 AND lifted_at IS NULL AND (exercise = 0 OR ?3 = 1)",
-                                   &rc, "tIb", a->area_code, a->district_id, (int)with_exercise);
+                                   "NULL AND (area_code = ?1 OR (district_id = ?2 AND ?2 IS NOT "
+                                   "NULL)) AND (exercise = 0 OR ?3 = 1 OR (?3 = 2 AND ?1 IN "
+                                   "(SELECT area_code FROM public_drill_areas)))",
+                                   &rc, "tIi", a->area_code, a->district_id, (int64_t)view);
         if (!s)
                 return rc;
         while (sqlite3_step(s) == SQLITE_ROW) {
@@ -895,7 +898,7 @@ static int hazard_levels(struct sl *b, bool with_exercise, struct geo_hazard_ans
         return 0;
 }
 
-int sl_geo_hazard_at(struct store *st, double lon, double lat, bool with_exercise,
+int sl_geo_hazard_at(struct store *st, double lon, double lat, int view,
                      struct geo_hazard_answer *out)
 {
         struct sl *b = SL(st);
@@ -911,7 +914,7 @@ int sl_geo_hazard_at(struct store *st, double lon, double lat, bool with_exercis
         if (rc == 0)
                 rc = hazard_layers_at(b, lon, lat, out);
         if (rc == 0)
-                rc = hazard_levels(b, with_exercise, out);
+                rc = hazard_levels(b, view, out);
         if (rc < 0)
                 geo_hazard_answer_free(out);
         return rc;

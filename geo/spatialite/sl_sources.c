@@ -481,20 +481,23 @@ static int area_status_fill(sqlite3_stmt *s, void *elem, void *ctx_)
         return 0;
 }
 
-int sl_area_status_list(struct store *st, bool with_exercise, struct store_area_status_list *out)
+int sl_area_status_list(struct store *st, int view, struct store_area_status_list *out)
 {
         struct sl *b = SL(st);
+        view = sl_view(b, view);
         memset(out, 0, sizeof(*out));
         int rc = 0;
         sqlite3_stmt *s = sl_query(
             b,
             "SELECT area_code, exercise, area_name, level, updated_at FROM area_status WHERE "
-            "exercise = 0 OR ?1 UNION SELECT o.area_code, o.exercise, coalesce(a.name, "
+            "exercise = 0 OR ?1 = 1 OR (?1 = 2 AND area_code IN (SELECT area_code FROM "
+            "public_drill_areas)) UNION SELECT o.area_code, o.exercise, coalesce(a.name, "
             "o.area_code), NULL, o.issued_at FROM orders o LEFT JOIN areas a ON a.code = "
             "o.area_code WHERE o.lifted_at IS NULL AND o.area_code IS NOT NULL AND (o.exercise = 0 "
-            "OR ?1) AND NOT EXISTS (SELECT 1 FROM area_status x WHERE x.area_code = o.area_code "
-            "AND x.exercise = o.exercise) ORDER BY 1, 2",
-            &rc, "b", (int)with_exercise);
+            "OR ?1 = 1 OR (?1 = 2 AND o.area_code IN (SELECT area_code FROM public_drill_areas))) "
+            "AND NOT EXISTS (SELECT 1 FROM area_status x WHERE x.area_code = o.area_code AND "
+            "x.exercise = o.exercise) ORDER BY 1, 2",
+            &rc, "i", (int64_t)view);
         if (!s)
                 return rc;
         struct area_ctx ctx = {b};

@@ -26,7 +26,7 @@ static int in_force(struct portal_req *req, struct portal_resp *resp)
         if (!st)
                 return portal_resp_error(resp, 503, "store unavailable");
         struct store_area_status_list l = {0};
-        int rc = store_area_status_list(st, portal_app_exercise(app), &l);
+        int rc = store_area_status_list(st, portal_app_public_view(app), &l);
         portal_store_release(app, st);
         if (rc < 0)
                 return rc;

@@ -105,7 +105,7 @@ static int hazard(struct portal_req *req, struct portal_resp *resp)
         if (!st)
                 return portal_resp_error(resp, 503, "store unavailable");
         struct geo_hazard_answer a;
-        int rc = geo_hazard_at(st, lon, lat, portal_app_exercise(app), &a);
+        int rc = geo_hazard_at(st, lon, lat, portal_app_public_view(app), &a);
         if (rc == -EINVAL) {
                 portal_store_release(app, st);
                 return portal_resp_error(resp, 400, "lat, lon: outside the covered extent");

@@ -155,7 +155,11 @@ static int lite(struct portal_req *req, struct portal_resp *resp)
                 return portal_resp_error(resp, 503, "store unavailable");
         struct store_area_status_list areas = {0};
         struct store_notice_list notices = {0};
-        int rc = store_area_status_list(st, portal_app_exercise(app), &areas);
+        int view = portal_app_public_view(app);
+        int rc = store_area_status_list(st, view, &areas);
+        bool drill = view == STORE_VIEW_ALL;
+        if (rc == 0 && view == STORE_VIEW_PUBLIC)
+                rc = store_drill_public(st, &drill);
         if (rc == 0)
                 rc = store_notices_in_force(st, now, true, &notices);
         portal_store_release(app, st);
@@ -174,7 +178,7 @@ static int lite(struct portal_req *req, struct portal_resp *resp)
                       ".n{border-left:6px solid #1a3d6b;padding:.2em .6em;margin:.4em 0}"
                       ".x{background:#ffd84d;font-weight:bold;text-align:center;padding:.3em}"
                       "</style></head><body>\n");
-        if (rc == 0 && portal_app_exercise(app))
+        if (rc == 0 && drill)
                 rc = buf_puts(b, "<p class=\"x\">訓練・デモ</p>\n");
         if (rc == 0)
                 rc = buf_puts(b, "<h1>警戒レベルと避難情報</h1>\n");

@@ -1,9 +1,13 @@
 /* GET /api/v1/status: the small public document residents' pages poll.
  * Per area the level in force, JMA's kinds, the city's order, and the
  * public notices in force; cacheable (ETag, max-age 30 s) so a CDN can
- * carry a whole city polling it. */
+ * carry a whole city polling it.  Drill (訓練) rows reach it only for the
+ * areas of a running --public drill; GET /api/v1/staff/status is the same
+ * document for staff (viewer and up, never cached) with every drill's rows,
+ * each marked exercise. */
 #include "api.h"
 #include "areajson.h"
+#include "auth.h"
 #include "json.h"
 #include "portal.h"
 #include "stationjson.h"
@@ -12,17 +16,23 @@
 #include "store_sources.h"
 #include "timeutil.h"
 
-static int status(struct portal_req *req, struct portal_resp *resp)
+static int status_doc(struct portal_req *req, struct portal_resp *resp, bool staff)
 {
         struct portal_app *app = portal_req_app(req);
         bool exercise = portal_app_exercise(app);
+        int view =
+            staff ? (exercise ? STORE_VIEW_ALL : STORE_VIEW_REAL) : portal_app_public_view(app);
         int64_t now = time_now_ms() / 1000;
         struct store *st = portal_store_acquire(app);
         if (!st)
                 return portal_resp_error(resp, 503, "store unavailable");
         struct store_area_status_list areas = {0};
         struct store_notice_list notices = {0};
-        int rc = store_area_status_list(st, exercise, &areas);
+        int rc = store_area_status_list(st, view, &areas);
+        /* Residents are told of drill mode only while a drill is theirs. */
+        bool shown = exercise;
+        if (rc == 0 && view == STORE_VIEW_PUBLIC)
+                rc = store_drill_public(st, &shown);
         if (rc == 0)
                 rc = store_notices_in_force(st, now, true, &notices);
         portal_store_release(app, st);
@@ -43,7 +53,7 @@ static int status(struct portal_req *req, struct portal_resp *resp)
         json_key(&w, "updated_at");
         json_time_jst(&w, updated);
         json_key(&w, "exercise_mode");
-        json_bool(&w, exercise);
+        json_bool(&w, shown);
         json_key(&w, "areas");
         json_arr_begin(&w);
         for (size_t i = 0; i < areas.n; i++)
@@ -64,6 +74,19 @@ out:
         return rc;
 }
 
+static int status(struct portal_req *req, struct portal_resp *resp)
+{
+        return status_doc(req, resp, false);
+}
+
+static int staff_status(struct portal_req *req, struct portal_resp *resp)
+{
+        struct auth_who who;
+        if (auth_require(req, resp, AUTH_VIEWER, false, &who))
+                return 0;
+        return status_doc(req, resp, true);
+}
+
 const struct portal_route api_status_routes[] = {
     {.method = "GET",
      .pattern = "/api/v1/status",
@@ -73,5 +96,12 @@ const struct portal_route api_status_routes[] = {
      .max_age = 30,
      .cache_ms = 5000,
      .summary = "Per area the level, JMA's kinds and the city's order in force; public notices."},
+    {.method = "GET",
+     .pattern = "/api/v1/staff/status",
+     .name = "staff_status",
+     .handler = staff_status,
+     .flags = ROUTE_LOG_QUERY,
+     .summary = "The status document for staff: every running drill's rows too, marked "
+                "exercise."},
     {0},
 };

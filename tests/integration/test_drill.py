@@ -7,7 +7,9 @@ demo scenario: the drill's 訓練 telegrams must give exercise rows that
 rise to level 5 while the real row stays at the real telegram's level 3
 with only its kind; `sonae drill stop` must end the drill's processes and
 remove every exercise row (alerts, area status, orders, ledger) and leave
-the real ones.  `sonae run` must start the three daemons, stop them on
+the real ones.  A drill without --public is seen by staff only
+(/api/v1/staff/status): the public status and hazard answer show nothing of
+it; a --public drill reaches them, for its named areas only.  `sonae run` must start the three daemons, stop them on
 SIGTERM, and exit 1 when one of them ends by itself."""
 
 import datetime
@@ -18,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -42,12 +45,31 @@ def status(port):
         return json.loads(r.read())
 
 
-def rows(port, exercise):
+def get(port, path, cookie=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read())
+
+
+def rows(port, exercise, cookie=None, code=city.AREA_CODE):
     try:
-        areas = status(port)["areas"]
+        areas = get(port, "/api/v1/staff/status" if cookie else "/api/v1/status", cookie)["areas"]
     except OSError:
         return []
-    return [a for a in areas if a["area_code"] == city.AREA_CODE and a["exercise"] == exercise]
+    return [a for a in areas if a["area_code"] == code and a["exercise"] == exercise]
+
+
+def hazard(port):
+    lon, lat = city.FLOOD_POINT
+    return get(port, f"/api/v1/hazard?lat={lat}&lon={lon}")
+
+
+def login(port):
+    body = json.dumps({"name": "view1", "password": "etsuran-pass-01"}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/auth/login", data=body,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.headers["Set-Cookie"].split(";")[0]
 
 
 def alive(pid):
@@ -88,6 +110,9 @@ r = sonae(conf, "db", "migrate")
 check(r.returncode == 0, "store migrated")
 r = sonae(conf, "import", "areas", os.path.join(SOURCE, "demo", "layers", "boundary.geojson"))
 check(r.returncode == 0, "the demo city's area imported")
+r = subprocess.run([SONAE, "-c", conf, "user", "add", "view1", "--role", "viewer"], input="etsuran-pass-01\n",
+                   capture_output=True, text=True, timeout=60 * SCALE)
+check(r.returncode == 0, "a viewer for the staff status")
 
 # The real feed: one 通常 大雨警報 (level 3) for the city.
 now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
@@ -110,6 +135,35 @@ try:
     check(r.returncode == 2, "drill start without a scenario is a usage error")
     r = sonae(conf, "drill", "start", "no-such-scenario", "--areas", city.AREA_CODE)
     check(r.returncode == 1 and "no scenario" in r.stderr, "an unknown scenario is refused")
+
+    cookie = login(port)
+    st = get(port, "/api/v1/staff/status", cookie)
+    check(st["exercise_mode"] and "areas" in st, "the staff status answers a viewer")
+    try:
+        get(port, "/api/v1/staff/status")
+        check(False, "the staff status without a session is refused")
+    except urllib.error.HTTPError as e:
+        check(e.code == 401, f"the staff status without a session is refused ({e.code})")
+
+    # --- a drill for staff only (no --public) ---
+    r = sonae(conf, "drill", "start", "heavy-rain-night", "--areas", city.AREA_CODE)
+    check(r.returncode == 0 and "only staff" in r.stdout, f"a staff-only drill starts: {r.stdout.strip()[-80:]}")
+    db = sqlite3.connect(os.path.join(d, "sonae.db"))
+    check(db.execute("SELECT count(*) FROM drills WHERE public = 0 AND stopped_at IS NULL").fetchone()[0] == 1
+          and db.execute("SELECT area_code FROM drill_areas").fetchall() == [(city.AREA_CODE,)],
+          "the drill's row: not public, its area")
+    check(wait_for(lambda: bool(rows(port, True, cookie)) and (rows(port, True, cookie)[0]["level"] or 0) >= 3, 40),
+          "staff see the staff-only drill's exercise row")
+    check(not rows(port, True) and not status(port)["exercise_mode"],
+          "residents see nothing of it in /api/v1/status (no rows, exercise_mode false)")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/lite", timeout=5) as r_:
+        check("訓練" not in r_.read().decode(), "nor on the light page")
+    hz = hazard(port)
+    check(not hz["exercise"] and hz["level_in_force"]["jma"] == 3,
+          f"the hazard answer keeps the real level only: {hz['level_in_force']} exercise {hz['exercise']}")
+    r = sonae(conf, "drill", "stop")
+    check(r.returncode == 0 and db.execute("SELECT count(*) FROM drills WHERE stopped_at IS NULL").fetchone()[0] == 0,
+          "drill stop ends the drill's row")
 
     # --- start ---
     r = sonae(conf, "drill", "start", "heavy-rain-night", "--areas", city.AREA_CODE, "--public")
@@ -138,7 +192,17 @@ try:
     ex = rows(port, True)[0]
     check(ex["exercise"] and all(k["code"] != "03" or k["name"] != "大雨警報" for k in ex["kinds"]),
           "the exercise row carries the drill's kinds only")
-    db = sqlite3.connect(os.path.join(d, "sonae.db"))
+    check(status(port)["exercise_mode"], "residents are told of the public drill (exercise_mode)")
+    hz = hazard(port)
+    check(hz["exercise"] and hz["level_in_force"]["jma"] == 5,
+          f"the public drill reaches the hazard answer, marked exercise: {hz['level_in_force']}")
+    # An exercise order for an area the drill does not name stays for staff.
+    other = "0620100"
+    db.execute("INSERT INTO orders (level, hazard, area_code, reason, issued_at, exercise) "
+               "VALUES (4, 'flood', ?, '訓練の避難指示（対象外）', ?, 1)", (other, int(time.time())))
+    db.commit()
+    check(wait_for(lambda: bool(rows(port, True, cookie, other)), 10), "staff see an exercise order outside the drill's areas")
+    check(not rows(port, True, code=other), "residents do not: the drill is public for its named areas only")
     n_ex = db.execute("SELECT count(*) FROM alerts WHERE exercise = 1").fetchone()[0]
     check(n_ex > 0 and db.execute("SELECT count(*) FROM alerts WHERE exercise = 1 AND report_status <> '訓練'").fetchone()[0] == 0,
           f"the drill's alerts are 訓練 and marked exercise ({n_ex})")
