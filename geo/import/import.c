@@ -1503,6 +1503,18 @@ static int import_rivers(struct store *st, const char *path, const struct geo_im
         const char *name = o->name ? o->name : "rivers";
         struct src s;
         int rc = src_open(&s, path, rep);
+        /* A file of several layers (W05 GML: the streams and their nodes)
+         * is read from its first line layer. */
+        for (int i = 0; rc == 0 && i < GDALDatasetGetLayerCount(s.ds); i++) {
+                OGRLayerH l = GDALDatasetGetLayer(s.ds, i);
+                OGRwkbGeometryType t = wkbFlatten(OGR_L_GetGeomType(l));
+                if (t == wkbLineString || t == wkbMultiLineString) {
+                        s.layer = l;
+                        s.defn = OGR_L_GetLayerDefn(l);
+                        s.total = OGR_L_GetFeatureCount(l, 1);
+                        break;
+                }
+        }
         if (rc == 0)
                 rc = src_crs(&s, path, rep);
         if (rc < 0)

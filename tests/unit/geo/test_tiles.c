@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <gdal.h>
 #include <math.h>
+#include <ogr_srs_api.h>
 #include <sys/stat.h>
 
 static char db[300], f_layer[300], tiles_dir[300];
@@ -251,6 +252,45 @@ static void rivers(struct store *st)
         CHECK_INT(decode_layer(st, "rivers", "name", 10, x10, y10, &d), 0);
         CHECK_INT(d.features, 1);
         CHECK(has_class(&d, "赤川"));
+
+        /* A file of two layers, points first (as W05's GML holds the
+         * river nodes beside the streams): the lines are read. */
+        char gpkg[300];
+        storetest_path("w05.gpkg", gpkg, sizeof(gpkg));
+        GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GPKG"), gpkg, 0, 0, 0, GDT_Unknown, NULL);
+        CHECK(ds != NULL);
+        OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+        OSRImportFromEPSG(srs, 6668);
+        OGRLayerH nodes = GDALDatasetCreateLayer(ds, "RiverNode", srs, wkbPoint, NULL);
+        OGRLayerH streams = GDALDatasetCreateLayer(ds, "Stream", srs, wkbLineString, NULL);
+        OGRFieldDefnH fd = OGR_Fld_Create("W05_004", OFTString);
+        OGR_L_CreateField(streams, fd, 1);
+        OGR_Fld_Destroy(fd);
+        static const char *const wkt[] = {"POINT (139.815 38.725)",
+                                          "LINESTRING (139.815 38.725, 139.815 38.74)"};
+        for (int i = 0; i < 2; i++) {
+                OGRLayerH l = i ? streams : nodes;
+                OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(l));
+                OGRGeometryH g = NULL;
+                char *w = (char *)wkt[i];
+                OGR_G_CreateFromWkt(&w, srs, &g);
+                OGR_F_SetGeometryDirectly(ft, g);
+                if (i)
+                        OGR_F_SetFieldString(ft, 0, "内川");
+                CHECK(OGR_L_CreateFeature(l, ft) == OGRERR_NONE);
+                OGR_F_Destroy(ft);
+        }
+        GDALClose(ds);
+        OSRDestroySpatialReference(srs);
+        o.version = "w05";
+        rc = geo_import(st, "rivers", gpkg, &o, &rep);
+        if (rep.error[0])
+                printf("  %s\n", rep.error);
+        CHECK_INT(rc, 0);
+        CHECK_INT(decode_layer(st, "rivers", "name", 16, x16, y16, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK_STR(d.label, "内川");
+        CHECK_STR(d.version, "w05");
 
         /* A missing name attribute is named in the error. */
         write_text(f_layer, "{\"type\":\"FeatureCollection\",\"features\":[" LINE(
