@@ -1,4 +1,4 @@
-/* sonae import hazard|shelters|areas|districts|addresses|roads FILE [--name N]
+/* sonae import hazard|shelters|areas|districts|addresses|roads|rivers FILE [--name N]
  * [--version V] [options]: official geodata into the store (docs/geo.md).
  * One transaction per import: an error leaves the store as it was, and a
  * hazard layer's current version keeps serving.  Prints a one-line
@@ -15,14 +15,15 @@
 
 static void usage(void)
 {
-        fprintf(
-            stderr,
-            "usage: sonae import hazard|shelters|areas|districts|addresses|roads FILE [--name N] "
-            "[--version V]\n"
-            "  hazard:    [--class ATTR --hazard KIND [--title T]] for layers other than "
-            "A31/A33\n"
-            "  districts: [--kind district|school|community] [--code-attr A] [--name-attr A]\n"
-            "  roads:     OSM PBF or any line layer [--name-attr A] (street names)\n");
+        fprintf(stderr,
+                "usage: sonae import hazard|shelters|areas|districts|addresses|roads|rivers FILE "
+                "[--name N] "
+                "[--version V]\n"
+                "  hazard:    [--class ATTR --hazard KIND [--title T]] for layers other than "
+                "A31/A33\n"
+                "  districts: [--kind district|school|community] [--code-attr A] [--name-attr A]\n"
+                "  roads:     OSM PBF or any line layer [--name-attr A] (street names)\n"
+                "  rivers:    any line layer (W05 河川 ...) [--name-attr A] (river names)\n");
 }
 
 struct prog {
@@ -118,6 +119,9 @@ int cmd_import(int argc, char **argv, const struct cli_common *common)
         if (strcmp(kind, "roads") == 0)
                 printf("imported roads %s version %s: %zu edges (%zu lines skipped)\n", rep.layer,
                        rep.version, rep.imported, rep.skipped);
+        else if (strcmp(kind, "rivers") == 0)
+                printf("imported rivers %s version %s: %zu lines, %zu tiles\n", rep.layer,
+                       rep.version, rep.imported, rep.tiles);
         else if (rep.layer[0])
                 printf("imported %s %s version %s: %zu features (%zu repaired), %zu tiles\n", kind,
                        rep.layer, rep.version, rep.imported, rep.repaired, rep.tiles);

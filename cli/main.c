@@ -20,7 +20,8 @@ static const struct cli_verb verbs[] = {
      "user add NAME --role R [--shelter ID]... | list | passwd NAME | disable NAME | enable NAME | "
      "display add|revoke NAME | display list",
      cmd_user},
-    {"import", "import hazard|shelters|areas|districts|addresses FILE [--name N] [--version V]",
+    {"import",
+     "import hazard|shelters|areas|districts|addresses|roads|rivers FILE [--name N] [--version V]",
      cmd_import},
     {"notify",
      "notify list | add CHANNEL TARGET [--min-level N] [--area CODE] [--district ID] "

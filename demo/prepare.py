@@ -196,6 +196,9 @@ def main():
         usage = run([sonae, "import"], check=False)
         if "roads" in usage.stderr + usage.stdout:
             steps.append(("roads", "roads.geojson"))
+        # River lines (the map's "rivers" tiles) once `sonae import rivers` exists.
+        if "rivers" in usage.stderr + usage.stdout:
+            steps.append(("rivers", "rivers.geojson"))
         for kind, name in steps:
             run([sonae, "-c", conf, "import", kind, os.path.join(LAYERS, name)])
         with open(os.path.join(d, "secrets", "demo-staff.txt")) as f:

@@ -4,6 +4,7 @@
 
 #include "geo.h"
 #include "store_places.h"
+#include "store_roads.h"
 #include "store_sources.h"
 
 #include <cpl_conv.h>
@@ -558,6 +559,20 @@ out:
         return rc;
 }
 
+/* Ends an import's transaction: commits when rc is 0, else rolls back;
+ * returns the result. */
+static int tx_end(struct store *st, int rc, struct geo_import_report *rep)
+{
+        if (rc == 0) {
+                rc = store_commit(st);
+                if (rc < 0)
+                        fail(rep, "書き込みに失敗しました (%s)", store_strerror(rc));
+        } else {
+                store_rollback(st);
+        }
+        return rc;
+}
+
 /* ---- Hazard layers ------------------------------------------------------- */
 
 static const char *const a31_labels[7] = {
@@ -806,13 +821,7 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                 rc = geo_tiler_finish(tiler, st, version, rep);
         if (rc == 0)
                 rc = store_hazard_layer_activate(st, lid);
-        if (rc == 0) {
-                rc = store_commit(st);
-                if (rc < 0)
-                        fail(rep, "書き込みに失敗しました (%s)", store_strerror(rc));
-        } else {
-                store_rollback(st);
-        }
+        rc = tx_end(st, rc, rep);
         if (rc == 0) {
                 rep->layer_id = lid;
                 progress(o, rep->read, rep->read);
@@ -909,13 +918,7 @@ static int shelters_write(struct store *st, struct shelter_row *v, size_t n,
                 if (strcmp(cur.v[i].kind, "evacuation") != 0 && cur.v[i].linked_id)
                         rep->linked++;
         store_shelter_list_free(&cur);
-        if (rc == 0) {
-                rc = store_commit(st);
-                if (rc < 0)
-                        fail(rep, "書き込みに失敗しました (%s)", store_strerror(rc));
-        } else {
-                store_rollback(st);
-        }
+        rc = tx_end(st, rc, rep);
         progress(o, n, n);
         return rc;
 }
@@ -1488,6 +1491,147 @@ out:
         return rc;
 }
 
+/* ---- Rivers -------------------------------------------------------------- */
+
+/* River lines (国土数値情報 W05 河川, or any line layer): no table of their
+ * own, they are the map's "rivers" tile set, versioned like a hazard
+ * layer's edition and replaced in one transaction. */
+static int import_rivers(struct store *st, const char *path, const struct geo_import_opts *o,
+                         struct geo_import_report *rep)
+{
+        struct geo_tiler *tiler = NULL;
+        const char *name = o->name ? o->name : "rivers";
+        struct src s;
+        int rc = src_open(&s, path, rep);
+        /* A file of several layers (W05 GML: the streams and their nodes)
+         * is read from its first line layer. */
+        for (int i = 0; rc == 0 && i < GDALDatasetGetLayerCount(s.ds); i++) {
+                OGRLayerH l = GDALDatasetGetLayer(s.ds, i);
+                OGRwkbGeometryType t = wkbFlatten(OGR_L_GetGeomType(l));
+                if (t == wkbLineString || t == wkbMultiLineString) {
+                        s.layer = l;
+                        s.defn = OGR_L_GetLayerDefn(l);
+                        s.total = OGR_L_GetFeatureCount(l, 1);
+                        break;
+                }
+        }
+        if (rc == 0)
+                rc = src_crs(&s, path, rep);
+        if (rc < 0)
+                goto out;
+        if (!geo_tiles_layer_ok(name)) {
+                fail(rep, "レイヤ名 %s は使えません (a name of A-Z a-z 0-9 _ -, 1-64 bytes)", name);
+                rc = -EINVAL;
+                goto out;
+        }
+        /* W05 names its rivers in W05_004 (河川名). */
+        const char *na = o->name_attr ? o->name_attr : src_has(&s, "name") ? "name" : "W05_004";
+        if (!src_has(&s, na)) {
+                fail(rep, "%s: 河川名の属性 %s がありません (missing attribute; --name-attr)", path,
+                     na);
+                rc = -EINVAL;
+                goto out;
+        }
+        char version[65], have[65];
+        if ((rc = geo_import_edition(name, o, version, rep)) < 0)
+                goto out;
+        if (store_tile_version(st, name, have) == 0 && strcmp(have, version) == 0) {
+                fail(rep, "レイヤ %s の版 %s は既にあります (version exists)", name, version);
+                rc = -EEXIST;
+                goto out;
+        }
+        static const char *const fields[] = {"name"};
+        rc = geo_tiler_open(&tiler, name, GEO_TILES_MIN_ZOOM, GEO_TILES_MAX_ZOOM, fields, 1, rep);
+        if (rc < 0)
+                goto out;
+        OGRFeatureH f;
+        while (rc == 0 && (f = OGR_L_GetNextFeature(s.layer))) {
+                long long fid = (long long)OGR_F_GetFID(f);
+                bool bad = false;
+                rep->read++;
+                char nm[129] = "";
+                const char *v = src_str(&s, f, na, &bad);
+                if (v)
+                        snprintf(nm, sizeof(nm), "%s", v);
+                OGRGeometryH g0 = OGR_F_GetGeometryRef(f);
+                OGRwkbGeometryType t = g0 ? wkbFlatten(OGR_G_GetGeometryType(g0)) : wkbUnknown;
+                OGRGeometryH g = NULL;
+                if (bad) {
+                        fail(rep, "地物 %lld: %s の文字コードが不正です (wrong encoding)", fid, na);
+                        rc = -EILSEQ;
+                } else if (!g0 || OGR_G_IsEmpty(g0)) {
+                        fail(rep,
+                             "地物 %lld: ジオメトリがありません (feature %lld has no geometry)",
+                             fid, fid);
+                        rc = -EINVAL;
+                } else if (t != wkbLineString && t != wkbMultiLineString) {
+                        fail(rep, "地物 %lld: 線ではありません (%s; rivers need lines)", fid,
+                             OGRGeometryTypeToName(t));
+                        rc = -EINVAL;
+                } else {
+                        g = OGR_G_Clone(g0);
+                        OGR_G_FlattenTo2D(g);
+                        if (s.ct && OGR_G_Transform(g, s.ct) != OGRERR_NONE) {
+                                fail(rep, "地物 %lld: 座標を変換できません (transform failed)",
+                                     fid);
+                                rc = -EINVAL;
+                        }
+                }
+                if (rc == 0) {
+                        OGREnvelope e;
+                        OGR_G_GetEnvelope(g, &e);
+                        if (!isfinite(e.MinX) || !isfinite(e.MaxY) || e.MinX < 120 ||
+                            e.MaxX > 155 || e.MinY < 20 || e.MaxY > 46) {
+                                fail(rep,
+                                     "地物 %lld: 座標が日本の範囲外です (%.4f,%.4f; wrong CRS or "
+                                     "axis order?)",
+                                     fid, e.MinX, e.MinY);
+                                rc = -EINVAL;
+                        }
+                }
+                if (rc == 0) {
+                        size_t n = (size_t)OGR_G_WkbSize(g);
+                        unsigned char *wkb = malloc(n);
+                        if (!wkb) {
+                                rc = -ENOMEM;
+                        } else {
+                                OGR_G_ExportToWkb(g, wkbNDR, wkb);
+                                const char *vals[] = {nm[0] ? nm : NULL};
+                                rc = geo_tiler_add(tiler, wkb, n, vals);
+                                if (rc < 0)
+                                        fail(rep, "地物 %lld: タイルに書けません (tile)", fid);
+                                else
+                                        rep->imported++;
+                        }
+                        free(wkb);
+                }
+                if (g)
+                        OGR_G_DestroyGeometry(g);
+                OGR_F_Destroy(f);
+                if (rep->read % 2000 == 0)
+                        progress(o, rep->read, (size_t)(s.total > 0 ? s.total : 0));
+        }
+        if (rc == 0 && rep->imported == 0) {
+                fail(rep, "%s: 地物がありません (empty layer)", path);
+                rc = -ENODATA;
+        }
+        if (rc < 0)
+                goto out;
+        /* The tiles replace the old set in one transaction. */
+        rc = store_begin(st);
+        if (rc < 0) {
+                fail(rep, "ストアを書き込めません (%s)", store_strerror(rc));
+                goto out;
+        }
+        rc = tx_end(st, geo_tiler_finish(tiler, st, version, rep), rep);
+        if (rc == 0)
+                progress(o, rep->read, rep->read);
+out:
+        geo_tiler_free(tiler);
+        src_close(&s);
+        return rc;
+}
+
 int geo_import(struct store *st, const char *kind, const char *path,
                const struct geo_import_opts *opt, struct geo_import_report *rep)
 {
@@ -1512,7 +1656,10 @@ int geo_import(struct store *st, const char *kind, const char *path,
                 return import_addresses(st, path, opt, rep);
         if (strcmp(kind, "roads") == 0)
                 return geo_import_roads(st, path, opt, rep);
-        fail(rep, "種類 %s は取り込めません (hazard|shelters|areas|districts|addresses|roads)",
+        if (strcmp(kind, "rivers") == 0)
+                return import_rivers(st, path, opt, rep);
+        fail(rep,
+             "種類 %s は取り込めません (hazard|shelters|areas|districts|addresses|roads|rivers)",
              kind);
         return -EINVAL;
 }

@@ -46,7 +46,10 @@ struct geo_import_report {
         char error[512];
 };
 
-/* kind: hazard | shelters | areas | districts | addresses | roads. */
+/* kind: hazard | shelters | areas | districts | addresses | roads | rivers.
+ * rivers: any line layer (国土数値情報 W05 河川 ...) into the vector tiles
+ * of layer opt->name (default "rivers"), versioned by opt->version;
+ * opt->name_attr the river name (default "name", else W05_004). */
 int geo_import(struct store *st, const char *kind, const char *path,
                const struct geo_import_opts *opt, struct geo_import_report *rep);
 

@@ -272,6 +272,48 @@ def main():
         st, _, body = p.get("/api/v1/tiles/test_flood")
         check(json.loads(body)["version"] == "2", "layer info follows the switch")
 
+        # Rivers: `sonae import rivers` while the portal runs, the tiles
+        # served under the layer "rivers" with the version in the URL; a
+        # broken file is refused and the current version keeps serving.
+        def river(name, pts):
+            return {"type": "Feature", "properties": {"name": name},
+                    "geometry": {"type": "LineString", "coordinates": [list(q) for q in pts]}}
+        write_json(os.path.join(d, "rivers1.geojson"), {"type": "FeatureCollection", "features": [
+            river("テスト川", (node(10, 0), node(10, 20))), river("支川", (node(0, 5), node(20, 5)))]})
+        write_json(os.path.join(d, "rivers2.geojson"), {"type": "FeatureCollection", "features": [
+            river("テスト川", (node(10, 0), node(10, 20)))]})
+        write_json(os.path.join(d, "rivers_bad.geojson"), {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"name": "点"},
+             "geometry": {"type": "Point", "coordinates": list(node(10, 10))}}]})
+        out = sonae(conf, "import", "rivers", os.path.join(d, "rivers1.geojson"), "--version", "r1")
+        check("rivers" in out and "version r1" in out and "2 lines" in out,
+              f"rivers imported: {out.strip()}")
+        st, _, body = p.get("/api/v1/tiles/rivers")
+        info = json.loads(body) if st == 200 else {}
+        check(info.get("tiles") == ["/api/v1/tiles/rivers/{z}/{x}/{y}.mvt?v=r1"],
+              f"rivers tile template ({st} {info})")
+        for z in (10, 16):
+            x, y = tile_of(*node(10, 10), z)
+            want = stored_tile(db, "rivers", z, x, y)
+            st, h, body = p.get(f"/api/v1/tiles/rivers/{z}/{x}/{y}.mvt?v=r1")
+            check(st == 200 and want is not None and body == want[0],
+                  f"rivers z{z} tile served ({st})")
+            check(b"rivers" in body and "テスト川".encode() in body,
+                  f"rivers z{z}: the layer and the river's name inside")
+        r = subprocess.run([exe("sonae"), "-c", conf, "import", "rivers",
+                            os.path.join(d, "rivers_bad.geojson"), "--version", "r9"],
+                           capture_output=True, text=True, timeout=120)
+        check(r.returncode == 1 and "nothing changed" in r.stderr and "Point" in r.stderr,
+              f"points refused as rivers ({r.returncode} {r.stderr.strip()})")
+        st, _, body = p.get("/api/v1/tiles/rivers")
+        check(st == 200 and json.loads(body)["version"] == "r1", "r1 keeps serving")
+        sonae(conf, "import", "rivers", os.path.join(d, "rivers2.geojson"), "--version", "r2")
+        st, _, _ = p.get(f"/api/v1/tiles/rivers/10/{x10}/{y10}.mvt?v=r1")
+        check(st == 404, f"after the switch the r1 URL is 404 ({st})")
+        st, _, body = p.get(f"/api/v1/tiles/rivers/10/{x10}/{y10}.mvt?v=r2")
+        check(st == 200 and "テスト川".encode() in body and "支川".encode() not in body,
+              f"r2: only the remaining river ({st})")
+
         log = p.log()
         check(qlat not in log and qlon not in log and f"{lat:.4f}" not in log,
               "the access log holds no position")

@@ -2,7 +2,8 @@
  * 鶴岡市, written here as GeoJSON) imported as a hazard layer; its tiles at
  * z10 and z16 are read back from the store and decoded with GDAL's own MVT
  * reader (not with the code that made them): feature counts and
- * attributes.  A new version replaces every tile of the old one. */
+ * attributes.  A new version replaces every tile of the old one.  The
+ * same for areas, districts and rivers (river lines). */
 #include "check.h"
 #include "import.h"
 #include "store_roads.h"
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <gdal.h>
 #include <math.h>
+#include <ogr_srs_api.h>
 #include <sys/stat.h>
 
 static char db[300], f_layer[300], tiles_dir[300];
@@ -88,7 +90,9 @@ static int decode_layer(struct store *st, const char *layer, const char *field, 
                     il = OGR_F_GetFieldIndex(ft, strcmp(field, "class") == 0 ? "label_ja" : "name");
                 OGRGeometryH g = OGR_F_GetGeometryRef(ft);
                 OGRwkbGeometryType t = g ? wkbFlatten(OGR_G_GetGeometryType(g)) : wkbUnknown;
-                CHECK(t == wkbPolygon || t == wkbMultiPolygon);
+                CHECK(t == wkbPolygon || t == wkbMultiPolygon || strcmp(layer, "rivers") == 0);
+                CHECK(strcmp(layer, "rivers") != 0 || t == wkbLineString ||
+                      t == wkbMultiLineString);
                 if (d->features < 8 && ic >= 0)
                         snprintf(d->classes[d->features], 16, "%s", OGR_F_GetFieldAsString(ft, ic));
                 if (il >= 0)
@@ -111,6 +115,190 @@ static bool has_class(const struct decoded *d, const char *c)
                 if (strcmp(d->classes[i], c) == 0)
                         return true;
         return false;
+}
+
+static void write_text(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "w");
+        if (!f || fputs(text, f) < 0)
+                exit(2);
+        fclose(f);
+}
+
+/* A river line (lon/lat) as a GeoJSON feature. */
+#define LINE(name, x0, y0, x1, y1)                                                                 \
+        "{\"type\":\"Feature\",\"properties\":{\"name\":\"" name "\"},\"geometry\":{\"type\":"     \
+        "\"LineString\",\"coordinates\":[[" #x0 "," #y0 "],[" #x1 "," #y1 "]]}}"
+
+/* Rivers: an authored river layer (two lines near 鶴岡駅, written here as
+ * GeoJSON; the second version in the plane rectangular zone X with the W05
+ * name attribute) imported with `rivers`; z10 and z16 decoded; a version
+ * switch; broken files (points, polygons, truncated, empty) refused with
+ * the current version serving. */
+static void rivers(struct store *st)
+{
+        struct geo_import_report rep;
+        struct geo_import_opts o = {.version = "r1"};
+
+        /* 内川 across 鶴岡駅's z16 tile, 赤川 3 km east: one z10 tile holds
+         * both, the z16 tile at the station only 内川. */
+        write_text(f_layer, "{\"type\":\"FeatureCollection\",\"features\":[" LINE(
+                                "内川", 139.815, 38.725, 139.815,
+                                38.74) "," LINE("赤川", 139.85, 38.72, 139.852, 38.76) "]}");
+        int rc = geo_import(st, "rivers", f_layer, &o, &rep);
+        if (rep.error[0])
+                printf("  %s\n", rep.error);
+        CHECK_INT(rc, 0);
+        CHECK_INT((int)rep.imported, 2);
+        CHECK(rep.tiles > 9); /* at least one per zoom 8-16 */
+        CHECK_STR(rep.layer, "rivers");
+        char v[65];
+        CHECK_INT(store_tile_version(st, "rivers", v), 0);
+        CHECK_STR(v, "r1");
+        CHECK_INT(storetest_sql_int(db, "SELECT min(z) FROM tiles t JOIN tile_sets s ON s.id = "
+                                        "t.set_id WHERE s.layer = 'rivers'"),
+                  8);
+        CHECK_INT(storetest_sql_int(db, "SELECT max(z) FROM tiles t JOIN tile_sets s ON s.id = "
+                                        "t.set_id WHERE s.layer = 'rivers'"),
+                  16);
+        int x10, y10, x10b, y10b, x16, y16;
+        tile_of(139.815, 38.7325, 10, &x10, &y10);
+        tile_of(139.851, 38.74, 10, &x10b, &y10b);
+        CHECK(x10 == x10b && y10 == y10b); /* the test's premise */
+        tile_of(139.815, 38.7325, 16, &x16, &y16);
+        struct decoded d;
+        CHECK_INT(decode_layer(st, "rivers", "name", 10, x10, y10, &d), 0);
+        CHECK_INT(d.features, 2);
+        CHECK(has_class(&d, "内川") && has_class(&d, "赤川"));
+        CHECK_STR(d.version, "r1");
+        CHECK_INT(decode_layer(st, "rivers", "name", 16, x16, y16, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK_STR(d.label, "内川");
+        /* Importing the same version again is refused. */
+        CHECK_INT(geo_import(st, "rivers", f_layer, &o, &rep), -EEXIST);
+
+        /* Version r2: only 赤川, given in EPSG:6678 (zone X) with the
+         * W05 name attribute.  Every tile of r1 goes. */
+        double ax = 139.85, ay = 38.72, bx = 139.852, by = 38.76;
+        CHECK_INT(geo_transform_point(6668, 6678, &ax, &ay), 0);
+        CHECK_INT(geo_transform_point(6668, 6678, &bx, &by), 0);
+        char text[800];
+        snprintf(text, sizeof(text),
+                 "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{"
+                 "\"name\":\"urn:ogc:def:crs:EPSG::6678\"}},\"features\":[{\"type\":\"Feature\","
+                 "\"properties\":{\"W05_004\":\"赤川\"},\"geometry\":{\"type\":\"LineString\","
+                 "\"coordinates\":[[%.4f,%.4f],[%.4f,%.4f]]}}]}",
+                 ax, ay, bx, by);
+        write_text(f_layer, text);
+        o.version = "r2";
+        rc = geo_import(st, "rivers", f_layer, &o, &rep);
+        if (rep.error[0])
+                printf("  %s\n", rep.error);
+        CHECK_INT(rc, 0);
+        CHECK_INT(store_tile_version(st, "rivers", v), 0);
+        CHECK_STR(v, "r2");
+        CHECK_INT(decode_layer(st, "rivers", "name", 10, x10, y10, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK(has_class(&d, "赤川") && !has_class(&d, "内川"));
+        CHECK_STR(d.version, "r2");
+        CHECK_INT(decode_layer(st, "rivers", "name", 16, x16, y16, &d), -ENOENT); /* 内川 is gone */
+        CHECK_INT(storetest_sql_int(db, "SELECT count(*) FROM tile_sets WHERE layer = 'rivers'"),
+                  1);
+        CHECK_INT(storetest_sql_int(db, "SELECT count(*) FROM tiles t JOIN tile_sets s ON s.id = "
+                                        "t.set_id WHERE s.version = 'r1'"),
+                  0);
+        int n_tiles = storetest_sql_int(db, "SELECT count(*) FROM tiles t JOIN tile_sets s ON s.id "
+                                            "= t.set_id WHERE s.layer = 'rivers'");
+
+        /* Broken files: each refused, r2 keeps serving, nothing added. */
+        static const char *const broken[] = {
+            /* points */
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
+            "{\"name\":\"x\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[139.8,38.7]}}]}",
+            /* a polygon after a good line */
+            "{\"type\":\"FeatureCollection\",\"features\":[" LINE(
+                "内川", 139.815, 38.725, 139.815,
+                38.74) ",{\"type\":\"Feature\",\"properties\":{\"name\":\"x\"},\"geometry\":{"
+                       "\"type\":\"Polygon\",\"coordinates\":[[[139.8,38.7],[139.81,38.7],[139.81,"
+                       "38.71],[139.8,38.7]]]}}]}",
+            /* truncated */
+            "{\"type\":\"FeatureCollection\",\"features\":[" LINE("内川", 139.815, 38.725, 139.815,
+                                                                  38.74) ",{\"type\":\"Feat",
+            /* no features */
+            "{\"type\":\"FeatureCollection\",\"features\":[]}",
+            /* an empty file */
+            "",
+            /* swapped axes: outside Japan */
+            "{\"type\":\"FeatureCollection\",\"features\":[" LINE("内川", 38.725, 139.815, 38.74,
+                                                                  139.815) "]}",
+        };
+        for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+                write_text(f_layer, broken[i]);
+                char ver[16];
+                snprintf(ver, sizeof(ver), "b%zu", i);
+                o.version = ver;
+                rc = geo_import(st, "rivers", f_layer, &o, &rep);
+                printf("  broken %zu: %s\n", i, rep.error);
+                CHECK(rc < 0);
+                CHECK(rep.error[0] != 0);
+                CHECK_INT(store_tile_version(st, "rivers", v), 0);
+                CHECK_STR(v, "r2");
+        }
+        CHECK_INT(storetest_sql_int(db, "SELECT count(*) FROM tiles t JOIN tile_sets s ON s.id = "
+                                        "t.set_id WHERE s.layer = 'rivers'"),
+                  n_tiles);
+        CHECK_INT(storetest_sql_int(db, "SELECT count(*) FROM tile_sets WHERE layer = 'rivers'"),
+                  1);
+        CHECK_INT(decode_layer(st, "rivers", "name", 10, x10, y10, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK(has_class(&d, "赤川"));
+
+        /* A file of two layers, points first (as W05's GML holds the
+         * river nodes beside the streams): the lines are read. */
+        char gpkg[300];
+        storetest_path("w05.gpkg", gpkg, sizeof(gpkg));
+        GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GPKG"), gpkg, 0, 0, 0, GDT_Unknown, NULL);
+        CHECK(ds != NULL);
+        OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+        OSRImportFromEPSG(srs, 6668);
+        OGRLayerH nodes = GDALDatasetCreateLayer(ds, "RiverNode", srs, wkbPoint, NULL);
+        OGRLayerH streams = GDALDatasetCreateLayer(ds, "Stream", srs, wkbLineString, NULL);
+        OGRFieldDefnH fd = OGR_Fld_Create("W05_004", OFTString);
+        OGR_L_CreateField(streams, fd, 1);
+        OGR_Fld_Destroy(fd);
+        static const char *const wkt[] = {"POINT (139.815 38.725)",
+                                          "LINESTRING (139.815 38.725, 139.815 38.74)"};
+        for (int i = 0; i < 2; i++) {
+                OGRLayerH l = i ? streams : nodes;
+                OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(l));
+                OGRGeometryH g = NULL;
+                char *w = (char *)wkt[i];
+                OGR_G_CreateFromWkt(&w, srs, &g);
+                OGR_F_SetGeometryDirectly(ft, g);
+                if (i)
+                        OGR_F_SetFieldString(ft, 0, "内川");
+                CHECK(OGR_L_CreateFeature(l, ft) == OGRERR_NONE);
+                OGR_F_Destroy(ft);
+        }
+        GDALClose(ds);
+        OSRDestroySpatialReference(srs);
+        o.version = "w05";
+        rc = geo_import(st, "rivers", gpkg, &o, &rep);
+        if (rep.error[0])
+                printf("  %s\n", rep.error);
+        CHECK_INT(rc, 0);
+        CHECK_INT(decode_layer(st, "rivers", "name", 16, x16, y16, &d), 0);
+        CHECK_INT(d.features, 1);
+        CHECK_STR(d.label, "内川");
+        CHECK_STR(d.version, "w05");
+
+        /* A missing name attribute is named in the error. */
+        write_text(f_layer, "{\"type\":\"FeatureCollection\",\"features\":[" LINE(
+                                "内川", 139.815, 38.725, 139.815, 38.74) "]}");
+        o.version = "r3";
+        o.name_attr = "河川名";
+        CHECK(geo_import(st, "rivers", f_layer, &o, &rep) < 0);
+        CHECK(strstr(rep.error, "河川名") != NULL);
 }
 
 int main(void)
@@ -236,6 +424,7 @@ int main(void)
         tile_of(139.815, 38.7325, 12, &x12, &y12);
         CHECK_INT(decode_layer(st, "districts", "code", 12, x12, y12, &d), 0);
         CHECK(d.features >= 1 && has_class(&d, "D01"));
+        rivers(st);
         store_close(st);
         storetest_cleanup();
         return check_done("geo-tiles");
