@@ -543,6 +543,12 @@ await step('phone location', async () => {
   const hz = await page.locator('#hazards').innerText();
   const depth = a.hazards.find((h) => h.label_ja === '3.0m以上5.0m未満');
   check('location answer in plain words (3〜5m)', depth ? hz.includes('想定最大規模の洪水で 3〜5m 浸水') : hz.length > 0, hz);
+  /* No district id comes with a location: the page takes it from the hazard
+   * answer's district code (the seed's 中央地区 here) and the picker's list. */
+  const dl = await api(`/api/v1/addresses/districts/${encodeURIComponent(a.district_code || 'none')}`).catch(() => ({}));
+  const want = (dl.addresses || []).find((x) => Number.isInteger(x.district_id))?.district_id;
+  const got = await page.waitForFunction(() => window.sonae.home.district_id, null, { timeout: T(10000) }).then((h) => h.jsonValue()).catch(() => null);
+  check('a located home gets its district id from the hazard answer\'s district', !!a.district_code && Number.isInteger(want) && got === want, JSON.stringify({ code: a.district_code, want, got }));
 });
 
 /* ---- the map ------------------------------------------------------------------ */

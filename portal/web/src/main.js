@@ -595,6 +595,20 @@ async function pickDistrict(code) {
   } catch { /* nothing to pick */ }
 }
 
+/* A home from a map tap or the phone's location has no district id; the
+ * hazard answer names its district by code, and the picker's list of that
+ * district (one request naming the district, not the point) gives the id
+ * that server saves and notifications carry. */
+async function districtFromAnswer(a) {
+  const h = state.home;
+  if (!h || h.district_id || !a?.district_code) return;
+  try {
+    const list = places(await getJSON(`/api/v1/addresses/districts/${encodeURIComponent(a.district_code)}`));
+    const id = list.find((p) => Number.isInteger(p.district_id) && p.district_id > 0)?.district_id;
+    if (id && state.home === h) { h.district_id = id; keep(KEY.home, h); }
+  } catch { /* saved without a district */ }
+}
+
 export async function setHome(h) {
   state.home = h;
   keep(KEY.home, h);
@@ -612,6 +626,7 @@ async function refreshAnswer() {
     state.answerAt = m.at;
     state.offline = m.offline;
     if (!m.offline) keep(KEY.answer, { a, at: m.at });
+    if (!m.offline) districtFromAnswer(a);
   } catch {
     state.offline = true;
   }
