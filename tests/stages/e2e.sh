@@ -40,6 +40,14 @@ $sonae init "$tmp/run" >/dev/null
 conf="$tmp/run/sonae.conf"
 sed -i "s|^listen *=.*|listen = 127.0.0.1:$pport|; s|^web_root *=.*|web_root = $top/$web/dist|" "$conf"
 
+# Web Push on the page: a channel with a fresh VAPID key, so
+# /api/v1/webpush/key answers.  Its only endpoint host is under .invalid
+# (never resolves): the test's subscription is a stub (headless chromium
+# has no push service) and nothing is ever sent anywhere.
+if openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/vapid.pem" 2>/dev/null; then
+        printf '\n[notify.e2e-push]\ntype = webpush\nvapid_key_file = %s\nsubject = mailto:e2e@example.invalid\nendpoint_hosts = push.e2e.invalid\n' "$tmp/vapid.pem" >>"$conf"
+fi
+
 # The seeded store: `sonae db migrate` + `sonae db seed`.  Every route the
 # page uses is the portal's own, so without the seed there is nothing to test.
 seeded=no
@@ -52,6 +60,16 @@ else
 fi
 if [[ -x build/cli/sonae ]] && $sonae -c "$conf" import addresses tests/fixtures/geo/isj_oaza_06203_sjis.csv >/dev/null 2>&1; then
         echo "e2e: addresses imported from tests/fixtures/geo"
+fi
+
+# The way to the shelter: an authored street grid (tests/e2e/roads_grid.py)
+# over the seed's shelters and the home points the tests choose, so the
+# hazard answer gives every shelter a route and the page's route checks run.
+if python3 tests/e2e/roads_grid.py "$tmp/roads.geojson" &&
+        $sonae -c "$conf" import roads "$tmp/roads.geojson" --name e2e-grid --version authored >/dev/null 2>&1; then
+        ok "authored street grid imported (sonae import roads)"
+else
+        ko "authored street grid imported (sonae import roads)"
 fi
 
 # The dashboard's tests (tests/e2e/hq.mjs): an editor, a wall's display

@@ -23,7 +23,7 @@ export const T = {
     floodMax: (d) => `想定最大規模の洪水で ${d} 浸水`, floodPlan: (d) => `計画規模の洪水（おおむね100年に1回の大雨）で ${d} 浸水`,
     landslide: (l) => l, other: (t, l) => `${t}：${l}`,
     open: '開設中', closed: '未開設', km: (m) => m >= 1000 ? `${(m / 1000).toFixed(1)}km` : `${Math.round(m / 10) * 10}m`,
-    walk: (min) => `歩いて約${min}分`, way: (dir, d) => `${dir}へ まっすぐ約${d}（道のりはもっと長くなります）`,
+    walk: (min) => `徒歩約${min}分`, way: (dir, d) => `${dir}へ まっすぐ約${d}（道のりはもっと長くなります）`,
     forHazard: { flood: '洪水のとき', landslide: '土砂災害のとき', earthquake: '地震のとき', tsunami: '津波のとき', storm_surge: '高潮のとき', fire: '大規模な火事のとき', inland_flood: '内水氾濫のとき', volcano: '火山のとき' },
     noShelter: '近くに適した避難場所が見つかりません。市役所にお問い合わせください。',
     age: (when, ago) => `${when}現在の情報（${ago}）`, ago: (m) => m < 1 ? 'たった今' : m < 60 ? `${m}分前` : m < 1440 ? `${Math.floor(m / 60)}時間前` : `${Math.floor(m / 1440)}日前`,
@@ -175,4 +175,30 @@ Object.assign(T.en, {
   srvDelFailed: 'Could not delete it from the server.', tokQr: 'Your private token: do not show it to others.',
   printTokQr: 'This plan is saved on the server; load it on another phone with the token in this QR code. Keep it private.',
   deviceAndServer: 'The plan is stored on this device and, encrypted with your token, on the server.',
+});
+
+/* Web Push (通知を受け取る). */
+Object.assign(T.ja, {
+  pushH: '通知を受け取る',
+  pushNote: '避難の情報が出たとき、このスマートフォンに通知します。計画の地区と警戒レベルを市のサーバーに送ります（場所は送りません）。',
+  pushOn: '通知を受け取る', pushOff: '通知をやめる',
+  pushDone: (l) => `警戒レベル${'０１２３４５'[l]}以上の情報を通知します。`, pushOffDone: '通知をやめました。',
+  pushFailed: '通知を設定できませんでした。', pushDenied: '通知が許可されていません。ブラウザの設定で通知を許可してください。',
+  pushNone: 'このブラウザでは通知を受け取れません。情報はこのページと防災無線で確かめてください。',
+});
+Object.assign(T.easy, {
+  pushH: 'おしらせを うけとる',
+  pushNote: 'にげる じょうほうが でたら この でんわに おしらせします。ちいきと レベルを しの サーバーに おくります（ばしょは おくりません）。',
+  pushOn: 'おしらせを うけとる', pushOff: 'おしらせを やめる',
+  pushDone: (l) => `レベル${l}から おしらせします。`, pushOffDone: 'おしらせを やめました。',
+  pushFailed: 'おしらせを せっていできませんでした。', pushDenied: 'おしらせが ゆるされて いません。ブラウザの せっていを みてください。',
+  pushNone: 'この ブラウザでは おしらせを うけとれません。',
+});
+Object.assign(T.en, {
+  pushH: 'Get notifications',
+  pushNote: 'This phone is notified when evacuation information is issued. The plan\'s district and level are sent to the city\'s server (never your location).',
+  pushOn: 'Get notifications', pushOff: 'Stop notifications',
+  pushDone: (l) => `You will be notified from level ${l} up.`, pushOffDone: 'Notifications stopped.',
+  pushFailed: 'Could not set up notifications.', pushDenied: 'Notifications are blocked. Allow them in the browser settings.',
+  pushNone: 'This browser cannot receive notifications.',
 });

@@ -324,6 +324,7 @@ function savePlan() {
   if (state.home) p.home = state.home;
   keep(KEY.plan, p);
   $('saved').textContent = t('saved');
+  renderPush();
 }
 
 /* ---- the plan on the server, under a private token ------------------------ */
@@ -360,12 +361,20 @@ function planBody(p) {
   }
   return { v: 1, name: p.name || '', home: p.home || (state.proxy ? null : state.home) || null, levels: p.levels, actions };
 }
+/* The PUT body: the plan and, when the home's district is known (the
+ * picker or the address search), its id for the staff's counts. */
+function saveBody(consent, p) {
+  const home = p.home || (state.proxy ? null : state.home);
+  const d = home?.district_id;
+  return { consent, plan: planBody(p), ...(Number.isInteger(d) && d > 0 ? { district_id: d } : {}) };
+}
 function renderServer() {
   const s = server();
   $('srvqr').hidden = !s;
   $('srvdel').hidden = !s;
   $('tokenqr').hidden = true;
   document.querySelector('[data-t=deviceOnly]').textContent = s && !state.proxy ? t('deviceAndServer') : t('deviceOnly');
+  renderPush();
 }
 async function askConsent() {
   let c;
@@ -391,7 +400,7 @@ async function saveServer() {
     }
     const token = s?.token || newToken();
     let r;
-    try { r = await timeline('PUT', token, { consent, plan: planBody(plan()) }); } catch { r = null; }
+    try { r = await timeline('PUT', token, saveBody(consent, plan())); } catch { r = null; }
     if (r?.status === 428) { consent = null; continue; } /* the consent text has changed: ask again */
     if (!r?.ok) { msg.textContent = t('srvFailed'); return; }
     s = { token, consent, saved_at: Date.now() };
@@ -535,6 +544,15 @@ function places(j) {
   }).filter((p) => Number.isFinite(+p.lat) && Number.isFinite(+p.lon));
 }
 
+/* Home as the page keeps it: the place and, when the address API gives one,
+ * its district's id (sent with server saves so the staff's counts per
+ * district include the plan; never the point itself). */
+function placeHome(p) {
+  const h = { label: p.label, lat: +p.lat, lon: +p.lon };
+  if (Number.isInteger(p.district_id) && p.district_id > 0) h.district_id = p.district_id;
+  return h;
+}
+
 let composing = false;
 let searchTimer = 0;
 async function search(q) {
@@ -550,7 +568,7 @@ async function search(q) {
       const li = el('li');
       const b = el('button', 'pick', p.label);
       b.type = 'button';
-      b.addEventListener('click', () => { ul.replaceChildren(); setHome({ label: p.label, lat: +p.lat, lon: +p.lon }); });
+      b.addEventListener('click', () => { ul.replaceChildren(); setHome(placeHome(p)); });
       li.append(b);
       ul.append(li);
     }
@@ -573,8 +591,22 @@ async function pickDistrict(code) {
   if (!code) return;
   try {
     const list = places(await getJSON(`/api/v1/addresses/districts/${encodeURIComponent(code)}`));
-    for (const p of list) { const o = el('option', null, p.town || p.label); o.value = JSON.stringify({ label: p.label, lat: +p.lat, lon: +p.lon }); sel.append(o); }
+    for (const p of list) { const o = el('option', null, p.town || p.label); o.value = JSON.stringify(placeHome(p)); sel.append(o); }
   } catch { /* nothing to pick */ }
+}
+
+/* A home from a map tap or the phone's location has no district id; the
+ * hazard answer names its district by code, and the picker's list of that
+ * district (one request naming the district, not the point) gives the id
+ * that server saves and notifications carry. */
+async function districtFromAnswer(a) {
+  const h = state.home;
+  if (!h || h.district_id || !a?.district_code) return;
+  try {
+    const list = places(await getJSON(`/api/v1/addresses/districts/${encodeURIComponent(a.district_code)}`));
+    const id = list.find((p) => Number.isInteger(p.district_id) && p.district_id > 0)?.district_id;
+    if (id && state.home === h) { h.district_id = id; keep(KEY.home, h); }
+  } catch { /* saved without a district */ }
 }
 
 export async function setHome(h) {
@@ -594,6 +626,7 @@ async function refreshAnswer() {
     state.answerAt = m.at;
     state.offline = m.offline;
     if (!m.offline) keep(KEY.answer, { a, at: m.at });
+    if (!m.offline) districtFromAnswer(a);
   } catch {
     state.offline = true;
   }
@@ -660,6 +693,80 @@ function cacheTilesAroundHome() {
 
 /* ---- start ------------------------------------------------------------------ */
 
+/* ---- Web Push (通知を受け取る) ----------------------------------------------
+ * For residents who saved a plan, where the browser has PushManager and the
+ * portal a Web Push channel (GET /api/v1/webpush/key answers).  The
+ * subscription goes only in a POST body with the plan's district and its
+ * lowest level with actions; it is never logged or put in a URL. */
+const push = { key: null };
+function planMinLevel(p) {
+  const l = [1, 2, 3, 4, 5].find((n) => { const lp = p.levels?.[n]; return lp && ((lp.presets || []).length || (lp.own || []).length); });
+  return l || 3;
+}
+function b64urlBytes(s) {
+  return Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+}
+async function pushSub() {
+  const reg = await navigator.serviceWorker.ready;
+  return { reg, sub: await reg.pushManager.getSubscription() };
+}
+async function renderPush() {
+  const box = $('push');
+  const saved = !state.proxy && load(KEY.plan)?.saved_at;
+  if (!saved || !push.key) { box.hidden = true; return; }
+  box.hidden = false;
+  const can = 'PushManager' in window && 'serviceWorker' in navigator && 'Notification' in window;
+  if (!can) { $('pushon').hidden = true; $('pushoff').hidden = true; $('pushmsg').textContent = t('pushNone'); return; }
+  let sub = null;
+  try { ({ sub } = await pushSub()); } catch { /* no service worker yet */ }
+  $('pushon').hidden = !!sub;
+  $('pushoff').hidden = !sub;
+}
+async function initPush() {
+  try {
+    const r = await fetch('/api/v1/webpush/key', { headers: { Accept: 'application/json' } });
+    const j = r.ok ? await r.json() : null;
+    push.key = typeof j?.public_key === 'string' && /^B[A-Za-z0-9_-]{86}$/.test(j.public_key) ? j.public_key : null;
+  } catch { push.key = null; }
+  await renderPush();
+}
+async function pushOn() {
+  const msg = $('pushmsg');
+  try {
+    if (Notification.permission !== 'granted' && (await Notification.requestPermission()) !== 'granted') { msg.textContent = t('pushDenied'); return; }
+    const { reg } = await pushSub();
+    const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64urlBytes(push.key) });
+    const p = load(KEY.plan) || plan();
+    const d = (p.home || state.home)?.district_id;
+    const min = planMinLevel(p);
+    const r = await fetch('/api/v1/webpush/subscribe', {
+      method: 'POST', cache: 'no-store', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ subscription: sub.toJSON(), min_level: min, ...(Number.isInteger(d) && d > 0 ? { district_id: d } : {}) }),
+    });
+    if (!r.ok) { await sub.unsubscribe().catch(() => {}); msg.textContent = t('pushFailed'); await renderPush(); return; }
+    msg.textContent = t('pushDone', min);
+  } catch { msg.textContent = t('pushFailed'); }
+  await renderPush();
+  $(($('pushoff').hidden ? 'pushon' : 'pushoff')).focus();
+}
+/* One action: the portal forgets the endpoint, the browser the subscription. */
+async function pushOff() {
+  const msg = $('pushmsg');
+  try {
+    const { sub } = await pushSub();
+    if (sub) {
+      await fetch('/api/v1/webpush/unsubscribe', {
+        method: 'POST', cache: 'no-store', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ endpoint: sub.endpoint }),
+      });
+      await sub.unsubscribe();
+    }
+    msg.textContent = t('pushOffDone');
+  } catch { msg.textContent = t('pushFailed'); }
+  await renderPush();
+  $(($('pushon').hidden ? 'pushoff' : 'pushon')).focus();
+}
+
 function start() {
   if (state.answer?.a) { state.answerAt = state.answer.at; state.answer = state.answer.a; }
   if (state.status?.s) { state.statusAt = state.status.at; state.status = state.status.s; }
@@ -709,5 +816,8 @@ function start() {
   setInterval(renderAge, 30000);
   if (state.home) refreshAnswer();
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js', { updateViaCache: 'none' }).catch(() => {});
+  $('pushon').addEventListener('click', pushOn);
+  $('pushoff').addEventListener('click', pushOff);
+  initPush();
 }
 start();

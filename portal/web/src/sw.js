@@ -130,3 +130,31 @@ self.addEventListener('message', (e) => {
     .catch(() => {});
   e.waitUntil(tileRun);
 });
+
+/* Web Push: the portal's payload is {title, body, type, level, exercise,
+ * recovery} (docs/notifications.md); a drill's title and body already say
+ * 「訓練」 and are shown as they are.  A tap opens the page at the plan. */
+function notify(m) {
+  const title = typeof m?.title === 'string' && m.title ? m.title : '鶴岡市からのお知らせ';
+  const body = typeof m?.body === 'string' ? m.body : '';
+  return self.registration.showNotification(title, {
+    body, tag: m?.type || 'sonae', renotify: true, lang: 'ja',
+    requireInteraction: (m?.level || 0) >= 4, data: { url: '/#plan' },
+  });
+}
+self.addEventListener('push', (e) => {
+  let m = null;
+  try { m = e.data ? e.data.json() : null; } catch { m = { body: e.data?.text() || '' }; }
+  const shown = notify(m);
+  /* A synthetic event (the browser tests) may be past its waitUntil window. */
+  try { e.waitUntil(shown); } catch { /* shown anyway */ }
+});
+self.addEventListener('notificationclick', (e) => {
+  e.notification.close();
+  const url = new URL(e.notification.data?.url || '/#plan', self.location.origin).href;
+  e.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((cs) => {
+    const c = cs.find((w) => new URL(w.url).origin === self.location.origin);
+    if (c) return c.navigate(url).then((w) => (w || c).focus()).catch(() => c.focus());
+    return self.clients.openWindow(url);
+  }));
+});
