@@ -754,6 +754,7 @@ static void area_status_row_free(struct store_area_status *a)
                 FREE_CONST(a->kinds[i].status);
         }
         free(a->kinds);
+        free(a->orders);
 }
 
 void store_area_status_list_free(struct store_area_status_list *l)

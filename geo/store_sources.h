@@ -100,6 +100,7 @@ struct store_area_order {
         int level;
         const char *name_ja; /* static: 高齢者等避難 | 避難指示 | 緊急安全確保 */
         int64_t issued_at;
+        int64_t district_id; /* 0: for the whole area; else the district it names */
 };
 
 struct store_area_status {
@@ -108,7 +109,12 @@ struct store_area_status {
         bool exercise;
         struct store_area_kind *kinds;
         size_t n_kinds;
-        struct store_area_order order;
+        struct store_area_order order; /* the highest in force anywhere in the area */
+        /* Every order in force in the area, highest first (order is the
+         * first): a resident's page keeps those of the area as a whole and
+         * of the home's own district, never another district's. */
+        struct store_area_order *orders;
+        size_t n_orders;
         int64_t updated_at;
 };
 struct store_area_status_list {

@@ -55,6 +55,25 @@ void area_status_json(struct json_writer *w, const struct store_area_status *a)
                 json_obj_end(w);
         } else
                 json_null_value(w);
+        json_key(w, "orders");
+        json_arr_begin(w);
+        for (size_t i = 0; i < a->n_orders; i++) {
+                const struct store_area_order *o = &a->orders[i];
+                json_obj_begin(w);
+                json_key(w, "level");
+                json_level_or_null(w, o->level);
+                json_key(w, "name_ja");
+                json_str(w, o->name_ja);
+                json_key(w, "issued_at");
+                json_time_jst(w, o->issued_at);
+                json_key(w, "district_id");
+                if (o->district_id)
+                        json_int(w, o->district_id);
+                else
+                        json_null_value(w);
+                json_obj_end(w);
+        }
+        json_arr_end(w);
         json_key(w, "updated_at");
         json_time_jst(w, a->updated_at);
         json_obj_end(w);

@@ -463,22 +463,38 @@ static int area_status_fill(sqlite3_stmt *s, void *elem, void *ctx_)
                 return rc;
         sqlite3_stmt *o = sl_query(
             ctx->b,
-            "SELECT id, level, issued_at FROM orders WHERE lifted_at IS NULL AND exercise = ?1 "
-            "AND (area_code = ?2 OR district_id IN (SELECT id FROM districts WHERE area_code = "
-            "?2)) ORDER BY level DESC, issued_at DESC LIMIT 1",
+            "SELECT id, level, issued_at, district_id FROM orders WHERE lifted_at IS NULL AND "
+            "exercise = ?1 AND (area_code = ?2 OR district_id IN (SELECT id FROM districts WHERE "
+            "area_code = ?2)) ORDER BY level DESC, issued_at DESC",
             &rc, "bt", (int)a->exercise, a->area_code);
         if (!o)
                 return rc;
-        if (sqlite3_step(o) == SQLITE_ROW) {
-                a->order.id = sqlite3_column_int64(o, 0);
-                a->order.level = sqlite3_column_int(o, 1);
-                a->order.issued_at = sqlite3_column_int64(o, 2);
-                a->order.name_ja = order_name(a->order.level);
-                if (a->order.issued_at > a->updated_at)
-                        a->updated_at = a->order.issued_at;
+        size_t cap = 0;
+        while ((rc = sqlite3_step(o)) == SQLITE_ROW) {
+                if (a->n_orders == cap) {
+                        size_t ncap = cap ? 2 * cap : 4;
+                        struct store_area_order *nv = realloc(a->orders, ncap * sizeof(*nv));
+                        if (!nv) {
+                                sqlite3_reset(o);
+                                return -ENOMEM;
+                        }
+                        a->orders = nv;
+                        cap = ncap;
+                }
+                struct store_area_order *r = &a->orders[a->n_orders++];
+                r->id = sqlite3_column_int64(o, 0);
+                r->level = sqlite3_column_int(o, 1);
+                r->issued_at = sqlite3_column_int64(o, 2);
+                r->district_id = sqlite3_column_int64(o, 3); /* NULL reads as 0 */
+                r->name_ja = order_name(r->level);
+                if (r->issued_at > a->updated_at)
+                        a->updated_at = r->issued_at;
         }
+        if (a->n_orders)
+                a->order = a->orders[0];
+        rc = rc == SQLITE_DONE ? 0 : sl_err(rc);
         sqlite3_reset(o);
-        return 0;
+        return rc;
 }
 
 int sl_area_status_list(struct store *st, int view, struct store_area_status_list *out)

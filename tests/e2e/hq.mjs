@@ -285,9 +285,9 @@ await step('an order for a district', async () => {
   check('the hazard answer: the order in the district, none in the other', inside.level_in_force?.city_order === 4 && !outside.level_in_force?.city_order, JSON.stringify([inside.level_in_force, outside.level_in_force]));
   const cap = await (await anon.get(base + '/api/v1/cap.atom')).text();
   check('CAP carries the district\'s order by name', cap.includes(`urn:sonae:order:${o.id}`) && cap.includes('見本 中央地区'), cap.slice(0, 300));
-  const home = async (lat, lon) => {
+  const home = async (lat, lon, district) => {
     const rc = await newContext({ viewport: { width: 412, height: 900 } });
-    await rc.addInitScript(([la, lo]) => localStorage.setItem('sonae.home', JSON.stringify({ label: '見本の住所', lat: la, lon: lo })), [lat, lon]);
+    await rc.addInitScript(([la, lo, d]) => localStorage.setItem('sonae.home', JSON.stringify({ label: '見本の住所', lat: la, lon: lo, ...(d ? { district_id: d } : {}) })), [lat, lon, district]);
     const rp = await rc.newPage();
     const answered = Promise.all(['/api/v1/hazard', '/api/v1/status'].map((p) => rp.waitForResponse((r) => new URL(r.url()).pathname === p, { timeout: T(10000) })));
     await rp.goto(base + '/');
@@ -297,13 +297,25 @@ await step('an order for a district', async () => {
     await rc.close();
     return t;
   };
+  /* The status document is cached a few seconds: ask until it shows. */
+  let tsuruoka = null;
+  for (let i = 0; i < 40; i++) {
+    const st = await pub('/api/v1/status');
+    tsuruoka = (st.areas || []).find((a) => a.area_code === '0620300' && !a.exercise);
+    if (tsuruoka?.orders?.some((x) => x.district_id === chuo.id)) break;
+    await new Promise((r) => setTimeout(r, T(250)));
+  }
+  check('the status document lists the district order with its district', tsuruoka?.orders?.some((x) => x.district_id === chuo.id && x.level === 4) && tsuruoka.orders.every((x) => x.district_id !== null || x.level !== 4), JSON.stringify(tsuruoka?.orders));
   const tIn = await home(38.725, 139.825);
   check('a resident of the district reads 避難指示（警戒レベル４）', tIn.includes('避難指示（警戒レベル４）'), tIn);
-  /* The other district's point has no order in the hazard answer (above);
-   * the residents' page itself still shows the area's highest order, which
-   * includes every district order of the area (the status document). */
+  const tInKnown = await home(38.725, 139.825, chuo.id);
+  check('… also with the home\'s district known (from the status document)', tInKnown.includes('避難指示（警戒レベル４）'), tInKnown);
+  /* Another district of the same area: the area's status carries the
+   * district's order, and the page must not show it there. */
   const tOut = await home(38.745, 139.765);
-  console.log(`note: the residents' page in the other district reads: ${tOut.replace(/\s+/g, ' ')}`);
+  check('a resident of the other district is not told the district\'s order', !tOut.includes('避難指示'), tOut);
+  const tOutKnown = await home(38.745, 139.765, oyama.id);
+  check('… also with the home\'s district known', !tOutKnown.includes('避難指示'), tOutKnown);
   /* Lift it and give 鶴岡市 its 高齢者等避難 back. */
   await page.request.post(base + `/api/v1/orders/${o.id}/lift`, { headers: { 'X-CSRF-Token': await page.evaluate(() => window.sonaeHq.state.me.csrf) }, data: {} });
   await page.selectOption('#order-form select[name=level]', '3');

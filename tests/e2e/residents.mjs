@@ -489,13 +489,14 @@ await step('live region announces a level change', async () => {
   const changed = JSON.parse(JSON.stringify(status));
   const a = changed.areas.find((x) => x.area_code === '0620300');
   a.order = { level: 4, name_ja: '避難指示', issued_at: '2026-11-23T21:00:00+09:00' };
+  a.orders = [{ ...a.order, district_id: null }];
   await context.route('**/api/v1/status', (r) => r.fulfill({ json: changed }));
   await page.evaluate(() => window.sonaePoll());
   check('aria-live text says 避難指示（警戒レベル４）', (await page.locator('#live').innerText()).includes('避難指示（警戒レベル４）'));
   check('the city\'s line follows', (await page.locator('[data-line=city]').innerText()).includes('鶴岡市が発令：避難指示（警戒レベル４）'));
   check('live region is assertive', (await page.getAttribute('#live', 'aria-live')) === 'assertive');
   /* Peacetime: no level anywhere. */
-  const calm = { ...status, areas: status.areas.map((x) => ({ ...x, level: null, kinds: [], order: null })), notices: [] };
+  const calm = { ...status, areas: status.areas.map((x) => ({ ...x, level: null, kinds: [], order: null, orders: [] })), notices: [] };
   await context.unroute('**/api/v1/status');
   await context.route('**/api/v1/status', (r) => r.fulfill({ json: calm }));
   await context.route('**/api/v1/hazard?*', async (r) => { const j = await (await r.fetch()).json(); j.level_in_force = { jma: null, river: null, city_order: null }; r.fulfill({ json: j }); });
@@ -504,7 +505,7 @@ await step('live region announces a level change', async () => {
   check('peacetime: 「現在、警戒レベルの情報はありません」', (await page.locator('#levels').innerText()).includes('現在、警戒レベルの情報はありません'));
   /* From peacetime to 避難指示 on the next poll: the L4 row moves to the top. */
   const firstBefore = await page.locator('#rows fieldset').first().getAttribute('data-level');
-  const l4 = { ...calm, areas: calm.areas.map((x) => (x.area_code === '0620300' ? { ...x, level: 4, order: { level: 4, name_ja: '避難指示', issued_at: '2026-11-23T21:00:00+09:00' } } : x)) };
+  const l4 = { ...calm, areas: calm.areas.map((x) => (x.area_code === '0620300' ? { ...x, level: 4, order: { level: 4, name_ja: '避難指示', issued_at: '2026-11-23T21:00:00+09:00' }, orders: [{ level: 4, name_ja: '避難指示', issued_at: '2026-11-23T21:00:00+09:00', district_id: null }] } : x)) };
   await context.unroute('**/api/v1/status');
   await context.route('**/api/v1/status', (r) => r.fulfill({ json: l4 }));
   await page.evaluate(() => window.sonaePoll());

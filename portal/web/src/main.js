@@ -104,10 +104,24 @@ function homeArea() {
   for (const c of codes) { const a = areaOf(state.status, c); if (a) return a; }
   return null;
 }
+/* The city's order for home: of the area as a whole or of the home's own
+ * district, never another district's.  Without a known district the hazard
+ * answer's city_order (worked out for the point) stands for the district
+ * orders. */
+function homeOrder(a, lif) {
+  const fromAnswer = lif.city_order ? { level: lif.city_order, name_ja: state.answer.order_name_ja || LEVELS[lif.city_order]?.order } : null;
+  if (!a || !Array.isArray(a.orders)) return a?.order?.level ? a.order : fromAnswer;
+  const d = state.home?.district_id;
+  const known = Number.isInteger(d) && d > 0;
+  const mine = a.orders.filter((o) => o.level && (o.district_id == null || (known && o.district_id === d)));
+  let best = mine[0] || null;
+  if (!known && fromAnswer && (!best || fromAnswer.level > best.level)) best = fromAnswer;
+  return best;
+}
 function levels() {
   const a = homeArea();
   const lif = state.answer?.level_in_force || {};
-  const order = a?.order?.level ? a.order : (lif.city_order ? { level: lif.city_order, name_ja: state.answer.order_name_ja || LEVELS[lif.city_order]?.order } : null);
+  const order = homeOrder(a, lif);
   const jma = Math.max(a?.level || 0, lif.jma || 0, lif.river || 0) || null;
   const kinds = (a?.kinds || []).filter((k) => k.level && k.level >= 2).sort((x, y) => y.level - x.level).map((k) => k.name);
   if (lif.river && lif.river >= (a?.level || lif.jma || 0)) kinds.unshift(t('riverWord'));
