@@ -118,7 +118,7 @@ int store_open(const struct store_options *opt, struct store **out)
         if (strcmp(backend, "spatialite") == 0)
                 rc = spatialite_store_open(opt, out);
         else if (strcmp(backend, "postgis") == 0)
-                rc = -ENOTSUP;
+                rc = postgis_store_open(opt, out);
         else
                 rc = -EINVAL;
         if (rc == 0)

@@ -179,5 +179,11 @@ struct store {
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
 int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);
+/* The PostGIS backend (geo/postgis/): opt->dsn is a libpq connection
+ * string; -EIO when the server cannot be reached. */
+int postgis_store_open(const struct store_options *opt, struct store **out);
+/* For the tests: how many times the handle reset a lost connection (0 for
+ * any other backend). */
+unsigned postgis_store_reconnects(const struct store *st);
 
 #endif
