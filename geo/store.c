@@ -3,6 +3,7 @@
 #include "store_backend.h"
 
 #include "config.h"
+#include "schema.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -140,6 +141,11 @@ void store_close(struct store *st)
 {
         if (st)
                 st->ops->close(st);
+}
+
+int store_schema_target(const struct store *st)
+{
+        return strcmp(st->ops->name, "postgis") == 0 ? pg_schema_n_migrations : schema_n_migrations;
 }
 
 const char *store_backend_name(const struct store *st)

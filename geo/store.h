@@ -66,6 +66,9 @@ void store_close(struct store *st);
 const char *store_backend_name(const struct store *st);
 /* The newest schema version this binary knows, and the store's. */
 int store_schema_latest(void);
+/* The newest version of the handle's backend (each backend embeds its own
+ * translation of the numbered migrations). */
+int store_schema_target(const struct store *st);
 int store_schema_version(struct store *st, int *version);
 /* Applies pending migrations; *applied (may be NULL) counts them. */
 int store_migrate(struct store *st, int *applied);
