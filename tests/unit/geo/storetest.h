@@ -152,7 +152,7 @@ static inline struct store *storetest_open(const char *path)
 }
 
 /* The checks' SQL for PostgreSQL: json_extract(COL, '$.KEY') becomes
- * (COL->>'KEY')::numeric. */
+ * (COL->>'KEY'), as text. */
 static inline void storetest_pg_sql(const char *sql, char *out, size_t len)
 {
         size_t o = 0;
@@ -169,8 +169,8 @@ static inline void storetest_pg_sql(const char *sql, char *out, size_t len)
                         }
                 }
                 if (c && kl && strncmp(k + kl, "')", 2) == 0) {
-                        int n = snprintf(out + o, len - o, "(%.*s->>'%.*s')::numeric", (int)cl, c,
-                                         (int)kl, k);
+                        int n =
+                            snprintf(out + o, len - o, "(%.*s->>'%.*s')", (int)cl, c, (int)kl, k);
                         o += n > 0 ? (size_t)n : 0;
                         sql = k + kl + 2;
                         continue;
