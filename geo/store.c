@@ -6,6 +6,8 @@
 #include "schema.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +49,94 @@ const char *store_quantity_unit(const char *quantity)
                 if (strcmp(quantity, quantities[i].name) == 0)
                         return quantities[i].unit;
         return NULL;
+}
+
+int store_quantity_index(const char *quantity)
+{
+        for (size_t i = 0; quantity && i < N_OF(quantities); i++)
+                if (strcmp(quantity, quantities[i].name) == 0)
+                        return (int)i;
+        return -1;
+}
+
+const char *store_quantity_name(int i)
+{
+        return i >= 0 && (size_t)i < N_OF(quantities) ? quantities[i].name : NULL;
+}
+
+const char *store_kind_default_quantity(const char *kind)
+{
+        if (!kind || strcmp(kind, "camera") == 0)
+                return NULL;
+        return strcmp(kind, "rain") == 0 ? "precip_10m_mm" : "water_level_m";
+}
+
+bool store_main_quantity_valid(const char *quantity)
+{
+        int i = store_quantity_index(quantity);
+        return i >= 0 && strcmp(quantities[i].name, "precip_3h_mm") != 0 &&
+               strcmp(quantities[i].name, "precip_24h_mm") != 0;
+}
+
+void store_status_next(const struct store_status_in *in, int grace, int64_t now,
+                       struct store_status_next *out)
+{
+        int new_level = LEVEL_NONE;
+        enum station_state new_state = STATE_UNKNOWN;
+        if (isfinite(in->value)) {
+                if (in->quantity == STORE_Q_WATER_LEVEL) {
+                        struct level_result lr = level_from_thresholds(in->value, in->thr);
+                        new_level = lr.level;
+                        new_state = lr.state;
+                } else {
+                        new_state = STATE_OK;
+                }
+        } else if (in->last_observed_at > 0) {
+                new_state = in->old_state == STATE_STALE || in->old_state == STATE_OFFLINE
+                                ? STATE_OK
+                                : in->old_state;
+        }
+        out->old_eff = in->old_exists ? store_effective_state(in->old_state, in->kind,
+                                                              in->old_last_observed_at,
+                                                              in->expected_interval_s, grace, now)
+                                      : STATE_UNKNOWN;
+        out->new_eff = store_effective_state(new_state, in->kind, in->last_observed_at,
+                                             in->expected_interval_s, grace, now);
+        if (out->new_eff == STATE_STALE || out->new_eff == STATE_OFFLINE)
+                new_state = out->new_eff;
+        out->level = new_level;
+        out->state = new_state;
+        out->old_level = out->old_eff == STATE_STALE || out->old_eff == STATE_OFFLINE
+                             ? LEVEL_NONE
+                             : in->old_level;
+        out->eff_level =
+            out->new_eff == STATE_STALE || out->new_eff == STATE_OFFLINE ? LEVEL_NONE : new_level;
+}
+
+int store_station_change_events(int64_t id, int old_level, int new_level,
+                                enum station_state old_state, enum station_state new_state,
+                                store_emit_fn emit, void *ctx)
+{
+        char subject[40], data[160];
+        int rc = 0;
+        snprintf(subject, sizeof(subject), "stations/%lld", (long long)id);
+        if (old_level != new_level) {
+                char from[16] = "null", to[16] = "null";
+                if (old_level)
+                        snprintf(from, sizeof(from), "%d", old_level);
+                if (new_level)
+                        snprintf(to, sizeof(to), "%d", new_level);
+                snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":%s,\"to\":%s}",
+                         (long long)id, from, to);
+                rc = emit(ctx, "station.level", subject, new_level, data);
+        }
+        if (rc == 0 && old_state != new_state) {
+                snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":\"%s\",\"to\":\"%s\"}",
+                         (long long)id, station_state_name(old_state),
+                         station_state_name(new_state));
+                rc = emit(ctx, "station.state", subject, new_level, data);
+        }
+        return rc;
 }
 
 bool store_event_type_valid(const char *type)

@@ -176,6 +176,50 @@ struct store {
         int grace;
 };
 
+/* ---- Rules every backend applies (store.c) ----------------------------- */
+
+/* Quantities by index, in a fixed order: index 0 is water_level_m, the
+ * only quantity a level is computed from. */
+#define STORE_Q_WATER_LEVEL 0
+int store_quantity_index(const char *quantity); /* -1 when unknown */
+const char *store_quantity_name(int i);
+/* A station's quantity when it names none: NULL for cameras. */
+const char *store_kind_default_quantity(const char *kind);
+/* A running sum (3 h, 24 h) is never a station's main quantity. */
+bool store_main_quantity_valid(const char *quantity);
+
+/* A station's status before a write and what the write brings. */
+struct store_status_in {
+        const char *kind;
+        int quantity; /* the station's quantity, an index */
+        const struct level_thresholds *thr;
+        int64_t expected_interval_s;
+        bool old_exists;
+        enum station_state old_state;
+        int old_level;
+        int64_t old_last_observed_at;
+        double value;             /* the quantity's newest value, NAN if none */
+        int64_t last_observed_at; /* newest observation of any quantity */
+};
+/* What to store and which changes to announce. */
+struct store_status_next {
+        int level;                /* to store */
+        enum station_state state; /* to store */
+        int old_level, eff_level; /* as shown before and after (none when stale) */
+        enum station_state old_eff, new_eff;
+};
+void store_status_next(const struct store_status_in *in, int grace, int64_t now,
+                       struct store_status_next *out);
+
+/* Writes an event in the backend's open transaction. */
+typedef int (*store_emit_fn)(void *ctx, const char *type, const char *subject, int level,
+                             const char *data);
+/* The `station.level` and `station.state` events of a change (public, not
+ * exercise), through emit. */
+int store_station_change_events(int64_t id, int old_level, int new_level,
+                                enum station_state old_state, enum station_state new_state,
+                                store_emit_fn emit, void *ctx);
+
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
 int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);

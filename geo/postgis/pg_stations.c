@@ -11,27 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const quantity_names[] = {
-    "water_level_m", "precip_10m_mm", "precip_1h_mm", "distance_m",    "battery_v",
-    "rssi_dbm",      "temp_c",        "precip_3h_mm", "precip_24h_mm",
-};
-#define N_QUANTITIES 9
-
-static int quantity_index(const char *q)
-{
-        for (int i = 0; q && i < N_QUANTITIES; i++)
-                if (strcmp(q, quantity_names[i]) == 0)
-                        return i;
-        return -1;
-}
-
-static const char *default_quantity(const char *kind)
-{
-        if (!kind || strcmp(kind, "camera") == 0)
-                return NULL;
-        return strcmp(kind, "rain") == 0 ? "precip_10m_mm" : "water_level_m";
-}
-
 static void col_thresholds(const PGresult *r, int row, int i, struct level_thresholds *t)
 {
         t->standby = pg_col_double(r, row, i);
@@ -91,9 +70,9 @@ static int station_load(struct pg *b, int64_t id, struct station_info *si, struc
                 return rc;
         if (PQntuples(r) == 1) {
                 snprintf(si->kind, sizeof(si->kind), "%s", PQgetvalue(r, 0, 0));
-                const char *q =
-                    pg_col_null(r, 0, 1) ? default_quantity(si->kind) : PQgetvalue(r, 0, 1);
-                si->quantity = quantity_index(q);
+                const char *q = pg_col_null(r, 0, 1) ? store_kind_default_quantity(si->kind)
+                                                     : PQgetvalue(r, 0, 1);
+                si->quantity = store_quantity_index(q);
                 col_thresholds(r, 0, 2, &si->thr);
                 si->expected_interval_s = pg_col_i64(r, 0, 8);
                 status_cols(r, 0, 9, old);
@@ -139,56 +118,31 @@ static int status_set_state(struct pg *b, int64_t id, enum station_state state, 
                     seen_at > 0 ? seen_at : (int64_t)0);
 }
 
+static int emit_public(void *ctx, const char *type, const char *subject, int level,
+                       const char *data)
+{
+        return pg_event(ctx, type, subject, level, true, false, data);
+}
+
 static int emit_station_changes(struct pg *b, int64_t id, int old_level, int new_level,
                                 enum station_state old_state, enum station_state new_state)
 {
-        char subject[40], data[160];
-        int rc = 0;
-        snprintf(subject, sizeof(subject), "stations/%lld", (long long)id);
-        if (old_level != new_level) {
-                char from[16] = "null", to[16] = "null";
-                if (old_level)
-                        snprintf(from, sizeof(from), "%d", old_level);
-                if (new_level)
-                        snprintf(to, sizeof(to), "%d", new_level);
-                snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":%s,\"to\":%s}",
-                         (long long)id, from, to);
-                rc = pg_event(b, "station.level", subject, new_level, true, false, data);
-        }
-        if (rc == 0 && old_state != new_state) {
-                snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":\"%s\",\"to\":\"%s\"}",
-                         (long long)id, station_state_name(old_state),
-                         station_state_name(new_state));
-                rc = pg_event(b, "station.state", subject, new_level, true, false, data);
-        }
-        return rc;
+        return store_station_change_events(id, old_level, new_level, old_state, new_state,
+                                           emit_public, b);
 }
 
 static int status_write(struct pg *b, int64_t id, const struct station_info *si,
                         const struct status_row *old, double value, int64_t observed_at,
                         double rate, int64_t last_observed_at, int64_t now)
 {
-        int new_level = LEVEL_NONE;
-        enum station_state new_state = STATE_UNKNOWN;
-        if (isfinite(value)) {
-                if (si->quantity == 0) {
-                        struct level_result lr = level_from_thresholds(value, &si->thr);
-                        new_level = lr.level;
-                        new_state = lr.state;
-                } else {
-                        new_state = STATE_OK;
-                }
-        } else if (last_observed_at > 0) {
-                new_state = old->state == STATE_STALE || old->state == STATE_OFFLINE ? STATE_OK
-                                                                                     : old->state;
-        }
-        enum station_state old_eff = old_effective(b, si, old, now);
-        enum station_state new_eff = store_effective_state(
-            new_state, si->kind, last_observed_at, si->expected_interval_s, b->base.grace, now);
-        if (new_eff == STATE_STALE || new_eff == STATE_OFFLINE)
-                new_state = new_eff;
-        int old_level =
-            old_eff == STATE_STALE || old_eff == STATE_OFFLINE ? LEVEL_NONE : old->level;
+        struct store_status_in sin = {
+            si->kind,    si->quantity,    &si->thr,   si->expected_interval_s,
+            old->exists, old->state,      old->level, old->last_observed_at,
+            value,       last_observed_at};
+        struct store_status_next nx;
+        store_status_next(&sin, b->base.grace, now, &nx);
+        int new_level = nx.level;
+        enum station_state new_state = nx.state;
         int rc = pg_q(b, NULL,
                       "INSERT INTO station_status (station_id, value, observed_at, level, state, "
                       "rate_m_per_h, last_observed_at, changed_at) VALUES ($1, $2, $3, $4, $5, "
@@ -200,8 +154,7 @@ static int status_write(struct pg *b, int64_t id, const struct station_info *si,
                       last_observed_at > 0 ? last_observed_at : (int64_t)0, now);
         if (rc < 0)
                 return rc;
-        int eff_level = new_eff == STATE_STALE || new_eff == STATE_OFFLINE ? LEVEL_NONE : new_level;
-        return emit_station_changes(b, id, old_level, eff_level, old_eff, new_eff);
+        return emit_station_changes(b, id, nx.old_level, nx.eff_level, nx.old_eff, nx.new_eff);
 }
 
 /* ---- Stations ---------------------------------------------------------- */
@@ -225,18 +178,11 @@ int pg_station_find(struct store *st, const char *source, const char *external_i
                             source, external_id);
 }
 
-static bool main_quantity_valid(const char *q)
-{
-        int i = quantity_index(q);
-        return i >= 0 && strcmp(quantity_names[i], "precip_3h_mm") &&
-               strcmp(quantity_names[i], "precip_24h_mm");
-}
-
 int pg_station_upsert(struct store *st, const struct store_station *in, int64_t *id_out)
 {
         struct pg *b = PG(st);
         if (!in || !store_kind_valid(in->kind) || !in->source || !in->external_id || !in->name ||
-            (in->quantity && !main_quantity_valid(in->quantity)) || !isfinite(in->lon) ||
+            (in->quantity && !store_main_quantity_valid(in->quantity)) || !isfinite(in->lon) ||
             !isfinite(in->lat))
                 return -EINVAL;
         int64_t now = pg_now(), id = 0;
@@ -312,7 +258,7 @@ static int latest_upsert(struct pg *b, const struct newest *nv)
                     "($1, $2, $3, $4) ON CONFLICT (station_id, quantity) DO UPDATE SET "
                     "observed_at = excluded.observed_at, value = excluded.value WHERE "
                     "excluded.observed_at >= station_latest.observed_at",
-                    "itid", nv->station_id, quantity_names[nv->quantity], nv->observed_at,
+                    "itid", nv->station_id, store_quantity_name(nv->quantity), nv->observed_at,
                     nv->value);
 }
 
@@ -325,7 +271,7 @@ static int rate_of_rise(struct pg *b, int64_t id, int quantity, int64_t at, doub
                       "SELECT observed_at, value FROM observations WHERE station_id = $1 AND "
                       "quantity = $2 AND observed_at >= $3 AND observed_at < $4 ORDER BY "
                       "observed_at LIMIT 1",
-                      "itii", id, quantity_names[quantity], at - 3600, at);
+                      "itii", id, store_quantity_name(quantity), at - 3600, at);
         if (rc == 0 && PQntuples(r) == 1) {
                 int64_t t0 = pg_col_i64(r, 0, 0);
                 double v0 = pg_col_double(r, 0, 1);
@@ -412,7 +358,7 @@ int pg_observations_add(struct store *st, const struct store_obs *v, size_t n,
         if (!v)
                 return -EINVAL;
         for (size_t i = 0; i < n; i++) {
-                if (v[i].station_id <= 0 || quantity_index(v[i].quantity) < 0 ||
+                if (v[i].station_id <= 0 || store_quantity_index(v[i].quantity) < 0 ||
                     v[i].observed_at <= 0 || !isfinite(v[i].value) || v[i].quality > 0xffff)
                         return -EINVAL;
         }
@@ -420,7 +366,7 @@ int pg_observations_add(struct store *st, const struct store_obs *v, size_t n,
                 rc = arr_i64(&a[0], i, v[i].station_id);
                 if (rc == 0)
                         rc = buf_printf(&a[1], "%s%s", i ? "," : "{",
-                                        quantity_names[quantity_index(v[i].quantity)]);
+                                        store_quantity_name(store_quantity_index(v[i].quantity)));
                 if (rc == 0)
                         rc = arr_i64(&a[2], i, v[i].observed_at);
                 if (rc == 0)
@@ -456,7 +402,7 @@ int pg_observations_add(struct store *st, const struct store_obs *v, size_t n,
         }
         for (size_t i = 0; i < got; i++) {
                 nv[i].station_id = pg_col_i64(r, (int)i, 0);
-                nv[i].quantity = quantity_index(PQgetvalue(r, (int)i, 1));
+                nv[i].quantity = store_quantity_index(PQgetvalue(r, (int)i, 1));
                 nv[i].observed_at = pg_col_i64(r, (int)i, 2);
                 nv[i].value = pg_col_double(r, (int)i, 3);
         }
@@ -485,7 +431,7 @@ int pg_observations_range(struct store *st, int64_t station_id, const char *quan
         struct pg *b = PG(st);
         PGresult *r = NULL;
         memset(out, 0, sizeof(*out));
-        int q = quantity_index(quantity);
+        int q = store_quantity_index(quantity);
         if (q < 0 || station_id <= 0)
                 return -EINVAL;
         if (limit == 0)
@@ -494,7 +440,7 @@ int pg_observations_range(struct store *st, int64_t station_id, const char *quan
                       "SELECT observed_at, value, quality FROM observations WHERE station_id = $1 "
                       "AND quantity = $2 AND observed_at >= $3 AND observed_at < $4 ORDER BY "
                       "observed_at LIMIT $5",
-                      "itiii", station_id, quantity_names[q], from, to, (int64_t)limit);
+                      "itiii", station_id, store_quantity_name(q), from, to, (int64_t)limit);
         if (rc < 0)
                 return rc;
         int nt = PQntuples(r);
@@ -527,8 +473,8 @@ static int latest_fill(const PGresult *r, int i, struct store_latest *l, int gra
         l->river = pg_col_strdup(r, i, 5);
         l->area_code = pg_col_strdup(r, i, 6);
         l->quantity = pg_col_strdup(r, i, 7);
-        if (!l->quantity && l->kind && default_quantity(l->kind))
-                l->quantity = strdup(default_quantity(l->kind));
+        if (!l->quantity && l->kind && store_kind_default_quantity(l->kind))
+                l->quantity = strdup(store_kind_default_quantity(l->kind));
         l->unit = store_quantity_unit(l->quantity);
         l->lon = pg_col_double(r, i, 8);
         l->lat = pg_col_double(r, i, 9);
