@@ -1,8 +1,9 @@
 /* The spatial store: everything Sonae knows, behind one interface.
  *
  * A `struct store` is an opaque handle on one backend (SpatiaLite by
- * default; PostGIS later, as files under geo/postgis/, without touching
- * callers).  Every function returns 0 or a negative errno-style code:
+ * default, or PostGIS, geo/postgis/; an operation a backend has not
+ * written yet answers -ENOTSUP).  Every function returns 0 or a negative
+ * errno-style code:
  *
  *   -EINVAL   a value broke a constraint (bad enum, range, missing field,
  *             unknown station); nothing was written
