@@ -77,6 +77,13 @@ double pg_col_double(const PGresult *r, int row, int col);
 char *pg_col_strdup(const PGresult *r, int row, int col);
 bool pg_col_null(const PGresult *r, int row, int col);
 
+/* One element of elem_size per row of r into a new array *v (count *n)
+ * through fill(), which returns 0 or a negative code; elements are zeroed
+ * first and counted even when fill fails, so the list's free releases
+ * what was set.  Takes r (PQclear). */
+int pg_rows(PGresult *r, void **v, size_t *n, size_t elem_size,
+            int (*fill)(const PGresult *r, int row, void *elem, void *ctx), void *ctx);
+
 int64_t pg_now(void);
 
 /* pg_stations.c */

@@ -208,6 +208,22 @@ bool pg_col_null(const PGresult *r, int row, int col)
         return PQgetisnull(r, row, col) != 0;
 }
 
+int pg_rows(PGresult *r, void **v, size_t *n, size_t elem_size,
+            int (*fill)(const PGresult *r, int row, void *elem, void *ctx), void *ctx)
+{
+        int rows = PQntuples(r), rc = 0;
+        *v = NULL;
+        *n = 0;
+        if (rows > 0 && !(*v = calloc((size_t)rows, elem_size)))
+                rc = -ENOMEM;
+        for (int i = 0; i < rows && rc == 0; i++) {
+                (*n)++;
+                rc = fill(r, i, (char *)*v + (size_t)i * elem_size, ctx);
+        }
+        PQclear(r);
+        return rc;
+}
+
 /* ---- Events and transactions ------------------------------------------- */
 
 int pg_event(struct pg *b, const char *type, const char *subject, int level, bool is_public,
@@ -389,6 +405,20 @@ static int pg_event_emit(struct store *st, const char *type, const char *subject
         return pg_tx_end(b, rc);
 }
 
+static int event_fill(const PGresult *r, int i, void *elem, void *ctx)
+{
+        struct store_event *e = elem;
+        e->id = pg_col_i64(r, i, 0);
+        e->at = pg_col_i64(r, i, 1);
+        e->type = pg_col_strdup(r, i, 2);
+        e->subject = pg_col_strdup(r, i, 3);
+        e->level = (int)pg_col_i64(r, i, 4);
+        e->is_public = pg_col_i64(r, i, 5) != 0;
+        e->exercise = pg_col_i64(r, i, 6) != 0;
+        e->data = pg_col_strdup(r, i, 7);
+        return e->type && e->subject && e->data ? 0 : -ENOMEM;
+}
+
 static int pg_events_after(struct store *st, int64_t after_id, size_t limit, bool public_only,
                            struct store_event_list *out)
 {
@@ -401,27 +431,7 @@ static int pg_events_after(struct store *st, int64_t after_id, size_t limit, boo
                       "ibi", after_id, (int)public_only, (int64_t)(limit ? limit : 1000));
         if (rc < 0)
                 return rc;
-        int n = PQntuples(r);
-        if (n > 0) {
-                out->v = calloc((size_t)n, sizeof(*out->v));
-                if (!out->v)
-                        rc = -ENOMEM;
-        }
-        for (int i = 0; i < n && rc == 0; i++) {
-                struct store_event *e = &out->v[i];
-                out->n++;
-                e->id = pg_col_i64(r, i, 0);
-                e->at = pg_col_i64(r, i, 1);
-                e->type = pg_col_strdup(r, i, 2);
-                e->subject = pg_col_strdup(r, i, 3);
-                e->level = (int)pg_col_i64(r, i, 4);
-                e->is_public = pg_col_i64(r, i, 5) != 0;
-                e->exercise = pg_col_i64(r, i, 6) != 0;
-                e->data = pg_col_strdup(r, i, 7);
-                if (!e->type || !e->subject || !e->data)
-                        rc = -ENOMEM;
-        }
-        PQclear(r);
+        rc = pg_rows(r, (void **)&out->v, &out->n, sizeof(*out->v), event_fill, NULL);
         if (rc < 0)
                 store_event_list_free(out);
         return rc;

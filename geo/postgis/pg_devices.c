@@ -72,6 +72,18 @@ out:
         return pg_tx_end(b, rc);
 }
 
+static int source_status_fill(const PGresult *r, int i, void *elem, void *ctx)
+{
+        struct store_source_status *s = elem;
+        s->name = pg_col_strdup(r, i, 0);
+        s->state = pg_col_strdup(r, i, 1);
+        s->last_ok_at = pg_col_i64(r, i, 2);
+        s->last_error_at = pg_col_i64(r, i, 3);
+        s->last_error = pg_col_strdup(r, i, 4);
+        s->updated_at = pg_col_i64(r, i, 5);
+        return s->name && s->state ? 0 : -ENOMEM;
+}
+
 int pg_source_status_list(struct store *st, struct store_source_status_list *out)
 {
         PGresult *r = NULL;
@@ -82,25 +94,7 @@ int pg_source_status_list(struct store *st, struct store_source_status_list *out
                       "");
         if (rc < 0)
                 return rc;
-        int n = PQntuples(r);
-        if (n > 0) {
-                out->v = calloc((size_t)n, sizeof(*out->v));
-                if (!out->v)
-                        rc = -ENOMEM;
-        }
-        for (int i = 0; i < n && rc == 0; i++) {
-                struct store_source_status *s = &out->v[i];
-                out->n++;
-                s->name = pg_col_strdup(r, i, 0);
-                s->state = pg_col_strdup(r, i, 1);
-                s->last_ok_at = pg_col_i64(r, i, 2);
-                s->last_error_at = pg_col_i64(r, i, 3);
-                s->last_error = pg_col_strdup(r, i, 4);
-                s->updated_at = pg_col_i64(r, i, 5);
-                if (!s->name || !s->state)
-                        rc = -ENOMEM;
-        }
-        PQclear(r);
+        rc = pg_rows(r, (void **)&out->v, &out->n, sizeof(*out->v), source_status_fill, NULL);
         if (rc < 0)
                 store_source_status_list_free(out);
         return rc;
@@ -148,8 +142,9 @@ int pg_device_update(struct store *st, const struct store_device *d)
 #define DEVICE_COLUMNS                                                                             \
         "id, device, station_id, secret_hash, enabled, health, last_seen_at, fw, batt_v, rssi_dbm"
 
-static int device_fill(const PGresult *r, int i, struct store_device *d)
+static int device_fill(const PGresult *r, int i, void *elem, void *ctx)
 {
+        struct store_device *d = elem;
         d->id = pg_col_i64(r, i, 0);
         d->device = pg_col_strdup(r, i, 1);
         d->station_id = pg_col_i64(r, i, 2);
@@ -172,17 +167,7 @@ static int devices_query(struct pg *b, const char *device, struct store_device_l
                         : pg_q(b, &r, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY device", "");
         if (rc < 0)
                 return rc;
-        int n = PQntuples(r);
-        if (n > 0) {
-                out->v = calloc((size_t)n, sizeof(*out->v));
-                if (!out->v)
-                        rc = -ENOMEM;
-        }
-        for (int i = 0; i < n && rc == 0; i++) {
-                out->n++;
-                rc = device_fill(r, i, &out->v[i]);
-        }
-        PQclear(r);
+        rc = pg_rows(r, (void **)&out->v, &out->n, sizeof(*out->v), device_fill, NULL);
         if (rc < 0)
                 store_device_list_free(out);
         return rc;
@@ -436,6 +421,19 @@ int pg_gap_close(struct store *st, int64_t gap_id, int64_t closed_at)
                          "ii", closed_at, gap_id);
 }
 
+static int gap_fill(const PGresult *r, int i, void *elem, void *ctx)
+{
+        struct store_gap *g = elem;
+        g->id = pg_col_i64(r, i, 0);
+        g->device_id = pg_col_i64(r, i, 1);
+        g->epoch = pg_col_i64(r, i, 2);
+        g->from_seq = pg_col_i64(r, i, 3);
+        g->to_seq = pg_col_i64(r, i, 4);
+        g->opened_at = pg_col_i64(r, i, 5);
+        g->closed_at = pg_col_i64(r, i, 6);
+        return 0;
+}
+
 int pg_gaps_open_list(struct store *st, int64_t device_id, struct store_gap_list *out)
 {
         PGresult *r = NULL;
@@ -447,24 +445,7 @@ int pg_gaps_open_list(struct store *st, int64_t device_id, struct store_gap_list
                       "i", device_id);
         if (rc < 0)
                 return rc;
-        int n = PQntuples(r);
-        if (n > 0) {
-                out->v = calloc((size_t)n, sizeof(*out->v));
-                if (!out->v)
-                        rc = -ENOMEM;
-        }
-        for (int i = 0; i < n && rc == 0; i++) {
-                struct store_gap *g = &out->v[i];
-                out->n++;
-                g->id = pg_col_i64(r, i, 0);
-                g->device_id = pg_col_i64(r, i, 1);
-                g->epoch = pg_col_i64(r, i, 2);
-                g->from_seq = pg_col_i64(r, i, 3);
-                g->to_seq = pg_col_i64(r, i, 4);
-                g->opened_at = pg_col_i64(r, i, 5);
-                g->closed_at = pg_col_i64(r, i, 6);
-        }
-        PQclear(r);
+        rc = pg_rows(r, (void **)&out->v, &out->n, sizeof(*out->v), gap_fill, NULL);
         if (rc < 0)
                 store_gap_list_free(out);
         return rc;

@@ -425,6 +425,15 @@ out_free:
         return rc;
 }
 
+static int obs_fill(const PGresult *r, int i, void *elem, void *ctx)
+{
+        struct store_obs_row *o = elem;
+        o->observed_at = pg_col_i64(r, i, 0);
+        o->value = pg_col_double(r, i, 1);
+        o->quality = (unsigned)pg_col_i64(r, i, 2);
+        return 0;
+}
+
 int pg_observations_range(struct store *st, int64_t station_id, const char *quantity, int64_t from,
                           int64_t to, size_t limit, struct store_obs_list *out)
 {
@@ -443,19 +452,7 @@ int pg_observations_range(struct store *st, int64_t station_id, const char *quan
                       "itiii", station_id, store_quantity_name(q), from, to, (int64_t)limit);
         if (rc < 0)
                 return rc;
-        int nt = PQntuples(r);
-        if (nt > 0) {
-                out->v = calloc((size_t)nt, sizeof(*out->v));
-                if (!out->v)
-                        rc = -ENOMEM;
-        }
-        for (int i = 0; i < nt && rc == 0; i++) {
-                out->v[i].observed_at = pg_col_i64(r, i, 0);
-                out->v[i].value = pg_col_double(r, i, 1);
-                out->v[i].quality = (unsigned)pg_col_i64(r, i, 2);
-                out->n++;
-        }
-        PQclear(r);
+        rc = pg_rows(r, (void **)&out->v, &out->n, sizeof(*out->v), obs_fill, NULL);
         if (rc < 0)
                 store_obs_list_free(out);
         return rc;
@@ -463,8 +460,17 @@ int pg_observations_range(struct store *st, int64_t station_id, const char *quan
 
 /* ---- Latest ------------------------------------------------------------ */
 
-static int latest_fill(const PGresult *r, int i, struct store_latest *l, int grace, int64_t now)
+struct latest_ctx {
+        int grace;
+        int64_t now;
+};
+
+static int latest_fill(const PGresult *r, int i, void *elem, void *ctx_)
 {
+        const struct latest_ctx *ctx = ctx_;
+        struct store_latest *l = elem;
+        int grace = ctx->grace;
+        int64_t now = ctx->now;
         l->id = pg_col_i64(r, i, 0);
         l->kind = pg_col_strdup(r, i, 1);
         l->source = pg_col_strdup(r, i, 2);
@@ -514,17 +520,8 @@ int pg_latest(struct store *st, int64_t station_id, int64_t now, struct store_la
                       "i", station_id);
         if (rc < 0)
                 return rc;
-        int nt = PQntuples(r);
-        if (nt > 0) {
-                out->v = calloc((size_t)nt, sizeof(*out->v));
-                if (!out->v)
-                        rc = -ENOMEM;
-        }
-        for (int i = 0; i < nt && rc == 0; i++) {
-                out->n++;
-                rc = latest_fill(r, i, &out->v[i], b->base.grace, now);
-        }
-        PQclear(r);
+        struct latest_ctx ctx = {b->base.grace, now};
+        rc = pg_rows(r, (void **)&out->v, &out->n, sizeof(*out->v), latest_fill, &ctx);
         if (rc == 0 && station_id && out->n == 0)
                 rc = -ENOENT;
         if (rc < 0)
