@@ -2,7 +2,9 @@
  * to no backend (names of kinds, quantities and events, stale/offline). */
 #include "store_backend.h"
 
+#include "buf.h"
 #include "config.h"
+#include "json.h"
 #include "schema.h"
 
 #include <errno.h>
@@ -136,6 +138,40 @@ int store_station_change_events(int64_t id, int old_level, int new_level,
                          station_state_name(new_state));
                 rc = emit(ctx, "station.state", subject, new_level, data);
         }
+        return rc;
+}
+
+bool store_source_state_valid(const char *state)
+{
+        static const char *const states[] = {"ok", "degraded", "failing", "unknown"};
+        for (size_t i = 0; state && i < N_OF(states); i++)
+                if (strcmp(state, states[i]) == 0)
+                        return true;
+        return false;
+}
+
+int store_source_health_event(const char *name, const char *from, const char *to, const char *error,
+                              store_emit_private_fn emit, void *ctx)
+{
+        char subject[80];
+        struct buf data = BUF_INIT(4096);
+        struct json_writer w;
+        json_init(&w, &data);
+        json_obj_begin(&w);
+        json_key(&w, "source");
+        json_str(&w, name);
+        json_key(&w, "from");
+        json_str(&w, from && from[0] ? from : "unknown");
+        json_key(&w, "to");
+        json_str(&w, to);
+        if (strcmp(to, "ok") != 0 && error) {
+                json_key(&w, "error");
+                json_str(&w, error);
+        }
+        json_obj_end(&w);
+        snprintf(subject, sizeof(subject), "sources/%.64s", name);
+        int rc = json_error(&w) ? -ENOMEM : emit(ctx, "source.health", subject, data.data);
+        buf_free(&data);
         return rc;
 }
 

@@ -216,6 +216,15 @@ typedef int (*store_emit_fn)(void *ctx, const char *type, const char *subject, i
                              const char *data);
 /* The `station.level` and `station.state` events of a change (public, not
  * exercise), through emit. */
+/* ok | degraded | failing | unknown */
+bool store_source_state_valid(const char *state);
+/* Writes a non-public event with no level in the backend's transaction. */
+typedef int (*store_emit_private_fn)(void *ctx, const char *type, const char *subject,
+                                     const char *data);
+/* The `source.health` event of a change from `from` ("" or NULL: unknown)
+ * to `to`, with the error unless the source is ok again. */
+int store_source_health_event(const char *name, const char *from, const char *to, const char *error,
+                              store_emit_private_fn emit, void *ctx);
 int store_station_change_events(int64_t id, int old_level, int new_level,
                                 enum station_state old_state, enum station_state new_state,
                                 store_emit_fn emit, void *ctx);
