@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,13 @@ int store_station_change_events(int64_t id, int old_level, int new_level,
                 rc = emit(ctx, "station.state", subject, new_level, data);
         }
         return rc;
+}
+
+void store_sha256_hex(const void *data, size_t len, char hex[65])
+{
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, data, len);
+        sodium_bin2hex(hex, 65, h, sizeof(h));
 }
 
 bool store_source_state_valid(const char *state)

@@ -98,6 +98,13 @@ int pg_stations_refresh_state(struct store *st, int64_t now, size_t *changed);
 int pg_station_set_state(struct store *st, int64_t station_id, enum station_state state,
                          int64_t seen_at);
 
+/* pg_sources.c: raw documents. */
+int pg_raw_document_put(struct store *st, const char *source, const char *url,
+                        const char *content_type, const void *body, size_t len, int64_t fetched_at,
+                        int64_t *id, bool *is_new);
+int pg_raw_document_find(struct store *st, const char *url, int64_t *id);
+int pg_raw_document_body(struct store *st, int64_t id, void **body, size_t *len);
+
 /* pg_devices.c: devices, calibration, readings, gaps, source health. */
 int pg_source_health_set(struct store *st, const char *name, const char *state, const char *error);
 int pg_source_status_list(struct store *st, struct store_source_status_list *out);

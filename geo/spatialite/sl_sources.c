@@ -77,13 +77,6 @@ int sl_source_status_list(struct store *st, struct store_source_status_list *out
 
 /* ---- Raw documents ----------------------------------------------------- */
 
-static void sha256_hex(const void *data, size_t len, char hex[65])
-{
-        unsigned char h[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(h, data, len);
-        sodium_bin2hex(hex, 65, h, sizeof(h));
-}
-
 int sl_raw_document_put(struct store *st, const char *source, const char *url,
                         const char *content_type, const void *body, size_t len, int64_t fetched_at,
                         int64_t *id, bool *is_new)
@@ -92,7 +85,7 @@ int sl_raw_document_put(struct store *st, const char *source, const char *url,
         if (!source || !url || (!body && len) || fetched_at <= 0)
                 return -EINVAL;
         char hex[65];
-        sha256_hex(body ? body : "", len, hex);
+        store_sha256_hex(body ? body : "", len, hex);
         int rc = sl_tx_begin(b);
         if (rc < 0)
                 return rc;

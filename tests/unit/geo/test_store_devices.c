@@ -1,5 +1,6 @@
 /* The entities sonae-ingestd and the collectors' health need, on every
- * backend: source health, devices, calibration history, raw readings
+ * backend: source health, raw documents (deduplicated by URL and hash,
+ * bodies byte for byte), devices, calibration history, raw readings
  * (idempotent on device, epoch, seq; batched), sequence gaps, and the
  * events written with them.  Registered as geo-store-devices-spatialite
  * and geo-store-devices-postgis. */
@@ -47,6 +48,60 @@ static void test_source_health(struct store *st)
         CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'source.health' AND "
                           "json_extract(data, '$.error') IS NOT NULL AND public = 0"),
                   1);
+}
+
+static void test_raw_documents(struct store *st)
+{
+        /* Raw documents: deduplicated by URL and hash. */
+        const char *url = "https://www.data.jma.go.jp/developer/xml/data/x.xml";
+        int64_t d1 = 0, d2 = 0, d3 = 0;
+        bool is_new = false;
+        CHECK_INT(store_raw_document_put(st, "jma", url, "application/xml", "<a/>", 4, 1000, &d1,
+                                         &is_new),
+                  0);
+        CHECK(is_new);
+        CHECK_INT(store_raw_document_put(st, "jma", url, "application/xml", "<a/>", 4, 2000, &d2,
+                                         &is_new),
+                  0);
+        CHECK(!is_new);
+        CHECK_INT(d2, d1);
+        CHECK_INT(store_raw_document_put(st, "jma", url, "application/xml", "<b/>", 4, 3000, &d3,
+                                         &is_new),
+                  0);
+        CHECK(is_new && d3 != d1);
+        int64_t found = 0;
+        CHECK_INT(store_raw_document_find(st, url, &found), 0);
+        CHECK_INT(found, d1);
+        CHECK_INT(store_raw_document_find(st, "https://example.invalid/none", &found), -ENOENT);
+        void *body = NULL;
+        size_t len = 0;
+        CHECK_INT(store_raw_document_body(st, d3, &body, &len), 0);
+        CHECK_INT(len, 4);
+        CHECK(body && memcmp(body, "<b/>", 4) == 0);
+        free(body);
+        CHECK_INT(sql_int("SELECT count(*) FROM raw_documents WHERE sha256 = "
+                          "'0b9d4f0fa1f8b9b8d0b1bd4a8f1f5e8fa26cfe4b4bb4f0b4e6fe7ee3a6e1b5c1'"),
+                  0); /* not a made-up hash */
+        CHECK_INT(store_raw_document_put(st, "jma", "", NULL, "x", 1, 1000, NULL, NULL), -EINVAL);
+
+        /* A binary body with NUL bytes and every byte value comes back
+         * the same. */
+        unsigned char bin[256];
+        for (int i = 0; i < 256; i++)
+                bin[i] = (unsigned char)i;
+        int64_t d4 = 0;
+        CHECK_INT(store_raw_document_put(st, "camera", "https://x/c.jpg", "image/jpeg", bin,
+                                         sizeof(bin), 4000, &d4, &is_new),
+                  0);
+        CHECK(is_new);
+        CHECK_INT(store_raw_document_body(st, d4, &body, &len), 0);
+        CHECK_INT(len, sizeof(bin));
+        CHECK(body && memcmp(body, bin, sizeof(bin)) == 0);
+        free(body);
+        CHECK_INT(store_raw_document_body(st, d4 + 1000, &body, &len), -ENOENT);
+        CHECK_INT(sql_int("SELECT count(*) FROM raw_documents WHERE bytes = 256 AND sha256 = "
+                          "'40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880'"),
+                  1); /* SHA-256 of the bytes 0..255 */
 }
 
 static void test_devices(struct store *st)
@@ -211,6 +266,7 @@ int main(void)
         struct store *st = storetest_open(db);
         CHECK_STR(store_backend_name(st), storetest_backend());
         test_source_health(st);
+        test_raw_documents(st);
         test_devices(st);
         test_readings_batch(st);
         char why[200];
