@@ -149,6 +149,15 @@ void store_sha256_hex(const void *data, size_t len, char hex[65])
         sodium_bin2hex(hex, 65, h, sizeof(h));
 }
 
+bool store_jma_state_valid(const char *state)
+{
+        static const char *const states[] = {"pending", "done", "lost", "gone", "refused"};
+        for (size_t i = 0; state && i < N_OF(states); i++)
+                if (strcmp(state, states[i]) == 0)
+                        return true;
+        return false;
+}
+
 bool store_source_state_valid(const char *state)
 {
         static const char *const states[] = {"ok", "degraded", "failing", "unknown"};

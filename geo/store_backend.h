@@ -218,6 +218,8 @@ typedef int (*store_emit_fn)(void *ctx, const char *type, const char *subject, i
  * exercise), through emit. */
 /* The lowercase hex SHA-256 of a raw document's body. */
 void store_sha256_hex(const void *data, size_t len, char hex[65]);
+/* A JMA telegram's state: pending | done | lost | gone | refused */
+bool store_jma_state_valid(const char *state);
 /* ok | degraded | failing | unknown */
 bool store_source_state_valid(const char *state);
 /* Writes a non-public event with no level in the backend's transaction. */

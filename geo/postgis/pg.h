@@ -98,7 +98,11 @@ int pg_stations_refresh_state(struct store *st, int64_t now, size_t *changed);
 int pg_station_set_state(struct store *st, int64_t station_id, enum station_state state,
                          int64_t seen_at);
 
-/* pg_sources.c: raw documents. */
+/* pg_sources.c: raw documents, the JMA telegram ledger. */
+int pg_jma_telegram_put(struct store *st, const struct store_jma_telegram *t);
+int pg_jma_telegram_get(struct store *st, const char *url, struct store_jma_telegram_list *out);
+int pg_jma_telegrams_done(struct store *st, int64_t since, struct store_jma_telegram_list *out);
+int pg_jma_telegrams_count(struct store *st, const char *state, int64_t *n);
 int pg_raw_document_put(struct store *st, const char *source, const char *url,
                         const char *content_type, const void *body, size_t len, int64_t fetched_at,
                         int64_t *id, bool *is_new);

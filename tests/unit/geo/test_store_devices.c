@@ -1,6 +1,6 @@
 /* The entities sonae-ingestd and the collectors' health need, on every
  * backend: source health, raw documents (deduplicated by URL and hash,
- * bodies byte for byte), devices, calibration history, raw readings
+ * bodies byte for byte), the JMA telegram ledger, devices, calibration history, raw readings
  * (idempotent on device, epoch, seq; batched), sequence gaps, and the
  * events written with them.  Registered as geo-store-devices-spatialite
  * and geo-store-devices-postgis. */
@@ -102,6 +102,81 @@ static void test_raw_documents(struct store *st)
         CHECK_INT(sql_int("SELECT count(*) FROM raw_documents WHERE bytes = 256 AND sha256 = "
                           "'40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880'"),
                   1); /* SHA-256 of the bytes 0..255 */
+}
+
+/* The JMA collector's ledger: one row per telegram URL, first_seen_at
+ * kept, done only with its document and time, the done list in one
+ * order on both backends (text compared byte by byte). */
+static void test_jma_telegrams(struct store *st)
+{
+        int64_t doc = 0;
+        CHECK_INT(store_raw_document_put(st, "jma", "https://x/t1.xml", "application/xml", "<t/>",
+                                         4, 1000, &doc, NULL),
+                  0);
+        struct store_jma_telegram t = {0};
+        t.url = "https://x/t1.xml";
+        t.feed = "extra";
+        t.title = "気象警報・注意報（Ｈ２７）";
+        t.office = "山形地方気象台";
+        t.state = "pending";
+        t.first_seen_at = 5000;
+        t.serial = -1;
+        CHECK_INT(store_jma_telegram_put(st, &t), 0);
+        t.state = "done"; /* done without its document: refused */
+        CHECK_INT(store_jma_telegram_put(st, &t), -EINVAL);
+        t.document_id = doc;
+        t.datetime = 1721900000;
+        t.report_status = "通常";
+        t.info_type = "発表";
+        t.event_id = "20240725093000";
+        t.serial = 2;
+        t.attempts = 1;
+        t.first_seen_at = 9999; /* an existing row keeps its own */
+        CHECK_INT(store_jma_telegram_put(st, &t), 0);
+        struct store_jma_telegram_list l;
+        CHECK_INT(store_jma_telegram_get(st, "https://x/t1.xml", &l), 0);
+        CHECK_INT(l.n, 1);
+        if (l.n) {
+                CHECK_STR(l.v[0].state, "done");
+                CHECK_INT(l.v[0].first_seen_at, 5000);
+                CHECK_INT(l.v[0].serial, 2);
+                CHECK_INT(l.v[0].document_id, doc);
+                CHECK_STR(l.v[0].report_status, "通常");
+                CHECK(l.v[0].last_error == NULL);
+        }
+        store_jma_telegram_list_free(&l);
+        CHECK_INT(store_jma_telegram_get(st, "https://x/none.xml", &l), -ENOENT);
+        /* Two more done telegrams: offices and titles sort by their bytes. */
+        const char *offices[] = {"気象庁", "仙台管区気象台"};
+        const char *urls[] = {"https://x/t2.xml", "https://x/t3.xml"};
+        for (int i = 0; i < 2; i++) {
+                t.url = urls[i];
+                t.office = offices[i];
+                t.serial = -1; /* none */
+                CHECK_INT(store_jma_telegram_put(st, &t), 0);
+        }
+        t.url = "https://x/t4.xml";
+        t.state = "lost";
+        t.last_error = "HTTP 503";
+        CHECK_INT(store_jma_telegram_put(st, &t), 0);
+        t.state = "sleeping";
+        CHECK_INT(store_jma_telegram_put(st, &t), -EINVAL);
+        CHECK_INT(store_jma_telegrams_done(st, 1721900000, &l), 0);
+        CHECK_INT(l.n, 3);
+        for (size_t i = 1; i < l.n; i++)
+                CHECK(strcmp(l.v[i - 1].office, l.v[i].office) <= 0);
+        if (l.n == 3)
+                CHECK_INT(l.v[0].serial, -1);
+        store_jma_telegram_list_free(&l);
+        CHECK_INT(store_jma_telegrams_done(st, 1721900001, &l), 0);
+        CHECK_INT(l.n, 0);
+        store_jma_telegram_list_free(&l);
+        int64_t n = 0;
+        CHECK_INT(store_jma_telegrams_count(st, "done", &n), 0);
+        CHECK_INT(n, 3);
+        CHECK_INT(store_jma_telegrams_count(st, "lost", &n), 0);
+        CHECK_INT(n, 1);
+        CHECK_INT(store_jma_telegrams_count(st, "bogus", &n), -EINVAL);
 }
 
 static void test_devices(struct store *st)
@@ -267,6 +342,7 @@ int main(void)
         CHECK_STR(store_backend_name(st), storetest_backend());
         test_source_health(st);
         test_raw_documents(st);
+        test_jma_telegrams(st);
         test_devices(st);
         test_readings_batch(st);
         char why[200];
