@@ -28,6 +28,15 @@ static void options_from(const struct sonae_config *cfg, struct store_options *o
         o->synchronous = cfg->store.synchronous;
 }
 
+/* What the messages name: the file, or for PostGIS the backend (never the
+ * dsn, which may carry a password). */
+static const char *where(const struct store_options *o)
+{
+        if (o->backend && strcmp(o->backend, "postgis") == 0)
+                return "postgis";
+        return o->path ? o->path : "";
+}
+
 static int fail(const char *what, const char *path, int rc)
 {
         fprintf(stderr, "sonae db %s: %s: %s\n", what, path ? path : "", store_strerror(rc));
@@ -42,16 +51,17 @@ static int db_check(const struct store_options *base)
         o.read_only = true; /* check never creates or changes a store */
         int rc = store_open(&o, &st);
         if (rc < 0)
-                return fail("check", o.path, rc);
+                return fail("check", where(&o), rc);
         int v = 0;
         char why[256] = "";
         rc = store_schema_version(st, &v);
         if (rc == 0)
                 rc = store_check(st, why, sizeof(why));
+        int latest = store_schema_target(st);
         store_close(st);
-        printf("store %s: schema version %d of %d\n", o.path, v, store_schema_latest());
+        printf("store %s: schema version %d of %d\n", where(&o), v, latest);
         if (rc < 0) {
-                fprintf(stderr, "sonae db check: %s: %s\n", o.path,
+                fprintf(stderr, "sonae db check: %s: %s\n", where(&o),
                         why[0] ? why : store_strerror(rc));
                 return 1;
         }
@@ -72,7 +82,7 @@ static int db_migrate(const struct store_options *base)
                 rc = store_schema_version(st, &v);
         store_close(st);
         if (rc < 0)
-                return fail("migrate", o.path, rc);
+                return fail("migrate", where(&o), rc);
         printf("applied %d migration%s; schema version %d\n", applied, applied == 1 ? "" : "s", v);
         return 0;
 }
@@ -101,12 +111,12 @@ static int db_restore(const struct store_options *o, const char *file, bool forc
                 fprintf(stderr,
                         "sonae db restore: a store exists at %s; stop the daemons and add --force "
                         "to replace it (everything written since the backup is lost)\n",
-                        o->path);
+                        where(o));
                 return 1;
         }
         if (rc < 0)
                 return fail("restore", file, rc);
-        printf("restored %s from %s\n", o->path, file);
+        printf("restored %s from %s\n", where(o), file);
         return 0;
 }
 
@@ -119,14 +129,14 @@ static int db_seed(const struct store_options *o)
                 rc = store_seed(st, time_now_ms() / 1000, &c);
         store_close(st);
         if (rc == -EEXIST) {
-                printf("store %s is already seeded\n", o->path);
+                printf("store %s is already seeded\n", where(o));
                 return 0;
         }
         if (rc < 0)
-                return fail("seed", o->path, rc);
+                return fail("seed", where(o), rc);
         printf("seeded %s: %zu stations, %zu observations, %zu alerts, %zu areas, %zu shelters, "
                "%zu hazard layers, %zu reports, %zu orders, %zu notices\n",
-               o->path, c.stations, c.observations, c.alerts, c.areas, c.shelters, c.hazard_layers,
+               where(o), c.stations, c.observations, c.alerts, c.areas, c.shelters, c.hazard_layers,
                c.reports, c.orders, c.notices);
         return 0;
 }

@@ -2,9 +2,15 @@
  * to no backend (names of kinds, quantities and events, stale/offline). */
 #include "store_backend.h"
 
+#include "buf.h"
 #include "config.h"
+#include "json.h"
+#include "schema.h"
 
 #include <errno.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +52,144 @@ const char *store_quantity_unit(const char *quantity)
                 if (strcmp(quantity, quantities[i].name) == 0)
                         return quantities[i].unit;
         return NULL;
+}
+
+int store_quantity_index(const char *quantity)
+{
+        for (size_t i = 0; quantity && i < N_OF(quantities); i++)
+                if (strcmp(quantity, quantities[i].name) == 0)
+                        return (int)i;
+        return -1;
+}
+
+const char *store_quantity_name(int i)
+{
+        return i >= 0 && (size_t)i < N_OF(quantities) ? quantities[i].name : NULL;
+}
+
+const char *store_kind_default_quantity(const char *kind)
+{
+        if (!kind || strcmp(kind, "camera") == 0)
+                return NULL;
+        return strcmp(kind, "rain") == 0 ? "precip_10m_mm" : "water_level_m";
+}
+
+bool store_main_quantity_valid(const char *quantity)
+{
+        int i = store_quantity_index(quantity);
+        return i >= 0 && strcmp(quantities[i].name, "precip_3h_mm") != 0 &&
+               strcmp(quantities[i].name, "precip_24h_mm") != 0;
+}
+
+void store_status_next(const struct store_status_in *in, int grace, int64_t now,
+                       struct store_status_next *out)
+{
+        int new_level = LEVEL_NONE;
+        enum station_state new_state = STATE_UNKNOWN;
+        if (isfinite(in->value)) {
+                if (in->quantity == STORE_Q_WATER_LEVEL) {
+                        struct level_result lr = level_from_thresholds(in->value, in->thr);
+                        new_level = lr.level;
+                        new_state = lr.state;
+                } else {
+                        new_state = STATE_OK;
+                }
+        } else if (in->last_observed_at > 0) {
+                new_state = in->old_state == STATE_STALE || in->old_state == STATE_OFFLINE
+                                ? STATE_OK
+                                : in->old_state;
+        }
+        out->old_eff = in->old_exists ? store_effective_state(in->old_state, in->kind,
+                                                              in->old_last_observed_at,
+                                                              in->expected_interval_s, grace, now)
+                                      : STATE_UNKNOWN;
+        out->new_eff = store_effective_state(new_state, in->kind, in->last_observed_at,
+                                             in->expected_interval_s, grace, now);
+        if (out->new_eff == STATE_STALE || out->new_eff == STATE_OFFLINE)
+                new_state = out->new_eff;
+        out->level = new_level;
+        out->state = new_state;
+        out->old_level = out->old_eff == STATE_STALE || out->old_eff == STATE_OFFLINE
+                             ? LEVEL_NONE
+                             : in->old_level;
+        out->eff_level =
+            out->new_eff == STATE_STALE || out->new_eff == STATE_OFFLINE ? LEVEL_NONE : new_level;
+}
+
+int store_station_change_events(int64_t id, int old_level, int new_level,
+                                enum station_state old_state, enum station_state new_state,
+                                store_emit_fn emit, void *ctx)
+{
+        char subject[40], data[160];
+        int rc = 0;
+        snprintf(subject, sizeof(subject), "stations/%lld", (long long)id);
+        if (old_level != new_level) {
+                char from[16] = "null", to[16] = "null";
+                if (old_level)
+                        snprintf(from, sizeof(from), "%d", old_level);
+                if (new_level)
+                        snprintf(to, sizeof(to), "%d", new_level);
+                snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":%s,\"to\":%s}",
+                         (long long)id, from, to);
+                rc = emit(ctx, "station.level", subject, new_level, data);
+        }
+        if (rc == 0 && old_state != new_state) {
+                snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":\"%s\",\"to\":\"%s\"}",
+                         (long long)id, station_state_name(old_state),
+                         station_state_name(new_state));
+                rc = emit(ctx, "station.state", subject, new_level, data);
+        }
+        return rc;
+}
+
+void store_sha256_hex(const void *data, size_t len, char hex[65])
+{
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, data, len);
+        sodium_bin2hex(hex, 65, h, sizeof(h));
+}
+
+bool store_jma_state_valid(const char *state)
+{
+        static const char *const states[] = {"pending", "done", "lost", "gone", "refused"};
+        for (size_t i = 0; state && i < N_OF(states); i++)
+                if (strcmp(state, states[i]) == 0)
+                        return true;
+        return false;
+}
+
+bool store_source_state_valid(const char *state)
+{
+        static const char *const states[] = {"ok", "degraded", "failing", "unknown"};
+        for (size_t i = 0; state && i < N_OF(states); i++)
+                if (strcmp(state, states[i]) == 0)
+                        return true;
+        return false;
+}
+
+int store_source_health_event(const char *name, const char *from, const char *to, const char *error,
+                              store_emit_private_fn emit, void *ctx)
+{
+        char subject[80];
+        struct buf data = BUF_INIT(4096);
+        struct json_writer w;
+        json_init(&w, &data);
+        json_obj_begin(&w);
+        json_key(&w, "source");
+        json_str(&w, name);
+        json_key(&w, "from");
+        json_str(&w, from && from[0] ? from : "unknown");
+        json_key(&w, "to");
+        json_str(&w, to);
+        if (strcmp(to, "ok") != 0 && error) {
+                json_key(&w, "error");
+                json_str(&w, error);
+        }
+        json_obj_end(&w);
+        snprintf(subject, sizeof(subject), "sources/%.64s", name);
+        int rc = json_error(&w) ? -ENOMEM : emit(ctx, "source.health", subject, data.data);
+        buf_free(&data);
+        return rc;
 }
 
 bool store_event_type_valid(const char *type)
@@ -118,7 +262,7 @@ int store_open(const struct store_options *opt, struct store **out)
         if (strcmp(backend, "spatialite") == 0)
                 rc = spatialite_store_open(opt, out);
         else if (strcmp(backend, "postgis") == 0)
-                rc = -ENOTSUP;
+                rc = postgis_store_open(opt, out);
         else
                 rc = -EINVAL;
         if (rc == 0) {
@@ -143,6 +287,11 @@ void store_close(struct store *st)
 {
         if (st)
                 st->ops->close(st);
+}
+
+int store_schema_target(const struct store *st)
+{
+        return strcmp(st->ops->name, "postgis") == 0 ? pg_schema_n_migrations : schema_n_migrations;
 }
 
 const char *store_backend_name(const struct store *st)

@@ -1,8 +1,9 @@
 /* The spatial store: everything Sonae knows, behind one interface.
  *
  * A `struct store` is an opaque handle on one backend (SpatiaLite by
- * default; PostGIS later, as files under geo/postgis/, without touching
- * callers).  Every function returns 0 or a negative errno-style code:
+ * default, or PostGIS, geo/postgis/; an operation a backend has not
+ * written yet answers -ENOTSUP).  Every function returns 0 or a negative
+ * errno-style code:
  *
  *   -EINVAL   a value broke a constraint (bad enum, range, missing field,
  *             unknown station); nothing was written
@@ -70,6 +71,9 @@ void store_close(struct store *st);
 const char *store_backend_name(const struct store *st);
 /* The newest schema version this binary knows, and the store's. */
 int store_schema_latest(void);
+/* The newest version of the handle's backend (each backend embeds its own
+ * translation of the numbered migrations). */
+int store_schema_target(const struct store *st);
 int store_schema_version(struct store *st, int *version);
 /* Applies pending migrations; *applied (may be NULL) counts them. */
 int store_migrate(struct store *st, int *applied);

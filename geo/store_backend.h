@@ -222,8 +222,71 @@ struct store {
         bool all_exercise;
 };
 
+/* ---- Rules every backend applies (store.c) ----------------------------- */
+
+/* Quantities by index, in a fixed order: index 0 is water_level_m, the
+ * only quantity a level is computed from. */
+#define STORE_Q_WATER_LEVEL 0
+int store_quantity_index(const char *quantity); /* -1 when unknown */
+const char *store_quantity_name(int i);
+/* A station's quantity when it names none: NULL for cameras. */
+const char *store_kind_default_quantity(const char *kind);
+/* A running sum (3 h, 24 h) is never a station's main quantity. */
+bool store_main_quantity_valid(const char *quantity);
+
+/* A station's status before a write and what the write brings. */
+struct store_status_in {
+        const char *kind;
+        int quantity; /* the station's quantity, an index */
+        const struct level_thresholds *thr;
+        int64_t expected_interval_s;
+        bool old_exists;
+        enum station_state old_state;
+        int old_level;
+        int64_t old_last_observed_at;
+        double value;             /* the quantity's newest value, NAN if none */
+        int64_t last_observed_at; /* newest observation of any quantity */
+};
+/* What to store and which changes to announce. */
+struct store_status_next {
+        int level;                /* to store */
+        enum station_state state; /* to store */
+        int old_level, eff_level; /* as shown before and after (none when stale) */
+        enum station_state old_eff, new_eff;
+};
+void store_status_next(const struct store_status_in *in, int grace, int64_t now,
+                       struct store_status_next *out);
+
+/* Writes an event in the backend's open transaction. */
+typedef int (*store_emit_fn)(void *ctx, const char *type, const char *subject, int level,
+                             const char *data);
+/* The `station.level` and `station.state` events of a change (public, not
+ * exercise), through emit. */
+/* The lowercase hex SHA-256 of a raw document's body. */
+void store_sha256_hex(const void *data, size_t len, char hex[65]);
+/* A JMA telegram's state: pending | done | lost | gone | refused */
+bool store_jma_state_valid(const char *state);
+/* ok | degraded | failing | unknown */
+bool store_source_state_valid(const char *state);
+/* Writes a non-public event with no level in the backend's transaction. */
+typedef int (*store_emit_private_fn)(void *ctx, const char *type, const char *subject,
+                                     const char *data);
+/* The `source.health` event of a change from `from` ("" or NULL: unknown)
+ * to `to`, with the error unless the source is ok again. */
+int store_source_health_event(const char *name, const char *from, const char *to, const char *error,
+                              store_emit_private_fn emit, void *ctx);
+int store_station_change_events(int64_t id, int old_level, int new_level,
+                                enum station_state old_state, enum station_state new_state,
+                                store_emit_fn emit, void *ctx);
+
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
 int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);
+/* The PostGIS backend (geo/postgis/): opt->dsn is a libpq connection
+ * string; -EIO when the server cannot be reached. */
+int postgis_store_open(const struct store_options *opt, struct store **out);
+/* For the tests: how many times the handle reset a lost connection (0 for
+ * any other backend). */
+unsigned postgis_store_reconnects(const struct store *st);
 
 #endif

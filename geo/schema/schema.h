@@ -12,4 +12,8 @@ struct schema_migration {
 extern const struct schema_migration schema_migrations[];
 extern const int schema_n_migrations;
 
+/* The PostgreSQL translations of geo/postgis/schema/, same numbers. */
+extern const struct schema_migration pg_schema_migrations[];
+extern const int pg_schema_n_migrations;
+
 #endif

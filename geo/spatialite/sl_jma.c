@@ -5,20 +5,11 @@
 #include <errno.h>
 #include <string.h>
 
-static bool state_valid(const char *s)
-{
-        static const char *const states[] = {"pending", "done", "lost", "gone", "refused"};
-        for (size_t i = 0; s && i < sizeof(states) / sizeof(states[0]); i++)
-                if (strcmp(s, states[i]) == 0)
-                        return true;
-        return false;
-}
-
 int sl_jma_telegram_put(struct store *st, const struct store_jma_telegram *t)
 {
         struct sl *b = SL(st);
-        if (!t || !t->url || !t->feed || !t->title || !t->office || !state_valid(t->state) ||
-            t->attempts < 0)
+        if (!t || !t->url || !t->feed || !t->title || !t->office ||
+            !store_jma_state_valid(t->state) || t->attempts < 0)
                 return -EINVAL;
         int64_t now = sl_now();
         return sl_run(b,
@@ -91,7 +82,7 @@ int sl_jma_telegrams_done(struct store *st, int64_t since, struct store_jma_tele
 
 int sl_jma_telegrams_count(struct store *st, const char *state, int64_t *n)
 {
-        if (!state_valid(state))
+        if (!store_jma_state_valid(state))
                 return -EINVAL;
         return sl_query_int(SL(st), "SELECT count(*) FROM jma_telegrams WHERE state = ?", n, "t",
                             state);

@@ -14,14 +14,15 @@
 
 /* ---- Source health ----------------------------------------------------- */
 
+static int emit_private(void *ctx, const char *type, const char *subject, const char *data)
+{
+        return sl_event(ctx, type, subject, LEVEL_NONE, false, false, data);
+}
+
 int sl_source_health_set(struct store *st, const char *name, const char *state, const char *error)
 {
         struct sl *b = SL(st);
-        static const char *const states[] = {"ok", "degraded", "failing", "unknown"};
-        bool valid = false;
-        for (size_t i = 0; state && i < 4; i++)
-                valid = valid || strcmp(state, states[i]) == 0;
-        if (!name || !valid)
+        if (!name || !store_source_state_valid(state))
                 return -EINVAL;
         int64_t now = sl_now();
         int rc = sl_tx_begin(b);
@@ -44,29 +45,8 @@ int sl_source_health_set(struct store *st, const char *name, const char *state, 
                     "last_error = coalesce(?5, last_error), updated_at = ?6",
                     "ttIIti", name, state, ok ? now : (int64_t)0, ok ? (int64_t)0 : now,
                     ok ? NULL : error, now);
-        if (rc == 0 && strcmp(old, state) != 0) {
-                char subject[80];
-                struct buf data = BUF_INIT(4096);
-                struct json_writer w;
-                json_init(&w, &data);
-                json_obj_begin(&w);
-                json_key(&w, "source");
-                json_str(&w, name);
-                json_key(&w, "from");
-                json_str(&w, old[0] ? old : "unknown");
-                json_key(&w, "to");
-                json_str(&w, state);
-                if (!ok && error) {
-                        json_key(&w, "error");
-                        json_str(&w, error);
-                }
-                json_obj_end(&w);
-                snprintf(subject, sizeof(subject), "sources/%.64s", name);
-                rc = json_error(&w) ? -ENOMEM
-                                    : sl_event(b, "source.health", subject, LEVEL_NONE, false,
-                                               false, data.data);
-                buf_free(&data);
-        }
+        if (rc == 0 && strcmp(old, state) != 0)
+                rc = store_source_health_event(name, old, state, error, emit_private, b);
 out:
         return sl_tx_end(b, rc);
 }
@@ -97,13 +77,6 @@ int sl_source_status_list(struct store *st, struct store_source_status_list *out
 
 /* ---- Raw documents ----------------------------------------------------- */
 
-static void sha256_hex(const void *data, size_t len, char hex[65])
-{
-        unsigned char h[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(h, data, len);
-        sodium_bin2hex(hex, 65, h, sizeof(h));
-}
-
 int sl_raw_document_put(struct store *st, const char *source, const char *url,
                         const char *content_type, const void *body, size_t len, int64_t fetched_at,
                         int64_t *id, bool *is_new)
@@ -112,7 +85,7 @@ int sl_raw_document_put(struct store *st, const char *source, const char *url,
         if (!source || !url || (!body && len) || fetched_at <= 0)
                 return -EINVAL;
         char hex[65];
-        sha256_hex(body ? body : "", len, hex);
+        store_sha256_hex(body ? body : "", len, hex);
         int rc = sl_tx_begin(b);
         if (rc < 0)
                 return rc;

@@ -9,27 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const quantity_names[] = {
-    "water_level_m", "precip_10m_mm", "precip_1h_mm", "distance_m",    "battery_v",
-    "rssi_dbm",      "temp_c",        "precip_3h_mm", "precip_24h_mm",
-};
-#define N_QUANTITIES 9
-
-static int quantity_index(const char *q)
-{
-        for (int i = 0; q && i < N_QUANTITIES; i++)
-                if (strcmp(q, quantity_names[i]) == 0)
-                        return i;
-        return -1;
-}
-
-static const char *default_quantity(const char *kind)
-{
-        if (!kind || strcmp(kind, "camera") == 0)
-                return NULL;
-        return strcmp(kind, "rain") == 0 ? "precip_10m_mm" : "water_level_m";
-}
-
 /* Six threshold columns from i on, in the order of the stations table. */
 static void col_thresholds(sqlite3_stmt *s, int i, struct level_thresholds *t)
 {
@@ -91,7 +70,7 @@ static int station_load(struct sl *b, int64_t id, struct station_info *si, struc
                 const char *k = (const char *)sqlite3_column_text(s, 0);
                 snprintf(si->kind, sizeof(si->kind), "%s", k ? k : "");
                 const char *q = (const char *)sqlite3_column_text(s, 1);
-                si->quantity = quantity_index(q ? q : default_quantity(si->kind));
+                si->quantity = store_quantity_index(q ? q : store_kind_default_quantity(si->kind));
                 col_thresholds(s, 2, &si->thr);
                 si->expected_interval_s = sqlite3_column_int64(s, 8);
                 status_cols(s, 9, old);
@@ -147,29 +126,17 @@ static int status_set_state(struct sl *b, int64_t id, enum station_state state, 
         return sl_exec_stmt(s);
 }
 
+static int emit_public(void *ctx, const char *type, const char *subject, int level,
+                       const char *data)
+{
+        return sl_event(ctx, type, subject, level, true, false, data);
+}
+
 static int emit_station_changes(struct sl *b, int64_t id, int old_level, int new_level,
                                 enum station_state old_state, enum station_state new_state)
 {
-        char subject[40], data[160];
-        int rc = 0;
-        snprintf(subject, sizeof(subject), "stations/%lld", (long long)id);
-        if (old_level != new_level) {
-                char from[16] = "null", to[16] = "null";
-                if (old_level)
-                        snprintf(from, sizeof(from), "%d", old_level);
-                if (new_level)
-                        snprintf(to, sizeof(to), "%d", new_level);
-                snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":%s,\"to\":%s}",
-                         (long long)id, from, to);
-                rc = sl_event(b, "station.level", subject, new_level, true, false, data);
-        }
-        if (rc == 0 && old_state != new_state) {
-                snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":\"%s\",\"to\":\"%s\"}",
-                         (long long)id, station_state_name(old_state),
-                         station_state_name(new_state));
-                rc = sl_event(b, "station.state", subject, new_level, true, false, data);
-        }
-        return rc;
+        return store_station_change_events(id, old_level, new_level, old_state, new_state,
+                                           emit_public, b);
 }
 
 /* Writes a station's new status and its events.  value/observed_at are the
@@ -178,27 +145,14 @@ static int status_write(struct sl *b, int64_t id, const struct station_info *si,
                         const struct status_row *old, double value, int64_t observed_at,
                         double rate, int64_t last_observed_at, int64_t now)
 {
-        int new_level = LEVEL_NONE;
-        enum station_state new_state = STATE_UNKNOWN;
-        if (isfinite(value)) {
-                if (si->quantity == 0) {
-                        struct level_result lr = level_from_thresholds(value, &si->thr);
-                        new_level = lr.level;
-                        new_state = lr.state;
-                } else {
-                        new_state = STATE_OK;
-                }
-        } else if (last_observed_at > 0) {
-                new_state = old->state == STATE_STALE || old->state == STATE_OFFLINE ? STATE_OK
-                                                                                     : old->state;
-        }
-        enum station_state old_eff = old_effective(b, si, old, now);
-        enum station_state new_eff = store_effective_state(
-            new_state, si->kind, last_observed_at, si->expected_interval_s, b->base.grace, now);
-        if (new_eff == STATE_STALE || new_eff == STATE_OFFLINE)
-                new_state = new_eff;
-        int old_level =
-            old_eff == STATE_STALE || old_eff == STATE_OFFLINE ? LEVEL_NONE : old->level;
+        struct store_status_in sin = {
+            si->kind,    si->quantity,    &si->thr,   si->expected_interval_s,
+            old->exists, old->state,      old->level, old->last_observed_at,
+            value,       last_observed_at};
+        struct store_status_next nx;
+        store_status_next(&sin, b->base.grace, now, &nx);
+        int new_level = nx.level;
+        enum station_state new_state = nx.state;
         int rc = 0;
         sqlite3_stmt *s = sl_stmt(b, SL_STATUS_UPSERT, &rc);
         if (!s)
@@ -223,8 +177,7 @@ static int status_write(struct sl *b, int64_t id, const struct station_info *si,
         rc = sl_exec_stmt(s);
         if (rc < 0)
                 return rc;
-        int eff_level = new_eff == STATE_STALE || new_eff == STATE_OFFLINE ? LEVEL_NONE : new_level;
-        return emit_station_changes(b, id, old_level, eff_level, old_eff, new_eff);
+        return emit_station_changes(b, id, nx.old_level, nx.eff_level, nx.old_eff, nx.new_eff);
 }
 
 /* ---- Stations ---------------------------------------------------------- */
@@ -275,20 +228,11 @@ int sl_station_find(struct store *st, const char *source, const char *external_i
         return find_id(SL(st), source, external_id, id);
 }
 
-/* A running sum (3 h, 24 h) is never a station's main quantity: the
- * stations table's CHECK lists the others only (schema 0006). */
-static bool main_quantity_valid(const char *q)
-{
-        int i = quantity_index(q);
-        return i >= 0 && strcmp(quantity_names[i], "precip_3h_mm") &&
-               strcmp(quantity_names[i], "precip_24h_mm");
-}
-
 int sl_station_upsert(struct store *st, const struct store_station *in, int64_t *id_out)
 {
         struct sl *b = SL(st);
         if (!in || !store_kind_valid(in->kind) || !in->source || !in->external_id || !in->name ||
-            (in->quantity && !main_quantity_valid(in->quantity)) || !isfinite(in->lon) ||
+            (in->quantity && !store_main_quantity_valid(in->quantity)) || !isfinite(in->lon) ||
             !isfinite(in->lat))
                 return -EINVAL;
         int64_t now = time_now_ms() / 1000, id = 0;
@@ -357,7 +301,7 @@ static int latest_upsert(struct sl *b, const struct newest *nv)
         if (!s)
                 return rc;
         sqlite3_bind_int64(s, 1, nv->station_id);
-        sqlite3_bind_text(s, 2, quantity_names[nv->quantity], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, store_quantity_name(nv->quantity), -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, nv->observed_at);
         sqlite3_bind_double(s, 4, nv->value);
         return sl_exec_stmt(s);
@@ -372,7 +316,7 @@ static int rate_of_rise(struct sl *b, int64_t id, int quantity, int64_t at, doub
         if (!s)
                 return rc;
         sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_text(s, 2, quantity_names[quantity], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, store_quantity_name(quantity), -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, at - 3600);
         sqlite3_bind_int64(s, 4, at);
         int r = sqlite3_step(s);
@@ -444,7 +388,7 @@ int sl_observations_add(struct store *st, const struct store_obs *v, size_t n,
         if (!v)
                 return -EINVAL;
         for (size_t i = 0; i < n; i++) {
-                if (v[i].station_id <= 0 || quantity_index(v[i].quantity) < 0 ||
+                if (v[i].station_id <= 0 || store_quantity_index(v[i].quantity) < 0 ||
                     v[i].observed_at <= 0 || !isfinite(v[i].value) || v[i].quality > 0xffff)
                         return -EINVAL;
         }
@@ -459,9 +403,9 @@ int sl_observations_add(struct store *st, const struct store_obs *v, size_t n,
                 sqlite3_stmt *s = sl_stmt(b, SL_OBS_INSERT, &rc);
                 if (!s)
                         goto out;
-                int q = quantity_index(v[i].quantity);
+                int q = store_quantity_index(v[i].quantity);
                 sqlite3_bind_int64(s, 1, v[i].station_id);
-                sqlite3_bind_text(s, 2, quantity_names[q], -1, SQLITE_STATIC);
+                sqlite3_bind_text(s, 2, store_quantity_name(q), -1, SQLITE_STATIC);
                 sqlite3_bind_int64(s, 3, v[i].observed_at);
                 sqlite3_bind_double(s, 4, v[i].value);
                 sqlite3_bind_int(s, 5, (int)v[i].quality);
@@ -515,7 +459,7 @@ int sl_observations_range(struct store *st, int64_t station_id, const char *quan
 {
         struct sl *b = SL(st);
         memset(out, 0, sizeof(*out));
-        int q = quantity_index(quantity);
+        int q = store_quantity_index(quantity);
         if (q < 0 || station_id <= 0)
                 return -EINVAL;
         if (limit == 0)
@@ -525,7 +469,7 @@ int sl_observations_range(struct store *st, int64_t station_id, const char *quan
         if (!s)
                 return rc;
         sqlite3_bind_int64(s, 1, station_id);
-        sqlite3_bind_text(s, 2, quantity_names[q], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, store_quantity_name(q), -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, from);
         sqlite3_bind_int64(s, 4, to);
         sqlite3_bind_int64(s, 5, (sqlite3_int64)limit);
@@ -556,8 +500,8 @@ static int latest_fill(sqlite3_stmt *s, void *elem, void *ctx_)
         l->river = sl_col_strdup(s, 5);
         l->area_code = sl_col_strdup(s, 6);
         l->quantity = sl_col_strdup(s, 7);
-        if (!l->quantity && l->kind && default_quantity(l->kind))
-                l->quantity = strdup(default_quantity(l->kind));
+        if (!l->quantity && l->kind && store_kind_default_quantity(l->kind))
+                l->quantity = strdup(store_kind_default_quantity(l->kind));
         l->unit = store_quantity_unit(l->quantity);
         l->lon = sqlite3_column_double(s, 8);
         l->lat = sqlite3_column_double(s, 9);

@@ -63,7 +63,10 @@ def port_open(port):
 class Net:
     """One broker, one store, one config; devices and ingestd on demand."""
 
-    def __init__(self, tls=True):
+    def __init__(self, tls=True, store="path = sonae.db"):
+        """store: the [store] section's lines (a PostGIS dsn for the
+        PostGIS tests, whose queries go through psql instead)."""
+        self.store = store
         self.dir = tmpdir("sonae-net-")
         self.port = free_port()
         self.tls_port = free_port() if tls else 0
@@ -95,7 +98,7 @@ class Net:
     def write_config(self, tls, extra=""):
         with open(self.config, "w") as f:
             f.write(f"""[store]
-path = sonae.db
+{self.store}
 [log]
 level = info
 [mqtt]

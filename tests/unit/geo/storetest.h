@@ -1,11 +1,21 @@
 /* Helpers for the store's tests: a fresh SpatiaLite file in a temporary
  * folder, and SQL reads through a second, plain SQLite connection so the
- * checks do not trust the code under test. */
+ * checks do not trust the code under test.
+ *
+ * With SONAE_TEST_BACKEND=postgis (set by tests/lib/pgserver.py, which
+ * also sets SONAE_PG_HOST, SONAE_PG_PORT and SONAE_PG_USER) the same
+ * tests run against a real PostgreSQL: a "path" names a database (created
+ * from the template sonae_template on first use, named after the file's
+ * base name), and the SQL reads go through a second libpq connection.
+ * json_extract(COL, '$.KEY') in a check's SQL is rewritten to COL->>'KEY'
+ * there; the rest of the checks' SQL is the same on both. */
 #ifndef SONAE_STORETEST_H
 #define SONAE_STORETEST_H
 
 #include "store.h"
 
+#include <ctype.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <spatialite.h>
@@ -43,11 +53,96 @@ static inline void storetest_cleanup(void)
                 fprintf(stderr, "could not remove %s\n", storetest_dir);
 }
 
-static inline struct store *storetest_open(const char *path)
+/* True when the tests run against PostGIS. */
+static inline bool storetest_pg(void)
+{
+        const char *b = getenv("SONAE_TEST_BACKEND");
+        return b && strcmp(b, "postgis") == 0;
+}
+
+/* "spatialite" or "postgis": what store_backend_name() must say. */
+static inline const char *storetest_backend(void)
+{
+        return storetest_pg() ? "postgis" : "spatialite";
+}
+
+/* The connection string of database db on the test server. */
+static inline const char *storetest_pg_dsn_db(const char *db, char *buf, size_t len)
+{
+        const char *h = getenv("SONAE_PG_HOST"), *p = getenv("SONAE_PG_PORT"),
+                   *u = getenv("SONAE_PG_USER");
+        if (!h || !p || !u) {
+                fprintf(stderr, "SONAE_TEST_BACKEND=postgis needs tests/lib/pgserver.py\n");
+                exit(2);
+        }
+        snprintf(buf, len, "host=%s port=%s user=%s dbname=%s connect_timeout=10", h, p, u, db);
+        return buf;
+}
+
+/* The database a path stands for: t_ and the base name, [a-z0-9_]. */
+static inline const char *storetest_pg_db(const char *path, char *buf, size_t len)
+{
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        size_t o = (size_t)snprintf(buf, len, "t_");
+        for (; *base && o + 1 < len && o < 60; base++)
+                buf[o++] =
+                    isalnum((unsigned char)*base) ? (char)tolower((unsigned char)*base) : '_';
+        buf[o] = '\0';
+        return buf;
+}
+
+static inline const char *storetest_pg_dsn(const char *path, char *buf, size_t len)
+{
+        char db[80];
+        return storetest_pg_dsn_db(storetest_pg_db(path, db, sizeof(db)), buf, len);
+}
+
+/* Creates the database of path from the template unless it exists. */
+static inline void storetest_pg_create(const char *path)
+{
+        char dsn[300], db[80], sql[200];
+        PGconn *c = PQconnectdb(storetest_pg_dsn_db("postgres", dsn, sizeof(dsn)));
+        if (PQstatus(c) != CONNECTION_OK) {
+                fprintf(stderr, "postgres: %s", PQerrorMessage(c));
+                exit(2);
+        }
+        storetest_pg_db(path, db, sizeof(db));
+        snprintf(sql, sizeof(sql), "SELECT 1 FROM pg_database WHERE datname = '%s'", db);
+        PGresult *r = PQexec(c, sql);
+        bool exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        PQclear(r);
+        if (!exists) {
+                snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE sonae_template", db);
+                r = PQexec(c, sql);
+                if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                        fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+                        exit(2);
+                }
+                PQclear(r);
+        }
+        PQfinish(c);
+}
+
+/* Options that open the store of path on the backend under test. */
+static inline struct store_options storetest_options(const char *path, char *dsn, size_t dsn_len)
 {
         struct store_options o = {0};
+        if (storetest_pg()) {
+                storetest_pg_create(path);
+                o.backend = "postgis";
+                o.dsn = storetest_pg_dsn(path, dsn, dsn_len);
+        } else {
+                o.path = path;
+        }
+        return o;
+}
+
+static inline struct store *storetest_open(const char *path)
+{
+        char dsn[300];
+        struct store_options o = storetest_options(path, dsn, sizeof(dsn));
         struct store *st = NULL;
-        o.path = path;
         int rc = store_open(&o, &st);
         if (rc < 0) {
                 fprintf(stderr, "store_open(%s): %s\n", path, store_strerror(rc));
@@ -56,9 +151,76 @@ static inline struct store *storetest_open(const char *path)
         return st;
 }
 
+/* The checks' SQL for PostgreSQL: json_extract(COL, '$.KEY') becomes
+ * (COL->>'KEY'), as text. */
+static inline void storetest_pg_sql(const char *sql, char *out, size_t len)
+{
+        size_t o = 0;
+        while (*sql && o + 1 < len) {
+                const char *c = NULL, *k = NULL;
+                size_t cl = 0, kl = 0;
+                if (strncmp(sql, "json_extract(", 13) == 0) {
+                        c = sql + 13;
+                        cl = strcspn(c, ",");
+                        k = c + cl;
+                        if (strncmp(k, ", '$.", 5) == 0) {
+                                k += 5;
+                                kl = strcspn(k, "'");
+                        }
+                }
+                if (c && kl && strncmp(k + kl, "')", 2) == 0) {
+                        int n =
+                            snprintf(out + o, len - o, "(%.*s->>'%.*s')", (int)cl, c, (int)kl, k);
+                        o += n > 0 ? (size_t)n : 0;
+                        sql = k + kl + 2;
+                        continue;
+                }
+                out[o++] = *sql++;
+        }
+        out[o < len ? o : len - 1] = '\0';
+}
+
+static inline long long storetest_pg_sql_int(const char *path, const char *sql)
+{
+        char dsn[300], q[4096];
+        long long v = -1;
+        PGconn *c = PQconnectdb(storetest_pg_dsn(path, dsn, sizeof(dsn)));
+        if (PQstatus(c) != CONNECTION_OK) {
+                fprintf(stderr, "%s: %s", dsn, PQerrorMessage(c));
+                PQfinish(c);
+                return -1;
+        }
+        storetest_pg_sql(sql, q, sizeof(q));
+        PGresult *r = PQexec(c, q);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                fprintf(stderr, "%s: %s", q, PQerrorMessage(c));
+        else if (PQntuples(r) > 0) /* NULL reads 0, as sqlite3_column_int64 */
+                v = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(c);
+        return v;
+}
+
+/* Runs one statement on the database of path; true on success. */
+static inline bool storetest_pg_exec(const char *path, const char *sql)
+{
+        char dsn[300];
+        PGconn *c = PQconnectdb(storetest_pg_dsn(path, dsn, sizeof(dsn)));
+        PGresult *r = PQexec(c, sql);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (!ok)
+                fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+        return ok;
+}
+
 /* One integer from SQL on a separate connection; -1 on error. */
 static inline long long storetest_sql_int(const char *path, const char *sql)
 {
+        if (storetest_pg())
+                return storetest_pg_sql_int(path, sql);
+
         sqlite3 *db = NULL;
         sqlite3_stmt *s = NULL;
         long long v = -1;

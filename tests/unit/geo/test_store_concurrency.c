@@ -1,8 +1,12 @@
 /* Two writer processes, 50,000 rows each (10,000 with SONAE_REDUCED) in
  * transactions of 100 rows whose commits interleave: every row present,
- * one coalesced event per station per commit.  Then a backup taken while
- * a process writes is a consistent snapshot (rows match the events that
- * announce them), and restores to identical counts and checksums. */
+ * one coalesced event per station per commit, and a reader paging through
+ * the events while they are written misses none (event ids commit in id
+ * order).  Then a backup taken while a process writes is a consistent
+ * snapshot (rows match the events that announce them), and restores to
+ * identical counts and checksums.  Runs on both backends
+ * (geo-store-concurrency-spatialite, -postgis); PostGIS has no backup yet
+ * and must say so (-ENOTSUP). */
 #include "check.h"
 #include "storetest.h"
 
@@ -29,8 +33,8 @@ static int writer(const char *path, int64_t station, int64_t t0, int batches, in
 {
         char c;
         struct store *st = NULL;
-        struct store_options o = {0};
-        o.path = path;
+        char dsn[300];
+        struct store_options o = storetest_options(path, dsn, sizeof(dsn));
         if (store_open(&o, &st) < 0)
                 return 4;
         /* Opened (which takes a while under sanitizers): say so, and start
@@ -108,39 +112,71 @@ static void two_writers(const char *path)
         pid_t pb = spawn(path, ib, 1700000000, batches, go[0], NULL);
         wait_ready(ready[0], 2);
         CHECK_INT(write(go[1], "ab", 2), 2);
-        CHECK(wait_ok(pa));
-        CHECK(wait_ok(pb));
+        /* A reader pages through the events as they are committed, like
+         * the portal's live feed: after the writers it must have seen
+         * every event, each once, in id order. */
+        st = storetest_open(path);
+        int64_t last = 0;
+        long long seen = 0, disorder = 0;
+        int alive = 2, status;
+        for (;;) {
+                struct store_event_list el;
+                CHECK_INT(store_events_after(st, last, 500, false, &el), 0);
+                for (size_t i = 0; i < el.n; i++) {
+                        disorder += el.v[i].id <= last;
+                        last = el.v[i].id;
+                        seen++;
+                }
+                size_t got = el.n;
+                store_event_list_free(&el);
+                if (got)
+                        continue;
+                if (alive == 0)
+                        break;
+                while (alive > 0 && waitpid(-1, &status, WNOHANG) > 0) {
+                        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+                        alive--;
+                }
+                usleep(1000);
+        }
+        store_close(st);
         close(go[0]);
         close(go[1]);
         close(ready[0]);
         close(ready[1]);
 
+        CHECK_INT(disorder, 0);
+        CHECK_INT(seen, storetest_sql_int(path, "SELECT count(*) FROM events"));
+        (void)pa;
+        (void)pb;
         long long want = (long long)batches * BATCH * 2;
         CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM observations"), want);
         CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM events WHERE type = "
                                           "'station.observations'"),
                   batches * 2);
-        CHECK_INT(storetest_sql_int(path, "SELECT sum(json_extract(data, '$.count')) FROM events "
-                                          "WHERE type = 'station.observations'"),
+        CHECK_INT(storetest_sql_int(
+                      path, "SELECT sum(CAST(json_extract(data, '$.count') AS INTEGER)) FROM "
+                            "events "
+                            "WHERE type = 'station.observations'"),
                   want);
         /* The commits interleaved: each writer committed while the other
          * was between its first and last commit, and the station of
          * consecutive events switched more than once (how often depends
          * on scheduling: dozens of times here, a few under sanitizers). */
-        char sql[400];
+        char sql[440];
         snprintf(sql, sizeof(sql),
-                 "SELECT (SELECT min(id) FROM events WHERE type = 'station.observations' AND "
+                 "SELECT CAST((SELECT min(id) FROM events WHERE type = 'station.observations' AND "
                  "subject = 'stations/%lld') < (SELECT max(id) FROM events WHERE type = "
                  "'station.observations' AND subject = 'stations/%lld') AND (SELECT min(id) FROM "
                  "events WHERE type = 'station.observations' AND subject = 'stations/%lld') < "
                  "(SELECT max(id) FROM events WHERE type = 'station.observations' AND subject = "
-                 "'stations/%lld')",
+                 "'stations/%lld') AS INTEGER)",
                  (long long)ia, (long long)ib, (long long)ib, (long long)ia);
         CHECK_INT(storetest_sql_int(path, sql), 1);
         long long switches =
             storetest_sql_int(path, "SELECT count(*) FROM (SELECT subject, lag(subject) OVER "
                                     "(ORDER BY id) AS prev FROM events WHERE type = "
-                                    "'station.observations') WHERE prev IS NOT NULL AND "
+                                    "'station.observations') AS e WHERE prev IS NOT NULL AND "
                                     "prev <> subject");
         printf("two writers: %lld rows, %lld switches between writers\n", want, switches);
         CHECK(switches >= 2);
@@ -150,6 +186,13 @@ static void backup_during_writes(const char *path, const char *bpath, const char
                                  const char *stop)
 {
         struct store *st = storetest_open(path);
+        if (storetest_pg()) {
+                /* pg_dump/pg_restore are not written yet: said, not faked. */
+                CHECK_INT(store_backup(st, bpath), -ENOTSUP);
+                CHECK_INT(access(bpath, F_OK), -1);
+                store_close(st);
+                return;
+        }
         struct store_station c = storetest_gauge("writer-c", "書き手C");
         int64_t ic = 0;
         CHECK_INT(store_station_upsert(st, &c, &ic), 0);
@@ -188,8 +231,10 @@ static void backup_during_writes(const char *path, const char *bpath, const char
         CHECK(after > in_backup); /* the writer went on after the backup */
         /* A snapshot: every row is announced by an event and every event's
          * rows are there, for whole transactions only. */
-        CHECK_INT(storetest_sql_int(bpath, "SELECT sum(json_extract(data, '$.count')) FROM events "
-                                           "WHERE type = 'station.observations'"),
+        CHECK_INT(storetest_sql_int(
+                      bpath, "SELECT sum(CAST(json_extract(data, '$.count') AS INTEGER)) FROM "
+                             "events "
+                             "WHERE type = 'station.observations'"),
                   in_backup);
         CHECK_INT(in_backup % BATCH, 0);
 

@@ -3,8 +3,16 @@
  * column replaced by a value that breaks one rule (NOT NULL, CHECK, foreign
  * key, geometry type); each must fail as a constraint violation.  Unique
  * keys: the valid row twice.  Every attempt runs in a savepoint that is
- * rolled back, so the attempts do not depend on each other. */
+ * rolled back, so the attempts do not depend on each other.
+ *
+ * The same tables run against PostGIS's translation of the schema
+ * (geo-store-constraints-postgis): the SQL is rewritten for PostgreSQL
+ * (pg_sql below), and a refusal is a constraint violation (SQLSTATE class
+ * 23) or, where PostgreSQL's types refuse the value before any check
+ * does (text in a number, a line in a point column, another SRID, bad
+ * JSON), a data exception (class 22). */
 #include "check.h"
+#include <ctype.h>
 #include "storetest.h"
 
 struct col {
@@ -461,10 +469,104 @@ static void build(const struct table *t, const char *col, const char *value, cha
         snprintf(sql, len, "INSERT INTO %s (%s) VALUES (%s)", t->name, names, values);
 }
 
-static int exec(sqlite3 *db, const char *sql)
+/* The connection the checks run on: SQLite, or PostgreSQL. */
+static sqlite3 *db;
+static PGconn *pg;
+
+/* SpatiaLite's SQL of the tables above for PostgreSQL: MakePoint(x, y, s)
+ * becomes ST_SetSRID(ST_MakePoint(x, y), s), GeomFromText ST_GeomFromText,
+ * zeroblob(n) n zero bytes, x'HEX' a bytea literal. */
+static void pg_sql(const char *in, char *out, size_t len)
 {
-        int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-        return rc == SQLITE_OK ? 0 : sqlite3_extended_errcode(db);
+        size_t o = 0;
+        const char *start = in;
+        while (*in && o + 64 < len) {
+                if (strncmp(in, "MakePoint(", 10) == 0) {
+                        const char *a = in + 10, *close = strchr(a, ')');
+                        const char *comma = close ? memrchr(a, ',', (size_t)(close - a)) : NULL;
+                        if (close && comma) {
+                                o += (size_t)snprintf(
+                                    out + o, len - o, "ST_SetSRID(ST_MakePoint(%.*s), %.*s)",
+                                    (int)(comma - a), a, (int)(close - comma - 1), comma + 1);
+                                in = close + 1;
+                                continue;
+                        }
+                }
+                if (strncmp(in, "GeomFromText(", 13) == 0) {
+                        o += (size_t)snprintf(out + o, len - o, "ST_GeomFromText(");
+                        in += 13;
+                        continue;
+                }
+                if (strncmp(in, "zeroblob(", 9) == 0) {
+                        const char *close = strchr(in, ')');
+                        if (close) {
+                                o += (size_t)snprintf(out + o, len - o,
+                                                      "decode(repeat('00', %.*s), 'hex')",
+                                                      (int)(close - in - 9), in + 9);
+                                in = close + 1;
+                                continue;
+                        }
+                }
+                /* x'HEX' as a token, not the end of a string ('x', '..x'). */
+                bool token = in == start || (!isalnum((unsigned char)in[-1]) && in[-1] != '_' &&
+                                             in[-1] != '\'' && in[-1] != '/');
+                if (token && in[0] == 'x' && in[1] == '\'') {
+                        const char *close = strchr(in + 2, '\'');
+                        if (close) {
+                                o += (size_t)snprintf(out + o, len - o, "'\\x%.*s'::bytea",
+                                                      (int)(close - in - 2), in + 2);
+                                in = close + 1;
+                                continue;
+                        }
+                }
+                out[o++] = *in++;
+        }
+        out[o] = '\0';
+}
+
+static char pg_errmsg[512];
+
+/* 0, SQLITE_CONSTRAINT when the schema refused the statement, or another
+ * SQLite code.  On PostgreSQL every statement runs in its own savepoint,
+ * so a refusal does not abort the surrounding transaction. */
+static int exec(const char *sql)
+{
+        if (!pg) {
+                int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+                return rc == SQLITE_OK ? 0 : sqlite3_extended_errcode(db);
+        }
+        /* The test's own savepoints pass as they are: wrapped, releasing
+         * x would release them too. */
+        if (strncmp(sql, "SAVEPOINT", 9) == 0 || strncmp(sql, "ROLLBACK TO", 11) == 0) {
+                PGresult *r = PQexec(pg, sql);
+                int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : SQLITE_ERROR;
+                PQclear(r);
+                return rc;
+        }
+        static char q[16384];
+        pg_sql(sql, q, sizeof(q));
+        PGresult *r = PQexec(pg, "SAVEPOINT x");
+        PQclear(r);
+        r = PQexec(pg, q);
+        ExecStatusType st = PQresultStatus(r);
+        int rc = 0;
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+                const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                snprintf(pg_errmsg, sizeof(pg_errmsg), "%s %s", state ? state : "?",
+                         PQerrorMessage(pg));
+                rc = state && (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
+                         ? SQLITE_CONSTRAINT
+                         : SQLITE_ERROR;
+        }
+        PQclear(r);
+        r = PQexec(pg, rc ? "ROLLBACK TO x" : "RELEASE x");
+        PQclear(r);
+        return rc;
+}
+
+static const char *errmsg(void)
+{
+        return pg ? pg_errmsg : errmsg();
 }
 
 int main(void)
@@ -472,37 +574,53 @@ int main(void)
         char path[256], sql[8192];
         storetest_path("constraints.db", path, sizeof(path));
         store_close(storetest_open(path));
-        sqlite3 *db = NULL;
-        CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-        void *cache = spatialite_alloc_connection();
-        spatialite_init_ex(db, cache, 0);
-        CHECK_INT(exec(db, "PRAGMA foreign_keys = ON"), 0);
-        int rc = exec(db, parents);
+        void *cache = NULL;
+        if (storetest_pg()) {
+                char dsn[300];
+                pg = PQconnectdb(storetest_pg_dsn(path, dsn, sizeof(dsn)));
+                CHECK_INT(PQstatus(pg), CONNECTION_OK);
+                PQclear(PQexec(pg, "BEGIN"));
+        } else {
+                CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+                cache = spatialite_alloc_connection();
+                spatialite_init_ex(db, cache, 0);
+                CHECK_INT(exec("PRAGMA foreign_keys = ON"), 0);
+        }
+        int rc = exec(parents);
         if (rc)
-                fprintf(stderr, "parents: %s\n", sqlite3_errmsg(db));
+                fprintf(stderr, "parents: %s\n", errmsg());
+        /* The parents' explicit ids do not move PostgreSQL's identity
+         * sequences (SQLite's rowid follows max(id)): move them. */
+        if (pg && rc == 0)
+                rc = exec("DO $$ DECLARE t record; BEGIN FOR t IN SELECT table_name FROM "
+                          "information_schema.columns WHERE table_schema = 'public' AND "
+                          "column_name = 'id' AND is_identity = 'YES' LOOP EXECUTE "
+                          "format('SELECT setval(pg_get_serial_sequence(%L, ''id''), "
+                          "coalesce(max(id), 0) + 1, false) FROM %I', t.table_name, "
+                          "t.table_name); END LOOP; END $$");
         CHECK_INT(rc, 0);
         int refused = 0;
         for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
                 const struct table *t = &tables[i];
                 build(t, NULL, NULL, sql, sizeof(sql));
-                exec(db, "SAVEPOINT t");
-                rc = exec(db, sql);
+                exec("SAVEPOINT t");
+                rc = exec(sql);
                 if (rc)
                         fprintf(stderr, "%s: the valid row was refused: %s\n%s\n", t->name,
-                                sqlite3_errmsg(db), sql);
+                                errmsg(), sql);
                 CHECK_INT(rc, 0);
                 if (t->unique) {
-                        rc = exec(db, sql);
+                        rc = exec(sql);
                         if ((rc & 0xff) != SQLITE_CONSTRAINT)
                                 fprintf(stderr, "%s: the same row twice was not refused\n",
                                         t->name);
                         CHECK_INT(rc & 0xff, SQLITE_CONSTRAINT);
                 }
-                exec(db, "ROLLBACK TO t; RELEASE t");
+                exec("ROLLBACK TO t; RELEASE t");
                 for (const struct bad *b = t->bads; b->col; b++) {
                         build(t, b->col, b->value, sql, sizeof(sql));
-                        exec(db, "SAVEPOINT t");
-                        rc = exec(db, sql);
+                        exec("SAVEPOINT t");
+                        rc = exec(sql);
                         /* SpatiaLite's geometry checks are triggers that
                          * RAISE(ABORT): also constraint errors. */
                         if ((rc & 0xff) != SQLITE_CONSTRAINT)
@@ -510,31 +628,39 @@ int main(void)
                                         b->why, rc, sql);
                         CHECK_INT(rc & 0xff, SQLITE_CONSTRAINT);
                         refused += (rc & 0xff) == SQLITE_CONSTRAINT;
-                        exec(db, "ROLLBACK TO t; RELEASE t");
+                        exec("ROLLBACK TO t; RELEASE t");
                 }
         }
         /* The append-only audit log and the three-photo limit. */
-        CHECK_INT(exec(db, "INSERT INTO audit_log (at, actor, action, object) VALUES (1, 'a', "
-                           "'b', 'c')"),
+        CHECK_INT(exec("INSERT INTO audit_log (at, actor, action, object) VALUES (1, 'a', "
+                       "'b', 'c')"),
                   0);
-        CHECK_INT(exec(db, "UPDATE audit_log SET actor = 'z'") & 0xff, SQLITE_CONSTRAINT);
-        CHECK_INT(exec(db, "DELETE FROM audit_log") & 0xff, SQLITE_CONSTRAINT);
+        CHECK_INT(exec("UPDATE audit_log SET actor = 'z'") & 0xff, SQLITE_CONSTRAINT);
+        CHECK_INT(exec("DELETE FROM audit_log") & 0xff, SQLITE_CONSTRAINT);
         for (int i = 0; i < 4; i++) {
                 snprintf(sql, sizeof(sql),
                          "INSERT INTO report_photos (report_id, path, content_type, bytes, "
                          "created_at) VALUES (1, 'r/%d.jpg', 'image/png', 1, 1)",
                          i);
-                CHECK_INT(exec(db, sql) & 0xff, i < 3 ? SQLITE_OK : SQLITE_CONSTRAINT);
+                rc = exec(sql) & 0xff;
+                if (rc != (i < 3 ? SQLITE_OK : SQLITE_CONSTRAINT))
+                        fprintf(stderr, "photo %d: %s\n", i + 1, rc ? errmsg() : "accepted");
+                CHECK_INT(rc, i < 3 ? SQLITE_OK : SQLITE_CONSTRAINT);
         }
         /* One active edition per hazard layer name. */
-        CHECK_INT(exec(db, "INSERT INTO hazard_layers (name, version, hazard, title, attribution, "
-                           "active, imported_at) VALUES ('L', 'v2', 'flood', 't', 'a', 1, 1), "
-                           "('L', 'v3', 'flood', 't', 'a', 1, 1)") &
+        CHECK_INT(exec("INSERT INTO hazard_layers (name, version, hazard, title, attribution, "
+                       "active, imported_at) VALUES ('L', 'v2', 'flood', 't', 'a', 1, 1), "
+                       "('L', 'v3', 'flood', 't', 'a', 1, 1)") &
                       0xff,
                   SQLITE_CONSTRAINT);
         printf("%d invalid rows refused\n", refused);
-        sqlite3_close(db);
-        spatialite_cleanup_ex(cache);
+        if (pg) {
+                PQclear(PQexec(pg, "ROLLBACK"));
+                PQfinish(pg);
+        } else {
+                sqlite3_close(db);
+                spatialite_cleanup_ex(cache);
+        }
         storetest_cleanup();
         return check_done("geo-store-constraints");
 }

@@ -28,7 +28,7 @@ static void test_open_and_migrate(const char *path)
         CHECK_INT(store_schema_version(st, &v), 0);
         CHECK_INT(v, store_schema_latest());
         CHECK(store_schema_latest() >= 1);
-        CHECK_STR(store_backend_name(st), "spatialite");
+        CHECK_STR(store_backend_name(st), storetest_backend());
         char why[200];
         CHECK_INT(store_check(st, why, sizeof(why)), 0);
         int applied = -1;
@@ -41,9 +41,23 @@ static void test_open_and_migrate(const char *path)
         CHECK_INT(storetest_sql_int(path, "SELECT srid FROM geometry_columns WHERE "
                                           "f_table_name = 'stations'"),
                   6668);
-        CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM pragma_journal_mode WHERE "
-                                          "journal_mode = 'wal'"),
-                  1);
+        /* Every geometry column in SRID 6668, and a spatial index on the
+         * stations' points. */
+        CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM geometry_columns WHERE "
+                                          "srid <> 6668"),
+                  0);
+        if (storetest_pg()) {
+                CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM pg_indexes WHERE "
+                                                  "tablename = 'stations' AND indexdef LIKE "
+                                                  "'%USING gist (geom)%'"),
+                          1);
+                CHECK_INT(storetest_sql_int(path, "SELECT max(version) FROM schema_migrations"),
+                          store_schema_latest());
+        } else {
+                CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM pragma_journal_mode WHERE "
+                                                  "journal_mode = 'wal'"),
+                          1);
+        }
         /* Reopening an existing store applies nothing and keeps its data. */
         st = storetest_open(path);
         CHECK_INT(store_schema_version(st, &v), 0);
@@ -51,6 +65,29 @@ static void test_open_and_migrate(const char *path)
         store_close(st);
         store_close(NULL);
 
+        if (storetest_pg()) {
+                /* An unreachable server is -EIO, a missing dsn -EINVAL, and
+                 * a database a newer binary migrated -EBADMSG. */
+                struct store_options o = {0};
+                struct store *bst = (struct store *)&o;
+                o.backend = "postgis";
+                o.dsn = "host=127.0.0.1 port=1 connect_timeout=2";
+                CHECK_INT(store_open(&o, &bst), -EIO);
+                CHECK(bst == NULL);
+                o.dsn = NULL;
+                CHECK_INT(store_open(&o, &bst), -EINVAL);
+                char npath[256], dsn[300];
+                storetest_path("newer.db", npath, sizeof(npath));
+                struct store *nst = storetest_open(npath);
+                store_close(nst);
+                CHECK(storetest_pg_exec(npath, "INSERT INTO schema_migrations VALUES (999, "
+                                               "'future', 0)"));
+                o = storetest_options(npath, dsn, sizeof(dsn));
+                bst = (struct store *)&o;
+                CHECK_INT(store_open(&o, &bst), -EBADMSG);
+                CHECK(bst == NULL);
+                return;
+        }
         /* A file that is not a store is refused with -EBADMSG. */
         char bad[256];
         storetest_path("notastore.db", bad, sizeof(bad));

@@ -1,6 +1,7 @@
-/* Every entity of the store: insert and read back, one invalid row per
- * constraint refused (and nothing written), idempotent re-inserts, and the
- * event of each write path in the same transaction. */
+/* Every entity of the store (devices, source health and raw documents
+ * are in test_store_devices.c, which runs on both backends): insert and read back, one invalid row
+ * per constraint refused (and nothing written), idempotent re-inserts, and the event of each write
+ * path in the same transaction. */
 #include "check.h"
 #include "store_city.h"
 #include "store_devices.h"
@@ -34,54 +35,13 @@ static void square(char *buf, size_t len, double lon, double lat, double d)
 
 static void test_sources(struct store *st)
 {
-        /* Source health: an event on each change of state only. */
-        long long e0 = events_of("source.health");
-        CHECK_INT(store_source_health_set(st, "jma", "ok", NULL), 0);
-        CHECK_INT(store_source_health_set(st, "jma", "ok", NULL), 0);
-        CHECK_INT(store_source_health_set(st, "jma", "failing", "HTTP 500"), 0);
-        CHECK_INT(store_source_health_set(st, "jma", "sleepy", NULL), -EINVAL);
-        CHECK_INT(events_of("source.health"), e0 + 2);
-        struct store_source_status_list sl;
-        CHECK_INT(store_source_status_list(st, &sl), 0);
-        CHECK_INT(sl.n, 1);
-        if (sl.n) {
-                CHECK_STR(sl.v[0].state, "failing");
-                CHECK_STR(sl.v[0].last_error, "HTTP 500");
-                CHECK(sl.v[0].last_ok_at > 0);
-        }
-        store_source_status_list_free(&sl);
-
-        /* Raw documents: deduplicated by URL and hash. */
+        /* The alerts' document (raw documents themselves are tested in
+         * test_store_devices.c, on both backends). */
         const char *url = "https://www.data.jma.go.jp/developer/xml/data/x.xml";
-        int64_t d1 = 0, d2 = 0, d3 = 0;
-        bool is_new = false;
-        CHECK_INT(store_raw_document_put(st, "jma", url, "application/xml", "<a/>", 4, 1000, &d1,
-                                         &is_new),
-                  0);
-        CHECK(is_new);
-        CHECK_INT(store_raw_document_put(st, "jma", url, "application/xml", "<a/>", 4, 2000, &d2,
-                                         &is_new),
-                  0);
-        CHECK(!is_new);
-        CHECK_INT(d2, d1);
-        CHECK_INT(store_raw_document_put(st, "jma", url, "application/xml", "<b/>", 4, 3000, &d3,
-                                         &is_new),
-                  0);
-        CHECK(is_new && d3 != d1);
-        int64_t found = 0;
-        CHECK_INT(store_raw_document_find(st, url, &found), 0);
-        CHECK_INT(found, d1);
-        CHECK_INT(store_raw_document_find(st, "https://example.invalid/none", &found), -ENOENT);
-        void *body = NULL;
-        size_t len = 0;
-        CHECK_INT(store_raw_document_body(st, d3, &body, &len), 0);
-        CHECK_INT(len, 4);
-        CHECK(body && memcmp(body, "<b/>", 4) == 0);
-        free(body);
-        CHECK_INT(sql_int("SELECT count(*) FROM raw_documents WHERE sha256 = "
-                          "'0b9d4f0fa1f8b9b8d0b1bd4a8f1f5e8fa26cfe4b4bb4f0b4e6fe7ee3a6e1b5c1'"),
-                  0); /* not a made-up hash */
-        CHECK_INT(store_raw_document_put(st, "jma", "", NULL, "x", 1, 1000, NULL, NULL), -EINVAL);
+        int64_t d1 = 0;
+        CHECK_INT(
+            store_raw_document_put(st, "jma", url, "application/xml", "<a/>", 4, 1000, &d1, NULL),
+            0);
 
         /* Alerts: normalised JMA rows; idempotent per document/area/kind. */
         struct store_alert a = {0};
@@ -251,125 +211,6 @@ static void test_cameras(struct store *st)
         CHECK_INT(events_of("camera.state"), e0 + 1);
         CHECK_INT(store_camera_get_state(st, cid, &state), 0);
         CHECK_STR(state, "frozen");
-}
-
-static void test_devices(struct store *st)
-{
-        struct store_station s = storetest_gauge("node-1", "内川 センサ");
-        s.kind = "sensor";
-        s.source = "sensors";
-        int64_t sid = 0, did = 0;
-        CHECK_INT(store_station_upsert(st, &s, &sid), 0);
-        struct store_device d = {0};
-        d.device = "tsuruoka-001";
-        d.station_id = sid;
-        d.secret_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
-        d.enabled = true;
-        CHECK_INT(store_device_add(st, &d, &did), 0);
-        CHECK_INT(store_device_add(st, &d, NULL), -EEXIST);
-        d.device = "bad/topic";
-        CHECK_INT(store_device_add(st, &d, NULL), -EINVAL); /* not an MQTT-safe id */
-        d.device = "tsuruoka-001";
-        d.enabled = false;
-        CHECK_INT(store_device_update(st, &d), 0);
-        struct store_device got;
-        CHECK_INT(store_device_get(st, "tsuruoka-001", &got), 0);
-        CHECK_INT(got.id, did);
-        CHECK(!got.enabled);
-        CHECK_STR(got.health, "unknown");
-        store_device_free(&got);
-        CHECK_INT(store_device_get(st, "nobody", &got), -ENOENT);
-
-        long long e0 = events_of("device.health");
-        CHECK_INT(store_device_health_set(st, did, "online", 1721890000, "1.2.0", 3.7, -71), 0);
-        CHECK_INT(store_device_health_set(st, did, "online", 1721890600, NULL, NAN, NAN), 0);
-        CHECK_INT(store_device_health_set(st, did, "offline", 0, NULL, NAN, NAN), 0);
-        CHECK_INT(events_of("device.health"), e0 + 2);
-        /* A new battery or signal reading is told; the same one again is not. */
-        CHECK_INT(store_device_health_set(st, did, "offline", 0, NULL, 3.6, NAN), 0);
-        CHECK_INT(events_of("device.health"), e0 + 3);
-        CHECK_INT(store_device_health_set(st, did, "offline", 0, NULL, 3.6, NAN), 0);
-        CHECK_INT(events_of("device.health"), e0 + 3);
-        CHECK_INT(store_device_health_set(st, did, "offline", 0, NULL, 3.7, -71), 0);
-        CHECK_INT(events_of("device.health"), e0 + 4);
-        CHECK_INT(
-            sql_int("SELECT count(*) FROM events WHERE type = 'device.health' AND public = 1"), 0);
-        struct store_device_list dl;
-        CHECK_INT(store_devices_list(st, &dl), 0);
-        CHECK_INT(dl.n, 1);
-        if (dl.n) {
-                CHECK_STR(dl.v[0].fw, "1.2.0");
-                CHECK_NEAR(dl.v[0].batt_v, 3.7, 1e-9);
-                CHECK_INT(dl.v[0].last_seen_at, 1721890600);
-        }
-        store_device_list_free(&dl);
-
-        /* Calibration versions: the one in force at a reading's time. */
-        struct store_calibration c1 = {1721800000, 5.20, NAN, "設置時"};
-        struct store_calibration c2 = {1721880000, 5.35, 1.10, "量水標で補正"};
-        CHECK_INT(store_calibration_add(st, did, &c1), 0);
-        CHECK_INT(store_calibration_add(st, did, &c2), 0);
-        CHECK_INT(store_calibration_add(st, did, &c2), -EEXIST);
-        struct store_calibration at;
-        CHECK_INT(store_calibration_at(st, did, 1721850000, &at), 0);
-        CHECK_NEAR(at.mount_height_m, 5.20, 1e-9);
-        free((char *)at.note);
-        CHECK_INT(store_calibration_at(st, did, 1721890000, &at), 0);
-        CHECK_NEAR(at.mount_height_m, 5.35, 1e-9);
-        CHECK_NEAR(at.reference_level_m, 1.10, 1e-9);
-        free((char *)at.note);
-        CHECK_INT(store_calibration_at(st, did, 1000, &at), -ENOENT);
-
-        /* Readings: idempotent on (device, epoch, seq); a new epoch after
-         * a reflash never collides. */
-        struct store_reading r[3];
-        for (int i = 0; i < 3; i++)
-                r[i] = (struct store_reading){did,
-                                              1,
-                                              (int64_t)i,
-                                              1721890000 + i * 600,
-                                              1721890001 + i * 600,
-                                              4.1,
-                                              1.25,
-                                              21.5,
-                                              3.7,
-                                              -70,
-                                              0};
-        struct store_obs_result res;
-        CHECK_INT(store_readings_add(st, r, 3, &res), 0);
-        CHECK_INT(res.inserted, 3);
-        CHECK_INT(store_readings_add(st, r, 3, &res), 0);
-        CHECK_INT(res.duplicates, 3);
-        r[0].epoch = 2; /* reflashed: seq restarts at 0 */
-        CHECK_INT(store_readings_add(st, r, 1, &res), 0);
-        CHECK_INT(res.inserted, 1);
-        int64_t ep = 0, seq = 0, cnt = 0;
-        CHECK_INT(store_readings_last(st, did, &ep, &seq), 0);
-        CHECK_INT(ep, 2);
-        CHECK_INT(seq, 0);
-        CHECK_INT(store_readings_count(st, did, &cnt), 0);
-        CHECK_INT(cnt, 4);
-        r[1].seq = -1;
-        CHECK_INT(store_readings_add(st, r, 2, &res), -EINVAL);
-        r[1].seq = 7;
-        r[1].device_id = did + 100;
-        CHECK_INT(store_readings_add(st, r, 2, &res), -EINVAL); /* unknown device */
-        CHECK_INT(sql_int("SELECT count(*) FROM readings"), 4);
-
-        int64_t gap = 0, gap2 = 0;
-        CHECK_INT(store_gap_open(st, did, 1, 3, 9, &gap), 0);
-        CHECK_INT(store_gap_open(st, did, 1, 3, 9, &gap2), 0);
-        CHECK_INT(gap, gap2);
-        CHECK_INT(store_gap_open(st, did, 1, 20, 10, NULL), -EINVAL); /* to < from */
-        struct store_gap_list gl;
-        CHECK_INT(store_gaps_open_list(st, 0, &gl), 0);
-        CHECK_INT(gl.n, 1);
-        store_gap_list_free(&gl);
-        CHECK_INT(store_gap_close(st, gap, 1721899999), 0);
-        CHECK_INT(store_gap_close(st, gap, 1721899999), -ENOENT);
-        CHECK_INT(store_gaps_open_list(st, did, &gl), 0);
-        CHECK_INT(gl.n, 0);
-        store_gap_list_free(&gl);
 }
 
 static void test_places(struct store *st, int64_t *shelter_out)
@@ -832,7 +673,6 @@ int main(void)
         int64_t shelter = 0;
         test_sources(st);
         test_cameras(st);
-        test_devices(st);
         test_places(st, &shelter);
         test_city(st, shelter);
         test_sessions(st);

@@ -1,0 +1,696 @@
+/* The PostGIS backend: connecting, reconnecting, migrations, transactions,
+ * events, parameters. */
+#include "pg.h"
+
+#include "../schema/schema.h"
+#include "buf.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Advisory lock keys (pg_advisory_xact_lock): migrations, and the events
+ * table's commit order. */
+#define PG_LOCK_MIGRATE 0x50616f01LL
+#define PG_LOCK_EVENTS  0x50616f02LL
+
+#define PG_MAX_PARAMS 32
+
+int64_t pg_now(void)
+{
+        return time_now_ms() / 1000;
+}
+
+int pg_err(struct pg *b, const PGresult *r)
+{
+        if (PQstatus(b->conn) != CONNECTION_OK)
+                return -EIO;
+        if (!r)
+                return -ENOMEM;
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (!state)
+                return -EIO;
+        if (strcmp(state, "23505") == 0)
+                return -EEXIST; /* unique_violation */
+        if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
+                return -EINVAL; /* integrity constraint, data exception */
+        if (strcmp(state, "53100") == 0)
+                return -ENOSPC; /* disk_full */
+        if (strcmp(state, "53200") == 0)
+                return -ENOMEM;
+        if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+            strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)
+                return -EBUSY; /* serialisation, deadlock, lock or statement timeout */
+        if (strcmp(state, "25006") == 0)
+                return -EROFS; /* read_only_sql_transaction: a replica */
+        if (strncmp(state, "42", 2) == 0 || strcmp(state, "3F000") == 0)
+                return -EBADMSG; /* a table or column missing: not a store */
+        return -EIO;
+}
+
+/* Outside a transaction, a lost connection is reset before the next
+ * statement: a restarted server or a terminated backend costs one failed
+ * call, which the daemons retry. */
+static int ensure_conn(struct pg *b)
+{
+        if (PQstatus(b->conn) == CONNECTION_OK)
+                return 0;
+        if (b->tx_depth > 0)
+                return -EIO;
+        PQreset(b->conn);
+        if (PQstatus(b->conn) != CONNECTION_OK)
+                return -EIO;
+        b->reconnects++;
+        return 0;
+}
+
+int pg_qv(struct pg *b, PGresult **res, const char *sql, const char *fmt, va_list ap)
+{
+        const char *values[PG_MAX_PARAMS];
+        int lengths[PG_MAX_PARAMS], formats[PG_MAX_PARAMS];
+        char nums[PG_MAX_PARAMS][32];
+        int n = 0;
+        if (res)
+                *res = NULL;
+        for (; *fmt; fmt++, n++) {
+                if (n == PG_MAX_PARAMS)
+                        return -EINVAL;
+                lengths[n] = 0;
+                formats[n] = 0;
+                values[n] = nums[n];
+                switch (*fmt) {
+                case 't':
+                        values[n] = va_arg(ap, const char *);
+                        break;
+                case 'i':
+                        snprintf(nums[n], sizeof(nums[n]), "%lld", (long long)va_arg(ap, int64_t));
+                        break;
+                case 'I': {
+                        int64_t v = va_arg(ap, int64_t);
+                        if (v)
+                                snprintf(nums[n], sizeof(nums[n]), "%lld", (long long)v);
+                        else
+                                values[n] = NULL;
+                        break;
+                }
+                case 'd': {
+                        double v = va_arg(ap, double);
+                        if (isfinite(v))
+                                snprintf(nums[n], sizeof(nums[n]), "%.17g", v);
+                        else
+                                values[n] = NULL;
+                        break;
+                }
+                case 'b':
+                        snprintf(nums[n], sizeof(nums[n]), "%d", va_arg(ap, int) ? 1 : 0);
+                        break;
+                case 'L': {
+                        int v = va_arg(ap, int);
+                        if (v >= LEVEL_1 && v <= LEVEL_5)
+                                snprintf(nums[n], sizeof(nums[n]), "%d", v);
+                        else
+                                values[n] = NULL;
+                        break;
+                }
+                case 'B': {
+                        const void *p = va_arg(ap, const void *);
+                        size_t len = va_arg(ap, size_t);
+                        if (len > INT32_MAX)
+                                return -EINVAL;
+                        values[n] = p;
+                        lengths[n] = (int)len;
+                        formats[n] = 1;
+                        break;
+                }
+                default:
+                        return -EINVAL;
+                }
+        }
+        int rc = ensure_conn(b);
+        if (rc < 0)
+                return rc;
+        PGresult *r = PQexecParams(b->conn, sql, n, NULL, values, lengths, formats, 0);
+        ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+                rc = pg_err(b, r);
+                PQclear(r);
+                return rc;
+        }
+        if (res)
+                *res = r;
+        else
+                PQclear(r);
+        return 0;
+}
+
+int pg_q(struct pg *b, PGresult **res, const char *sql, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int rc = pg_qv(b, res, sql, fmt, ap);
+        va_end(ap);
+        return rc;
+}
+
+int pg_query_int(struct pg *b, int64_t *out, const char *sql, const char *fmt, ...)
+{
+        PGresult *r = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int rc = pg_qv(b, &r, sql, fmt, ap);
+        va_end(ap);
+        if (rc < 0)
+                return rc;
+        if (PQntuples(r) > 0)
+                *out = pg_col_i64(r, 0, 0);
+        else
+                rc = -ENOENT;
+        PQclear(r);
+        return rc;
+}
+
+int pg_change(struct pg *b, const char *sql, const char *fmt, ...)
+{
+        int rc = pg_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        PGresult *r = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        rc = pg_qv(b, &r, sql, fmt, ap);
+        va_end(ap);
+        if (rc == 0 && strcmp(PQcmdTuples(r), "0") == 0)
+                rc = -ENOENT;
+        PQclear(r);
+        return pg_tx_end(b, rc);
+}
+
+int64_t pg_col_i64(const PGresult *r, int row, int col)
+{
+        return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+double pg_col_double(const PGresult *r, int row, int col)
+{
+        return PQgetisnull(r, row, col) ? NAN : strtod(PQgetvalue(r, row, col), NULL);
+}
+
+char *pg_col_strdup(const PGresult *r, int row, int col)
+{
+        return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+bool pg_col_null(const PGresult *r, int row, int col)
+{
+        return PQgetisnull(r, row, col) != 0;
+}
+
+int pg_rows(PGresult *r, void **v, size_t *n, size_t elem_size,
+            int (*fill)(const PGresult *r, int row, void *elem, void *ctx), void *ctx)
+{
+        int rows = PQntuples(r), rc = 0;
+        *v = NULL;
+        *n = 0;
+        if (rows > 0 && !(*v = calloc((size_t)rows, elem_size)))
+                rc = -ENOMEM;
+        for (int i = 0; i < rows && rc == 0; i++) {
+                (*n)++;
+                rc = fill(r, i, (char *)*v + (size_t)i * elem_size, ctx);
+        }
+        PQclear(r);
+        return rc;
+}
+
+/* ---- Events and transactions ------------------------------------------- */
+
+int pg_event(struct pg *b, const char *type, const char *subject, int level, bool is_public,
+             bool exercise, const char *data)
+{
+        int rc = 0;
+        if (!b->event_lock) {
+                rc =
+                    pg_q(b, NULL, "SELECT pg_advisory_xact_lock($1)", "i", (int64_t)PG_LOCK_EVENTS);
+                if (rc < 0)
+                        return rc;
+                b->event_lock = true;
+        }
+        return pg_q(b, NULL,
+                    "INSERT INTO events (at, type, subject, level, public, exercise, data) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, coalesce($7::json, '{}'))",
+                    "ittLbbt", pg_now(), type, subject, level, (int)is_public, (int)exercise, data);
+}
+
+int pg_pending_add(struct pg *b, int64_t station_id, size_t count, int64_t first_at,
+                   int64_t last_at)
+{
+        /* A commit touches few stations; a linear scan from the newest is
+         * enough and keeps the order of first appearance for the events. */
+        for (size_t i = b->n_pending; i-- > 0;) {
+                struct pg_pending_obs *p = &b->pending[i];
+                if (p->station_id != station_id)
+                        continue;
+                p->count += count;
+                if (first_at < p->first_at)
+                        p->first_at = first_at;
+                if (last_at > p->last_at)
+                        p->last_at = last_at;
+                return 0;
+        }
+        if (b->n_pending == b->cap_pending) {
+                size_t ncap = b->cap_pending ? b->cap_pending * 2 : 64;
+                struct pg_pending_obs *np = realloc(b->pending, ncap * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                b->pending = np;
+                b->cap_pending = ncap;
+        }
+        b->pending[b->n_pending++] = (struct pg_pending_obs){station_id, count, first_at, last_at};
+        return 0;
+}
+
+/* One `station.observations` event per station written in this commit,
+ * in one statement: a JSON array of their data, in order. */
+static int pending_flush(struct pg *b)
+{
+        if (b->n_pending == 0)
+                return 0;
+        struct buf arr = BUF_INIT(64 * 1024 * 1024);
+        int rc = buf_putc(&arr, '[');
+        for (size_t i = 0; i < b->n_pending && rc == 0; i++) {
+                const struct pg_pending_obs *p = &b->pending[i];
+                char t0[32], t1[32];
+                time_format_iso8601(p->first_at, 0, 1, t0, sizeof(t0));
+                time_format_iso8601(p->last_at, 0, 1, t1, sizeof(t1));
+                rc = buf_printf(&arr,
+                                "%s{\"station\":%lld,\"count\":%zu,\"from\":\"%s\",\"to\":\"%s\"}",
+                                i ? "," : "", (long long)p->station_id, p->count, t0, t1);
+        }
+        if (rc == 0)
+                rc = buf_putc(&arr, ']');
+        if (rc < 0)
+                rc = -ENOMEM;
+        if (rc == 0 && !b->event_lock) {
+                rc =
+                    pg_q(b, NULL, "SELECT pg_advisory_xact_lock($1)", "i", (int64_t)PG_LOCK_EVENTS);
+                b->event_lock = rc == 0;
+        }
+        if (rc == 0)
+                rc = pg_q(b, NULL,
+                          "INSERT INTO events (at, type, subject, level, public, exercise, data) "
+                          "SELECT $1, 'station.observations', 'stations/' || (e->>'station'), "
+                          "NULL, 1, 0, e FROM json_array_elements($2::json) WITH ORDINALITY AS "
+                          "u(e, o) ORDER BY o",
+                          "it", pg_now(), arr.data);
+        buf_free(&arr);
+        b->n_pending = 0;
+        return rc;
+}
+
+static void raw_rollback(struct pg *b)
+{
+        if (PQstatus(b->conn) == CONNECTION_OK && PQtransactionStatus(b->conn) != PQTRANS_IDLE) {
+                PGresult *r = PQexec(b->conn, "ROLLBACK");
+                PQclear(r);
+        }
+        b->n_pending = 0;
+        b->event_lock = false;
+}
+
+int pg_tx_begin(struct pg *b)
+{
+        if (b->tx_depth > 0) {
+                if (b->tx_err == 0 && PQstatus(b->conn) != CONNECTION_OK)
+                        b->tx_err = -EIO;
+                if (b->tx_err)
+                        return b->tx_err;
+                b->tx_depth++;
+                return 0;
+        }
+        b->n_pending = 0;
+        b->event_lock = false;
+        int rc = pg_q(b, NULL, "BEGIN", "");
+        if (rc < 0)
+                return rc;
+        b->tx_depth = 1;
+        b->tx_err = 0;
+        return 0;
+}
+
+int pg_tx_end(struct pg *b, int rc)
+{
+        if (b->tx_depth <= 0)
+                return rc < 0 ? rc : -EINVAL;
+        if (rc < 0 && b->tx_err == 0)
+                b->tx_err = rc;
+        if (--b->tx_depth > 0)
+                return rc;
+        if (b->tx_err == 0)
+                b->tx_err = pending_flush(b);
+        if (b->tx_err == 0) {
+                /* A COMMIT whose answer is lost leaves it unknown whether
+                 * it happened: -EIO, and the caller retries an idempotent
+                 * write (every batched write here is). */
+                PGresult *r = PQexec(b->conn, "COMMIT");
+                if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                        b->tx_err = pg_err(b, r);
+                PQclear(r);
+        }
+        rc = b->tx_err;
+        if (rc < 0)
+                raw_rollback(b);
+        b->n_pending = 0;
+        b->event_lock = false;
+        b->tx_err = 0;
+        return rc;
+}
+
+static int pg_begin(struct store *st)
+{
+        struct pg *b = PG(st);
+        if (b->tx_depth > 0)
+                return -EINVAL;
+        return pg_tx_begin(b);
+}
+
+static int pg_commit(struct store *st)
+{
+        struct pg *b = PG(st);
+        if (b->tx_depth != 1)
+                return -EINVAL;
+        return pg_tx_end(b, 0);
+}
+
+static int pg_rollback(struct store *st)
+{
+        struct pg *b = PG(st);
+        if (b->tx_depth != 1)
+                return -EINVAL;
+        raw_rollback(b);
+        b->tx_depth = 0;
+        b->tx_err = 0;
+        return 0;
+}
+
+static int pg_event_emit(struct store *st, const char *type, const char *subject, int level,
+                         bool is_public, bool exercise, const char *data)
+{
+        struct pg *b = PG(st);
+        int rc = pg_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        rc = pg_event(b, type, subject, level, is_public, exercise, data);
+        return pg_tx_end(b, rc);
+}
+
+static int event_fill(const PGresult *r, int i, void *elem, void *ctx)
+{
+        struct store_event *e = elem;
+        e->id = pg_col_i64(r, i, 0);
+        e->at = pg_col_i64(r, i, 1);
+        e->type = pg_col_strdup(r, i, 2);
+        e->subject = pg_col_strdup(r, i, 3);
+        e->level = (int)pg_col_i64(r, i, 4);
+        e->is_public = pg_col_i64(r, i, 5) != 0;
+        e->exercise = pg_col_i64(r, i, 6) != 0;
+        e->data = pg_col_strdup(r, i, 7);
+        return e->type && e->subject && e->data ? 0 : -ENOMEM;
+}
+
+static int pg_events_after(struct store *st, int64_t after_id, size_t limit, bool public_only,
+                           struct store_event_list *out)
+{
+        struct pg *b = PG(st);
+        PGresult *r = NULL;
+        memset(out, 0, sizeof(*out));
+        int rc = pg_q(b, &r,
+                      "SELECT id, at, type, subject, level, public, exercise, data FROM events "
+                      "WHERE id > $1 AND ($2 = 0 OR public = 1) ORDER BY id LIMIT $3",
+                      "ibi", after_id, (int)public_only, (int64_t)(limit ? limit : 1000));
+        if (rc < 0)
+                return rc;
+        rc = pg_rows(r, (void **)&out->v, &out->n, sizeof(*out->v), event_fill, NULL);
+        if (rc < 0)
+                store_event_list_free(out);
+        return rc;
+}
+
+static int pg_events_last_id(struct store *st, int64_t *id)
+{
+        return pg_query_int(PG(st), id, "SELECT coalesce(max(id), 0) FROM events", "");
+}
+
+/* ---- Schema ------------------------------------------------------------ */
+
+static int schema_version(struct pg *b, int *version)
+{
+        int64_t exists = 0, v = 0;
+        *version = 0;
+        int rc = pg_query_int(b, &exists,
+                              "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                              "current_schema() AND tablename = 'schema_migrations'",
+                              "");
+        if (rc < 0 || !exists)
+                return rc;
+        rc = pg_query_int(b, &v, "SELECT coalesce(max(version), 0) FROM schema_migrations", "");
+        if (rc == 0)
+                *version = (int)v;
+        return rc;
+}
+
+static int pg_schema_version(struct store *st, int *version)
+{
+        return schema_version(PG(st), version);
+}
+
+/* Runs a script of several statements (a migration): the simple query
+ * protocol, inside the caller's transaction. */
+static int exec_script(struct pg *b, const char *sql)
+{
+        PGresult *r = PQexec(b->conn, sql);
+        int rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
+                     ? 0
+                     : pg_err(b, r);
+        PQclear(r);
+        return rc;
+}
+
+static int pg_migrate(struct store *st, int *applied)
+{
+        struct pg *b = PG(st);
+        int n = 0, rc = 0;
+        if (b->tx_depth > 0)
+                return -EINVAL;
+        /* One migration per transaction, the version re-read under an
+         * advisory lock so two processes opening a new database at once
+         * apply each migration once. */
+        for (;;) {
+                int v = 0;
+                rc = pg_q(b, NULL, "BEGIN", "");
+                if (rc == 0)
+                        rc = pg_q(b, NULL, "SELECT pg_advisory_xact_lock($1)", "i",
+                                  (int64_t)PG_LOCK_MIGRATE);
+                if (rc == 0)
+                        rc = schema_version(b, &v);
+                if (rc == 0 && v > pg_schema_n_migrations)
+                        rc = -EBADMSG; /* a newer binary wrote this store */
+                if (rc < 0 || v == pg_schema_n_migrations) {
+                        raw_rollback(b);
+                        break;
+                }
+                const struct schema_migration *m = &pg_schema_migrations[v];
+                rc = exec_script(b, "CREATE TABLE IF NOT EXISTS schema_migrations (version "
+                                    "BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT "
+                                    "NOT NULL)");
+                if (rc == 0)
+                        rc = exec_script(b, m->sql);
+                if (rc == 0)
+                        rc = pg_q(b, NULL, "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
+                                  "iti", (int64_t)m->version, m->name, pg_now());
+                if (rc == 0)
+                        rc = exec_script(b, "COMMIT");
+                if (rc < 0) {
+                        raw_rollback(b);
+                        break;
+                }
+                n++;
+        }
+        if (applied)
+                *applied = n;
+        return rc;
+}
+
+static int pg_check(struct store *st, char *why, size_t why_len)
+{
+        struct pg *b = PG(st);
+        int v = 0, rc = schema_version(b, &v);
+        if (why && why_len)
+                why[0] = '\0';
+        if (rc < 0)
+                return rc;
+        if (v != pg_schema_n_migrations) {
+                if (why)
+                        snprintf(why, why_len, "schema version %d, this binary expects %d", v,
+                                 pg_schema_n_migrations);
+                return -EBADMSG;
+        }
+        int64_t n = 0;
+        rc = pg_query_int(b, &n,
+                          "SELECT count(*) FROM geometry_columns WHERE f_table_schema = "
+                          "current_schema() AND srid <> 6668",
+                          "");
+        if (rc == 0 && n > 0) {
+                if (why)
+                        snprintf(why, why_len, "%lld geometry columns not in SRID 6668",
+                                 (long long)n);
+                return -EBADMSG;
+        }
+        /* A constraint added NOT VALID, or left invalid, is a store whose
+         * rows the checks no longer vouch for. */
+        if (rc == 0)
+                rc = pg_query_int(b, &n,
+                                  "SELECT count(*) FROM pg_constraint c JOIN pg_namespace s ON "
+                                  "s.oid = c.connamespace WHERE s.nspname = current_schema() AND "
+                                  "NOT c.convalidated",
+                                  "");
+        if (rc == 0 && n > 0) {
+                if (why)
+                        snprintf(why, why_len, "%lld constraints not validated", (long long)n);
+                return -EBADMSG;
+        }
+        return rc;
+}
+
+static int pg_checkpoint(struct store *st)
+{
+        /* The server manages its own write-ahead log. */
+        return 0;
+}
+
+static int pg_backup(struct store *st, const char *path)
+{
+        /* pg_dump/pg_restore: not yet (docs/store.md). */
+        return -ENOTSUP;
+}
+
+static void pg_close(struct store *st)
+{
+        struct pg *b = PG(st);
+        if (b->tx_depth > 0)
+                raw_rollback(b);
+        PQfinish(b->conn);
+        free(b->dsn);
+        free(b->pending);
+        free(b);
+}
+
+/* Entity operations not listed are NULL: store_entities.c answers them
+ * -ENOTSUP ("not supported by this backend") until they are written. */
+static const struct store_ops pg_ops = {
+    .name = "postgis",
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .migrate = pg_migrate,
+    .check = pg_check,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .checkpoint = pg_checkpoint,
+    .backup = pg_backup,
+    .station_upsert = pg_station_upsert,
+    .station_find = pg_station_find,
+    .observations_add = pg_observations_add,
+    .observations_range = pg_observations_range,
+    .latest = pg_latest,
+    .stations_refresh_state = pg_stations_refresh_state,
+    .station_set_state = pg_station_set_state,
+    .events_after = pg_events_after,
+    .events_last_id = pg_events_last_id,
+    .event_emit = pg_event_emit,
+    .source_health_set = pg_source_health_set,
+    .source_status_list = pg_source_status_list,
+    .raw_document_put = pg_raw_document_put,
+    .raw_document_find = pg_raw_document_find,
+    .raw_document_body = pg_raw_document_body,
+    .jma_telegram_put = pg_jma_telegram_put,
+    .jma_telegram_get = pg_jma_telegram_get,
+    .jma_telegrams_done = pg_jma_telegrams_done,
+    .jma_telegrams_count = pg_jma_telegrams_count,
+    .device_add = pg_device_add,
+    .device_update = pg_device_update,
+    .device_get = pg_device_get,
+    .devices_list = pg_devices_list,
+    .device_health_set = pg_device_health_set,
+    .calibration_add = pg_calibration_add,
+    .calibration_at = pg_calibration_at,
+    .readings_add = pg_readings_add,
+    .readings_last = pg_readings_last,
+    .readings_count = pg_readings_count,
+    .gap_open = pg_gap_open,
+    .gap_close = pg_gap_close,
+    .gaps_open_list = pg_gaps_open_list,
+};
+
+static void quiet_notice(void *arg, const char *message)
+{
+}
+
+unsigned postgis_store_reconnects(const struct store *st)
+{
+        return st && st->ops == &pg_ops ? ((const struct pg *)st)->reconnects : 0;
+}
+
+int postgis_store_open(const struct store_options *opt, struct store **out)
+{
+        *out = NULL;
+        if (!opt->dsn || !opt->dsn[0])
+                return -EINVAL;
+        struct pg *b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->base.ops = &pg_ops;
+        int rc = 0;
+        b->dsn = strdup(opt->dsn);
+        if (!b->dsn) {
+                rc = -ENOMEM;
+                goto out;
+        }
+        /* A bounded wait: connect_timeout 10 s unless the dsn sets its
+         * own (values expanded from dbname override earlier ones). */
+        const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+        const char *vals[] = {"10", "sonae", b->dsn, NULL};
+        b->conn = PQconnectdbParams(keys, vals, 1);
+        if (!b->conn) {
+                rc = -ENOMEM;
+                goto out;
+        }
+        if (PQstatus(b->conn) != CONNECTION_OK) {
+                rc = -EIO;
+                goto out;
+        }
+        /* Quiet NOTICEs (IF NOT EXISTS ...): a library does not print. */
+        PQsetNoticeProcessor(b->conn, quiet_notice, NULL);
+        PGresult *r = PQexec(b->conn, "SET client_min_messages = warning");
+        PQclear(r);
+        if (opt->read_only) {
+                r = PQexec(b->conn, "SET default_transaction_read_only = on");
+                PQclear(r);
+        }
+        int v = 0;
+        rc = schema_version(b, &v);
+        if (rc < 0)
+                goto out;
+        if (!opt->no_migrate && !opt->read_only && v < pg_schema_n_migrations)
+                rc = pg_migrate(&b->base, NULL);
+        else if (v > pg_schema_n_migrations)
+                rc = -EBADMSG;
+out:
+        if (rc < 0) {
+                pg_close(&b->base);
+                return rc;
+        }
+        *out = &b->base;
+        return 0;
+}

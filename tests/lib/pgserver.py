@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""A throwaway PostgreSQL 15 + PostGIS 3 server for the tests.
+
+Usage: pgserver.py [--timeout S] -- COMMAND [ARGS...]
+
+Runs initdb in a new temporary folder as the dedicated user `sonae-pg`
+(PostgreSQL refuses to run as root; the user is created when missing and
+this runs as root), starts postgres on a free loopback port with its unix
+socket in that folder, creates the database `sonae_template` with the
+postgis and pg_trgm extensions, runs COMMAND with
+
+  SONAE_TEST_BACKEND=postgis
+  SONAE_PG_DSN=host=127.0.0.1 port=P user=sonae dbname=sonae_template
+  SONAE_PG_HOST, SONAE_PG_PORT, SONAE_PG_USER
+
+and removes the server and the folder afterwards, also when COMMAND
+fails, times out or this script is interrupted.  Exits with COMMAND's
+status.  Also importable: PgServer() is a context manager."""
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+PG_USER = "sonae-pg"  # the system account the server runs as
+DB_USER = "sonae"  # the cluster's superuser name, what clients log in as
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ensure_user():
+    try:
+        return pwd.getpwnam(PG_USER)
+    except KeyError:
+        pass
+    if os.getuid() != 0:
+        sys.exit(f"pgserver: user {PG_USER} missing and not root (run tools/setup.sh)")
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                    PG_USER], check=False, stderr=subprocess.DEVNULL)
+    return pwd.getpwnam(PG_USER)
+
+
+class PgServer:
+    def __init__(self, timeout=60):
+        self.timeout = timeout
+        self.dir = None
+        self.proc = None
+        self.port = None
+
+    def _as_pg(self, argv, **kw):
+        if os.getuid() == 0:
+            argv = ["runuser", "-u", PG_USER, "--"] + argv
+        return argv
+
+    def start(self):
+        pw = _ensure_user() if os.getuid() == 0 else None
+        self.dir = tempfile.mkdtemp(prefix="sonae-pg-")
+        os.chmod(self.dir, 0o755)
+        data = os.path.join(self.dir, "data")
+        sock = os.path.join(self.dir, "sock")
+        os.mkdir(sock)
+        if pw:
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            os.chown(sock, pw.pw_uid, pw.pw_gid)
+        subprocess.run(self._as_pg([f"{PG_BIN}/initdb", "-D", data, "-U", DB_USER,
+                                    "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+                                    "--no-sync"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       timeout=self.timeout)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self.port = _free_port()
+            log = open(os.path.join(self.dir, "postgres.log"), "w")
+            self.proc = subprocess.Popen(
+                self._as_pg([f"{PG_BIN}/postgres", "-D", data, "-p", str(self.port),
+                             "-c", "listen_addresses=127.0.0.1",
+                             "-c", f"unix_socket_directories={sock}",
+                             "-c", "fsync=off", "-c", "synchronous_commit=off",
+                             "-c", "full_page_writes=off", "-c", "max_connections=60",
+                             "-c", "shared_buffers=32MB"]),
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            log.close()
+            if self._wait_ready(deadline):
+                break
+            if self.proc.poll() is None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("postgres did not start: " + self.log_tail())
+            self.proc = None  # port taken meanwhile: try another
+        self.psql("CREATE DATABASE sonae_template", db="postgres")
+        self.psql("CREATE EXTENSION postgis; CREATE EXTENSION pg_trgm")
+        return self
+
+    def _wait_ready(self, deadline):
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            r = subprocess.run([f"{PG_BIN}/pg_isready", "-q", "-h", "127.0.0.1", "-p",
+                                str(self.port)], check=False)
+            if r.returncode == 0:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def log_tail(self):
+        try:
+            with open(os.path.join(self.dir, "postgres.log")) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def dsn(self, db="sonae_template"):
+        return f"host=127.0.0.1 port={self.port} user={DB_USER} dbname={db}"
+
+    def psql(self, sql, db="sonae_template"):
+        r = subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
+                            "-d", self.dsn(db), "-c", sql],
+                           check=True, capture_output=True, text=True, timeout=self.timeout)
+        return r.stdout.strip()
+
+    def env(self):
+        e = dict(os.environ)
+        e.update(SONAE_TEST_BACKEND="postgis", SONAE_PG_DSN=self.dsn(),
+                 SONAE_PG_HOST="127.0.0.1", SONAE_PG_PORT=str(self.port),
+                 SONAE_PG_USER=DB_USER)
+        return e
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            # SIGQUIT: immediate shutdown; nothing here needs to survive.
+            os.killpg(self.proc.pid, signal.SIGQUIT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main(argv):
+    timeout = 60
+    if argv[:1] == ["--timeout"]:
+        timeout = float(argv[1])
+        argv = argv[2:]
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if not argv:
+        sys.exit(__doc__)
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    with PgServer(timeout) as pg:
+        try:
+            return subprocess.run(argv, env=pg.env(), check=False).returncode
+        except KeyboardInterrupt:
+            return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
