@@ -26,7 +26,11 @@ static void test_open_and_migrate(const char *path)
         struct store *st = storetest_open(path);
         int v = -1;
         CHECK_INT(store_schema_version(st, &v), 0);
-        CHECK_INT(v, store_schema_latest());
+        /* The newest migration this backend has (PostGIS lags SpatiaLite
+         * while later migrations are not yet translated: docs/store.md). */
+        CHECK_INT(v, store_schema_target(st));
+        if (!storetest_pg())
+                CHECK_INT(store_schema_target(st), store_schema_latest());
         CHECK(store_schema_latest() >= 1);
         CHECK_STR(store_backend_name(st), storetest_backend());
         char why[200];
@@ -51,8 +55,7 @@ static void test_open_and_migrate(const char *path)
                                                   "tablename = 'stations' AND indexdef LIKE "
                                                   "'%USING gist (geom)%'"),
                           1);
-                CHECK_INT(storetest_sql_int(path, "SELECT max(version) FROM schema_migrations"),
-                          store_schema_latest());
+                CHECK_INT(storetest_sql_int(path, "SELECT max(version) FROM schema_migrations"), v);
         } else {
                 CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM pragma_journal_mode WHERE "
                                                   "journal_mode = 'wal'"),
@@ -61,7 +64,7 @@ static void test_open_and_migrate(const char *path)
         /* Reopening an existing store applies nothing and keeps its data. */
         st = storetest_open(path);
         CHECK_INT(store_schema_version(st, &v), 0);
-        CHECK_INT(v, store_schema_latest());
+        CHECK_INT(v, store_schema_target(st));
         store_close(st);
         store_close(NULL);
 
