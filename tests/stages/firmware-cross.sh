@@ -71,9 +71,10 @@ failed=$((failed + bad))
 # 2. Same tests, same counts, same output as the native run (the outputs
 #    include every derived figure, e.g. the filter's error over a noisy
 #    series, so this also shows the arithmetic agrees bit for bit).
-for elf in "$out"/core/tests/test-fw-*.elf; do
+for elf in "$out"/core/tests/test-fw-*.elf "$out"/drivers/test-drv-*.elf; do
         name=$(basename "$elf" .elf)
         native=$host/firmware/core/tests/$name
+        [[ $name == test-drv-* ]] && native=$host/firmware/drivers/$name
         if [[ ! -x $native ]]; then
                 fail "$name: no native build to compare with (run the root build first)"
                 continue
@@ -90,9 +91,10 @@ for elf in "$out"/core/tests/test-fw-*.elf; do
         fi
 done
 
-# The same number of test programs on both sides.
-n_target=$(find "$out/core/tests" -maxdepth 1 -name 'test-fw-*.elf' | wc -l)
-n_native=$(find "$host/firmware/core/tests" -maxdepth 1 -type f -name 'test-fw-*' -perm -u+x | wc -l)
+# The same number of test programs on both sides (core and drivers).
+n_target=$(find "$out/core/tests" "$out/drivers" -maxdepth 1 -name 'test-*.elf' | wc -l)
+n_native=$(find "$host/firmware/core/tests" "$host/firmware/drivers" -maxdepth 1 -type f \
+        -name 'test-*' -perm -u+x | wc -l)
 if ((n_target == n_native && n_target > 0)); then
         pass "$n_target core test programs on the target, $n_native natively"
 else
