@@ -83,7 +83,10 @@ class Monitor:
                              client_id=f"mon-{dev}")
         self.c.on_message = self.on_message
         base = f"sonae/v1/nodes/{dev}/"
-        self.c.subscribe([(base + "up", 1), (base + "status", 1), (base + "down", 1)])
+        self.topics = [(base + "up", 1), (base + "status", 1), (base + "down", 1)]
+        # Subscribed again on every reconnection (a restarted broker).
+        self.c.on_connect = lambda c, u, f, rc, p=None: c.subscribe(self.topics)
+        self.c.subscribe(self.topics)
         time.sleep(0.2)
 
     def on_message(self, c, u, m):
@@ -96,11 +99,13 @@ class Monitor:
             else:
                 self.downs.append(body)
 
-    def readings(self):
+    def readings(self, after=0):
         """(epoch, seq) of every reading on the wire, in arrival order."""
         out = []
         with self.lock:
-            for _, p in self.packs:
+            for t, p in self.packs:
+                if t < after:
+                    continue
                 epoch = next(r["v"] for r in p if r.get("n") == "epoch")
                 out += [(epoch, r["v"]) for r in p if r.get("n") == "seq"]
         return out
@@ -252,5 +257,61 @@ class Proxy:
         self.sock.close()
 
 
-def contiguous(seqs):
-    return seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else False
+def measured(node):
+    """(epoch, seq) of every reading the node logged as queued in NVM."""
+    import re
+    log = node.output()
+    out = [(int(e), int(s)) for e, s in re.findall(r"queued epoch (\d+) seq (\d+)", log)]
+    # Stopped (SIGTERM) with readings still waiting for their heartbeat:
+    # those are in NVM, not yet sent.
+    m = re.search(r"stopped, (\d+) queued\s*$", log)
+    if m and int(m.group(1)):
+        out = out[:-int(m.group(1))]
+    return out
+
+
+def stored(net, dev):
+    """(epoch, seq) of the device's readings in the store."""
+    return net.query("SELECT epoch, seq FROM readings r JOIN devices dv ON dv.id = r.device_id "
+                     "WHERE dv.device = ? ORDER BY epoch, seq", (dev,))
+
+
+def holes(pairs):
+    """Seqs missing inside each epoch's run (a run starts at 0)."""
+    by = {}
+    for e, s in pairs:
+        by.setdefault(e, set()).add(s)
+    return {e: sorted(set(range(max(v) + 1)) - v) for e, v in by.items()
+            if set(range(max(v) + 1)) - v}
+
+
+class Rig:
+    """The nodes, monitors and proxies of one test, closed together."""
+
+    def __init__(self, net):
+        self.net = net
+        self.nodes, self.mons, self.proxies = [], [], []
+
+    def add(self, dev, scenario, settings, proxy=False):
+        """A monitor, optionally a proxy, and a started node: (node, mon, proxy)."""
+        px = Proxy(self.net.port) if proxy else None
+        if px:
+            self.proxies.append(px)
+        mon = Monitor(self.net, dev)
+        self.mons.append(mon)
+        node = Node(self.net, dev, scenario, settings, port=px.port if px else None).start()
+        self.nodes.append(node)
+        return node, mon, px
+
+    def dump(self):
+        for n in self.nodes:
+            print(n.output()[-2500:])
+
+    def close(self):
+        for n in self.nodes:
+            n.kill()
+        for m in self.mons:
+            m.close()
+        for p in self.proxies:
+            p.close()
+        self.net.close()

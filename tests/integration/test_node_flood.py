@@ -21,7 +21,7 @@ import time
 
 from sonaetest import SCALE, check, done, wait_for
 from sensornet import INGEST_USER, Net, down, mqtt_client
-from nodesim import Monitor, Node
+from nodesim import Node, Rig
 
 DEV = "flood-01"
 SCENARIO = """# a heavy-rain hydrograph, level in metres above the gauge datum
@@ -42,7 +42,7 @@ SETTINGS = {"measure_s": 1, "flood_s": 1, "heartbeat_s": 8, "flood_min_s": 5,
             "start_level_m": "1.5"}
 
 net = Net(tls=False)
-node = mon = None
+rig = Rig(net)
 try:
     net.start_broker()
     net.add_device(DEV, "st-flood", 5.0, interval=60)
@@ -55,8 +55,7 @@ try:
     net_db_update.close()
     d = net.start_ingestd()
     check(wait_for(lambda: "connected to the broker" in d.output(), 10), "ingestd connected")
-    mon = Monitor(net, DEV)
-    node = Node(net, DEV, SCENARIO, SETTINGS).start()
+    node, mon, _ = rig.add(DEV, SCENARIO, SETTINGS)
     t0 = time.monotonic()
 
     # ---- 1. the flood ----
@@ -122,6 +121,7 @@ try:
     # Back after a reset, now in a session every 2 s (heartbeat_s=2), so
     # each downlink is met quickly.
     node = Node(net, DEV, SCENARIO, dict(SETTINGS, heartbeat_s=2)).start()
+    rig.nodes.append(node)
     check(wait_for(lambda: "session ok" in node.output(), 20), "the node is back")
     hostile = [
         ("an interval out of range", json.dumps({"measure_s": 5})),
@@ -153,13 +153,8 @@ try:
     node.stop()
     check(node.proc.returncode == 0, "the node stops cleanly on SIGTERM")
 except SystemExit:
-    if node:
-        print(node.output()[-3000:])
+    rig.dump()
     raise
 finally:
-    if node:
-        node.kill()
-    if mon:
-        mon.close()
-    net.close()
+    rig.close()
 done("test_node_flood")

@@ -73,7 +73,7 @@ int main(int argc, char **argv)
         static struct node_prov prov;
         char err[512], host[256];
         unsigned mode;
-        uint32_t sessions = 0, failed = 0;
+        uint32_t sessions = 0, failed = 0, seq;
         int i;
 
         for (i = 1; i < argc; i++) {
@@ -153,13 +153,20 @@ int main(int argc, char **argv)
                 (unsigned)node.settings.measure_s, (unsigned)node.settings.heartbeat_s,
                 (unsigned)node.settings.flood_s, (unsigned)host_sc.scale);
         mode = node.report.mode;
+        seq = node.q.seq_next;
         /* node_run's loop, with a log line for what each step did. */
         while (!host_stop) {
                 int64_t now = (int64_t)(hal_time_ms() / 1000);
                 uint32_t in = node_step(&node, now);
                 uint64_t wake;
+                /* A line per reading queued (already in NVM when printed):
+                 * the reliability tests compare these with the store. */
+                for (; seq != node.q.seq_next; seq++)
+                        fprintf(stderr, "sonae-node-sim: queued epoch %u seq %u\n",
+                                (unsigned)node.q.epoch, (unsigned)seq);
                 if (node.report.mode != mode) {
                         mode = node.report.mode;
+                        seq = node.q.seq_next;
                         fprintf(stderr, "sonae-node-sim: mode %s at story %llds\n",
                                 mode == FW_MODE_FLOOD ? "flood" : "normal",
                                 (long long)host_story_s());
