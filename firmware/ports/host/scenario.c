@@ -5,25 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "90", "90s", "15m", "2.5h", "1d" into story seconds. */
+/* "90", "90s", "15m", "2.5h", "1d", "7h30m" into story seconds. */
 static int parse_time(const char *s, int64_t *out)
 {
-        char *end;
-        double v = strtod(s, &end);
-        double mul = 1;
-        if (end == s || v < 0)
+        double total = 0;
+        int parts = 0;
+        while (*s) {
+                char *end;
+                double v = strtod(s, &end), mul = 1;
+                if (end == s || v < 0 || parts == 4)
+                        return -1;
+                if (*end == 's')
+                        end++;
+                else if (*end == 'm')
+                        mul = 60, end++;
+                else if (*end == 'h')
+                        mul = 3600, end++;
+                else if (*end == 'd')
+                        mul = 86400, end++;
+                else if (*end)
+                        return -1;
+                total += v * mul;
+                parts++;
+                s = end;
+        }
+        if (!parts)
                 return -1;
-        if (*end == 's')
-                end++;
-        else if (*end == 'm')
-                mul = 60, end++;
-        else if (*end == 'h')
-                mul = 3600, end++;
-        else if (*end == 'd')
-                mul = 86400, end++;
-        if (*end)
-                return -1;
-        *out = (int64_t)(v * mul + 0.5);
+        *out = (int64_t)(total + 0.5);
         return 0;
 }
 
