@@ -141,4 +141,29 @@ else
         fail "sonae-node.elf boot: $boot"
 fi
 
+# 6. Provisioning on the console (UART0): the lines of a provisioning file
+#    as "prov" commands, an unknown key ignored; then a set with a bad port,
+#    refused whole (the board keeps its default identity).
+qemu_prov() {
+        printf "$1" | timeout 10 qemu-system-arm -M mps2-an385 -cpu cortex-m3 \
+                -semihosting-config enable=on,target=native -nographic -monitor none \
+                -serial stdio -kernel "$node" 2>&1
+}
+good='prov device=br-qemu-7\r\nprov username=br-qemu-7\r\nprov password=s3cret\r\n'
+good+='prov host=mqtt.example.jp\r\nprov port=8883\r\nprov colour=blue\r\nprov end\r\n'
+prov=$(qemu_prov "$good")
+if grep -q "sonae-node: provisioned br-qemu-7" <<<"$prov" &&
+        grep -q "ok unknown key ignored" <<<"$prov"; then
+        pass "sonae-node.elf takes its provisioning as prov commands on the console"
+else
+        fail "console provisioning: $prov"
+fi
+prov=$(qemu_prov 'prov device=br-qemu-8\r\nprov port=99999\r\nprov password=x\r\nprov host=h\r\nprov port=1\r\nprov end\r\n')
+if grep -q "error bad line" <<<"$prov" && grep -q "error provisioning refused" <<<"$prov" &&
+        ! grep -q "provisioned br-qemu-8" <<<"$prov"; then
+        pass "a provisioning with a bad line is refused whole"
+else
+        fail "console provisioning with a bad line: $prov"
+fi
+
 finish
