@@ -96,6 +96,22 @@ try:
         f.write(PROV.format(port=port).replace("password=x\n", ""))
     rc, out = run(["--provision", badprov, "--scenario", files[0], "--state", d])
     check(rc == 2 and "password" in out, f"a provisioning without a password is refused")
+    # The console form on standard input: "prov key=value" lines, "prov end".
+    console = "".join("prov " + l for l in PROV.format(port=port).splitlines(True)) + "prov end\n"
+    p = subprocess.Popen([SIM, "--provision", "-", "--scenario", files[0], "--state",
+                          os.path.join(d, "console")], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p.stdin.write(console)
+    p.stdin.flush()
+    first = p.stdout.readline()
+    p.send_signal(signal.SIGTERM)
+    rest, _ = p.communicate(input=None, timeout=10 * SCALE)
+    check("demo-9 epoch 1" in first and p.returncode == 0,
+          f"provisioning as prov commands on the console ({first.strip()})")
+    p = subprocess.run([SIM, "--provision", "-", "--scenario", files[0], "--state",
+                        os.path.join(d, "console2")], input="prov device=a/b\nprov end\n",
+                       capture_output=True, text=True, timeout=10 * SCALE)
+    check(p.returncode == 2, "a bad console line is refused")
     rc, out = run(["--scenario", files[0]])
     check(rc == 2 and "usage" in out, "missing arguments print the usage")
 finally:
