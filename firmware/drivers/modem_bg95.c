@@ -26,6 +26,7 @@ static struct {
         char line[MODEM_LINE_MAX + 1];
         int powered, awake, open, closed, rx_urc, tls, rdy;
         int open_done, open_err, cme;
+        uint64_t limit; /* the public call's deadline: no command waits past it */
         uint8_t data[MODEM_READ_MAX];
         size_t d_off, d_len;
 } m;
@@ -191,6 +192,8 @@ static int at(const char *cmd, const char *prefix, char *out, size_t cap, uint32
 {
         uint64_t deadline = hal_time_ms() + ms;
         int rc;
+        if (deadline > m.limit)
+                deadline = m.limit;
         if (out && cap)
                 out[0] = '\0';
         rc = write_all(cmd, strlen(cmd), deadline);
@@ -314,9 +317,16 @@ static int pdp(uint64_t deadline)
         return at("AT+QIACT=1", NULL, NULL, 0, left(deadline));
 }
 
+/* Starts a public call: every command in it ends by deadline. */
+static uint64_t begin(uint32_t ms)
+{
+        m.limit = hal_time_ms() + ms;
+        return m.limit;
+}
+
 int modem_open(const char *host, uint16_t port, int tls, uint32_t timeout_ms)
 {
-        uint64_t deadline = hal_time_ms() + timeout_ms;
+        uint64_t deadline = begin(timeout_ms);
         char cmd[MODEM_LINE_MAX];
         int rc;
         rc = hal_uart_open(HAL_UART_MODEM, MODEM_BAUD);
@@ -360,7 +370,7 @@ int modem_open(const char *host, uint16_t port, int tls, uint32_t timeout_ms)
 
 int modem_send(const void *buf, size_t len, uint32_t timeout_ms)
 {
-        uint64_t deadline = hal_time_ms() + timeout_ms;
+        uint64_t deadline = begin(timeout_ms);
         const uint8_t *b = buf;
         size_t done = 0;
         if (!m.open)
@@ -451,7 +461,7 @@ static int fetch(uint64_t deadline)
 
 int modem_recv(void *buf, size_t len, uint32_t timeout_ms)
 {
-        uint64_t deadline = hal_time_ms() + timeout_ms;
+        uint64_t deadline = begin(timeout_ms);
         if (!m.open)
                 return -ENOTCONN;
         for (;;) {
@@ -483,6 +493,7 @@ int modem_recv(void *buf, size_t len, uint32_t timeout_ms)
 
 void modem_close(void)
 {
+        begin(MODEM_CMD_MS);
         if (m.open)
                 at(m.tls ? "AT+QSSLCLOSE=0" : "AT+QICLOSE=0", NULL, NULL, 0, MODEM_CMD_MS);
         m.open = 0;
@@ -509,6 +520,7 @@ int modem_time(int64_t *utc)
         long f[6], tz;
         unsigned i;
         int sign;
+        begin(MODEM_CMD_MS);
         if (at("AT+CCLK?", "+CCLK: ", out, sizeof(out), MODEM_CMD_MS) < 0)
                 return -ENETDOWN;
         /* "yy/MM/dd,hh:mm:ss±zz", zz in quarter hours of local time. */
@@ -544,6 +556,7 @@ int modem_rssi(int *dbm)
         char out[24];
         const char *p = out;
         long r;
+        begin(MODEM_CMD_MS);
         if (at("AT+CSQ", "+CSQ: ", out, sizeof(out), MODEM_CMD_MS) < 0)
                 return -ENETDOWN;
         r = num(&p);
@@ -557,6 +570,7 @@ void modem_sleep(void)
 {
         if (!m.powered || !m.awake)
                 return;
+        begin(3 * MODEM_CMD_MS);
         /* PSM requested (periodic TAU 10 h, active time 2 s: the node wakes
          * the module itself with PWRKEY), then entered at once. */
         if (at("AT+CPSMS=1,,,\"00100001\",\"00000001\"", NULL, NULL, 0, MODEM_CMD_MS) == 0 &&

@@ -112,15 +112,6 @@ void hal_sleep_until(uint64_t deadline_ms)
                 now_ms = deadline_ms;
 }
 
-void hal_wdt_start(uint32_t timeout_ms)
-{
-        (void)timeout_ms;
-}
-
-void hal_wdt_kick(void)
-{
-}
-
 void hal_gpio_set(enum hal_pin pin, int on)
 {
         on = on != 0;
@@ -212,42 +203,4 @@ int hal_uart_read(enum hal_uart_port port, void *buf, size_t len, uint32_t timeo
                 }
         }
         return (int)n;
-}
-
-uint32_t hal_nvm_size(void)
-{
-        return 0;
-}
-
-int hal_nvm_read(uint32_t off, void *buf, uint32_t len)
-{
-        (void)off;
-        (void)buf;
-        (void)len;
-        return -ENODEV;
-}
-
-int hal_nvm_write(uint32_t off, const void *buf, uint32_t len)
-{
-        (void)off;
-        (void)buf;
-        (void)len;
-        return -ENODEV;
-}
-
-int hal_adc_read(enum hal_adc_ch ch, int32_t *value)
-{
-        (void)ch;
-        (void)value;
-        return -ENODEV;
-}
-
-void hal_console_write(const char *s)
-{
-        printf("%s", s);
-}
-
-void hal_exit(int code)
-{
-        (void)code;
 }
