@@ -235,6 +235,8 @@ static void test_silence(void)
             US_EXPECT("AT\r"),        US_SAY(10, "\r\nOK\r\n"),     US_EXPECT("ATE0\r"),
             US_SAY(10, "\r\nOK\r\n"), US_EXPECT("AT+CMEE=1\r"),     US_SAY(10, "\r\nOK\r\n"),
             US_EXPECT("AT+CEREG?\r"), US_SAY(10, "\r\n+CEREG: 0,"), US_END};
+        static const struct us_step slow[] = {US_EXPECT("AT\r"), US_SAY(450, "\r\nOK\r\n"),
+                                              US_EXPECT("ATE0\r"), US_END};
         uint64_t t0 = hal_time_ms();
         us_start(HAL_UART_MODEM, dead);
         CHECK_INT(modem_open("mqtt.example.jp", 8883, 0, 20000), -ETIMEDOUT);
@@ -244,6 +246,13 @@ static void test_silence(void)
         us_start(HAL_UART_MODEM, stuck);
         CHECK_INT(modem_open("mqtt.example.jp", 8883, 0, 20000), -ETIMEDOUT);
         CHECK(hal_time_ms() - t0 <= MODEM_CMD_MS + 100);
+
+        /* A slow module: "OK" to the probe just before the caller's 1.2 s
+         * are up, then nothing; ATE0 must not take its own 5 s past them. */
+        t0 = hal_time_ms();
+        us_start(HAL_UART_MODEM, slow);
+        CHECK_INT(modem_open("mqtt.example.jp", 8883, 0, 1200), -ETIMEDOUT);
+        CHECK(hal_time_ms() - t0 <= 1200);
         CHECK_INT(us_errors(), 0);
 }
 
