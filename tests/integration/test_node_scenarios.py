@@ -58,20 +58,28 @@ try:
     check(len(files) == 5, f"five demo scenarios ({len(files)})")
     for f in files:
         name = os.path.basename(f)
-        settings = f.replace(".scenario", ".settings")
-        start = [float(l.split("=")[1]) for l in open(settings) if l.startswith("start_level_m=")]
+        start = [float(l.split("=")[1]) for l in open(f) if l.startswith("settings start_level_m=")]
         level, outage = story(f)
         check(start and max(level) > start[0] + 0.3 and level[-1] < start[0] - 0.1 and
               level[0] < start[0] - 0.1,
               f"{name}: the water rises past the start level {start} and falls back below it")
         prov = os.path.join(d, name + ".prov")
         with open(prov, "w") as p:
-            p.write(PROV.format(port=port) + open(settings).read())
+            p.write(PROV.format(port=port))  # as `sonae device add` writes it: no intervals
         rc, out = run(["--provision", prov, "--scenario", f, "--state", os.path.join(d, name)],
                       wait_line="session failed")
         check(rc == 0 and "measure 10s, heartbeat 60s, flood 10s, story x60" in out,
               f"{name}: loads, runs at 10 s for 10 story minutes, stops on SIGTERM")
     check(story(files[2])[1] == [("5h", "7h")], "node-3 loses its network for two story hours")
+
+    # The provisioning file's own settings override the scenario's.
+    over = os.path.join(d, "over.prov")
+    with open(over, "w") as p:
+        p.write(PROV.format(port=port) + "measure_s=20\n")
+    rc, out = run(["--provision", over, "--scenario", files[0], "--state", os.path.join(d, "o")],
+                  wait_line="session failed")
+    check(rc == 0 and "measure 20s, heartbeat 60s" in out,
+          "a provisioning line overrides the scenario's setting")
     check(all(not story(f)[1] for i, f in enumerate(files) if i != 2), "the others keep it")
 
     # Broken inputs: refused with the place.
@@ -82,7 +90,9 @@ try:
     check(rc == 2 and "bad.scenario:4" in out, f"a level going back in time is refused ({out.strip()})")
     for text, what in (("scale 0\nlevel 0 1\n", "a zero scale"), ("scale 60\n", "no level"),
                        ("level 0 1\noutage 2h 1h\n", "an outage that ends before it starts"),
-                       ("level 0 1\nlevel 1x 2\n", "a time unit it does not know")):
+                       ("level 0 1\nlevel 1x 2\n", "a time unit it does not know"),
+                       ("level 0 1\nsettings password=x\n", "a scenario setting the secret"),
+                       ("level 0 1\nsettings measure_s=0\n", "a setting out of range")):
         with open(bad, "w") as f:
             f.write(text)
         rc, out = run(["--provision", prov, "--scenario", bad, "--state", d])

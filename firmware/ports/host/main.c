@@ -45,7 +45,6 @@ static int load_prov(struct node_prov *p, const char *path)
                 fprintf(stderr, "sonae-node-sim: %s: %s\n", path, strerror(errno));
                 return -1;
         }
-        node_prov_init(p);
         while (fgets(line, sizeof(line), f)) {
                 size_t len = strlen(line);
                 int rc = console ? node_prov_console(p, line, len) : node_prov_line(p, line, len);
@@ -112,6 +111,22 @@ int main(int argc, char **argv)
         if (scenario_load(&host_sc, sc_path, err, sizeof(err)) < 0) {
                 fprintf(stderr, "sonae-node-sim: %s\n", err);
                 return 2;
+        }
+        /* The scenario's settings first: the provisioning file's own lines
+         * override them. */
+        node_prov_init(&prov);
+        for (i = 0; i < (int)host_sc.n_settings; i++) {
+                static const char *const keys[] = {
+                    "measure_s=", "heartbeat_s=", "flood_s=", "flood_min_s=", "start_level_m="};
+                const char *l = host_sc.settings[i];
+                unsigned k, known = 0;
+                for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+                        known |= strncmp(l, keys[k], strlen(keys[k])) == 0;
+                if (!known || node_prov_line(&prov, l, strlen(l)) != NODE_PROV_OK) {
+                        fprintf(stderr, "sonae-node-sim: %s: settings %s: not a setting\n", sc_path,
+                                l);
+                        return 2;
+                }
         }
         if (load_prov(&prov, prov_path) < 0)
                 return 2;

@@ -107,6 +107,12 @@ int scenario_load(struct scenario *sc, const char *path, char *err, size_t errca
                                 q->to[q->n] = t2;
                                 q->n++;
                         }
+                } else if (strcmp(w[0], "settings") == 0 && nw == 2) {
+                        size_t l = strlen(w[1]);
+                        bad = sc->n_settings == SC_SETTINGS || l >= sizeof(sc->settings[0]) ||
+                              !strchr(w[1], '=');
+                        if (!bad)
+                                memcpy(sc->settings[sc->n_settings++], w[1], l + 1);
                 } else {
                         bad = 1;
                 }

@@ -10,8 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SC_POINTS  512
-#define SC_PERIODS 64
+#define SC_POINTS   512
+#define SC_PERIODS  64
+#define SC_SETTINGS 16
 
 struct sc_series {
         unsigned n;
@@ -32,6 +33,11 @@ struct scenario {
         struct sc_series temp;   /* °C */
         struct sc_series signal; /* dBm */
         struct sc_periods outage, sensor_dead;
+        /* "settings key=value" lines: provisioning lines (prov.h) the
+         * provisioning file may override, so that a scenario can carry the
+         * intervals its story is told at. */
+        unsigned n_settings;
+        char settings[SC_SETTINGS][80];
 };
 
 /* Reads path into sc (caller's); 0, or -1 with a message in err. */
