@@ -52,6 +52,18 @@ int node_init(struct node *n, const struct node_prov *prov)
         memset(n, 0, sizeof(*n));
         n->prov = *prov;
         fw_settings_default(&n->settings);
+        if (prov->mount_mm)
+                n->settings.mount_mm = prov->mount_mm;
+        if (prov->measure_s)
+                n->settings.measure_s = prov->measure_s;
+        if (prov->heartbeat_s)
+                n->settings.heartbeat_s = prov->heartbeat_s;
+        if (prov->flood_s)
+                n->settings.flood_s = prov->flood_s;
+        if (prov->flood_min_s)
+                n->settings.flood_min_s = prov->flood_min_s;
+        if (prov->has_start_level)
+                n->settings.start_level_mm = prov->start_level_mm;
         n->nvm.ctx = NULL;
         n->nvm.size = hal_nvm_size();
         n->nvm.read = nvm_read;
@@ -121,6 +133,85 @@ static int send_all(const uint8_t *buf, int len, uint64_t deadline)
         return modem_send(buf, (size_t)len, (uint32_t)(deadline - t)) == len ? 0 : -EIO;
 }
 
+/* PUBLISH packets too large for rx (a hostile or broken downlink) are
+ * read past and acknowledged, not kept: dropping the connection instead
+ * would meet the same retained message at every session and silence the
+ * node for good. */
+static uint32_t rx_oversized;
+
+/* Receives until rx holds at least need bytes. */
+static int recv_until(size_t need, uint64_t deadline)
+{
+        while (rx_len < need) {
+                uint64_t t = hal_time_ms();
+                int rc;
+                if (t >= deadline)
+                        return -ETIMEDOUT;
+                rc = modem_recv(rx + rx_len, sizeof(rx) - rx_len, (uint32_t)(deadline - t));
+                if (rc < 0)
+                        return rc;
+                rx_len += (size_t)rc;
+        }
+        return 0;
+}
+
+static int skip_oversized(uint64_t deadline)
+{
+        size_t rem = 0, mul = 1, i, total, need, tl;
+        uint16_t id = 0;
+        uint8_t qos, ack[4];
+        int rc;
+        if ((rx[0] >> 4) != MQTT_PUBLISH)
+                return -EMSGSIZE;
+        for (i = 1; i <= 4 && i < rx_len; i++) {
+                rem += (size_t)(rx[i] & 0x7F) * mul;
+                mul *= 128;
+                if (!(rx[i] & 0x80))
+                        break;
+        }
+        if (i > 4 || i >= rx_len)
+                return -EPROTO;
+        total = 1 + i + rem;
+        qos = (uint8_t)((rx[0] >> 1) & 3);
+        /* The topic and packet id sit at the front: wait for them. */
+        rc = recv_until(i + 3, deadline);
+        if (rc < 0)
+                return rc;
+        tl = (size_t)rx[i + 1] << 8 | rx[i + 2];
+        need = i + 3 + tl + (qos ? 2 : 0);
+        if (need > sizeof(rx) || need > total)
+                return -EPROTO;
+        rc = recv_until(need, deadline);
+        if (rc < 0)
+                return rc;
+        if (qos)
+                id = (uint16_t)(rx[i + 3 + tl] << 8 | rx[i + 4 + tl]);
+        /* Read past the rest of it, keeping whatever follows. */
+        while (rx_len < total) {
+                uint64_t t = hal_time_ms();
+                total -= rx_len;
+                rx_len = 0;
+                if (t >= deadline)
+                        return -ETIMEDOUT;
+                rc = modem_recv(rx, sizeof(rx), (uint32_t)(deadline - t));
+                if (rc < 0)
+                        return rc;
+                rx_len = (size_t)rc;
+        }
+        memmove(rx, rx + total, rx_len - total);
+        rx_len -= total;
+        rx_oversized++;
+        if (qos == 1) {
+                int l = mqtt_enc_puback(ack, sizeof(ack), id);
+                uint64_t t = hal_time_ms();
+                if (l < 0 || t >= deadline)
+                        return -ETIMEDOUT;
+                if (modem_send(ack, (size_t)l, (uint32_t)(deadline - t)) != l)
+                        return -EIO;
+        }
+        return 0;
+}
+
 /* Receives the next packet into p before deadline. */
 static int recv_packet(struct mqtt_packet *p, uint64_t deadline)
 {
@@ -129,6 +220,12 @@ static int recv_packet(struct mqtt_packet *p, uint64_t deadline)
                 size_t fl;
                 int rc = mqtt_frame(rx, rx_len, sizeof(rx), &fl);
                 uint64_t t;
+                if (rc == -EMSGSIZE) {
+                        rc = skip_oversized(deadline);
+                        if (rc < 0)
+                                return rc;
+                        continue;
+                }
                 if (rc == 0) {
                         rc = mqtt_decode(rx, fl, p);
                         /* The packet stays in rx until the caller is done:
@@ -412,6 +509,8 @@ int node_session(struct node *n, int64_t now)
                 rc = -EAGAIN;
 out:
         modem_close();
+        n->downlinks_rejected += rx_oversized;
+        rx_oversized = 0;
 out_sleep:
         modem_sleep();
         if (rc < 0)

@@ -14,6 +14,7 @@
 #include "fw_settings.h"
 #include "fw_time.h"
 #include "mqtt_codec.h"
+#include "prov.h"
 #include "senml.h"
 
 #ifndef SONAE_FW_VERSION
@@ -26,14 +27,6 @@
 #define NODE_RETRY_S    900                   /* a failed session is retried after this */
 #define NODE_WDT_MS     (NODE_SESSION_MS * 2) /* longer than any session */
 #define NODE_RX_MAX     (FW_DOWN_MAX + 256)
-
-struct node_prov {
-        char device[SENML_DEVICE_MAX + 1];
-        char host[64];
-        uint16_t port;
-        uint8_t tls;
-        char password[64];
-};
 
 struct node {
         struct node_prov prov;
@@ -51,7 +44,8 @@ struct node {
         char topic_up[96], topic_status[96], topic_down[96];
 };
 
-/* Opens the queue (a new epoch) and starts the schedule. */
+/* Opens the queue (a new epoch) and starts the schedule, on the default
+ * settings with what the provisioning (copied) sets. */
 int node_init(struct node *n, const struct node_prov *prov);
 /* One pass of the main loop at monotonic time now (seconds): measures if
  * due, reports if due.  Returns the seconds until something is due. */

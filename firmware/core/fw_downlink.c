@@ -142,7 +142,7 @@ enum key_bit {
         K_RESEND = 1u << 6,
 };
 
-static int parse(const char *msg, size_t len, struct fw_downlink *out)
+static int parse(const char *msg, size_t len, struct fw_downlink *out, int base_ok)
 {
         struct fwj j;
         char key[20];
@@ -221,7 +221,11 @@ done:
         r = fwj_end(&j);
         if (r < 0)
                 return reject(out, "data after the object", r);
-        r = fw_settings_check(&out->settings);
+        /* Every key was checked against its range as it was read; the
+         * whole is checked again unless the provisioning itself set values
+         * outside the downlink's ranges (then a message that sets nothing
+         * must still be accepted, and each key it sets was checked). */
+        r = base_ok ? fw_settings_check(&out->settings) : 0;
         if (r < 0)
                 return reject(out, "settings out of range", r);
         if (seen & (K_MEASURE | K_HEARTBEAT | K_FLOOD | K_START | K_RISE))
@@ -237,7 +241,7 @@ int fw_downlink_parse(const char *msg, size_t len, const struct fw_settings *cur
         int r;
         memset(out, 0, sizeof(*out));
         out->settings = *cur;
-        r = parse(msg, len, out);
+        r = parse(msg, len, out, fw_settings_check(cur) == 0);
         if (r < 0) {
                 /* Rejected whole: leave nothing of it behind. */
                 const char *why = out->why;

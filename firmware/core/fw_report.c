@@ -71,7 +71,7 @@ unsigned fw_report_measured(struct fw_report *r, const struct fw_settings *s, in
         } else {
                 r->calm = 0;
         }
-        if (r->calm >= FW_FLOOD_CALM_N && now - r->mode_since >= FW_FLOOD_MIN_S) {
+        if (r->calm >= FW_FLOOD_CALM_N && now - r->mode_since >= (int64_t)s->flood_min_s) {
                 r->mode = FW_MODE_NORMAL;
                 r->mode_since = now;
                 r->calm = 0;

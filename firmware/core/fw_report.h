@@ -3,7 +3,8 @@
  * report every flood_s once the water is at or above the observation start
  * level or rises faster than rise_m_per_h.  Leaving flood mode needs the
  * level FW_FLOOD_HYST_MM below the start level, a slow rise, FW_FLOOD_CALM_N
- * calm measurements in a row and FW_FLOOD_MIN_S in flood mode, so that a
+ * calm measurements in a row and the settings' flood_min_s (default
+ * FW_FLOOD_MIN_S) in flood mode, so that a
  * level hovering at the threshold does not flap.
  *
  * All times are the node's monotonic seconds (uptime), never wall-clock

@@ -10,6 +10,7 @@ void fw_settings_default(struct fw_settings *s)
         s->start_level_mm = 1000;
         s->rise_mm_per_h = 300;
         s->mount_mm = 5000;
+        s->flood_min_s = 3600;
 }
 
 int fw_settings_check(const struct fw_settings *s)

@@ -27,12 +27,15 @@ struct fw_settings {
         int32_t start_level_mm; /* 観測開始: flood mode at or above this level */
         int32_t rise_mm_per_h;  /* flood mode on a faster rise */
         int32_t mount_mm;       /* sensor face above the level datum (provisioning, not downlink) */
+        uint32_t flood_min_s;   /* least time in flood mode (provisioning, not downlink) */
 };
 
 /* The compiled-in defaults: a 10-minute measurement, a daily heartbeat,
  * 10-minute reports in flood mode. */
 void fw_settings_default(struct fw_settings *s);
-/* 0 when every field is inside its range. */
+/* 0 when every field a downlink can set is inside its range.  The
+ * provisioning may set shorter intervals (demonstrations and tests run a
+ * story of hours in minutes); a downlink is then checked key by key. */
 int fw_settings_check(const struct fw_settings *s);
 
 #endif

@@ -71,9 +71,10 @@ failed=$((failed + bad))
 # 2. Same tests, same counts, same output as the native run (the outputs
 #    include every derived figure, e.g. the filter's error over a noisy
 #    series, so this also shows the arithmetic agrees bit for bit).
-for elf in "$out"/core/tests/test-fw-*.elf; do
+for elf in "$out"/core/tests/test-fw-*.elf "$out"/drivers/test-drv-*.elf; do
         name=$(basename "$elf" .elf)
         native=$host/firmware/core/tests/$name
+        [[ $name == test-drv-* ]] && native=$host/firmware/drivers/$name
         if [[ ! -x $native ]]; then
                 fail "$name: no native build to compare with (run the root build first)"
                 continue
@@ -90,9 +91,10 @@ for elf in "$out"/core/tests/test-fw-*.elf; do
         fi
 done
 
-# The same number of test programs on both sides.
-n_target=$(find "$out/core/tests" -maxdepth 1 -name 'test-fw-*.elf' | wc -l)
-n_native=$(find "$host/firmware/core/tests" -maxdepth 1 -type f -name 'test-fw-*' -perm -u+x | wc -l)
+# The same number of test programs on both sides (core and drivers).
+n_target=$(find "$out/core/tests" "$out/drivers" -maxdepth 1 -name 'test-*.elf' | wc -l)
+n_native=$(find "$host/firmware/core/tests" "$host/firmware/drivers" -maxdepth 1 -type f \
+        -name 'test-*' -perm -u+x | wc -l)
 if ((n_target == n_native && n_target > 0)); then
         pass "$n_target core test programs on the target, $n_native natively"
 else
@@ -137,6 +139,31 @@ if grep -q "sonae-node: epoch 1, queue slots 1635" <<<"$boot" &&
         pass "sonae-node.elf boots under QEMU, measures and queues"
 else
         fail "sonae-node.elf boot: $boot"
+fi
+
+# 6. Provisioning on the console (UART0): the lines of a provisioning file
+#    as "prov" commands, an unknown key ignored; then a set with a bad port,
+#    refused whole (the board keeps its default identity).
+qemu_prov() {
+        printf "$1" | timeout 10 qemu-system-arm -M mps2-an385 -cpu cortex-m3 \
+                -semihosting-config enable=on,target=native -nographic -monitor none \
+                -serial stdio -kernel "$node" 2>&1
+}
+good='prov device=br-qemu-7\r\nprov username=br-qemu-7\r\nprov password=s3cret\r\n'
+good+='prov host=mqtt.example.jp\r\nprov port=8883\r\nprov colour=blue\r\nprov end\r\n'
+prov=$(qemu_prov "$good")
+if grep -q "sonae-node: provisioned br-qemu-7" <<<"$prov" &&
+        grep -q "ok unknown key ignored" <<<"$prov"; then
+        pass "sonae-node.elf takes its provisioning as prov commands on the console"
+else
+        fail "console provisioning: $prov"
+fi
+prov=$(qemu_prov 'prov device=br-qemu-8\r\nprov port=99999\r\nprov password=x\r\nprov host=h\r\nprov port=1\r\nprov end\r\n')
+if grep -q "error bad line" <<<"$prov" && grep -q "error provisioning refused" <<<"$prov" &&
+        ! grep -q "provisioned br-qemu-8" <<<"$prov"; then
+        pass "a provisioning with a bad line is refused whole"
+else
+        fail "console provisioning with a bad line: $prov"
 fi
 
 finish

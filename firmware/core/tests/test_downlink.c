@@ -120,6 +120,32 @@ static void test_bad(void)
         CHECK_INT(fw_downlink_parse(NULL, 0, &cur, &d), -EINVAL);
 }
 
+/* Provisioned intervals below the downlink's ranges (a demonstration at
+ * one measurement a second): a message that sets nothing (a resend, {})
+ * is still accepted, a key set in range is applied, a key out of range
+ * is still rejected whole. */
+static void test_fast_base(void)
+{
+        struct fw_settings keep = cur;
+        cur.measure_s = 1;
+        cur.heartbeat_s = 20;
+        cur.flood_s = 2;
+        CHECK(fw_settings_check(&cur) < 0);
+        CHECK_INT(parse("{}"), 0);
+        CHECK_INT(d.settings.measure_s, 1);
+        CHECK_INT(parse("{\"resend\":{\"id\":\"x1\",\"from\":1,\"to\":2}}"), 0);
+        CHECK_INT(d.has, FW_DOWN_RESEND);
+        CHECK_INT(d.settings.flood_s, 2);
+        CHECK_INT(parse("{\"start_level_m\":1.5}"), 0);
+        CHECK_INT(d.settings.start_level_mm, 1500);
+        CHECK_INT(d.settings.measure_s, 1);
+        CHECK_INT(parse("{\"measure_s\":5}"), -ERANGE);
+        CHECK_INT(d.settings.measure_s, 1);
+        CHECK_INT(parse("{\"start_level_m\":1.5,\"flood_s\":59}"), -ERANGE);
+        CHECK_INT(d.settings.start_level_mm, cur.start_level_mm);
+        cur = keep;
+}
+
 static void test_hash(void)
 {
         CHECK(fw_resend_id_hash("g17") != fw_resend_id_hash("g18"));
@@ -133,6 +159,7 @@ int main(void)
         CHECK_INT(fw_settings_check(&cur), 0);
         test_good();
         test_bad();
+        test_fast_base();
         test_hash();
         return fwt_done("downlink");
 }

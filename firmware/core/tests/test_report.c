@@ -85,6 +85,18 @@ static void test_min_dwell(void)
         CHECK_INT(fw_report_measured(&r, &s, 2400, 1, 0), 0);
         CHECK_INT(r.mode, FW_MODE_FLOOD);
         CHECK_INT(fw_report_measured(&r, &s, 600 + FW_FLOOD_MIN_S, 1, 0), FW_REPORT_LEAVE_FLOOD);
+
+        /* A provisioned shorter dwell (a story told in minutes): the same
+         * calm readings end flood mode once it has passed, not before. */
+        s.flood_min_s = 20;
+        fw_report_init(&r, 0);
+        CHECK_INT(fw_report_measured(&r, &s, 1, 1, s.start_level_mm), FW_REPORT_ENTER_FLOOD);
+        CHECK_INT(fw_report_measured(&r, &s, 2, 1, 0), 0);
+        CHECK_INT(fw_report_measured(&r, &s, 3, 1, 0), 0);
+        CHECK_INT(fw_report_measured(&r, &s, 4, 1, 0), 0);
+        CHECK_INT(fw_report_measured(&r, &s, 20, 1, 0), 0);
+        CHECK_INT(fw_report_measured(&r, &s, 21, 1, 0), FW_REPORT_LEAVE_FLOOD);
+        s.flood_min_s = FW_FLOOD_MIN_S;
 }
 
 /* A fast rise well below the start level enters flood mode. */

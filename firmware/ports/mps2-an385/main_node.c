@@ -1,8 +1,9 @@
-/* sonae-node.elf on the MPS2 AN385: provisioning, then the node's main
+/* sonae-node.elf on the MPS2 AN385: provisioning (console), then the node's main
  * loop for ever.  Before entering it, one step is run and reported on the
  * console so that a smoke run under QEMU can see the node boot, open its
  * queue (a new epoch), measure and queue a reading. */
 #include "hal.h"
+#include "console.h"
 #include "node.h"
 
 #include <string.h>
@@ -24,13 +25,21 @@ static void put_u32(const char *label, uint32_t v)
 
 int main(void)
 {
-        struct node_prov prov;
+        static struct node_prov prov;
         int64_t now;
-        memset(&prov, 0, sizeof(prov));
-        memcpy(prov.device, "qemu-001", 9);
-        memcpy(prov.host, "broker.invalid", 15);
-        prov.port = 8883;
-        prov.tls = 1;
+        /* Provisioning on the console (UART0) for a second after boot;
+         * without it the board runs as the smoke test's qemu-001. */
+        if (hal_uart_open(HAL_UART_CONSOLE, 115200) < 0 || node_console_prov(&prov, 1000) != 1) {
+                memset(&prov, 0, sizeof(prov));
+                memcpy(prov.device, "qemu-001", 9);
+                memcpy(prov.host, "broker.invalid", 15);
+                prov.port = 8883;
+                prov.tls = 1;
+        } else {
+                hal_console_write("sonae-node: provisioned ");
+                hal_console_write(prov.device);
+                hal_console_write("\n");
+        }
         if (node_init(&node, &prov) < 0) {
                 hal_console_write("sonae-node: NVM unusable\n");
                 hal_exit(2);
