@@ -96,7 +96,12 @@ done
 # The five host-port sensor nodes, once their simulator is built.
 sim=build/firmware/ports/host/sonae-node-sim
 nodes_note="sensor nodes: not started (build/firmware/ports/host/sonae-node-sim is not built yet)"
-if [[ -x $sim ]] && compgen -G "demo/nodes/node-*.scenario" >/dev/null; then
+# The nodes' stories (demo/nodes/, 12 hours at 1/60) are not yet timed to
+# the demo's story (demo/scenarios/, [demo] speed): until they are, the nodes
+# start only when asked for with SONAE_DEMO_NODES=1.
+if [[ -x $sim && "${SONAE_DEMO_NODES:-0}" != "1" ]]; then
+        nodes_note="sensor nodes: not started (their stories are not yet timed to the demo's; SONAE_DEMO_NODES=1 starts them)"
+elif [[ -x $sim ]] && compgen -G "demo/nodes/node-*.scenario" >/dev/null; then
         n=0
         for sc in demo/nodes/node-*.scenario; do
                 dev=$(basename "$sc" .scenario)
