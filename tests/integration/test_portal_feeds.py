@@ -86,8 +86,11 @@ try:
     check({k["code"]: k["name"] for k in t["kinds"]} == want, f"its kinds are the telegram's: {sorted(want.values())}")
     check(t["order"] == {"level": 4, "name_ja": "避難指示", "issued_at": t["order"]["issued_at"]}
           and JST.match(t["order"]["issued_at"]), "the city's order 避難指示 (L4) beside JMA's kinds")
-    check(all(set(a) == {"area_code", "area_name", "level", "exercise", "kinds", "order", "updated_at"}
-              for a in s["areas"]), "every area has the contract's fields")
+    check(all(set(a) == {"area_code", "area_name", "level", "exercise", "kinds", "order", "orders",
+                         "updated_at"} for a in s["areas"]), "every area has the contract's fields")
+    check([(o["level"], o["district_id"]) for o in t["orders"]] == [(4, None)]
+          and t["orders"][0]["issued_at"] == t["order"]["issued_at"],
+          "orders lists the area-wide 避難指示 once, with no district")
     check("0620500" not in by or by["0620500"]["order"] is None, "a drill order stays out of the real status")
     check(len(s["notices"]) == 1 and s["notices"][0]["title_ja"] == "避難所開設", "the public notice is listed")
     check(len(body) < 64 * 1024, f"the status document is small ({len(body)} bytes)")
