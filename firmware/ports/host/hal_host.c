@@ -50,7 +50,7 @@ static int64_t wall_ms(void)
 
 int64_t host_story_s(void)
 {
-        return (wall_ms() - story_start_ms) * (int64_t)host_sc.scale / 1000;
+        return (wall_ms() - story_start_ms) * (int64_t)host_sc.scale_milli / 1000000;
 }
 
 int host_state_open(const char *dir)

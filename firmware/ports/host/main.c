@@ -163,10 +163,10 @@ int main(int argc, char **argv)
         }
         fprintf(stderr,
                 "sonae-node-sim: %s epoch %u, %u queued, measure %us, heartbeat %us, flood %us, "
-                "story x%u\n",
+                "story x%g\n",
                 prov.device, (unsigned)node.q.epoch, (unsigned)fwq_unsent(&node.q),
                 (unsigned)node.settings.measure_s, (unsigned)node.settings.heartbeat_s,
-                (unsigned)node.settings.flood_s, (unsigned)host_sc.scale);
+                (unsigned)node.settings.flood_s, host_sc.scale_milli / 1000.0);
         mode = node.report.mode;
         seq = node.q.seq_next;
         /* node_run's loop, with a log line for what each step did. */

@@ -61,7 +61,7 @@ int scenario_load(struct scenario *sc, const char *path, char *err, size_t errca
         unsigned lineno = 0;
         FILE *f = fopen(path, "r");
         memset(sc, 0, sizeof(*sc));
-        sc->scale = 1;
+        sc->scale_milli = 1000;
         sc->noise_mm = 3;
         if (!f) {
                 snprintf(err, errcap, "%s: %s", path, strerror(errno));
@@ -83,9 +83,10 @@ int scenario_load(struct scenario *sc, const char *path, char *err, size_t errca
                 if (nw == 0)
                         continue;
                 if (strcmp(w[0], "scale") == 0 && nw == 2) {
-                        long s = strtol(w[1], &p, 10);
-                        bad = *p || s < 1 || s > 100000;
-                        sc->scale = (uint32_t)s;
+                        /* Up to three decimals, so that a launcher can tell
+                         * the story at any speed its own clock uses. */
+                        bad = parse_milli(w[1], &v) || v < 1 || v > 100000000;
+                        sc->scale_milli = (uint32_t)v;
                 } else if (strcmp(w[0], "noise") == 0 && nw == 2) {
                         bad = parse_milli(w[1], &v) || v < 0 || v > 1000;
                         sc->noise_mm = v;

@@ -2,7 +2,7 @@
  * port") gives the water level, battery, air temperature and signal as
  * piecewise-linear series over the story's time, and the periods when the
  * network is gone or the sensor's line is dead.  Story time runs `scale`
- * times faster than the real clock, from a start kept in the state folder
+ * (up to three decimals) times faster than the real clock, from a start kept in the state folder
  * so that a restarted node continues the same story. */
 #ifndef SONAE_HOST_SCENARIO_H
 #define SONAE_HOST_SCENARIO_H
@@ -26,7 +26,7 @@ struct sc_periods {
 };
 
 struct scenario {
-        uint32_t scale;          /* story seconds per real second */
+        uint32_t scale_milli;    /* thousandths of story seconds per real second */
         int32_t noise_mm;        /* ± range noise of each echo */
         struct sc_series level;  /* m above the gauge datum */
         struct sc_series batt;   /* V */
