@@ -4,8 +4,8 @@
 # server in compressed time.  Installs what is missing, builds, prepares
 # .run/ on the first run (config, SpatiaLite store, demo layers, generated
 # credentials, Mosquitto config and ACL) and reuses it after, starts
-# Mosquitto, sonae-collectd, sonae-ingestd, sonae-portald, the sensor nodes
-# (when their simulator is built) and the scenario, and prints the URLs and
+# Mosquitto, sonae-collectd, sonae-ingestd, sonae-portald, the scenario and
+# five sensor nodes on its clock (when their simulator is built), and prints the URLs and
 # the demo staff login.  Ctrl-C stops everything cleanly.
 #
 # Environment: SONAE_DEMO_DIR (default .run), SONAE_DEMO_SPEED (first run
@@ -72,6 +72,35 @@ for p in "$PORTAL_PORT" "$MQTT_PORT" "$REPLAY_PORT"; do
         fi
 done
 
+# The sensor nodes' provisioning, before the broker starts (it reads the
+# password file and the ACL that `sonae device add` writes only when it
+# starts or reloads), and their scenarios at this speed.
+sim=build/firmware/ports/host/sonae-node-sim
+mapfile -t nodes < <(python3 demo/nodes.py list)
+sim_ready=
+nodes_note="sensor nodes: not started ($sim is not built; build the firmware's host port to see them)"
+if [[ -x $sim ]]; then
+        sim_ready=1
+        for dev in "${nodes[@]}"; do
+                mkdir -p "$run/nodes/$dev"
+                if [[ ! -f "$run/devices/$dev.conf" ]] &&
+                        ! python3 demo/nodes.py add "$conf" "$dev" "$speed" >>"$run/logs/nodes.log" 2>&1; then
+                        sim_ready=
+                        nodes_note="sensor nodes: not started (provisioning $dev failed, see $run/logs/nodes.log)"
+                        break
+                fi
+                if ! python3 demo/nodes.py scenario "$dev" "$speed" >"$run/nodes/$dev/story.scenario" \
+                        2>>"$run/logs/nodes.log"; then
+                        sim_ready=
+                        nodes_note="sensor nodes: not started (no scenario for $dev at speed $speed, see $run/logs/nodes.log)"
+                        break
+                fi
+        done
+fi
+
+# One start for the story: the replay's step 0 and the nodes' story time 0.
+story_start=$(date +%s%3N)
+
 mosquitto -c "$run/mosquitto/mosquitto.conf" >>"$run/logs/mosquitto.log" 2>&1 &
 pids+=($!)
 wait_port "$MQTT_PORT" mosquitto
@@ -84,7 +113,7 @@ wait_port "$PORTAL_PORT" sonae-portald
 python3 -u demo/replay.py --scenario demo/scenarios/heavy-rain-night.json --port "$REPLAY_PORT" \
         --speed "$speed" --portal "http://127.0.0.1:$PORTAL_PORT" --user demo \
         --password-file "$run/secrets/demo-staff.txt" --still build/demo/sonae-demo-still \
-        --dir "$run/replay" >>"$run/logs/replay.log" 2>&1 &
+        --dir "$run/replay" --start-ms "$story_start" >>"$run/logs/replay.log" 2>&1 &
 pids+=($!)
 wait_port "$REPLAY_PORT" "the replay server"
 
@@ -93,24 +122,16 @@ for d in collectors/sonae-collectd sensors/sonae-ingestd; do
         pids+=($!)
 done
 
-# The five host-port sensor nodes, once their simulator is built.
-sim=build/firmware/ports/host/sonae-node-sim
-nodes_note="sensor nodes: not started (build/firmware/ports/host/sonae-node-sim is not built yet)"
-# The nodes' stories (demo/nodes/, 12 hours at 1/60) are not yet timed to
-# the demo's story (demo/scenarios/, [demo] speed): until they are, the nodes
-# start only when asked for with SONAE_DEMO_NODES=1.
-if [[ -x $sim && "${SONAE_DEMO_NODES:-0}" != "1" ]]; then
-        nodes_note="sensor nodes: not started (their stories are not yet timed to the demo's; SONAE_DEMO_NODES=1 starts them)"
-elif [[ -x $sim ]] && compgen -G "demo/nodes/node-*.scenario" >/dev/null; then
+# The five host-port sensor nodes, on the replay's story clock: each runs
+# the scenario demo/nodes.py makes from the story at this speed, from the
+# same start (its story-start file), with its NVM kept in $run/nodes/.
+if [[ -n $sim_ready ]]; then
         n=0
-        for sc in demo/nodes/node-*.scenario; do
-                dev=$(basename "$sc" .scenario)
-                if [[ ! -f "$run/devices/$dev.conf" ]]; then
-                        python3 demo/nodes.py add "$conf" "$dev" >>"$run/logs/nodes.log" 2>&1
-                fi
-                mkdir -p "$run/nodes/$dev"
-                "$sim" --provision "$run/devices/$dev.conf" --scenario "$sc" --state "$run/nodes/$dev" \
-                        --broker "127.0.0.1:$MQTT_PORT" >>"$run/logs/nodes.log" 2>&1 &
+        for dev in "${nodes[@]}"; do
+                # Written before it starts: the sim reads story-start once.
+                echo "$story_start" >"$run/nodes/$dev/story-start"
+                "$sim" --provision "$run/devices/$dev.conf" --scenario "$run/nodes/$dev/story.scenario" \
+                        --state "$run/nodes/$dev" --broker "127.0.0.1:$MQTT_PORT" >>"$run/logs/nodes.log" 2>&1 &
                 pids+=($!)
                 n=$((n + 1))
         done

@@ -79,7 +79,7 @@ ROADS = [
     ("山手線", [(140.12, 38.588), (140.14, 38.565), (140.150, 38.545), (140.17, 38.52)]),
 ]
 
-# The city's own sensor nodes (host-port simulator, demo/nodes/node-N.scenario):
+# The city's own sensor nodes (host-port simulator; their scenarios: demo/nodes.py):
 # (device, station, name, lon, lat, mount height in m above the river bed).
 NODES = [
     ("node-1", "wakaba-up", "若葉川上流センサー", 140.150, 38.537, 4.0),

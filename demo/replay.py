@@ -23,7 +23,11 @@ the demo staff account, marked exercise.
     demo/replay.py --scenario FILE [--port 0] [--speed 60] [--status STATUSFILE]
         [--portal http://127.0.0.1:8080 --user demo --password-file FILE]
         [--still build/demo/sonae-demo-still] [--dir DIR] [--status-value 訓練]
-        [--areas CODE,...] [--loop]
+        [--areas CODE,...] [--loop] [--start-ms MS]
+
+--start-ms puts step 0 at that wall-clock time (milliseconds since 1970,
+now by default; run.sh gives the sensor nodes the same start, so that
+their stories and this one keep one clock).
 
 Standard library only.  Prints one line per step, and the port it serves on
 first ("replay: listening on 127.0.0.1:PORT")."""
@@ -360,6 +364,7 @@ def main():
     ap.add_argument("--status-value", default="訓練")
     ap.add_argument("--areas", default="")
     ap.add_argument("--loop", action="store_true", help="start the story again after its end")
+    ap.add_argument("--start-ms", type=int, default=0, help="wall-clock time of step 0 (ms since 1970)")
     args = ap.parse_args()
     folder = args.dir or os.path.join(os.getcwd(), "replay")
     os.makedirs(folder, exist_ok=True)
@@ -377,9 +382,13 @@ def main():
         with open(args.password_file, encoding="utf-8") as f:
             hq = HQ(args.portal, args.user, f.read().strip())
     steps = story.sc["steps"]
+    # The first round starts at --start-ms (the wall clock read once, then
+    # the monotonic clock), later rounds of --loop when the last ended.
+    t0 = time.monotonic()
+    if args.start_ms:
+        t0 -= time.time() - args.start_ms / 1000.0
     try:
         while True:
-            t0 = time.monotonic()
             for i, step in enumerate(steps):
                 wait = t0 + i * story.step_seconds() - time.monotonic()
                 if wait > 0:
@@ -400,6 +409,7 @@ def main():
                 while True:
                     time.sleep(3600)
             time.sleep(story.step_seconds() * 3)
+            t0 = time.monotonic()
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,16 +1,23 @@
-"""sonae-node-sim's inputs: the five demo hydrographs (demo/nodes) load,
-tell the story they are meant to (each level rises past its node's start
-level and falls back below it by more than the hysteresis; node-3 loses
-its network for two hours of the story), and the simulator refuses broken
-scenarios and provisioning files with the file and line."""
+"""sonae-node-sim's inputs: the five demo hydrographs, made by
+demo/nodes.py from the demo's story at a given speed, load and tell the
+story they are meant to (each level rises past its node's start level and
+falls back below it by more than the hysteresis, and stays 0.3 m below its
+mount; node-3 loses its network from +50 to +140 minutes; the intervals
+and the scale follow the speed, also a fractional one), the generator
+refuses what it cannot make, and the simulator refuses broken scenarios
+and provisioning files with the file and line."""
 
-import glob
 import os
 import signal
 import subprocess
+import sys
 
 from sonaetest import SCALE, SOURCE, check, done, free_port, rmtree, tmpdir, wait_for
 from nodesim import SIM
+
+NODES_PY = os.path.join(SOURCE, "demo", "nodes.py")
+sys.path.insert(0, os.path.join(SOURCE, "demo"))
+import city  # noqa: E402
 
 PROV = """device=demo-9
 username=demo-9
@@ -54,23 +61,56 @@ def run(args, wait_line=None):
 d = tmpdir("sonae-scen-")
 try:
     port = free_port()  # nothing listens there: sessions fail, the node goes on
-    files = sorted(glob.glob(os.path.join(SOURCE, "demo", "nodes", "node-*.scenario")))
-    check(len(files) == 5, f"five demo scenarios ({len(files)})")
-    for f in files:
+    devs = subprocess.run([sys.executable, NODES_PY, "list"], capture_output=True, text=True).stdout.split()
+    check(devs == [n[0] for n in city.NODES], f"five demo nodes, those of demo/city.py ({devs})")
+
+    def make(dev, speed, path):
+        r = subprocess.run([sys.executable, NODES_PY, "scenario", dev, speed], capture_output=True, text=True)
+        with open(path, "w") as f:
+            f.write(r.stdout)
+        return r
+
+    files = []
+    for dev in devs:
+        f = os.path.join(d, dev + ".scenario")
+        r = make(dev, "60", f)
+        check(r.returncode == 0 and r.stdout.startswith("#"), f"{dev}: made at speed 60 ({r.stderr.strip()})")
+        files.append(f)
+    for f, node in zip(files, city.NODES):
         name = os.path.basename(f)
         start = [float(l.split("=")[1]) for l in open(f) if l.startswith("settings start_level_m=")]
         level, outage = story(f)
         check(start and max(level) > start[0] + 0.3 and level[-1] < start[0] - 0.1 and
               level[0] < start[0] - 0.1,
               f"{name}: the water rises past the start level {start} and falls back below it")
+        check(max(level) <= node[5] - 0.3, f"{name}: the water stays 0.3 m below the mount ({max(level)})")
         prov = os.path.join(d, name + ".prov")
         with open(prov, "w") as p:
             p.write(PROV.format(port=port))  # as `sonae device add` writes it: no intervals
-        rc, out = run(["--provision", prov, "--scenario", f, "--state", os.path.join(d, name)],
+        rc, out = run(["--provision", prov, "--scenario", f, "--state", os.path.join(d, name + ".state")],
                       wait_line="session failed")
-        check(rc == 0 and "measure 10s, heartbeat 60s, flood 10s, story x60" in out,
+        check(rc == 0 and "measure 10s, heartbeat 20s, flood 10s, story x60" in out,
               f"{name}: loads, runs at 10 s for 10 story minutes, stops on SIGTERM")
-    check(story(files[2])[1] == [("5h", "7h")], "node-3 loses its network for two story hours")
+    check(story(files[2])[1] == [("50m", "140m")], "node-3 loses its network from +50 to +140 minutes")
+
+    # Another speed: the demo test's 120, and a fractional one (the scale
+    # has three decimals; the intervals are whole seconds).
+    for speed, want in (("120", "measure 5s, heartbeat 10s, flood 5s, story x120"),
+                        ("7.5", "measure 80s, heartbeat 160s, flood 80s, story x7.5")):
+        f = os.path.join(d, f"node-3-{speed}.scenario")
+        make("node-3", speed, f)
+        rc, out = run(["--provision", prov, "--scenario", f, "--state", os.path.join(d, "s" + speed)],
+                      wait_line="session failed")
+        check(rc == 0 and want in out, f"node-3 at speed {speed}: {want} ({out.splitlines()[0] if out else ''})")
+    # What the generator cannot make: refused with a message, nothing printed.
+    for args, what in ((["scenario", "node-9", "60"], "a node it does not know"),
+                       (["scenario", "node-1", "0"], "a speed below [demo] speed's range"),
+                       (["scenario", "node-1", "5000"], "a speed above it"),
+                       (["scenario", "node-1", "fast"], "a speed that is not a number"),
+                       (["scenario"], "missing arguments")):
+        r = subprocess.run([sys.executable, NODES_PY] + args, capture_output=True, text=True)
+        check(r.returncode != 0 and not r.stdout and r.stderr.strip(),
+              f"demo/nodes.py refuses {what} ({r.stderr.strip()[:80]})")
 
     # The provisioning file's own settings override the scenario's.
     over = os.path.join(d, "over.prov")
@@ -78,7 +118,7 @@ try:
         p.write(PROV.format(port=port) + "measure_s=20\n")
     rc, out = run(["--provision", over, "--scenario", files[0], "--state", os.path.join(d, "o")],
                   wait_line="session failed")
-    check(rc == 0 and "measure 20s, heartbeat 60s" in out,
+    check(rc == 0 and "measure 20s, heartbeat 20s" in out,
           "a provisioning line overrides the scenario's setting")
     check(all(not story(f)[1] for i, f in enumerate(files) if i != 2), "the others keep it")
 
@@ -88,7 +128,8 @@ try:
         f.write("scale 60\nlevel 0 0.5\nlevel 1h 0.6\nlevel 30m 0.7\n")
     rc, out = run(["--provision", prov, "--scenario", bad, "--state", d])
     check(rc == 2 and "bad.scenario:4" in out, f"a level going back in time is refused ({out.strip()})")
-    for text, what in (("scale 0\nlevel 0 1\n", "a zero scale"), ("scale 60\n", "no level"),
+    for text, what in (("scale 0\nlevel 0 1\n", "a zero scale"), ("scale 0.0004\nlevel 0 1\n", "a scale below 0.001"),
+                       ("scale 1.5x\nlevel 0 1\n", "a scale that is not a number"), ("scale 60\n", "no level"),
                        ("level 0 1\noutage 2h 1h\n", "an outage that ends before it starts"),
                        ("level 0 1\nlevel 1x 2\n", "a time unit it does not know"),
                        ("level 0 1\nsettings password=x\n", "a scenario setting the secret"),

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 passed=0
 failed=0
 finish() { echo "$passed passed, $failed failed"; exit $((failed > 0)); }
-if [[ ! -x build/cli/sonae || ! -x build/demo/sonae-demo-still ]]; then
+if [[ ! -x build/cli/sonae || ! -x build/demo/sonae-demo-still || ! -x build/firmware/ports/host/sonae-node-sim ]]; then
         echo "FAIL: demo: build/ is not built"; failed=1; finish
 fi
 if [[ ! -x /usr/bin/chromium ]]; then echo "FAIL: demo: chromium missing"; failed=1; finish; fi
