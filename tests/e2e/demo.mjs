@@ -89,15 +89,12 @@ try {
       check('the HQ sensor health shows node-3 as 通信途絶 during its outage', shown && line.includes('通信途絶'),
         (await page.locator('#health').textContent()).slice(0, 300));
       if (shown) {
-        await page.screenshot({ path: join(shotDir, 'demo-hq.png'), fullPage: false });
         const panel = page.locator('section:has(#health)');
         await panel.scrollIntoViewIfNeeded();
         await panel.screenshot({ path: join(shotDir, 'demo-hq-sensors.png') });
       }
       const back = shown && await page.waitForSelector(off, { state: 'detached', timeout }).then(() => true, () => false);
       check('then node-3 is back (no longer 通信途絶)', back);
-    } else {
-      await page.screenshot({ path: join(shotDir, 'demo-hq.png'), fullPage: false });
     }
   } else {
     console.log(`note: /hq.html answers ${hq ? hq.status() : 'nothing'}: the HQ dashboard is not built here`);
