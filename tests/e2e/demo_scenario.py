@@ -191,11 +191,14 @@ def check_nodes(sc, nodes_line, db, samples, node3_states, node3_health, replay)
         top = max((v for _, v in obs), default=None)
         check(top is not None and top >= crest - 0.15,
               f"{name} reaches the story's crest {crest} m ({top and round(top, 3)})")
-        marks = [(start, "観測開始")]
+        marks = [(start, "観測開始", pts)]
         if dev == "node-3":
-            marks.append((city.GAUGE["danger"], "氾濫危険"))
-        for level, what in marks:
-            m = crossing(pts, level)
+            # Beside the 若葉橋 gauge: read from the story's own gauge, not
+            # from what demo/nodes.py made of it.
+            marks.append((city.GAUGE["danger"], "氾濫危険 (with the 若葉橋 gauge)",
+                          [(st["at"], st["gauge"]) for st in sc["steps"]]))
+        for level, what, line in marks:
+            m = crossing(line, level)
             seen = next((t for t, v in obs if v >= level), None)
             want = None if t0 is None or m is None else t0 + m * 60 / SPEED
             check(want is not None and seen is not None and -2 <= seen - want <= step_s + 2,
