@@ -5,8 +5,9 @@
 # .run/ on the first run (config, SpatiaLite store, demo layers, generated
 # credentials, Mosquitto config and ACL) and reuses it after, starts
 # Mosquitto, sonae-collectd, sonae-ingestd, sonae-portald, the scenario and
-# five sensor nodes on its clock (when their simulator is built), and prints the URLs and
-# the demo staff login.  Ctrl-C stops everything cleanly.
+# five sensor nodes on its clock (when their simulator is built; their NVM
+# is kept in the data folder too), and prints the URLs and the demo staff
+# login.  Ctrl-C stops everything cleanly.
 #
 # Environment: SONAE_DEMO_DIR (default .run), SONAE_DEMO_SPEED (first run
 # only: time compression, default 60 = ten minutes in ten seconds),
