@@ -23,7 +23,13 @@ the demo staff account, marked exercise.
     demo/replay.py --scenario FILE [--port 0] [--speed 60] [--status STATUSFILE]
         [--portal http://127.0.0.1:8080 --user demo --password-file FILE]
         [--still build/demo/sonae-demo-still] [--dir DIR] [--status-value 訓練]
-        [--areas CODE,...] [--loop]
+        [--areas CODE,...] [--loop] [--drill-sources FILE]
+
+With --drill-sources (`sonae drill start`), the sections of the drill's own
+sources (drill-kawabou, drill-kriver, drill-amedas and, with --still,
+drill-camera, each `exercise = true`) reading this server are written to
+FILE before the first step, for the drill's collector: their stations are
+the drill's, marked 訓練, apart from the real ones.
 
 Standard library only.  Prints one line per step, and the port it serves on
 first ("replay: listening on 127.0.0.1:PORT")."""
@@ -347,6 +353,64 @@ class HQ:
         return "HQ: unknown action"
 
 
+DRILL_PREFIX = "drill-"
+
+
+def drill_sources(base, still):
+    """The INI sections of a drill's own sources on this server (the demo's
+    sources of demo/prepare.py, renamed and marked exercise)."""
+    g, cam = city.GAUGE, city.CAMERA
+    text = f"""
+# The drill's own readings (demo/replay.py --drill-sources): stations marked
+# exercise (訓練), removed by `sonae drill stop`.
+[source.{DRILL_PREFIX}kawabou]
+type = kawabou
+exercise = true
+interval = 10
+url = {base}/kawabou/gauges.json
+expected_interval = 60
+
+[source.{DRILL_PREFIX}kriver]
+type = kriver
+exercise = true
+interval = 10
+url = {base}/kriver/06.json
+towns = {city.TOWN_CODE}
+expected_interval = 60
+
+[source.{DRILL_PREFIX}amedas]
+type = amedas
+exercise = true
+interval = 10
+url = {base}/amedas/data/map/
+stations = {city.AMEDAS['id']}
+expected_interval = 60
+"""
+    if still:
+        text += f"""
+[source.{DRILL_PREFIX}camera]
+type = camera
+exercise = true
+interval = 10
+image_url = {base}/camera/{cam['id']}.jpg
+name = {cam['name']}
+river = {city.RIVER}
+lat = {cam['lat']}
+lon = {cam['lon']}
+gauge = {DRILL_PREFIX}kawabou:{g['id']}
+stale_after = 60
+frozen_after = 0
+"""
+    return text
+
+
+def write_atomically(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenario", required=True)
@@ -360,6 +424,7 @@ def main():
     ap.add_argument("--status-value", default="訓練")
     ap.add_argument("--areas", default="")
     ap.add_argument("--loop", action="store_true", help="start the story again after its end")
+    ap.add_argument("--drill-sources", default="", help="write the drill's own sources' sections here")
     args = ap.parse_args()
     folder = args.dir or os.path.join(os.getcwd(), "replay")
     os.makedirs(folder, exist_ok=True)
@@ -371,6 +436,8 @@ def main():
     port = srv.server_address[1]
     story.base = f"http://127.0.0.1:{port}"
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+    if args.drill_sources:
+        write_atomically(args.drill_sources, drill_sources(story.base, args.still))
     print(f"replay: listening on 127.0.0.1:{port}", flush=True)
     hq = None
     if args.portal and args.password_file:

@@ -152,12 +152,27 @@ struct store_order_list {
 /* What store_exercise_clear removed. */
 struct store_exercise_removed {
         int64_t areas, alerts, telegrams, orders, notices;
+        /* The drill's own stations (store_station.exercise) and what they
+         * held: observations and camera images. */
+        int64_t stations, observations, images;
+        /* The removed images' files (and thumbnails), relative to [data]
+         * dir, for the caller to delete; owned by the struct
+         * (store_exercise_removed_free). */
+        char **files;
+        size_t n_files;
 };
+/* Frees files; accepts NULL. */
+void store_exercise_removed_free(struct store_exercise_removed *r);
 /* Removes a drill's data: every row marked exercise (alerts, area status
  * and kinds, orders, notices), the 訓練 telegrams of the JMA ledger and the
  * raw documents only they used, in one transaction; emits alert.changed
  * per exercise area and order.lifted per exercise order in force (both
- * exercise, data {"removed":"drill"}).  Real (通常) data are not touched. */
+ * exercise, data {"removed":"drill"}).  The drill's stations go with their
+ * observations, status, images and their events not held by a
+ * notification's delivery record, with one station.state per station
+ * (exercise, data {"removed":"drill"}) for the screens.  Real (通常) data
+ * and real stations are not touched.  out is zeroed first; free it with
+ * store_exercise_removed_free, also after an error. */
 int store_exercise_clear(struct store *st, struct store_exercise_removed *out);
 /* Records a drill that starts now (`sonae drill start`): its scenario
  * (borrowed), whether residents see it (is_public) and its areas (borrowed,

@@ -551,9 +551,21 @@ int store_order_lift(struct store *st, int64_t id, int64_t lifted_at)
 
 int store_exercise_clear(struct store *st, struct store_exercise_removed *out)
 {
+        memset(out, 0, sizeof(*out));
         if (!st->ops->exercise_clear)
                 return -ENOTSUP;
         return st->ops->exercise_clear(st, out);
+}
+
+void store_exercise_removed_free(struct store_exercise_removed *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n_files; i++)
+                free(r->files[i]);
+        free(r->files);
+        r->files = NULL;
+        r->n_files = 0;
 }
 
 int store_drill_begin(struct store *st, const char *scenario, bool is_public, const char *areas,

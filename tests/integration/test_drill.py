@@ -24,30 +24,17 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
+from drill_common import ENV, SONAE, add_viewer, get, live_conf, login, sonae  # noqa: E402
 from fixture_server import FixtureServer  # noqa: E402
-from sonaetest import SCALE, SOURCE, Daemon, check, done, exe, free_port, rmtree, tmpdir, wait_for  # noqa: E402
+from sonaetest import SCALE, SOURCE, Daemon, check, done, free_port, rmtree, tmpdir, wait_for  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE, "demo"))
 import city  # noqa: E402
 import jmaxml  # noqa: E402
 
-SONAE = exe("sonae")
-ENV = dict(os.environ, SONAE_COLLECTD_SECOND_MS="100", SONAE_DEMO_DIR=os.path.join(SOURCE, "demo"))
-
-
-def sonae(conf, *args):
-    return subprocess.run([SONAE, "-c", conf, *args], capture_output=True, text=True, env=ENV,
-                          timeout=60 * SCALE)
-
 
 def status(port):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/status", timeout=5) as r:
-        return json.loads(r.read())
-
-
-def get(port, path, cookie=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie} if cookie else {})
-    with urllib.request.urlopen(req, timeout=5) as r:
         return json.loads(r.read())
 
 
@@ -62,14 +49,6 @@ def rows(port, exercise, cookie=None, code=city.AREA_CODE):
 def hazard(port):
     lon, lat = city.FLOOD_POINT
     return get(port, f"/api/v1/hazard?lat={lat}&lon={lon}")
-
-
-def login(port):
-    body = json.dumps({"name": "view1", "password": "etsuran-pass-01"}).encode()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/auth/login", data=body,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return r.headers["Set-Cookie"].split(";")[0]
 
 
 def alive(pid):
@@ -87,14 +66,7 @@ srv.__enter__()
 port = free_port()
 conf = os.path.join(d, "sonae.conf")
 with open(conf, "w", encoding="utf-8") as f:
-    f.write(f"""[store]
-path = sonae.db
-[log]
-level = info
-[portal]
-listen = 127.0.0.1:{port}
-web_root = web
-[jma]
+    f.write(live_conf(port, f"""[jma]
 enabled = true
 exercise = true
 base_url = {srv.url('/jma/')}
@@ -104,14 +76,13 @@ areas = {city.AREA_CODE}
 interval = 10
 [demo]
 speed = 600
-""")
+"""))
 os.makedirs(os.path.join(d, "web"), exist_ok=True)
 r = sonae(conf, "db", "migrate")
 check(r.returncode == 0, "store migrated")
 r = sonae(conf, "import", "areas", os.path.join(SOURCE, "demo", "layers", "boundary.geojson"))
 check(r.returncode == 0, "the demo city's area imported")
-r = subprocess.run([SONAE, "-c", conf, "user", "add", "view1", "--role", "viewer"], input="etsuran-pass-01\n",
-                   capture_output=True, text=True, timeout=60 * SCALE)
+r = add_viewer(conf)
 check(r.returncode == 0, "a viewer for the staff status")
 
 # The real feed: one 通常 大雨警報 (level 3) for the city.
