@@ -184,6 +184,13 @@ int store_drill_begin(struct store *st, const char *scenario, bool is_public, co
 /* *on: whether residents see a drill now (a --public drill runs, or the
  * store is the demo's, all_exercise). */
 int store_drill_public(struct store *st, bool *on);
+/* Whether a reader with view (enum store_exercise_view, store_sources.h)
+ * sees drill (exercise) data of an area, or of a district (area_code NULL,
+ * district_id > 0: its area's): STORE_VIEW_ALL always, STORE_VIEW_REAL
+ * never, STORE_VIEW_PUBLIC while a running --public drill names the area
+ * (every area in the demo's store, all_exercise).  A store that cannot
+ * tell (an error, a backend without drills) shows nothing. */
+bool store_exercise_shown(struct store *st, int view, const char *area_code, int64_t district_id);
 /* Orders in force (all_history false) or all, newest first. */
 int store_orders_list(struct store *st, bool all_history, struct store_order_list *out);
 void store_order_list_free(struct store_order_list *l);

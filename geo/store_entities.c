@@ -584,6 +584,17 @@ int store_drill_public(struct store *st, bool *on)
         return st->ops->drill_public(st, on);
 }
 
+bool store_exercise_shown(struct store *st, int view, const char *area_code, int64_t district_id)
+{
+        if (view == STORE_VIEW_ALL)
+                return true;
+        bool on = false;
+        if (view != STORE_VIEW_PUBLIC || !st->ops->drill_area_public ||
+            (!area_code && district_id <= 0))
+                return false;
+        return st->ops->drill_area_public(st, area_code, district_id, &on) == 0 && on;
+}
+
 int store_orders_list(struct store *st, bool all_history, struct store_order_list *out)
 {
         if (!st->ops->orders_list)

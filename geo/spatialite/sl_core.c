@@ -1119,6 +1119,7 @@ static const struct store_ops sl_ops = {
     .exercise_clear = sl_exercise_clear,
     .drill_begin = sl_drill_begin,
     .drill_public = sl_drill_public,
+    .drill_area_public = sl_drill_area_public,
     .orders_list = sl_orders_list,
     .notice_publish = sl_notice_publish,
     .notice_withdraw = sl_notice_withdraw,

@@ -238,3 +238,18 @@ int sl_drill_public(struct store *st, bool *on)
         *on = rc == 0 && n != 0;
         return rc;
 }
+
+int sl_drill_area_public(struct store *st, const char *area_code, int64_t district_id, bool *on)
+{
+        struct sl *b = SL(st);
+        *on = b->base.all_exercise;
+        if (*on)
+                return 0;
+        int64_t n = 0;
+        int rc = sl_query_int(b,
+                              "SELECT EXISTS (SELECT 1 FROM public_drill_areas WHERE area_code = "
+                              "?1 OR area_code = (SELECT area_code FROM districts WHERE id = ?2))",
+                              &n, "tI", area_code, district_id);
+        *on = rc == 0 && n != 0;
+        return rc;
+}
