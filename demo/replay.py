@@ -74,6 +74,10 @@ class Story:
         self.still = still
         self.dir = folder
         self.areas = areas or [city.AREA_CODE]
+        # The gauges report the first area's municipality code, so that a
+        # drill's gauges lie in the areas it names (a 7-digit JMA code is
+        # the 5-digit code and "00").
+        self.town = self.areas[0][:5] if len(self.areas[0]) == 7 else city.TOWN_CODE
         self.lock = threading.Lock()
         self.released = []  # (step index, release datetime)
         self.telegrams = {}  # file name -> bytes
@@ -150,7 +154,7 @@ class Story:
                     continue  # k.river lists only gauges above 観測開始水位
                 obss.append({"code": g["code"], "name": g["name"], "obsTime": stamp, "level": v,
                              "startLevel": g["start"], "warnLevel": g["warn"], "fladLevel": g["flad"],
-                             "lat": g["lat"], "lon": g["lon"], "townCode": city.TOWN_CODE})
+                             "lat": g["lat"], "lon": g["lon"], "townCode": self.town})
         return json.dumps({"obss": obss}, ensure_ascii=False).encode()
 
     def kawabou(self):
@@ -159,7 +163,7 @@ class Story:
         g = city.GAUGE
         if step:
             obss.append({"obsFcd": g["id"], "obsNm": g["name"], "rvrNm": city.RIVER,
-                         "twnCd": city.TOWN_CODE, "lat": g["lat"], "lon": g["lon"],
+                         "twnCd": self.town, "lat": g["lat"], "lon": g["lon"],
                          "stg": step.get("gauge"), "rsrvStg": g["standby"], "warnStg": g["caution"],
                          "spclWarnStg": g["evacuation"], "dngStg": g["danger"], "fldStg": g["flood"],
                          "obsTime": at.astimezone(JST).isoformat()})
@@ -356,7 +360,7 @@ class HQ:
 DRILL_PREFIX = "drill-"
 
 
-def drill_sources(base, still):
+def drill_sources(base, still, town):
     """The INI sections of a drill's own sources on this server (the demo's
     sources of demo/prepare.py, renamed and marked exercise)."""
     g, cam = city.GAUGE, city.CAMERA
@@ -375,7 +379,7 @@ type = kriver
 exercise = true
 interval = 10
 url = {base}/kriver/06.json
-towns = {city.TOWN_CODE}
+towns = {town}
 expected_interval = 60
 
 [source.{DRILL_PREFIX}amedas]
@@ -437,7 +441,7 @@ def main():
     story.base = f"http://127.0.0.1:{port}"
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     if args.drill_sources:
-        write_atomically(args.drill_sources, drill_sources(story.base, args.still))
+        write_atomically(args.drill_sources, drill_sources(story.base, args.still, story.town))
     print(f"replay: listening on 127.0.0.1:{port}", flush=True)
     hq = None
     if args.portal and args.password_file:
