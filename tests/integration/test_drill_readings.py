@@ -14,7 +14,8 @@ drill leak into the real system:
 - residents (/api/v1/stations, /api/v1/cameras, the hazard answer's river
   level) see nothing of a drill without --public; staff
   (/api/v1/staff/stations) see its stations marked exercise; a --public
-  drill shows them to residents, marked exercise;
+  drill shows them to residents, marked exercise, and its gauge's level
+  reaches the hazard answer marked exercise;
 - `sonae drill stop` must delete the drill's stations with their
   observations, images (rows and files) and events, counted through a
   second SQLite connection, and leave the real ones as they were."""
@@ -46,9 +47,13 @@ def features(port, path, cookie=None):
         return []
 
 
-def hazard_river(port):
+def hazard(port):
     lon, lat = city.FLOOD_POINT
-    return get(port, f"/api/v1/hazard?lat={lat}&lon={lon}")["level_in_force"]["river"]
+    return get(port, f"/api/v1/hazard?lat={lat}&lon={lon}")
+
+
+def hazard_river(port):
+    return hazard(port)["level_in_force"]["river"]
 
 
 d = tmpdir("sonae-drill-readings-")
@@ -181,6 +186,15 @@ try:
     check(wait_for(lambda: any(p["source"] == "drill-camera"
                                for p in features(port, "/api/v1/cameras")), 20 * SCALE),
           "and its camera")
+    seen = []
+
+    def river_from_drill():
+        hz = hazard(port)
+        seen.append((hz["level_in_force"]["river"], hz["exercise"]))
+        return hz["level_in_force"]["river"] is not None and hz["exercise"]
+
+    check(wait_for(river_from_drill, 30 * SCALE),
+          f"the public drill's gauge gives the hazard answer a river level, marked exercise ({seen[-1]})")
     check(real_state() == before, "the real stations are still untouched")
     check(wait_for(lambda: db.execute("SELECT count(*) FROM camera_images i JOIN stations s ON "
                                       "s.id = i.station_id WHERE s.exercise = 1").fetchone()[0] > 0, 20 * SCALE),
