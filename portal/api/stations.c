@@ -95,10 +95,11 @@ static int stations(struct portal_req *req, struct portal_resp *resp)
         return stations_doc(req, resp, portal_app_public_view(portal_req_app(req)));
 }
 
+/* The HQ screens' list, the wall's (display token) included. */
 static int staff_stations(struct portal_req *req, struct portal_resp *resp)
 {
         struct auth_who who;
-        if (auth_require(req, resp, AUTH_VIEWER, false, &who))
+        if (auth_require(req, resp, AUTH_DISPLAY, false, &who))
                 return 0;
         struct portal_app *app = portal_req_app(req);
         return stations_doc(req, resp, portal_app_exercise(app) ? STORE_VIEW_ALL : STORE_VIEW_REAL);
