@@ -168,8 +168,9 @@ void store_exercise_removed_free(struct store_exercise_removed *r);
  * raw documents only they used, in one transaction; emits alert.changed
  * per exercise area and order.lifted per exercise order in force (both
  * exercise, data {"removed":"drill"}).  The drill's stations go with their
- * observations, status, images and their events not held by a
- * notification's delivery record, with one station.state per station
+ * observations, status, images, their sources' health rows and their
+ * events not held by a notification's delivery record, with one
+ * station.state per station
  * (exercise, data {"removed":"drill"}) for the screens.  Real (通常) data
  * and real stations are not touched.  out is zeroed first; free it with
  * store_exercise_removed_free, also after an error. */

@@ -76,9 +76,9 @@ static int drill_files(struct sl *b, struct store_exercise_removed *out)
 }
 
 /* The drill's stations: counted, their events (those no delivery record
- * holds) deleted and one removal event each written, then the stations
- * themselves, which takes their observations, status and images with them
- * (ON DELETE CASCADE). */
+ * holds) deleted and one removal event each written, their sources' health
+ * rows deleted, then the stations themselves, which takes their
+ * observations, status and images with them (ON DELETE CASCADE). */
 static int drill_stations_clear(struct sl *b, struct store_exercise_removed *out)
 {
         int rc =
@@ -99,6 +99,13 @@ static int drill_stations_clear(struct sl *b, struct store_exercise_removed *out
         if (rc == 0)
                 rc = events_for(b, "SELECT CAST(id AS TEXT) FROM stations WHERE exercise = 1",
                                 "station.state", "stations/");
+        /* The drill's sources' health rows go too: the sources end with
+         * the drill and must not linger on the staff's source list. */
+        if (rc == 0)
+                rc = sl_run(b,
+                            "DELETE FROM source_status WHERE name IN (SELECT DISTINCT source FROM "
+                            "stations WHERE exercise = 1)",
+                            "");
         if (rc == 0) {
                 rc = sl_run(b, "DELETE FROM stations WHERE exercise = 1", "");
                 out->stations = changes(b);

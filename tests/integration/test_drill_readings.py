@@ -206,6 +206,12 @@ try:
         f"SELECT path FROM camera_images WHERE station_id IN ({','.join('?' * len(ids))})", ids)]
     check(ids and files and all(os.path.exists(p) for p in files),
           f"the drill holds {len(ids)} stations and {len(files)} image files")
+    # Health rows as the scheduler writes them after a failure: the drill's
+    # camera's must go with the drill, the real source's must stay.
+    for name in ("drill-camera", "kriver-yamagata"):
+        db.execute("INSERT OR REPLACE INTO source_status (name, state, last_error_at, last_error, updated_at) "
+                   "VALUES (?, 'failing', ?, 'GET: timeout', ?)", (name, int(now.timestamp()), int(now.timestamp())))
+    db.commit()
     r = sonae(conf, "drill", "stop")
     check(r.returncode == 0 and "訓練を終了しました" in r.stdout, f"drill stop ({r.returncode}): {r.stdout.strip()} {r.stderr.strip()}")
     q = ",".join("?" * len(ids))
@@ -214,6 +220,9 @@ try:
     check(not drill_rows() and all(v == 0 for v in left.values()),
           f"the drill's stations and everything they held are gone: {left}")
     check(not any(os.path.exists(p) for p in files), "and their image files")
+    names = [n for (n,) in db.execute("SELECT name FROM source_status")]
+    check("drill-camera" not in names and "kriver-yamagata" in names,
+          f"the drill's source leaves the source list; the real one stays: {names}")
     ev = db.execute(f"SELECT type FROM events WHERE subject IN ({q})", [f"stations/{i}" for i in ids]).fetchall()
     check(ev and all(t == ("station.state",) for t in ev),
           f"only the removal events of the drill's stations are left: {sorted(set(ev))}")
