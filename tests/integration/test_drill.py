@@ -290,6 +290,7 @@ try:
     r = sonae(conf, "drill", "status")
     check(r.returncode == 0 and "no drill" in r.stdout, "drill status: no drill")
 finally:
+    sonae(conf, "drill", "stop")  # a failed check leaves no drill running
     collectd.stop()
     portal.stop()
     srv.__exit__(None, None, None)
