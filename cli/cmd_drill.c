@@ -5,18 +5,22 @@
  * 訓練, on a local feed, and a second sonae-collectd reads only that feed
  * ([jma] enabled and exercise, no other source) into the live store, where
  * they are counted apart from real telegrams (exercise rows; docs/sources/
- * jma.md).  A drill writes no river, rain or camera readings: observations
- * carry no exercise flag, so a drill never feeds the real levels.  The
- * HQ's steps of the scenario are printed for the staff, who issue the
- * orders themselves, marked exercise.
+ * jma.md).  The same collector reads the scenario's gauges, crisis gauges,
+ * rain and camera stills from the replay as the drill's own sources
+ * (drill-kawabou, drill-kriver, drill-amedas, drill-camera: sections the
+ * replay writes, `exercise = true`): their stations are marked exercise
+ * and named 【訓練】, so a drill never changes a real station or the real
+ * levels.  The HQ's steps of the scenario are printed for the staff, who
+ * issue the orders themselves, marked exercise.
  *
  * The drill is recorded in the store (store_drill_begin: table drills):
  * staff always see its data, marked 訓練; residents only when it is
  * --public, and only in its areas (public_drill_areas).
  *
  * `sonae drill stop` ends the replay and the drill collector and removes
- * the drill's data from the store (store_exercise_clear).  The drill's
- * state is kept in [data] dir/drill/. */
+ * the drill's data from the store (store_exercise_clear), its stations and
+ * their images' files included.  The drill's state is kept in [data]
+ * dir/drill/. */
 #include "cli.h"
 #include "config.h"
 #include "store.h"
@@ -31,6 +35,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,15 +145,47 @@ static void stop_pid(long pid, const char *what)
                 kill((pid_t)pid, SIGKILL);
 }
 
+/* Waits (at most about ten seconds) for the replay to write the drill
+ * sources' sections, once it serves. */
+static int wait_file(const char *path, pid_t pid)
+{
+        for (int i = 0; i < 200; i++) {
+                if (access(path, R_OK) == 0)
+                        return 0;
+                int status;
+                if (waitpid(pid, &status, WNOHANG) != 0)
+                        return -ECHILD; /* the replay ended (see its log) */
+                struct timespec ts = {0, 50 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        return -ETIMEDOUT;
+}
+
+/* Copies the replay's sections of the drill's own sources into f. */
+static int append_file(FILE *f, const char *path)
+{
+        FILE *in = fopen(path, "r");
+        if (!in)
+                return -errno;
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+                fwrite(chunk, 1, n, f);
+        int rc = ferror(in) ? -EIO : 0;
+        fclose(in);
+        return rc;
+}
+
 static int write_drill_conf(const char *path, const struct sonae_config *cfg, const char *store,
-                            int port, const char *areas)
+                            const char *data_dir, int port, const char *areas, const char *sources)
 {
         FILE *f = fopen(path, "w");
         if (!f)
                 return -errno;
         fprintf(f,
                 "# Written by `sonae drill start`: the drill's own collector, reading only the\n"
-                "# drill's local feed into the live store (訓練 telegrams, counted apart).\n"
+                "# drill's local feed into the live store (訓練 telegrams, counted apart, and\n"
+                "# the drill's own stations, marked exercise).\n"
                 "[store]\nbackend = %s\npath = %s\n",
                 cfg->store.backend, store);
         if (cfg->store.dsn && cfg->store.dsn[0])
@@ -156,9 +193,12 @@ static int write_drill_conf(const char *path, const struct sonae_config *cfg, co
         fprintf(f,
                 "[log]\nlevel = warning\n[jma]\nenabled = true\nexercise = true\n"
                 "base_url = http://127.0.0.1:%d/jma/\nfeeds = extra\noffices = %s\n"
-                "national = false\ninterval = 10\nareas = %s\n",
-                port, cfg->jma.offices, areas);
-        return fclose(f) == 0 ? 0 : -errno;
+                "national = false\ninterval = 10\nareas = %s\n[data]\ndir = %s\n",
+                port, cfg->jma.offices, areas, data_dir);
+        int rc = append_file(f, sources);
+        if (fclose(f) != 0 && rc == 0)
+                rc = -errno;
+        return rc;
 }
 
 static int drill_start(const struct sonae_config *cfg, const char *dir, const char *scenario,
@@ -185,7 +225,7 @@ static int drill_start(const struct sonae_config *cfg, const char *dir, const ch
                 snprintf(scen, sizeof(scen), "%s", scenario);
         else
                 snprintf(scen, sizeof(scen), "%s/scenarios/%s.json", demo_dir(), scenario);
-        char scen_abs[PATH_MAX], replay[PATH_MAX + 16], store[PATH_MAX];
+        char scen_abs[PATH_MAX], replay[PATH_MAX + 16], store[PATH_MAX], data_dir[PATH_MAX];
         if (!realpath(scen, scen_abs)) {
                 fprintf(stderr, "sonae drill start: no scenario %s (%s)\n", scenario, scen);
                 return 1;
@@ -197,6 +237,11 @@ static int drill_start(const struct sonae_config *cfg, const char *dir, const ch
         }
         if (!realpath(cfg->store.path, store)) {
                 fprintf(stderr, "sonae drill start: store %s: %s\n", cfg->store.path,
+                        strerror(errno));
+                return 1;
+        }
+        if (!realpath(cfg->data.dir, data_dir)) {
+                fprintf(stderr, "sonae drill start: [data] dir %s: %s\n", cfg->data.dir,
                         strerror(errno));
                 return 1;
         }
@@ -218,23 +263,41 @@ static int drill_start(const struct sonae_config *cfg, const char *dir, const ch
                 return 1;
         }
         char conf[PATH_MAX + 32], replay_dir[PATH_MAX + 32], log1[PATH_MAX + 32],
-            log2[PATH_MAX + 32], speed[32], portstr[16];
+            log2[PATH_MAX + 32], speed[32], portstr[16], sources[PATH_MAX + 32], still[4096];
         snprintf(conf, sizeof(conf), "%s/drill.conf", dir);
+        snprintf(sources, sizeof(sources), "%s/sources.ini", dir);
+        unlink(sources);
+        /* Without the still drawer the drill has no camera; the rest
+         * plays. */
+        if (cli_sibling("sonae-demo-still", still, sizeof(still)) < 0)
+                still[0] = '\0';
         snprintf(replay_dir, sizeof(replay_dir), "%s/replay", dir);
         snprintf(log1, sizeof(log1), "%s/replay.log", dir);
         snprintf(log2, sizeof(log2), "%s/collectd.log", dir);
         snprintf(speed, sizeof(speed), "%g", cfg->demo.speed);
         snprintf(portstr, sizeof(portstr), "%d", port);
-        rc = write_drill_conf(conf, cfg, store, port, areas);
+        char *rargv[] = {"python3",     "-u",
+                         replay,        "--scenario",
+                         scen_abs,      "--port",
+                         portstr,       "--speed",
+                         speed,         "--dir",
+                         replay_dir,    "--areas",
+                         (char *)areas, "--drill-sources",
+                         sources,       still[0] ? "--still" : NULL,
+                         still,         NULL};
+        pid_t rp = cli_spawn(rargv, log1, true);
+        rc = rp > 0 ? wait_file(sources, rp) : -ECHILD;
+        if (rc == 0)
+                rc = write_drill_conf(conf, cfg, store, data_dir, port, areas, sources);
         if (rc < 0) {
-                fprintf(stderr, "sonae drill start: %s: %s\n", conf, strerror(-rc));
+                fprintf(stderr, "sonae drill start: the drill's sources (%s, %s): %s\n", conf, log1,
+                        strerror(-rc));
+                if (rp > 0)
+                        kill(rp, SIGTERM);
                 return 1;
         }
-        char *rargv[] = {"python3", "-u",  replay,  "--scenario", scen_abs,  "--port",      portstr,
-                         "--speed", speed, "--dir", replay_dir,   "--areas", (char *)areas, NULL};
-        pid_t rp = cli_spawn(rargv, log1, true);
         char *cargv[] = {collectd, "-c", conf, NULL};
-        pid_t cp = rp > 0 ? cli_spawn(cargv, log2, true) : -1;
+        pid_t cp = cli_spawn(cargv, log2, true);
         if (rp < 0 || cp < 0) {
                 fprintf(stderr, "sonae drill start: could not start the replay or the collector\n");
                 if (rp > 0)
@@ -269,15 +332,33 @@ static int drill_start(const struct sonae_config *cfg, const char *dir, const ch
         fclose(f);
         printf("訓練を開始しました (drill started): %s\n  areas %s, speed %s, feed "
                "http://127.0.0.1:%d/jma/\n  telegrams are 訓練 (exercise) and counted apart from "
-               "real ones; issue the scenario's orders as exercise orders.\n"
+               "real ones; the drill's gauges, rain%s are its own stations, named 【訓練】;\n"
+               "  issue the scenario's orders as exercise orders.\n"
                "  the scenario's steps: %s\n  stop and remove the drill's data: sonae drill stop\n",
-               scen_abs, areas, speed, port, log1);
+               scen_abs, areas, speed, port, still[0] ? " and camera" : "", log1);
         if (public_)
                 printf("  --public: residents in these areas see the drill, marked 訓練, on the "
                        "residents' page and the public API.\n");
         else
                 printf("  not public: only staff see the drill; residents see nothing of it.\n");
         return 0;
+}
+
+/* Deletes the removed images' files under [data] dir (paths the store
+ * keeps relative to it; anything else is left alone).  Returns how many
+ * could not be deleted (a file already gone counts as deleted). */
+static size_t remove_files(const char *data_dir, const struct store_exercise_removed *r)
+{
+        size_t left = 0;
+        for (size_t i = 0; i < r->n_files; i++) {
+                const char *rel = r->files[i];
+                char path[PATH_MAX];
+                if (!rel || !rel[0] || rel[0] == '/' || strstr(rel, "..") ||
+                    snprintf(path, sizeof(path), "%s/%s", data_dir, rel) >= (int)sizeof(path) ||
+                    (unlink(path) < 0 && errno != ENOENT))
+                        left++;
+        }
+        return left;
 }
 
 static int drill_stop(const struct sonae_config *cfg, const char *dir)
@@ -292,21 +373,29 @@ static int drill_stop(const struct sonae_config *cfg, const char *dir)
         }
         struct store *st = NULL;
         int rc = store_open_config(cfg, &st);
-        struct store_exercise_removed r;
+        struct store_exercise_removed r = {0};
         if (rc == 0)
                 rc = store_exercise_clear(st, &r);
         store_close(st);
         if (rc < 0) {
                 fprintf(stderr, "sonae drill stop: store: %s (the drill's processes are stopped)\n",
                         store_strerror(rc));
+                store_exercise_removed_free(&r);
                 return 1;
         }
+        size_t left = remove_files(cfg->data.dir, &r);
         if (had)
                 unlink(statefile);
         printf("訓練を終了しました (drill stopped)%s: removed %lld alerts, %lld area states, %lld "
-               "telegrams, %lld orders, %lld notices marked exercise\n",
+               "telegrams, %lld orders, %lld notices marked exercise; the drill's %lld stations "
+               "with %lld observations and %lld images\n",
                had ? "" : " (no drill was running)", (long long)r.alerts, (long long)r.areas,
-               (long long)r.telegrams, (long long)r.orders, (long long)r.notices);
+               (long long)r.telegrams, (long long)r.orders, (long long)r.notices,
+               (long long)r.stations, (long long)r.observations, (long long)r.images);
+        if (left)
+                fprintf(stderr, "sonae drill stop: %zu image files could not be removed under %s\n",
+                        left, cfg->data.dir);
+        store_exercise_removed_free(&r);
         return 0;
 }
 

@@ -25,8 +25,9 @@ int cli_sibling(const char *name, char *out, size_t n)
                 return -ENOENT;
         *slash = '\0';
         /* Installed: beside sonae.  Build tree: build/cli/sonae and
-         * build/{portal,collectors,sensors}/NAME. */
-        static const char *const dirs[] = {"", "/../portal", "/../collectors", "/../sensors"};
+         * build/{portal,collectors,sensors,demo}/NAME. */
+        static const char *const dirs[] = {"", "/../portal", "/../collectors", "/../sensors",
+                                           "/../demo"};
         for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
                 int k = snprintf(out, n, "%s%s/%s", self, dirs[i], name);
                 if (k < 0 || (size_t)k >= n)

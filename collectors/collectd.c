@@ -224,6 +224,7 @@ static void *worker(void *arg)
                     .fetch = it->fetch,
                     .interval_s = it->in->interval,
                     .polls = polls,
+                    .exercise = it->common.exercise,
                 };
                 enum poll_status st;
                 int src = it->store ? 0 : store_open_config(c->cfg, &it->store);

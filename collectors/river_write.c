@@ -21,7 +21,8 @@ struct river_writer {
         char source[64];
         int64_t expected_interval_s;
         bool above_start;
-        bool loaded; /* stations of this source read back from the store */
+        bool exercise; /* a drill's source: its stations are marked exercise */
+        bool loaded;   /* stations of this source read back from the store */
         struct entry *tab;
         size_t cap, n;
         struct store_obs *obs; /* scratch for one listing */
@@ -220,6 +221,7 @@ static int upsert_station(struct river_writer *w, struct store *st, struct entry
             .lat = g->lat,
             .thr = g->th,
             .expected_interval_s = w->expected_interval_s,
+            .exercise = w->exercise,
         };
         int rc = store_station_upsert(st, &s, &e->view.station_id);
         if (rc == 0)
@@ -399,6 +401,7 @@ enum poll_status river_poll(struct source_ctx *ctx, struct river_writer *w, gaug
                 goto out;
         }
         river_log_notes(ctx, &notes);
+        w->exercise = ctx->exercise;
         rc = river_write(w, ctx->store, &set, time_now_ms() / 1000);
         if (rc < 0) {
                 fetch_forget(ctx->fetch, url);
@@ -418,7 +421,8 @@ out:
 }
 
 int rain_write(struct store *st, const char *source, const struct rain_set *set,
-               const struct rain_meta *meta, size_t n_meta, int64_t expected_interval_s)
+               const struct rain_meta *meta, size_t n_meta, int64_t expected_interval_s,
+               bool exercise)
 {
         int rc = store_begin(st);
         if (rc < 0)
@@ -438,6 +442,7 @@ int rain_write(struct store *st, const char *source, const struct rain_set *set,
                     .lon = m ? m->lon : NAN,
                     .lat = m ? m->lat : NAN,
                     .expected_interval_s = expected_interval_s,
+                    .exercise = exercise,
                 };
                 level_thresholds_clear(&s.thr);
                 int64_t id = 0;

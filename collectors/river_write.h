@@ -49,7 +49,8 @@ size_t river_writer_no_point(const struct river_writer *w);
 const char *river_writer_no_point_ids(const struct river_writer *w);
 
 /* The poll shared by the gauge sources: a conditional GET of the
- * instance's url, parse (arg is the parser's own), write.  A body the parser
+ * instance's url, parse (arg is the parser's own), write (the stations
+ * marked exercise when ctx->exercise).  A body the parser
  * refuses makes POLL_BAD_DATA with "what" in the reason, and its validators
  * are forgotten so the next poll fetches it again. */
 typedef int (*gauge_parse_fn)(const char *body, size_t len, struct gauge_set *out,
@@ -61,10 +62,11 @@ enum poll_status river_poll(struct source_ctx *ctx, struct river_writer *w, gaug
 void river_log_notes(struct source_ctx *ctx, const struct parse_notes *notes);
 
 /* Rain: upserts a `rain` station per record (point and name from meta when
- * given) and writes precip_10m_mm, precip_1h_mm, precip_3h_mm and
- * precip_24h_mm observations.  Missing values are left out.  st may not be
- * NULL. */
+ * given; marked exercise for a drill's source) and writes precip_10m_mm,
+ * precip_1h_mm, precip_3h_mm and precip_24h_mm observations.  Missing
+ * values are left out.  st may not be NULL. */
 int rain_write(struct store *st, const char *source, const struct rain_set *set,
-               const struct rain_meta *meta, size_t n_meta, int64_t expected_interval_s);
+               const struct rain_meta *meta, size_t n_meta, int64_t expected_interval_s,
+               bool exercise);
 
 #endif

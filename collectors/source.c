@@ -24,6 +24,9 @@ const struct conf_option source_common_options[] = {
         false, "Longest wait after repeated failures: the interval doubles up to this."),
     OPT("contact", CONF_STRING, struct source_common, contact, "", 0, 0, NULL, false,
         "URL or e-mail put in the User-Agent; default [portal] public_base_url."),
+    OPT("exercise", CONF_BOOL, struct source_common, exercise, "false", 0, 0, NULL, false,
+        "A drill's source (訓練): its stations are kept apart from real ones, marked exercise "
+        "and 【訓練】, and removed by `sonae drill stop`. Set by `sonae drill start` only."),
     {0},
 };
 

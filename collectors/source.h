@@ -39,7 +39,11 @@ struct source_ctx {
         struct store *store;            /* NULL when the daemon runs without one */
         int64_t interval_s;             /* the configured interval */
         unsigned polls;                 /* polls before this one */
-        char why[256];                  /* a failed poll's reason, for the log */
+        /* The instance's `exercise`: a drill's source (`sonae drill
+         * start`), whose stations are written marked exercise
+         * (store_station.exercise). */
+        bool exercise;
+        char why[256]; /* a failed poll's reason, for the log */
 };
 
 struct source_type {
@@ -77,7 +81,8 @@ extern const struct source_type *const source_types[];
 const struct source_type *source_type_find(const char *name);
 
 /* The framework's keys, valid in every [source.NAME] section and read by
- * the scheduler: timeout, connect_timeout, max_bytes, backoff_max, contact.
+ * the scheduler: timeout, connect_timeout, max_bytes, backoff_max, contact,
+ * exercise.
  * Documented in docs/collectd.md. */
 struct source_common {
         int64_t timeout_s;
@@ -85,6 +90,7 @@ struct source_common {
         int64_t max_bytes;
         int64_t backoff_max_s;
         char *contact;
+        bool exercise;
 };
 extern const struct conf_option source_common_options[];
 

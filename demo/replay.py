@@ -23,11 +23,17 @@ the demo staff account, marked exercise.
     demo/replay.py --scenario FILE [--port 0] [--speed 60] [--status STATUSFILE]
         [--portal http://127.0.0.1:8080 --user demo --password-file FILE]
         [--still build/demo/sonae-demo-still] [--dir DIR] [--status-value 訓練]
-        [--areas CODE,...] [--loop] [--start-ms MS]
+        [--areas CODE,...] [--loop] [--start-ms MS] [--drill-sources FILE]
 
 --start-ms puts step 0 at that wall-clock time (milliseconds since 1970,
 now by default; run.sh gives the sensor nodes the same start, so that
 their stories and this one keep one clock).
+
+With --drill-sources (`sonae drill start`), the sections of the drill's own
+sources (drill-kawabou, drill-kriver, drill-amedas and, with --still,
+drill-camera, each `exercise = true`) reading this server are written to
+FILE before the first step, for the drill's collector: their stations are
+the drill's, marked 訓練, apart from the real ones.
 
 Standard library only.  Prints one line per step, and the port it serves on
 first ("replay: listening on 127.0.0.1:PORT")."""
@@ -72,6 +78,10 @@ class Story:
         self.still = still
         self.dir = folder
         self.areas = areas or [city.AREA_CODE]
+        # The gauges report the first area's municipality code, so that a
+        # drill's gauges lie in the areas it names (a 7-digit JMA code is
+        # the 5-digit code and "00").
+        self.town = self.areas[0][:5] if len(self.areas[0]) == 7 else city.TOWN_CODE
         self.lock = threading.Lock()
         self.released = []  # (step index, release datetime)
         self.telegrams = {}  # file name -> bytes
@@ -148,7 +158,7 @@ class Story:
                     continue  # k.river lists only gauges above 観測開始水位
                 obss.append({"code": g["code"], "name": g["name"], "obsTime": stamp, "level": v,
                              "startLevel": g["start"], "warnLevel": g["warn"], "fladLevel": g["flad"],
-                             "lat": g["lat"], "lon": g["lon"], "townCode": city.TOWN_CODE})
+                             "lat": g["lat"], "lon": g["lon"], "townCode": self.town})
         return json.dumps({"obss": obss}, ensure_ascii=False).encode()
 
     def kawabou(self):
@@ -157,7 +167,7 @@ class Story:
         g = city.GAUGE
         if step:
             obss.append({"obsFcd": g["id"], "obsNm": g["name"], "rvrNm": city.RIVER,
-                         "twnCd": city.TOWN_CODE, "lat": g["lat"], "lon": g["lon"],
+                         "twnCd": self.town, "lat": g["lat"], "lon": g["lon"],
                          "stg": step.get("gauge"), "rsrvStg": g["standby"], "warnStg": g["caution"],
                          "spclWarnStg": g["evacuation"], "dngStg": g["danger"], "fldStg": g["flood"],
                          "obsTime": at.astimezone(JST).isoformat()})
@@ -351,6 +361,64 @@ class HQ:
         return "HQ: unknown action"
 
 
+DRILL_PREFIX = "drill-"
+
+
+def drill_sources(base, still, town):
+    """The INI sections of a drill's own sources on this server (the demo's
+    sources of demo/prepare.py, renamed and marked exercise)."""
+    g, cam = city.GAUGE, city.CAMERA
+    text = f"""
+# The drill's own readings (demo/replay.py --drill-sources): stations marked
+# exercise (訓練), removed by `sonae drill stop`.
+[source.{DRILL_PREFIX}kawabou]
+type = kawabou
+exercise = true
+interval = 10
+url = {base}/kawabou/gauges.json
+expected_interval = 60
+
+[source.{DRILL_PREFIX}kriver]
+type = kriver
+exercise = true
+interval = 10
+url = {base}/kriver/06.json
+towns = {town}
+expected_interval = 60
+
+[source.{DRILL_PREFIX}amedas]
+type = amedas
+exercise = true
+interval = 10
+url = {base}/amedas/data/map/
+stations = {city.AMEDAS['id']}
+expected_interval = 60
+"""
+    if still:
+        text += f"""
+[source.{DRILL_PREFIX}camera]
+type = camera
+exercise = true
+interval = 10
+image_url = {base}/camera/{cam['id']}.jpg
+name = {cam['name']}
+river = {city.RIVER}
+lat = {cam['lat']}
+lon = {cam['lon']}
+gauge = {DRILL_PREFIX}kawabou:{g['id']}
+stale_after = 60
+frozen_after = 0
+"""
+    return text
+
+
+def write_atomically(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenario", required=True)
@@ -365,6 +433,7 @@ def main():
     ap.add_argument("--areas", default="")
     ap.add_argument("--loop", action="store_true", help="start the story again after its end")
     ap.add_argument("--start-ms", type=int, default=0, help="wall-clock time of step 0 (ms since 1970)")
+    ap.add_argument("--drill-sources", default="", help="write the drill's own sources' sections here")
     args = ap.parse_args()
     folder = args.dir or os.path.join(os.getcwd(), "replay")
     os.makedirs(folder, exist_ok=True)
@@ -376,6 +445,8 @@ def main():
     port = srv.server_address[1]
     story.base = f"http://127.0.0.1:{port}"
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+    if args.drill_sources:
+        write_atomically(args.drill_sources, drill_sources(story.base, args.still, story.town))
     print(f"replay: listening on 127.0.0.1:{port}", flush=True)
     hq = None
     if args.portal and args.password_file:

@@ -425,6 +425,13 @@ void store_obs_list_free(struct store_obs_list *l)
         l->n = 0;
 }
 
+bool store_latest_visible(const struct store_latest *l, int view)
+{
+        if (!l->exercise || view == STORE_VIEW_ALL)
+                return true;
+        return view == STORE_VIEW_PUBLIC && l->drill_public;
+}
+
 void store_latest_list_free(struct store_latest_list *l)
 {
         if (!l)

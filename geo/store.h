@@ -132,11 +132,18 @@ struct store_station {
         double lon, lat;
         struct level_thresholds thr; /* NAN where none */
         int64_t expected_interval_s; /* 10 s .. 7 days */
+        /* A drill's station (a source with `exercise = true`, written by
+         * `sonae drill start`'s collector): stored with the mark, its name
+         * led by 【訓練】, its level and state events marked exercise;
+         * store_exercise_clear deletes it with everything it holds. */
+        bool exercise;
 };
 
 /* Inserts or updates the station keyed by (source, external_id); *id (may
  * be NULL) receives its id.  Metadata changes keep observations and the
- * latest state; a threshold change recomputes the level. */
+ * latest state; a threshold change recomputes the level.  A station keeps
+ * the exercise mark it was created with (-EEXIST when in->exercise
+ * differs): a real station never becomes a drill's, nor the reverse. */
 int store_station_upsert(struct store *st, const struct store_station *in, int64_t *id);
 /* Looks up by key; -ENOENT when absent. */
 int store_station_find(struct store *st, const char *source, const char *external_id, int64_t *id);
@@ -214,6 +221,8 @@ struct store_latest {
         int level;                /* 1-5, or LEVEL_NONE (also when stale) */
         enum station_state state; /* effective, see store_effective_state */
         double rate_m_per_h;      /* NAN when unknown */
+        bool exercise;            /* a drill's station (store_station.exercise) */
+        bool drill_public;        /* and a running --public drill shows it to residents */
 };
 struct store_latest_list {
         struct store_latest *v;
@@ -226,6 +235,11 @@ int store_latest_all(struct store *st, int64_t now, struct store_latest_list *ou
 int store_latest_get(struct store *st, int64_t station_id, int64_t now,
                      struct store_latest_list *out);
 void store_latest_list_free(struct store_latest_list *l);
+/* Whether a reader with view (enum store_exercise_view, store_sources.h)
+ * sees the station: real ones always; a drill's for STORE_VIEW_ALL, and for
+ * STORE_VIEW_PUBLIC only while its drill is public in the station's area
+ * (drill_public). */
+bool store_latest_visible(const struct store_latest *l, int view);
 
 /* Writes stale/offline transitions (and `station.state` events) for the
  * stations whose effective state at `now` differs from the stored one.

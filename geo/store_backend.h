@@ -152,6 +152,8 @@ struct store_ops {
         int (*drill_begin)(struct store *st, const char *scenario, bool is_public,
                            const char *areas, int64_t *id);
         int (*drill_public)(struct store *st, bool *on);
+        int (*drill_area_public)(struct store *st, const char *area_code, int64_t district_id,
+                                 bool *on);
         int (*orders_list)(struct store *st, bool all_history, struct store_order_list *out);
         int (*notice_publish)(struct store *st, const struct store_notice *n, int64_t *id);
         int (*notice_withdraw)(struct store *st, int64_t id, int64_t at);

@@ -152,12 +152,28 @@ struct store_order_list {
 /* What store_exercise_clear removed. */
 struct store_exercise_removed {
         int64_t areas, alerts, telegrams, orders, notices;
+        /* The drill's own stations (store_station.exercise) and what they
+         * held: observations and camera images. */
+        int64_t stations, observations, images;
+        /* The removed images' files (and thumbnails), relative to [data]
+         * dir, for the caller to delete; owned by the struct
+         * (store_exercise_removed_free). */
+        char **files;
+        size_t n_files;
 };
+/* Frees files; accepts NULL. */
+void store_exercise_removed_free(struct store_exercise_removed *r);
 /* Removes a drill's data: every row marked exercise (alerts, area status
  * and kinds, orders, notices), the 訓練 telegrams of the JMA ledger and the
  * raw documents only they used, in one transaction; emits alert.changed
  * per exercise area and order.lifted per exercise order in force (both
- * exercise, data {"removed":"drill"}).  Real (通常) data are not touched. */
+ * exercise, data {"removed":"drill"}).  The drill's stations go with their
+ * observations, status, images, their sources' health rows and their
+ * events not held by a notification's delivery record, with one
+ * station.state per station
+ * (exercise, data {"removed":"drill"}) for the screens.  Real (通常) data
+ * and real stations are not touched.  out is zeroed first; free it with
+ * store_exercise_removed_free, also after an error. */
 int store_exercise_clear(struct store *st, struct store_exercise_removed *out);
 /* Records a drill that starts now (`sonae drill start`): its scenario
  * (borrowed), whether residents see it (is_public) and its areas (borrowed,
@@ -169,6 +185,13 @@ int store_drill_begin(struct store *st, const char *scenario, bool is_public, co
 /* *on: whether residents see a drill now (a --public drill runs, or the
  * store is the demo's, all_exercise). */
 int store_drill_public(struct store *st, bool *on);
+/* Whether a reader with view (enum store_exercise_view, store_sources.h)
+ * sees drill (exercise) data of an area, or of a district (area_code NULL,
+ * district_id > 0: its area's): STORE_VIEW_ALL always, STORE_VIEW_REAL
+ * never, STORE_VIEW_PUBLIC while a running --public drill names the area
+ * (every area in the demo's store, all_exercise).  A store that cannot
+ * tell (an error, a backend without drills) shows nothing. */
+bool store_exercise_shown(struct store *st, int view, const char *area_code, int64_t district_id);
 /* Orders in force (all_history false) or all, newest first. */
 int store_orders_list(struct store *st, bool all_history, struct store_order_list *out);
 void store_order_list_free(struct store_order_list *l);

@@ -551,9 +551,21 @@ int store_order_lift(struct store *st, int64_t id, int64_t lifted_at)
 
 int store_exercise_clear(struct store *st, struct store_exercise_removed *out)
 {
+        memset(out, 0, sizeof(*out));
         if (!st->ops->exercise_clear)
                 return -ENOTSUP;
         return st->ops->exercise_clear(st, out);
+}
+
+void store_exercise_removed_free(struct store_exercise_removed *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n_files; i++)
+                free(r->files[i]);
+        free(r->files);
+        r->files = NULL;
+        r->n_files = 0;
 }
 
 int store_drill_begin(struct store *st, const char *scenario, bool is_public, const char *areas,
@@ -570,6 +582,17 @@ int store_drill_public(struct store *st, bool *on)
         if (!st->ops->drill_public)
                 return -ENOTSUP;
         return st->ops->drill_public(st, on);
+}
+
+bool store_exercise_shown(struct store *st, int view, const char *area_code, int64_t district_id)
+{
+        if (view == STORE_VIEW_ALL)
+                return true;
+        bool on = false;
+        if (view != STORE_VIEW_PUBLIC || !st->ops->drill_area_public ||
+            (!area_code && district_id <= 0))
+                return false;
+        return st->ops->drill_area_public(st, area_code, district_id, &on) == 0 && on;
 }
 
 int store_orders_list(struct store *st, bool all_history, struct store_order_list *out)

@@ -53,8 +53,9 @@ static int stations_items(void *ctx, const struct ogc_query *q, struct json_writ
         size_t seen = 0;
         *returned = 0;
         *more = false;
+        int view = portal_app_public_view(app);
         for (size_t i = 0; i < l.n; i++) {
-                if (!station_matches(&l.v[i], q))
+                if (!store_latest_visible(&l.v[i], view) || !station_matches(&l.v[i], q))
                         continue;
                 if (seen++ < q->offset)
                         continue;
@@ -82,7 +83,7 @@ static int stations_item(void *ctx, const char *id, struct json_writer *w)
         struct store_latest_list l = {0};
         int rc = store_latest_get(st, v, time_now_ms() / 1000, &l);
         portal_store_release(app, st);
-        if (rc == 0 && l.n == 0)
+        if (rc == 0 && (l.n == 0 || !store_latest_visible(&l.v[0], portal_app_public_view(app))))
                 rc = -ENOENT;
         if (rc == 0)
                 station_feature(w, &l.v[0]);

@@ -70,6 +70,8 @@ void station_feature(struct json_writer *w, const struct store_latest *s)
         json_str(w, station_state_name(s->state));
         json_key(w, "rate_m_per_h");
         json_double(w, s->rate_m_per_h);
+        json_key(w, "exercise");
+        json_bool(w, s->exercise);
         json_key(w, "thresholds");
         json_obj_begin(w);
         json_key(w, "standby");

@@ -292,7 +292,8 @@ static enum poll_status amedas_poll(void *state, struct source_ctx *ctx)
                         if (strcmp(a->meta[m].id, set.v[i].id) == 0)
                                 set.v[kept++] = set.v[i];
         set.n = kept;
-        rc = rain_write(ctx->store, ctx->name, &set, a->meta, a->n_meta, a->conf.expected_interval);
+        rc = rain_write(ctx->store, ctx->name, &set, a->meta, a->n_meta, a->conf.expected_interval,
+                        ctx->exercise);
         if (rc < 0) {
                 fetch_forget(ctx->fetch, a->latest);
                 source_why(ctx, "store: %s", store_strerror(rc));

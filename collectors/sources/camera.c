@@ -405,6 +405,7 @@ static int write_station(struct camera *c, struct source_ctx *ctx)
             .lat = c->info.lat,
             .thr = {NAN, NAN, NAN, NAN, NAN, NAN},
             .expected_interval_s = ctx->interval_s,
+            .exercise = ctx->exercise,
         };
         int rc = store_station_upsert(ctx->store, &s, &c->station_id);
         if (rc == 0)

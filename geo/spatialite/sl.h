@@ -288,6 +288,7 @@ int sl_drill_begin(struct store *st, const char *scenario, bool is_public, const
  * opened with all_exercise (the demo's, where every row is a drill's). */
 int sl_view(struct sl *b, int view);
 int sl_drill_public(struct store *st, bool *on);
+int sl_drill_area_public(struct store *st, const char *area_code, int64_t district_id, bool *on);
 int sl_jma_telegrams_count(struct store *st, const char *state, int64_t *n);
 
 /* Geo lookups: sl_geo.c.  sl_geo_cache_free() accepts an empty cache. */

@@ -26,18 +26,20 @@ static const char *const stmt_sql[SL_N_STMTS] = {
     [SL_STATION_INSERT] =
         "INSERT INTO stations (kind, source, external_id, name, river, area_code, quantity, "
         "thr_standby, thr_caution, thr_evacuation, thr_danger, thr_flood, thr_start, "
-        "expected_interval_s, lon, lat, geom, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, MakePoint(?15, ?16, 6668), ?17, ?17)",
+        "expected_interval_s, lon, lat, geom, created_at, updated_at, exercise) VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, MakePoint(?15, ?16, 6668), "
+        "?17, ?17, ?18)",
     [SL_STATION_UPDATE] =
         "UPDATE stations SET kind = ?1, name = ?4, river = ?5, area_code = ?6, quantity = ?7, "
         "thr_standby = ?8, thr_caution = ?9, thr_evacuation = ?10, thr_danger = ?11, "
         "thr_flood = ?12, thr_start = ?13, expected_interval_s = ?14, lon = ?15, lat = ?16, "
-        "geom = MakePoint(?15, ?16, 6668), updated_at = ?17 WHERE source = ?2 AND external_id = ?3",
+        "geom = MakePoint(?15, ?16, 6668), updated_at = ?17 WHERE source = ?2 AND external_id = ?3 "
+        "AND exercise = ?18",
     [SL_STATION_GET] =
         "SELECT s.kind, s.quantity, s.thr_standby, s.thr_caution, s.thr_evacuation, s.thr_danger, "
         "s.thr_flood, s.thr_start, s.expected_interval_s, t.station_id, t.value, t.observed_at, "
-        "t.level, t.state, t.last_observed_at FROM stations s LEFT JOIN station_status t ON "
-        "t.station_id = s.id WHERE s.id = ?",
+        "t.level, t.state, t.last_observed_at, s.exercise FROM stations s LEFT JOIN "
+        "station_status t ON t.station_id = s.id WHERE s.id = ?",
     [SL_OBS_INSERT] = "INSERT OR IGNORE INTO observations (station_id, quantity, observed_at, "
                       "value, quality) VALUES (?, ?, ?, ?, ?)",
     [SL_OBS_RANGE] = "SELECT observed_at, value, quality FROM observations WHERE station_id = ? "
@@ -66,13 +68,15 @@ static const char *const stmt_sql[SL_N_STMTS] = {
         "SELECT s.id, s.kind, s.source, s.external_id, s.name, s.river, s.area_code, s.quantity, "
         "s.lon, s.lat, s.thr_standby, s.thr_caution, s.thr_evacuation, s.thr_danger, s.thr_flood, "
         "s.thr_start, s.expected_interval_s, t.value, t.observed_at, t.last_observed_at, t.level, "
-        "t.state, t.rate_m_per_h FROM stations s LEFT JOIN station_status t ON t.station_id = s.id "
+        "t.state, t.rate_m_per_h, s.exercise, s.exercise = 1 AND s.id IN (SELECT id FROM "
+        "public_drill_stations) FROM stations s LEFT JOIN station_status t ON t.station_id = s.id "
         "ORDER BY s.id",
     [SL_LATEST_ONE] =
         "SELECT s.id, s.kind, s.source, s.external_id, s.name, s.river, s.area_code, s.quantity, "
         "s.lon, s.lat, s.thr_standby, s.thr_caution, s.thr_evacuation, s.thr_danger, s.thr_flood, "
         "s.thr_start, s.expected_interval_s, t.value, t.observed_at, t.last_observed_at, t.level, "
-        "t.state, t.rate_m_per_h FROM stations s LEFT JOIN station_status t ON t.station_id = s.id "
+        "t.state, t.rate_m_per_h, s.exercise, s.exercise = 1 AND s.id IN (SELECT id FROM "
+        "public_drill_stations) FROM stations s LEFT JOIN station_status t ON t.station_id = s.id "
         "WHERE s.id = ?",
     [SL_EVENTS_AFTER] = "SELECT id, at, type, subject, level, public, exercise, data FROM events "
                         "WHERE id > ? ORDER BY id LIMIT ?",
@@ -590,15 +594,17 @@ static void pending_clear(struct sl *b)
         sl_map_clear(&b->pending_map);
 }
 
-/* One `station.observations` event per station written in this commit. */
+/* One `station.observations` event per station written in this commit
+ * (exercise for a drill's station). */
 static int pending_flush(struct sl *b)
 {
         /* One statement for all the commit's events: a JSON array of their
          * data, expanded by json_each in order, so ids follow the array. */
         static const char *const sql =
             "INSERT INTO events (at, type, subject, level, public, exercise, data) SELECT ?1, "
-            "'station.observations', 'stations/' || json_extract(value, '$.station'), NULL, 1, 0, "
-            "value FROM json_each(?2) ORDER BY key";
+            "'station.observations', 'stations/' || json_extract(value, '$.station'), NULL, 1, "
+            "coalesce((SELECT exercise FROM stations WHERE id = json_extract(value, '$.station')), "
+            "0), value FROM json_each(?2) ORDER BY key";
         if (b->n_pending == 0)
                 return 0;
         struct buf arr = BUF_INIT(64 * 1024 * 1024);
@@ -1113,6 +1119,7 @@ static const struct store_ops sl_ops = {
     .exercise_clear = sl_exercise_clear,
     .drill_begin = sl_drill_begin,
     .drill_public = sl_drill_public,
+    .drill_area_public = sl_drill_area_public,
     .orders_list = sl_orders_list,
     .notice_publish = sl_notice_publish,
     .notice_withdraw = sl_notice_withdraw,

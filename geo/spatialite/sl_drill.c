@@ -1,10 +1,13 @@
 /* Removing a drill's data (`sonae drill stop`): every row marked exercise
  * (訓練 alerts, the exercise area status and kinds, exercise orders and
  * notices), the 訓練 telegrams of the ledger and the raw documents only
- * they used, in one transaction, with one event per area and per order so
- * that the portal's caches and the staff's screens drop them at once. */
+ * they used, and the drill's own stations (stations.exercise, 0010) with
+ * their observations and images, in one transaction, with one event per
+ * area, per order and per station so that the portal's caches and the
+ * staff's screens drop them at once. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sl.h"
@@ -33,6 +36,80 @@ static int events_for(struct sl *b, const char *sql, const char *type, const cha
         if (rc == 0 && step != SQLITE_DONE)
                 rc = -EIO;
         sqlite3_finalize(s);
+        return rc;
+}
+
+#define DRILL_STATIONS "(SELECT id FROM stations WHERE exercise = 1)"
+
+/* The files of the drill's camera images, for the caller to delete. */
+static int drill_files(struct sl *b, struct store_exercise_removed *out)
+{
+        int rc = 0;
+        sqlite3_stmt *s =
+            sl_query(b,
+                     "SELECT path FROM camera_images WHERE station_id IN " DRILL_STATIONS
+                     " UNION ALL SELECT thumb_path FROM camera_images WHERE "
+                     "thumb_path IS NOT NULL AND station_id IN " DRILL_STATIONS,
+                     &rc, "");
+        if (!s)
+                return rc;
+        size_t cap = 0;
+        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+                if (out->n_files == cap) {
+                        size_t nc = cap ? cap * 2 : 16;
+                        char **nv = realloc(out->files, nc * sizeof(*nv));
+                        if (!nv) {
+                                rc = -ENOMEM;
+                                break;
+                        }
+                        out->files = nv;
+                        cap = nc;
+                }
+                char *p = sl_col_strdup(s, 0);
+                if (!p)
+                        rc = -ENOMEM;
+                else
+                        out->files[out->n_files++] = p;
+        }
+        sqlite3_reset(s); /* sl_query's statements are cached */
+        return rc;
+}
+
+/* The drill's stations: counted, their events (those no delivery record
+ * holds) deleted and one removal event each written, their sources' health
+ * rows deleted, then the stations themselves, which takes their
+ * observations, status and images with them (ON DELETE CASCADE). */
+static int drill_stations_clear(struct sl *b, struct store_exercise_removed *out)
+{
+        int rc =
+            sl_query_int(b, "SELECT count(*) FROM observations WHERE station_id IN " DRILL_STATIONS,
+                         &out->observations, "");
+        if (rc == 0)
+                rc = sl_query_int(
+                    b, "SELECT count(*) FROM camera_images WHERE station_id IN " DRILL_STATIONS,
+                    &out->images, "");
+        if (rc == 0)
+                rc = drill_files(b, out);
+        if (rc == 0)
+                rc = sl_run(b,
+                            "DELETE FROM events WHERE exercise = 1 AND subject IN (SELECT "
+                            "'stations/' || id FROM stations WHERE exercise = 1) AND id NOT IN "
+                            "(SELECT event_id FROM notify_queue)",
+                            "");
+        if (rc == 0)
+                rc = events_for(b, "SELECT CAST(id AS TEXT) FROM stations WHERE exercise = 1",
+                                "station.state", "stations/");
+        /* The drill's sources' health rows go too: the sources end with
+         * the drill and must not linger on the staff's source list. */
+        if (rc == 0)
+                rc = sl_run(b,
+                            "DELETE FROM source_status WHERE name IN (SELECT DISTINCT source FROM "
+                            "stations WHERE exercise = 1)",
+                            "");
+        if (rc == 0) {
+                rc = sl_run(b, "DELETE FROM stations WHERE exercise = 1", "");
+                out->stations = changes(b);
+        }
         return rc;
 }
 
@@ -94,10 +171,16 @@ int sl_exercise_clear(struct store *st, struct store_exercise_removed *out)
         if (rc == 0)
                 rc = sl_run(b, "DELETE FROM drill_docs", "");
         if (rc == 0)
+                rc = drill_stations_clear(b, out);
+        if (rc == 0)
                 rc = sl_run(
                     b, "UPDATE drills SET stopped_at = max(started_at, ?) WHERE stopped_at IS NULL",
                     "i", sl_now());
-        return sl_tx_end(b, rc);
+        rc = sl_tx_end(b, rc);
+        /* Rolled back: the images are still the store's, their files stay. */
+        if (rc < 0)
+                store_exercise_removed_free(out);
+        return rc;
 }
 
 int sl_view(struct sl *b, int view)
@@ -159,6 +242,21 @@ int sl_drill_public(struct store *st, bool *on)
                 return 0;
         int64_t n = 0;
         int rc = sl_query_int(b, "SELECT EXISTS (SELECT 1 FROM public_drill_areas)", &n, "");
+        *on = rc == 0 && n != 0;
+        return rc;
+}
+
+int sl_drill_area_public(struct store *st, const char *area_code, int64_t district_id, bool *on)
+{
+        struct sl *b = SL(st);
+        *on = b->base.all_exercise;
+        if (*on)
+                return 0;
+        int64_t n = 0;
+        int rc = sl_query_int(b,
+                              "SELECT EXISTS (SELECT 1 FROM public_drill_areas WHERE area_code = "
+                              "?1 OR area_code = (SELECT area_code FROM districts WHERE id = ?2))",
+                              &n, "tI", area_code, district_id);
         *on = rc == 0 && n != 0;
         return rc;
 }

@@ -856,10 +856,11 @@ static int hazard_levels(struct sl *b, int view, struct geo_hazard_answer *a)
         if (a->area_code) {
                 sqlite3_stmt *s = sl_query(
                     b,
-                    "SELECT s.kind, s.expected_interval_s, t.level, t.state, t.last_observed_at "
-                    "FROM stations s JOIN station_status t ON t.station_id = s.id WHERE "
-                    "s.area_code = ? AND s.kind IN ('gauge', 'sensor')",
-                    &rc, "t", a->area_code);
+                    "SELECT s.kind, s.expected_interval_s, t.level, t.state, t.last_observed_at, "
+                    "s.exercise FROM stations s JOIN station_status t ON t.station_id = s.id "
+                    "WHERE s.area_code = ?1 AND s.kind IN ('gauge', 'sensor') AND (s.exercise = "
+                    "0 OR ?2 = 1 OR (?2 = 2 AND s.id IN (SELECT id FROM public_drill_stations)))",
+                    &rc, "ti", a->area_code, (int64_t)view);
                 if (!s)
                         return rc;
                 while (sqlite3_step(s) == SQLITE_ROW) {
@@ -872,8 +873,10 @@ static int hazard_levels(struct sl *b, int view, struct geo_hazard_answer *a)
                         if (station_state_is_unknown(eff) ||
                             sqlite3_column_type(s, 2) == SQLITE_NULL)
                                 continue;
-                        bool ex = false;
-                        take_level(&a->river_level, &ex, sqlite3_column_int(s, 2), false);
+                        /* A drill's gauge counts only where its drill is
+                         * seen, and marks the answer exercise. */
+                        take_level(&a->river_level, &a->exercise, sqlite3_column_int(s, 2),
+                                   sqlite3_column_int(s, 5));
                 }
                 sqlite3_reset(s);
         }

@@ -576,14 +576,24 @@ int sl_area_shapes(struct store *st, double tolerance, struct store_area_shape_l
 
 /* ---- Camera images ----------------------------------------------------- */
 
+/* Whether a station is a drill's (its camera events are then exercise). */
+static int station_exercise(struct sl *b, int64_t station_id, int64_t *exercise)
+{
+        int rc = sl_query_int(b, "SELECT exercise FROM stations WHERE id = ?", exercise, "i",
+                              station_id);
+        return rc == -ENOENT ? -EINVAL : rc;
+}
+
 int sl_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id)
 {
         struct sl *b = SL(st);
         if (!img)
                 return -EINVAL;
-        int64_t is_camera = 0, iid = 0;
+        int64_t is_camera = 0, iid = 0, exercise = 0;
         int rc = sl_query_int(b, "SELECT kind = 'camera' FROM stations WHERE id = ?", &is_camera,
                               "i", img->station_id);
+        if (rc == 0)
+                rc = station_exercise(b, img->station_id, &exercise);
         if (rc == -ENOENT || (rc == 0 && !is_camera))
                 return -EINVAL;
         if (rc < 0)
@@ -611,7 +621,7 @@ int sl_camera_image_add(struct store *st, const struct store_camera_image *img, 
                 snprintf(data, sizeof(data),
                          "{\"station\":%lld,\"image\":%lld,\"captured_at\":\"%s\"}",
                          (long long)img->station_id, (long long)iid, t);
-                rc = sl_event(b, "camera.image", subject, LEVEL_NONE, true, false, data);
+                rc = sl_event(b, "camera.image", subject, LEVEL_NONE, true, exercise != 0, data);
         }
         rc = sl_tx_end(b, rc);
         if (rc == 0 && id)
@@ -706,6 +716,10 @@ int sl_camera_set_state(struct store *st, int64_t station_id, const char *state)
                 return rc;
         if (strcmp(old, state) == 0)
                 return 0;
+        int64_t exercise = 0;
+        rc = station_exercise(b, station_id, &exercise);
+        if (rc < 0)
+                return rc;
         rc = sl_tx_begin(b);
         if (rc < 0)
                 return rc;
@@ -718,7 +732,7 @@ int sl_camera_set_state(struct store *st, int64_t station_id, const char *state)
                 snprintf(subject, sizeof(subject), "stations/%lld", (long long)station_id);
                 snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":\"%s\",\"to\":\"%s\"}",
                          (long long)station_id, old, state);
-                rc = sl_event(b, "camera.state", subject, LEVEL_NONE, true, false, data);
+                rc = sl_event(b, "camera.state", subject, LEVEL_NONE, true, exercise != 0, data);
         }
         return sl_tx_end(b, rc);
 }

@@ -26,6 +26,7 @@ struct station_info {
         int quantity; /* index, -1 when none */
         struct level_thresholds thr;
         int64_t expected_interval_s;
+        bool exercise; /* a drill's station: its events are exercise */
 };
 
 struct status_row {
@@ -74,6 +75,7 @@ static int station_load(struct sl *b, int64_t id, struct station_info *si, struc
                 col_thresholds(s, 2, &si->thr);
                 si->expected_interval_s = sqlite3_column_int64(s, 8);
                 status_cols(s, 9, old);
+                si->exercise = sqlite3_column_int(s, 15) != 0;
         } else {
                 rc = r == SQLITE_DONE ? -ENOENT : sl_err(sqlite3_extended_errcode(b->db));
         }
@@ -126,17 +128,27 @@ static int status_set_state(struct sl *b, int64_t id, enum station_state state, 
         return sl_exec_stmt(s);
 }
 
-static int emit_public(void *ctx, const char *type, const char *subject, int level,
+/* Where a station's change events go: public, and marked exercise for a
+ * drill's station. */
+struct emit_ctx {
+        struct sl *b;
+        bool exercise;
+};
+
+static int emit_public(void *ctx_, const char *type, const char *subject, int level,
                        const char *data)
 {
-        return sl_event(ctx, type, subject, level, true, false, data);
+        const struct emit_ctx *ctx = ctx_;
+        return sl_event(ctx->b, type, subject, level, true, ctx->exercise, data);
 }
 
-static int emit_station_changes(struct sl *b, int64_t id, int old_level, int new_level,
-                                enum station_state old_state, enum station_state new_state)
+static int emit_station_changes(struct sl *b, int64_t id, bool exercise, int old_level,
+                                int new_level, enum station_state old_state,
+                                enum station_state new_state)
 {
+        struct emit_ctx ctx = {b, exercise};
         return store_station_change_events(id, old_level, new_level, old_state, new_state,
-                                           emit_public, b);
+                                           emit_public, &ctx);
 }
 
 /* Writes a station's new status and its events.  value/observed_at are the
@@ -177,17 +189,19 @@ static int status_write(struct sl *b, int64_t id, const struct station_info *si,
         rc = sl_exec_stmt(s);
         if (rc < 0)
                 return rc;
-        return emit_station_changes(b, id, nx.old_level, nx.eff_level, nx.old_eff, nx.new_eff);
+        return emit_station_changes(b, id, si->exercise, nx.old_level, nx.eff_level, nx.old_eff,
+                                    nx.new_eff);
 }
 
 /* ---- Stations ---------------------------------------------------------- */
 
-static int bind_station(sqlite3_stmt *s, const struct store_station *in, int64_t now)
+static int bind_station(sqlite3_stmt *s, const struct store_station *in, const char *name,
+                        int64_t now)
 {
         sl_bind_text(s, 1, in->kind);
         sl_bind_text(s, 2, in->source);
         sl_bind_text(s, 3, in->external_id);
-        sl_bind_text(s, 4, in->name);
+        sl_bind_text(s, 4, name);
         sl_bind_text(s, 5, in->river);
         sl_bind_text(s, 6, in->area_code);
         sl_bind_text(s, 7, in->quantity);
@@ -201,6 +215,22 @@ static int bind_station(sqlite3_stmt *s, const struct store_station *in, int64_t
         sl_bind_double_or_null(s, 15, in->lon);
         sl_bind_double_or_null(s, 16, in->lat);
         sqlite3_bind_int64(s, 17, now);
+        sqlite3_bind_int(s, 18, in->exercise ? 1 : 0);
+        return 0;
+}
+
+#define DRILL_MARK "【訓練】"
+
+/* A drill's station is named 【訓練】 first wherever its name is shown. */
+static int station_name(const struct store_station *in, char *buf, size_t len, const char **name)
+{
+        *name = in->name;
+        if (!in->exercise || strncmp(in->name, DRILL_MARK, strlen(DRILL_MARK)) == 0)
+                return 0;
+        int n = snprintf(buf, len, "%s%s", DRILL_MARK, in->name);
+        if (n < 0 || (size_t)n >= len)
+                return -EINVAL;
+        *name = buf;
         return 0;
 }
 
@@ -235,14 +265,19 @@ int sl_station_upsert(struct store *st, const struct store_station *in, int64_t 
             (in->quantity && !store_main_quantity_valid(in->quantity)) || !isfinite(in->lon) ||
             !isfinite(in->lat))
                 return -EINVAL;
+        char named[1100];
+        const char *name;
+        int rc = station_name(in, named, sizeof(named), &name);
+        if (rc < 0)
+                return rc;
         int64_t now = time_now_ms() / 1000, id = 0;
-        int rc = sl_tx_begin(b);
+        rc = sl_tx_begin(b);
         if (rc < 0)
                 return rc;
         sqlite3_stmt *s = sl_stmt(b, SL_STATION_UPDATE, &rc);
         if (!s)
                 goto out;
-        bind_station(s, in, now);
+        bind_station(s, in, name, now);
         rc = sl_exec_stmt(s);
         if (rc < 0)
                 goto out;
@@ -251,7 +286,7 @@ int sl_station_upsert(struct store *st, const struct store_station *in, int64_t 
                 s = sl_stmt(b, SL_STATION_INSERT, &rc);
                 if (!s)
                         goto out;
-                bind_station(s, in, now);
+                bind_station(s, in, name, now);
                 rc = sl_exec_stmt(s);
                 if (rc < 0)
                         goto out;
@@ -518,6 +553,8 @@ static int latest_fill(sqlite3_stmt *s, void *elem, void *ctx_)
         l->rate_m_per_h = sl_col_double_or_nan(s, 22);
         l->state = store_effective_state(stored, l->kind, l->last_observed_at,
                                          l->expected_interval_s, grace, now);
+        l->exercise = sqlite3_column_int(s, 23) != 0;
+        l->drill_public = sqlite3_column_int(s, 24) != 0;
         /* A stale level is not a level: unknown never displays as safe,
          * nor as the last alarm. */
         if (station_state_is_unknown(l->state))
@@ -570,8 +607,8 @@ int sl_stations_refresh_state(struct store *st, int64_t now, size_t *changed)
                         continue;
                 rc = status_set_state(b, l->id, l->state, old.level, now, 0);
                 if (rc == 0)
-                        rc = emit_station_changes(b, l->id, old.level, LEVEL_NONE, old.state,
-                                                  l->state);
+                        rc = emit_station_changes(b, l->id, l->exercise, old.level, LEVEL_NONE,
+                                                  old.state, l->state);
                 n++;
         }
         rc = sl_tx_end(b, rc);
@@ -602,7 +639,8 @@ int sl_station_set_state(struct store *st, int64_t station_id, enum station_stat
         enum station_state old_eff = old_effective(b, &si, &old, now);
         rc = status_set_state(b, station_id, state, level, now, seen_at);
         if (rc == 0)
-                rc = emit_station_changes(b, station_id, old.level, level, old_eff, state);
+                rc = emit_station_changes(b, station_id, si.exercise, old.level, level, old_eff,
+                                          state);
 out:
         return sl_tx_end(b, rc);
 }

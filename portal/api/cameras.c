@@ -68,6 +68,8 @@ static void camera_feature(struct json_writer *w, struct store *st, const struct
         json_str(w, c->name);
         json_key(w, "source");
         json_str(w, c->source);
+        json_key(w, "exercise");
+        json_bool(w, c->exercise);
         json_key(w, "state");
         json_str(w, state);
         json_key(w, "frozen");
@@ -119,8 +121,9 @@ static int cameras(struct portal_req *req, struct portal_resp *resp)
         json_str(&w, "FeatureCollection");
         json_key(&w, "features");
         json_arr_begin(&w);
+        int view = portal_app_public_view(app);
         for (size_t i = 0; i < l.n; i++)
-                if (strcmp(l.v[i].kind, "camera") == 0)
+                if (strcmp(l.v[i].kind, "camera") == 0 && store_latest_visible(&l.v[i], view))
                         camera_feature(&w, st, &l.v[i]);
         json_arr_end(&w);
         json_key(&w, "attribution");
@@ -202,7 +205,8 @@ static int camera_of(struct portal_req *req, struct portal_resp *resp, struct st
         struct store_latest_list l = {0};
         if (!parse_id(portal_req_path_param(req, "id"), id) ||
             store_latest_get(st, *id, time_now_ms() / 1000, &l) < 0 || l.n != 1 ||
-            strcmp(l.v[0].kind, "camera") != 0) {
+            strcmp(l.v[0].kind, "camera") != 0 ||
+            !store_latest_visible(&l.v[0], portal_app_public_view(portal_req_app(req)))) {
                 store_latest_list_free(&l);
                 resp->no_cache = true;
                 portal_resp_error(resp, 404, "カメラがありません (no such camera)");

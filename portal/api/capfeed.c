@@ -5,11 +5,14 @@
  * JMA alerts: sender jma.go.jp, senderName the office; 取消 → Cancel and
  * 解除 → Update/AllClear, both referencing the earlier message of the same
  * area and kind.  Orders: sender the city; lifting one is an Update with
- * AllClear referencing the order.  試験 never appears; 訓練 only in drill
- * mode, as Exercise.  Areas carry their JMA code as geocode and, when the
- * area's geometry was imported (`sonae import areas`), its outer rings as
- * polygons, which cap.c simplifies until the feed fits. */
+ * AllClear referencing the order.  試験 never appears; 訓練 (status
+ * Exercise) follows each drill's visibility as /api/v1/status does: in the
+ * public feed only a running --public drill's, for its areas; in
+ * /api/v1/staff/cap.atom (staff, drill mode) every drill's.  Areas carry their JMA code as geocode
+ * and, when the area's geometry was imported (`sonae import areas`), its outer rings as polygons,
+ * which cap.c simplifies until the feed fits. */
 #include "api.h"
+#include "auth.h"
 #include "cap.h"
 #include "level.h"
 #include "portal.h"
@@ -75,11 +78,13 @@ static void capset_free(struct capset *c)
         free(c);
 }
 
-static bool alert_counts(const struct store_alert *a, bool exercise, enum cap_status *st)
+static bool alert_counts(struct store *st, int view, const struct store_alert *a,
+                         enum cap_status *status)
 {
-        if (cap_status_from_ja(a->report_status ? a->report_status : "通常", st) < 0)
+        if (cap_status_from_ja(a->report_status ? a->report_status : "通常", status) < 0)
                 return false;
-        return *st == CAP_ACTUAL || (*st == CAP_EXERCISE && exercise);
+        return *status == CAP_ACTUAL ||
+               (*status == CAP_EXERCISE && store_exercise_shown(st, view, a->area_code, 0));
 }
 
 /* The message before alert i of the same area, kind and telegram series
@@ -98,13 +103,13 @@ static long previous_of(const struct store_alert_list *l, size_t i)
         return -1;
 }
 
-static void add_alerts(struct capset *c, bool exercise)
+static void add_alerts(struct capset *c, struct store *st, int view)
 {
         const struct store_alert_list *l = &c->alerts;
         for (size_t i = 0; i < l->n && c->n < CAP_MAX_MSGS; i++) {
                 const struct store_alert *a = &l->v[i];
                 enum cap_status status;
-                if (!alert_counts(a, exercise, &status))
+                if (!alert_counts(st, view, a, &status))
                         continue;
                 size_t k = c->n;
                 struct cap_message *m = &c->m[k];
@@ -211,11 +216,11 @@ static void district_area(struct capset *c, struct store *st, const struct store
         *a = (struct cap_area){desc, NULL, g ? g->cr : NULL, g ? g->n : 0};
 }
 
-static void add_orders(struct capset *c, bool exercise, int64_t since, struct store *st)
+static void add_orders(struct capset *c, int view, int64_t since, struct store *st)
 {
         for (size_t i = 0; i < c->orders.n && c->n + 2 <= CAP_MAX_MSGS; i++) {
                 const struct store_order *o = &c->orders.v[i];
-                if (o->exercise && !exercise)
+                if (o->exercise && !store_exercise_shown(st, view, o->area_code, o->district_id))
                         continue;
                 bool in_force = o->lifted_at == 0;
                 if (!in_force && o->lifted_at < since)
@@ -294,8 +299,9 @@ static void add_geometries(struct capset *c, struct store *st)
         }
 }
 
-/* Gathers the messages; *out is freed with capset_free(). */
-static int gather(struct portal_req *req, struct capset **out)
+/* Gathers the messages a reader with view sees; *out is freed with
+ * capset_free(). */
+static int gather(struct portal_req *req, int view, struct capset **out)
 {
         struct portal_app *app = portal_req_app(req);
         struct capset *c = calloc(1, sizeof(*c));
@@ -313,15 +319,14 @@ static int gather(struct portal_req *req, struct capset **out)
                 capset_free(c);
                 return -EAGAIN;
         }
-        bool exercise = portal_app_exercise(app);
         int rc = store_alerts_list(st, NULL, now - CAP_WINDOW_S, now + 1, CAP_MAX_MSGS, &c->alerts);
         if (rc == 0)
                 rc = store_orders_list(st, true, &c->orders);
         if (rc == 0)
-                rc = store_area_status_list(st, exercise, &c->status);
+                rc = store_area_status_list(st, view, &c->status);
         if (rc == 0) {
-                add_orders(c, exercise, now - CAP_WINDOW_S, st);
-                add_alerts(c, exercise);
+                add_orders(c, view, now - CAP_WINDOW_S, st);
+                add_alerts(c, st, view);
                 add_geometries(c, st);
         }
         portal_store_release(app, st);
@@ -333,18 +338,28 @@ static int gather(struct portal_req *req, struct capset **out)
         return 0;
 }
 
-static int feed(struct portal_req *req, struct portal_resp *resp)
+/* The drill data a request sees: public ones the public view; staff (a
+ * viewer's session, checked by the caller) every drill's in drill mode. */
+static int view_of(struct portal_req *req, bool staff)
+{
+        struct portal_app *app = portal_req_app(req);
+        if (!staff)
+                return portal_app_public_view(app);
+        return portal_app_exercise(app) ? STORE_VIEW_ALL : STORE_VIEW_REAL;
+}
+
+static int feed_doc(struct portal_req *req, struct portal_resp *resp, bool staff)
 {
         struct capset *c = NULL;
-        int rc = gather(req, &c);
+        int rc = gather(req, view_of(req, staff), &c);
         if (rc == -EAGAIN)
                 return portal_resp_error(resp, 503, "store unavailable");
         if (rc < 0)
                 return rc;
         char base[512], self[600], entry[600];
         portal_req_base_url(req, base, sizeof(base));
-        snprintf(self, sizeof(self), "%s/api/v1/cap.atom", base);
-        snprintf(entry, sizeof(entry), "%s/api/v1/cap/", base);
+        snprintf(self, sizeof(self), "%s/api/v1/%scap.atom", base, staff ? "staff/" : "");
+        snprintf(entry, sizeof(entry), "%s/api/v1/%scap/", base, staff ? "staff/" : "");
         int64_t updated = 0;
         for (size_t i = 0; i < c->n; i++)
                 if (c->m[i].sent_s > updated)
@@ -363,11 +378,11 @@ static int feed(struct portal_req *req, struct portal_resp *resp)
         return rc;
 }
 
-static int message(struct portal_req *req, struct portal_resp *resp)
+static int message_doc(struct portal_req *req, struct portal_resp *resp, bool staff)
 {
         const char *id = portal_req_path_param(req, "identifier");
         struct capset *c = NULL;
-        int rc = gather(req, &c);
+        int rc = gather(req, view_of(req, staff), &c);
         if (rc == -EAGAIN)
                 return portal_resp_error(resp, 503, "store unavailable");
         if (rc < 0)
@@ -390,6 +405,32 @@ static int message(struct portal_req *req, struct portal_resp *resp)
         return rc;
 }
 
+static int feed(struct portal_req *req, struct portal_resp *resp)
+{
+        return feed_doc(req, resp, false);
+}
+
+static int message(struct portal_req *req, struct portal_resp *resp)
+{
+        return message_doc(req, resp, false);
+}
+
+static int staff_feed(struct portal_req *req, struct portal_resp *resp)
+{
+        struct auth_who who;
+        if (auth_require(req, resp, AUTH_VIEWER, false, &who))
+                return 0;
+        return feed_doc(req, resp, true);
+}
+
+static int staff_message(struct portal_req *req, struct portal_resp *resp)
+{
+        struct auth_who who;
+        if (auth_require(req, resp, AUTH_VIEWER, false, &who))
+                return 0;
+        return message_doc(req, resp, true);
+}
+
 const struct portal_route api_cap_routes[] = {
     {.method = "GET",
      .pattern = "/api/v1/cap.atom",
@@ -407,5 +448,17 @@ const struct portal_route api_cap_routes[] = {
      .max_age = 60,
      .cache_ms = 5000,
      .summary = "One CAP 1.2 message."},
+    {.method = "GET",
+     .pattern = "/api/v1/staff/cap.atom",
+     .name = "staff_cap_feed",
+     .handler = staff_feed,
+     .flags = ROUTE_LOG_QUERY,
+     .summary = "The CAP feed for staff: every running drill's messages too (Exercise)."},
+    {.method = "GET",
+     .pattern = "/api/v1/staff/cap/{identifier}",
+     .name = "staff_cap_message",
+     .handler = staff_message,
+     .flags = ROUTE_LOG_QUERY,
+     .summary = "One CAP 1.2 message of the staff feed."},
     {0},
 };

@@ -1,13 +1,18 @@
 /* Stations: /api/v1/stations (a FeatureCollection of every station with
  * its latest value, level, state and rate), /api/v1/stations/{id}, and
  * /api/v1/stations/{id}/observations?from&to (JSON, or CSV with
- * Accept: text/csv or format=csv; times +09:00). */
+ * Accept: text/csv or format=csv; times +09:00).  A drill's stations
+ * (exercise, named 【訓練】) follow the drill's visibility as the status
+ * document does: only a running --public drill's, in its areas; staff see
+ * every drill's in /api/v1/staff/stations. */
 #include "api.h"
+#include "auth.h"
 #include "httputil.h"
 #include "json.h"
 #include "portal.h"
 #include "stationjson.h"
 #include "store.h"
+#include "store_sources.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -37,7 +42,14 @@ static bool station_id(struct portal_req *req, int64_t *id)
         return true;
 }
 
-static int stations(struct portal_req *req, struct portal_resp *resp)
+/* Whether a reader with view sees station id: -ENOENT for a drill's
+ * station the view leaves out, as for a missing one. */
+static int visible(const struct store_latest_list *l, int view)
+{
+        return l->n == 1 && store_latest_visible(&l->v[0], view) ? 0 : -ENOENT;
+}
+
+static int stations_doc(struct portal_req *req, struct portal_resp *resp, int view)
 {
         struct portal_app *app = portal_req_app(req);
         const char *kind = portal_req_query(req, "kind");
@@ -63,7 +75,7 @@ static int stations(struct portal_req *req, struct portal_resp *resp)
         json_arr_begin(&w);
         for (size_t i = 0; i < l.n; i++) {
                 const struct store_latest *s = &l.v[i];
-                if (kind && strcmp(kind, s->kind) != 0)
+                if (!store_latest_visible(s, view) || (kind && strcmp(kind, s->kind) != 0))
                         continue;
                 if (bbox_s &&
                     (s->lon < bbox[0] || s->lon > bbox[2] || s->lat < bbox[1] || s->lat > bbox[3]))
@@ -78,6 +90,21 @@ static int stations(struct portal_req *req, struct portal_resp *resp)
         return json_error(&w);
 }
 
+static int stations(struct portal_req *req, struct portal_resp *resp)
+{
+        return stations_doc(req, resp, portal_app_public_view(portal_req_app(req)));
+}
+
+/* The HQ screens' list, the wall's (display token) included. */
+static int staff_stations(struct portal_req *req, struct portal_resp *resp)
+{
+        struct auth_who who;
+        if (auth_require(req, resp, AUTH_DISPLAY, false, &who))
+                return 0;
+        struct portal_app *app = portal_req_app(req);
+        return stations_doc(req, resp, portal_app_exercise(app) ? STORE_VIEW_ALL : STORE_VIEW_REAL);
+}
+
 static int station(struct portal_req *req, struct portal_resp *resp)
 {
         struct portal_app *app = portal_req_app(req);
@@ -90,7 +117,9 @@ static int station(struct portal_req *req, struct portal_resp *resp)
         struct store_latest_list l = {0};
         int rc = store_latest_get(st, id, time_now_ms() / 1000, &l);
         portal_store_release(app, st);
-        if (rc == -ENOENT || (rc == 0 && l.n == 0)) {
+        if (rc == 0)
+                rc = visible(&l, portal_app_public_view(app));
+        if (rc == -ENOENT) {
                 store_latest_list_free(&l);
                 return portal_resp_error(resp, 404, "no such station");
         }
@@ -124,8 +153,8 @@ static int observations(struct portal_req *req, struct portal_resp *resp)
         struct store_latest_list l = {0};
         struct store_obs_list obs = {0};
         int rc = store_latest_get(st, id, time_now_ms() / 1000, &l);
-        if (rc == 0 && l.n == 0)
-                rc = -ENOENT;
+        if (rc == 0)
+                rc = visible(&l, portal_app_public_view(app));
         const char *quantity = portal_req_query(req, "quantity");
         if (rc == 0 && !quantity)
                 quantity = l.v[0].quantity;
@@ -207,6 +236,18 @@ const struct portal_route api_stations_routes[] = {
      .max_age = 30,
      .cache_ms = 5000,
      .summary = "Every station with its latest value, level, state and rate (GeoJSON).",
+     .params =
+         {
+             {"kind", PARAM_ENUM, 0, 0, "gauge|sensor|camera|rain", 0, "station kind"},
+             {"bbox", PARAM_BBOX, 0, 0, NULL, 200, "minlon,minlat,maxlon,maxlat (WGS84)"},
+         }},
+    {.method = "GET",
+     .pattern = "/api/v1/staff/stations",
+     .name = "staff_stations",
+     .handler = staff_stations,
+     .flags = ROUTE_LOG_QUERY,
+     .summary = "The station list for staff: every running drill's stations too, marked "
+                "exercise.",
      .params =
          {
              {"kind", PARAM_ENUM, 0, 0, "gauge|sensor|camera|rain", 0, "station kind"},

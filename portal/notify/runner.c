@@ -88,8 +88,10 @@ int notify_watchdog_check(struct notify_watchdog *w, struct store *st, int64_t n
         struct store_latest_list l = {0};
         if (store_latest_all(st, now, &l) == 0 && l.n > 0) {
                 int64_t newest = 0;
+                /* A drill's stations report from the drill's replay: they
+                 * must never hide real stations' silence. */
                 for (size_t i = 0; i < l.n; i++)
-                        if (l.v[i].last_observed_at > newest)
+                        if (!l.v[i].exercise && l.v[i].last_observed_at > newest)
                                 newest = l.v[i].last_observed_at;
                 bool silent = newest > 0 && now - newest > w->silence_s;
                 char body[256];

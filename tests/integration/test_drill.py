@@ -9,45 +9,40 @@ with only its kind; `sonae drill stop` must end the drill's processes and
 remove every exercise row (alerts, area status, orders, ledger) and leave
 the real ones.  A drill without --public is seen by staff only
 (/api/v1/staff/status): the public status and hazard answer show nothing of
-it; a --public drill reaches them, for its named areas only.  `sonae run` must start the three daemons, stop them on
-SIGTERM, and exit 1 when one of them ends by itself."""
+it; a --public drill reaches them, for its named areas only.  The CAP feed
+and /api/v1/alerts/history follow the same rules: a staff-only drill's
+messages and 訓練 rows never reach them (only /api/v1/staff/cap.atom and
+/api/v1/staff/alerts/history), a --public drill's reach them as CAP
+`<status>Exercise</status>` for its areas only, and every message
+validates against the OASIS CAP 1.2 schema (xmllint).  `sonae run` must
+start the three daemons, stop them on SIGTERM, and exit 1 when one of them
+ends by itself."""
 
 import datetime
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
+from drill_common import ENV, SONAE, add_viewer, get, live_conf, login, sonae  # noqa: E402
 from fixture_server import FixtureServer  # noqa: E402
-from sonaetest import SCALE, SOURCE, Daemon, check, done, exe, free_port, rmtree, tmpdir, wait_for  # noqa: E402
+from sonaetest import FIXTURES, SCALE, SOURCE, Daemon, check, done, free_port, rmtree, tmpdir, wait_for  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE, "demo"))
 import city  # noqa: E402
 import jmaxml  # noqa: E402
 
-SONAE = exe("sonae")
-ENV = dict(os.environ, SONAE_COLLECTD_SECOND_MS="100", SONAE_DEMO_DIR=os.path.join(SOURCE, "demo"))
-
-
-def sonae(conf, *args):
-    return subprocess.run([SONAE, "-c", conf, *args], capture_output=True, text=True, env=ENV,
-                          timeout=60 * SCALE)
-
 
 def status(port):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/status", timeout=5) as r:
-        return json.loads(r.read())
-
-
-def get(port, path, cookie=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie} if cookie else {})
-    with urllib.request.urlopen(req, timeout=5) as r:
         return json.loads(r.read())
 
 
@@ -64,12 +59,47 @@ def hazard(port):
     return get(port, f"/api/v1/hazard?lat={lat}&lon={lon}")
 
 
-def login(port):
-    body = json.dumps({"name": "view1", "password": "etsuran-pass-01"}).encode()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/auth/login", data=body,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return r.headers["Set-Cookie"].split(";")[0]
+XSD = os.path.join(FIXTURES, "cap", "CAP-v1.2.xsd")
+
+
+def raw(port, path, cookie=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.read()
+
+
+def cap_feed(port, cookie=None):
+    """The CAP feed's messages as {identifier: (status, JMA geocodes)}: the
+    public feed, or the staff one with a session."""
+    atom = raw(port, "/api/v1/staff/cap.atom" if cookie else "/api/v1/cap.atom", cookie).decode()
+    out = {}
+    for alert in re.findall(r"<alert .*?</alert>", atom, re.S):
+        ident = re.search(r"<identifier>(.*?)</identifier>", alert).group(1)
+        out[ident] = (re.search(r"<status>(.*?)</status>", alert).group(1),
+                      set(re.findall(r"<valueName>JMA</valueName>\s*<value>(.*?)</value>", alert)))
+    return out
+
+
+def cap_valid(port, ident, cookie=None):
+    """xmllint's verdict on one message against the OASIS CAP 1.2 schema."""
+    body = raw(port, f"/api/v1/{'staff/' if cookie else ''}cap/{ident}", cookie)
+    with tempfile.NamedTemporaryFile(suffix=".xml", delete=False) as f:
+        f.write(body)
+        path = f.name
+    try:
+        return subprocess.run(["xmllint", "--noout", "--schema", XSD, path], capture_output=True).returncode == 0
+    finally:
+        os.unlink(path)
+
+
+def history(port, cookie=None):
+    """The alert history's report_status and area per row."""
+    path = "/api/v1/staff/alerts/history" if cookie else "/api/v1/alerts/history"
+    return [(a["report_status"], a["area_code"]) for a in get(port, path, cookie)["alerts"]]
+
+
+def exercise_ids(feed):
+    return sorted(i for i, (status, _) in feed.items() if status == "Exercise")
 
 
 def alive(pid):
@@ -87,14 +117,7 @@ srv.__enter__()
 port = free_port()
 conf = os.path.join(d, "sonae.conf")
 with open(conf, "w", encoding="utf-8") as f:
-    f.write(f"""[store]
-path = sonae.db
-[log]
-level = info
-[portal]
-listen = 127.0.0.1:{port}
-web_root = web
-[jma]
+    f.write(live_conf(port, f"""[jma]
 enabled = true
 exercise = true
 base_url = {srv.url('/jma/')}
@@ -104,14 +127,13 @@ areas = {city.AREA_CODE}
 interval = 10
 [demo]
 speed = 600
-""")
+"""))
 os.makedirs(os.path.join(d, "web"), exist_ok=True)
 r = sonae(conf, "db", "migrate")
 check(r.returncode == 0, "store migrated")
 r = sonae(conf, "import", "areas", os.path.join(SOURCE, "demo", "layers", "boundary.geojson"))
 check(r.returncode == 0, "the demo city's area imported")
-r = subprocess.run([SONAE, "-c", conf, "user", "add", "view1", "--role", "viewer"], input="etsuran-pass-01\n",
-                   capture_output=True, text=True, timeout=60 * SCALE)
+r = add_viewer(conf)
 check(r.returncode == 0, "a viewer for the staff status")
 
 # The real feed: one 通常 大雨警報 (level 3) for the city.
@@ -161,6 +183,22 @@ try:
     hz = hazard(port)
     check(not hz["exercise"] and hz["level_in_force"]["jma"] == 3,
           f"the hazard answer keeps the real level only: {hz['level_in_force']} exercise {hz['exercise']}")
+    pub = cap_feed(port)
+    check(not exercise_ids(pub) and any(s == "Actual" for s, _ in pub.values()),
+          f"the public CAP feed carries the real alert and none of the staff-only drill's: {sorted(s for s, _ in pub.values())}")
+    staff_cap = cap_feed(port, cookie)
+    ex = exercise_ids(staff_cap)
+    check(ex and all(staff_cap[i][1] == {city.AREA_CODE} for i in ex),
+          f"the staff CAP feed carries the drill's messages as Exercise ({len(ex)})")
+    check(all(cap_valid(port, i, cookie) for i in ex[:4]), "the staff feed's Exercise messages are valid CAP 1.2")
+    try:
+        raw(port, "/api/v1/cap/" + ex[0])
+        check(False, "the public message endpoint answers a staff-only drill's message")
+    except urllib.error.HTTPError as e:
+        check(e.code == 404, f"the public message endpoint does not know the staff-only drill's messages ({e.code})")
+    h = history(port)
+    check(h and all(rs == "通常" for rs, _ in h), f"the public alert history has no 訓練 row: {sorted(set(h))}")
+    check(any(rs == "訓練" for rs, _ in history(port, cookie)), "the staff alert history has the drill's 訓練 rows")
     r = sonae(conf, "drill", "stop")
     check(r.returncode == 0 and db.execute("SELECT count(*) FROM drills WHERE stopped_at IS NULL").fetchone()[0] == 0,
           "drill stop ends the drill's row")
@@ -203,6 +241,25 @@ try:
     db.commit()
     check(wait_for(lambda: bool(rows(port, True, cookie, other)), 10), "staff see an exercise order outside the drill's areas")
     check(not rows(port, True, code=other), "residents do not: the drill is public for its named areas only")
+    # An exercise alert outside the drill's areas, beside the order.
+    db.execute("INSERT INTO alerts (office, title, info_type, report_status, exercise, report_at, area_code, "
+               "area_name, kind_code, kind_name, status, level) VALUES ('山形地方気象台', '山形県気象警報・注意報', "
+               "'発表', '訓練', 1, ?, ?, '山形市', '03', '大雨警報', '発表', 3)", (int(time.time()), other))
+    db.commit()
+    pub = cap_feed(port)
+    ex = exercise_ids(pub)
+    check(ex and all(pub[i][1] <= {city.AREA_CODE} for i in ex),
+          f"the public CAP feed carries the --public drill as Exercise, for its area only ({len(ex)})")
+    check(any(s == "Actual" for s, _ in pub.values()), "beside the real alert, Actual")
+    check(all(cap_valid(port, i) for i in ex[:4]), "the public drill's messages are valid CAP 1.2")
+    staff_cap = cap_feed(port, cookie)
+    check(any(other in staff_cap[i][1] for i in exercise_ids(staff_cap))
+          and not any(other in pub[i][1] for i in ex),
+          "the exercise order and alert outside the drill's areas are in the staff feed only")
+    h = history(port)
+    check(any(rs == "訓練" for rs, _ in h) and all(a == city.AREA_CODE for rs, a in h if rs == "訓練"),
+          "the public alert history has the drill's 訓練 rows, for its area only")
+    check(("訓練", other) in history(port, cookie), "the staff alert history has the one outside too")
     n_ex = db.execute("SELECT count(*) FROM alerts WHERE exercise = 1").fetchone()[0]
     check(n_ex > 0 and db.execute("SELECT count(*) FROM alerts WHERE exercise = 1 AND report_status <> '訓練'").fetchone()[0] == 0,
           f"the drill's alerts are 訓練 and marked exercise ({n_ex})")
@@ -233,6 +290,7 @@ try:
     r = sonae(conf, "drill", "status")
     check(r.returncode == 0 and "no drill" in r.stdout, "drill status: no drill")
 finally:
+    sonae(conf, "drill", "stop")  # a failed check leaves no drill running
     collectd.stop()
     portal.stop()
     srv.__exit__(None, None, None)

@@ -27,7 +27,7 @@ SNAPSHOTS = [os.path.join(SNAP, f) for f in ["snapshot_2025-11-01-07JST.json", "
 N_STATIONS = 1000  # also in the reduced run: about a second under ASan
 JST = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+09:00$")
 PROPS = {"id", "kind", "source", "name", "river", "value", "unit", "observed_at", "level", "state",
-         "rate_m_per_h", "thresholds"}
+         "rate_m_per_h", "exercise", "thresholds"}
 THRESHOLDS = {"standby", "caution", "evacuation", "danger", "flood", "start"}
 STATES = {"ok", "below_start", "watch", "stale", "offline", "unknown"}
 

@@ -1,7 +1,8 @@
 /* Drives the notifier engine against a real SpatiaLite store, for
  * test_notify.py.  Reads commands on stdin, one a line, answers one line
  * each on stdout:
- *   station EXTID NAME INTERVAL     gauge with thresholds 1..5 m -> "id N"
+ *   station EXTID NAME INTERVAL [exercise]  gauge with thresholds 1..5 m
+ *                                   (a drill's, with "exercise") -> "id N"
  *   obs ID T VALUE                  water level observation at T
  *   refresh T                       store_stations_refresh_state at T
  *   rule CHANNEL TARGET MIN STAFF AREA|- TYPES_JSON   -> "id N"
@@ -98,6 +99,8 @@ int main(int argc, char **argv)
                         s.external_id = field(&p);
                         s.name = field(&p);
                         s.expected_interval_s = num(&p);
+                        char *mark = field(&p);
+                        s.exercise = mark && strcmp(mark, "exercise") == 0;
                         level_thresholds_clear(&s.thr);
                         s.thr.standby = 1, s.thr.caution = 2, s.thr.evacuation = 3;
                         s.thr.danger = 4, s.thr.flood = 5;

@@ -384,6 +384,10 @@ try:
     lock.close()
     check(cmd(f"watch {t + 180}") == "sent 1", "watchdog: the store writable again is reported")
     check(len(mails_about("データベース復旧")) == 1, "staff mail: 復旧")
+    # A drill's station reporting meanwhile (its own replay) must not hide
+    # the real stations' silence.
+    drill = cmd("station drill-1 訓練の水位計 60 exercise").split()[1]
+    check(cmd(f"obs {drill} {T2 + 1540 + 31 * 60 - 30} 0.5") == "ok", "a drill's station reports")
     check(cmd(f"watch {T2 + 1540 + 31 * 60}") == "sent 1", "watchdog: 31 minutes of silence reported")
     check(len(mails_about("データ更新停止")) == 1, "staff mail: データ更新停止")
 

@@ -10,12 +10,27 @@
 #include "storetest.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
 
 static const char *db;
 
 static long long sql_int(const char *sql)
 {
         return storetest_sql_int(db, sql);
+}
+
+/* sql_int of a query built with printf's format. */
+static long long sql_intf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static long long sql_intf(const char *fmt, ...)
+{
+        char sql[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(sql, sizeof(sql), fmt, ap);
+        va_end(ap);
+        return sql_int(sql);
 }
 
 static long long events_of(const char *type)
@@ -665,6 +680,122 @@ static void test_sessions(struct store *st)
         CHECK_INT(sql_int("SELECT count(*) FROM sessions"), 0);
 }
 
+/* A drill's own stations (0010): tries to make a drill station pass for a
+ * real one (same external id, the mark flipped on an upsert), to leak it
+ * to residents without a --public drill, and to leave anything of it
+ * behind after store_exercise_clear. */
+static void test_drill_stations(struct store *st)
+{
+        int64_t now = (int64_t)time(NULL), real = 0, drill = 0, cam = 0;
+        struct store_station r = storetest_gauge("d-1", "赤川 熊出");
+        CHECK_INT(store_station_upsert(st, &r, &real), 0);
+        struct store_station d = r;
+        d.source = "drill-kawabou";
+        d.exercise = true;
+        CHECK_INT(store_station_upsert(st, &d, &drill), 0);
+        CHECK(drill != real);
+        CHECK_INT(store_station_upsert(st, &d, NULL), 0); /* again: one prefix */
+        CHECK_INT(
+            sql_intf("SELECT count(*) FROM stations WHERE id = %lld AND exercise = 1 AND name = "
+                     "'【訓練】赤川 熊出'",
+                     (long long)drill),
+            1);
+        d.exercise = false; /* the drill's key as a real station: refused */
+        CHECK_INT(store_station_upsert(st, &d, NULL), -EEXIST);
+        d.exercise = true;
+        struct store_obs o[2] = {{drill, "water_level_m", now - 60, 4.2, 0},
+                                 {real, "water_level_m", now - 60, 1.5, 0}};
+        CHECK_INT(store_observations_add(st, o, 2, NULL), 0);
+        CHECK_INT(
+            sql_intf("SELECT count(*) FROM events WHERE subject = 'stations/%lld' AND exercise = 0",
+                     (long long)drill),
+            0);
+        CHECK_INT(
+            sql_intf("SELECT count(*) FROM events WHERE subject = 'stations/%lld' AND exercise = 1 "
+                     "AND type = 'station.level' AND level = 4",
+                     (long long)drill),
+            1);
+        CHECK_INT(
+            sql_intf("SELECT count(*) FROM events WHERE subject = 'stations/%lld' AND exercise = 1",
+                     (long long)real),
+            0);
+
+        struct store_station c = d;
+        c.kind = "camera";
+        c.source = "drill-camera";
+        c.area_code = NULL;
+        c.quantity = NULL;
+        level_thresholds_clear(&c.thr);
+        CHECK_INT(store_station_upsert(st, &c, &cam), 0);
+        struct store_camera_image img = {
+            0,
+            cam,
+            now - 30,
+            now - 29,
+            "cameras/drill/a.jpg",
+            "cameras/drill/a.t.jpg",
+            100,
+            64,
+            48,
+            "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4"};
+        CHECK_INT(store_camera_image_add(st, &img, NULL), 0);
+        CHECK_INT(sql_intf("SELECT exercise FROM events WHERE subject = 'stations/%lld' AND type = "
+                           "'camera.image'",
+                           (long long)cam),
+                  1);
+
+        /* Who sees them: no public drill yet, then a public one for
+         * 0620300 (the gauge's area; the camera has none). */
+        for (int pass = 0; pass < 2; pass++) {
+                struct store_latest_list l = {0};
+                CHECK_INT(store_latest_all(st, now, &l), 0);
+                size_t seen = 0;
+                for (size_t i = 0; i < l.n; i++) {
+                        const struct store_latest *x = &l.v[i];
+                        if (x->id != real && x->id != drill && x->id != cam)
+                                continue;
+                        seen++;
+                        CHECK(x->exercise == (x->id != real));
+                        CHECK(store_latest_visible(x, STORE_VIEW_ALL));
+                        CHECK(store_latest_visible(x, STORE_VIEW_REAL) == (x->id == real));
+                        CHECK(store_latest_visible(x, STORE_VIEW_PUBLIC) ==
+                              (x->id == real || pass == 1));
+                        if (x->id == drill)
+                                CHECK_INT(x->level, 4);
+                }
+                CHECK_INT(seen, 3);
+                store_latest_list_free(&l);
+                CHECK(store_exercise_shown(st, STORE_VIEW_PUBLIC, "0620300", 0) == (pass == 1));
+                CHECK(!store_exercise_shown(st, STORE_VIEW_PUBLIC, "0620400", 0));
+                CHECK(!store_exercise_shown(st, STORE_VIEW_REAL, "0620300", 0));
+                CHECK(store_exercise_shown(st, STORE_VIEW_ALL, "0620400", 0));
+                if (pass == 0)
+                        CHECK_INT(store_drill_begin(st, "scenario.json", true, "0620300", NULL), 0);
+        }
+
+        struct store_exercise_removed rm;
+        CHECK_INT(store_exercise_clear(st, &rm), 0);
+        CHECK_INT(rm.stations, 2);
+        CHECK_INT(rm.observations, 1);
+        CHECK_INT(rm.images, 1);
+        CHECK_INT(rm.n_files, 2);
+        store_exercise_removed_free(&rm);
+        CHECK_INT(sql_int("SELECT count(*) FROM stations WHERE exercise = 1"), 0);
+        CHECK_INT(sql_intf("SELECT count(*) FROM observations WHERE station_id IN (%lld, %lld)",
+                           (long long)drill, (long long)cam),
+                  0);
+        CHECK_INT(
+            sql_intf(
+                "SELECT count(*) FROM events WHERE subject IN ('stations/%lld', 'stations/%lld') "
+                "AND type <> 'station.state'",
+                (long long)drill, (long long)cam),
+            0);
+        CHECK_INT(
+            sql_intf("SELECT count(*) FROM observations WHERE station_id = %lld", (long long)real),
+            1);
+        CHECK(!store_exercise_shown(st, STORE_VIEW_PUBLIC, "0620300", 0)); /* the drill ended */
+}
+
 int main(void)
 {
         char path[256];
@@ -676,6 +807,7 @@ int main(void)
         test_places(st, &shelter);
         test_city(st, shelter);
         test_sessions(st);
+        test_drill_stations(st);
         /* Every table the entities live in passes the integrity check. */
         char why[200];
         CHECK_INT(store_check(st, why, sizeof(why)), 0);

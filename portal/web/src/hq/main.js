@@ -65,7 +65,7 @@ const canShelter = (id) => canEdit() || (state.me?.role === 'shelter_operator' &
 
 /* ---- loading ------------------------------------------------------------ */
 const loaders = {
-  stations: async () => { state.stations = (await get('/api/v1/stations')).features.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] })); },
+  stations: async () => { state.stations = (await get('/api/v1/staff/stations')).features.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] })); },
   cameras: async () => { state.cameras = (await get('/api/v1/cameras')).features; },
   shelters: async () => { state.shelters = (await get('/api/v1/shelters')).features; },
   reports: async () => { state.reports = (await get('/api/v1/reports')).reports; },

@@ -1,0 +1,239 @@
+"""A drill's own readings (`sonae drill start`, 0010 stations.exercise)
+against a real store, sonae-portald, sonae-collectd and the demo's replay.
+
+The live system's collector reads a real k.river snapshot (山形県's crisis
+gauges, ../shared/fixtures) through a `kriver` source.  A drill of the demo
+scenario then runs its own sources of the same types (drill-kawabou,
+drill-kriver, drill-amedas, drill-camera), and the test tries to make the
+drill leak into the real system:
+
+- the drill's gauge must reach 氾濫危険 (level 4) as a station of its own,
+  marked exercise and named 【訓練】, its station.level event exercise,
+  while every real station keeps its value, level and state, and the real
+  kriver source's stations stay unmarked;
+- residents (/api/v1/stations, /api/v1/cameras, the hazard answer's river
+  level) see nothing of a drill without --public; staff
+  (/api/v1/staff/stations) see its stations marked exercise; a --public
+  drill shows them to residents, marked exercise, and its gauge's level
+  reaches the hazard answer marked exercise;
+- `sonae drill stop` must delete the drill's stations with their
+  observations, images (rows and files) and events, counted through a
+  second SQLite connection, and leave the real ones as they were."""
+
+import datetime
+import json
+import os
+import sqlite3
+import sys
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from drill_common import ENV, add_viewer, get, live_conf, login, sonae  # noqa: E402
+from fixture_server import FixtureServer  # noqa: E402
+from river_fixtures import SNAPSHOTS, kriver_body, load_snapshot, raw_items, restamp  # noqa: E402
+from sonaetest import SCALE, SOURCE, Daemon, check, done, free_port, rmtree, tmpdir, wait_for  # noqa: E402
+
+sys.path.insert(0, os.path.join(SOURCE, "demo"))
+import city  # noqa: E402
+
+MARK = "【訓練】"
+
+
+def features(port, path, cookie=None):
+    try:
+        return [f["properties"] for f in get(port, path, cookie)["features"]]
+    except OSError:
+        return []
+
+
+def hazard(port):
+    lon, lat = city.FLOOD_POINT
+    return get(port, f"/api/v1/hazard?lat={lat}&lon={lon}")
+
+
+def hazard_river(port):
+    return hazard(port)["level_in_force"]["river"]
+
+
+d = tmpdir("sonae-drill-readings-")
+srv = FixtureServer()
+srv.__enter__()
+port = free_port()
+conf = os.path.join(d, "sonae.conf")
+dbpath = os.path.join(d, "sonae.db")
+# The real feed: 山形県's crisis gauges of a real snapshot, stamped now.
+now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+srv.put("/kriver/06.json", kriver_body(restamp(raw_items(load_snapshot(SNAPSHOTS[0]), "06000"), now)))
+with open(conf, "w", encoding="utf-8") as f:
+    f.write(live_conf(port, f"""[jma]
+enabled = false
+exercise = true
+offices = {city.OFFICE}
+areas = {city.AREA_CODE}
+[demo]
+speed = 300
+[source.kriver-yamagata]
+type = kriver
+interval = 10
+url = {srv.url('/kriver/06.json')}
+expected_interval = 600
+"""))
+os.makedirs(os.path.join(d, "web"), exist_ok=True)
+check(sonae(conf, "db", "migrate").returncode == 0, "store migrated")
+r = sonae(conf, "import", "areas", os.path.join(SOURCE, "demo", "layers", "boundary.geojson"))
+check(r.returncode == 0, "the demo city's area imported")
+r = add_viewer(conf)
+check(r.returncode == 0, "a viewer for the staff lists")
+
+db = sqlite3.connect(dbpath, timeout=10)
+
+
+def real_state():
+    """Every real station with its status, and the real observations' count."""
+    rows = db.execute("SELECT s.source, s.external_id, s.name, s.exercise, t.value, t.level, t.state, "
+                      "t.observed_at FROM stations s LEFT JOIN station_status t ON t.station_id = s.id "
+                      "WHERE s.source NOT LIKE 'drill-%' ORDER BY s.id").fetchall()
+    n = db.execute("SELECT count(*) FROM observations o JOIN stations s ON s.id = o.station_id "
+                   "WHERE s.source NOT LIKE 'drill-%'").fetchone()[0]
+    return rows, n
+
+
+def drill_rows():
+    return db.execute("SELECT s.id, s.source, s.name, s.exercise, t.level FROM stations s LEFT JOIN "
+                      "station_status t ON t.station_id = s.id WHERE s.exercise = 1 OR s.source LIKE "
+                      "'drill-%'").fetchall()
+
+
+portal = Daemon("sonae-portald", ["-c", conf])
+collectd = Daemon("sonae-collectd", ["-c", conf], env=ENV)
+try:
+    check(wait_for(lambda: db.execute("SELECT count(*) FROM stations WHERE source = 'kriver-yamagata'")
+                   .fetchone()[0] > 0, 15 * SCALE), "the live system stores the real crisis gauges")
+    before = real_state()
+    check(all(row[3] == 0 for row in before[0]) and before[1] > 0,
+          f"real stations are not exercise ({len(before[0])} stations, {before[1]} observations)")
+    cookie = login(port)
+    real_ids = {p["id"] for p in features(port, "/api/v1/stations")}
+    check(len(real_ids) == len(before[0]), "residents see the real stations")
+
+    # --- a drill for staff only ---
+    r = sonae(conf, "drill", "start", "heavy-rain-night", "--areas", city.AREA_CODE)
+    check(r.returncode == 0 and "【訓練】" in r.stdout, f"a staff-only drill starts: {r.stdout.strip()[-120:]} {r.stderr.strip()}")
+    conf_text = open(os.path.join(d, "data", "drill", "drill.conf"), encoding="utf-8").read()
+    check(all(f"[source.drill-{k}]" in conf_text for k in ("kawabou", "kriver", "amedas", "camera"))
+          and conf_text.count("exercise = true") >= 5,
+          "the drill's collector has its own sources, marked exercise")
+    gauge_id = [None]
+    peak = [0]
+
+    def drill_gauge_at_four():
+        rows = db.execute("SELECT s.id, t.level FROM stations s JOIN station_status t ON t.station_id = s.id "
+                          "WHERE s.source = 'drill-kawabou' AND s.exercise = 1").fetchall()
+        if rows:
+            gauge_id[0] = rows[0][0]
+            peak[0] = max(peak[0], rows[0][1] or 0)
+        return peak[0] >= 4
+
+    check(wait_for(drill_gauge_at_four, 60 * SCALE), f"the drill's gauge reaches 氾濫危険 (level {peak[0]})")
+    gid = gauge_id[0]
+    name, = db.execute("SELECT name FROM stations WHERE id = ?", (gid,)).fetchone()
+    check(name.startswith(MARK), f"the drill's gauge is named {MARK}: {name}")
+    ev = db.execute("SELECT exercise, public FROM events WHERE type = 'station.level' AND subject = ?",
+                    (f"stations/{gid}",)).fetchall()
+    check(ev and all(e[0] == 1 for e in ev), f"its station.level events are exercise: {ev}")
+    check(real_state() == before, "every real station keeps its value, level and state, unmarked")
+    check(hazard_river(port) is None, "the hazard answer's river level takes nothing from the drill")
+
+    res = features(port, "/api/v1/stations")
+    check({p["id"] for p in res} == real_ids and not any(p["exercise"] for p in res),
+          "residents' station list: the real stations only (no --public)")
+    try:
+        get(port, f"/api/v1/stations/{gid}")
+        check(False, "residents get the drill's gauge")
+    except urllib.error.HTTPError as e:
+        check(e.code == 404, f"residents do not get the drill's gauge by id ({e.code})")
+    check(wait_for(lambda: db.execute("SELECT count(*) FROM camera_images i JOIN stations s ON "
+                                      "s.id = i.station_id WHERE s.exercise = 1").fetchone()[0] > 0, 20 * SCALE),
+          "the drill's camera stores stills")
+    check(not [c for c in get(port, "/api/v1/cameras")["features"] if c["properties"].get("exercise")
+               or MARK in (c["properties"].get("name") or "")], "residents' camera list: no drill camera")
+    staff = features(port, "/api/v1/staff/stations", cookie)
+    drill = [p for p in staff if p["exercise"]]
+    check({p["source"] for p in drill} >= {"drill-kawabou", "drill-kriver", "drill-amedas", "drill-camera"}
+          and all(p["name"].startswith(MARK) for p in drill)
+          and {p["id"] for p in staff if not p["exercise"]} == real_ids,
+          f"staff see the drill's stations marked exercise and {MARK}, beside the real ones: "
+          f"{sorted(p['source'] for p in drill)}")
+    try:
+        get(port, "/api/v1/staff/stations")
+        check(False, "the staff stations without a session")
+    except urllib.error.HTTPError as e:
+        check(e.code == 401, f"the staff station list without a session is refused ({e.code})")
+    r = sonae(conf, "drill", "stop")
+    check(r.returncode == 0 and "stations" in r.stdout, f"drill stop ({r.returncode}): {r.stdout.strip()} {r.stderr.strip()}")
+
+    # --- a public drill ---
+    r = sonae(conf, "drill", "start", "heavy-rain-night", "--areas", city.AREA_CODE, "--public")
+    check(r.returncode == 0, "a --public drill starts")
+
+    def public_gauge():
+        return [p for p in features(port, "/api/v1/stations") if p["source"] == "drill-kawabou"]
+
+    check(wait_for(lambda: bool(public_gauge()), 30 * SCALE), "residents see the --public drill's gauge")
+    g = public_gauge()[0]
+    check(g["exercise"] and g["name"].startswith(MARK), f"marked exercise and {MARK}: {g['name']}")
+    check(wait_for(lambda: any(p["source"] == "drill-camera"
+                               for p in features(port, "/api/v1/cameras")), 20 * SCALE),
+          "and its camera")
+    seen = []
+
+    def river_from_drill():
+        hz = hazard(port)
+        seen.append((hz["level_in_force"]["river"], hz["exercise"]))
+        return hz["level_in_force"]["river"] is not None and hz["exercise"]
+
+    check(wait_for(river_from_drill, 30 * SCALE),
+          f"the public drill's gauge gives the hazard answer a river level, marked exercise ({seen[-1]})")
+    check(real_state() == before, "the real stations are still untouched")
+    check(wait_for(lambda: db.execute("SELECT count(*) FROM camera_images i JOIN stations s ON "
+                                      "s.id = i.station_id WHERE s.exercise = 1").fetchone()[0] > 0, 20 * SCALE),
+          "the public drill's camera stores stills")
+
+    # --- stop ---
+    ids = [row[0] for row in drill_rows()]
+    files = [os.path.join(d, "data", p) for (p,) in db.execute(
+        f"SELECT path FROM camera_images WHERE station_id IN ({','.join('?' * len(ids))})", ids)]
+    check(ids and files and all(os.path.exists(p) for p in files),
+          f"the drill holds {len(ids)} stations and {len(files)} image files")
+    # Health rows as the scheduler writes them after a failure: the drill's
+    # camera's must go with the drill, the real source's must stay.
+    for name in ("drill-camera", "kriver-yamagata"):
+        db.execute("INSERT OR REPLACE INTO source_status (name, state, last_error_at, last_error, updated_at) "
+                   "VALUES (?, 'failing', ?, 'GET: timeout', ?)", (name, int(now.timestamp()), int(now.timestamp())))
+    db.commit()
+    r = sonae(conf, "drill", "stop")
+    check(r.returncode == 0 and "訓練を終了しました" in r.stdout, f"drill stop ({r.returncode}): {r.stdout.strip()} {r.stderr.strip()}")
+    q = ",".join("?" * len(ids))
+    left = {t: db.execute(f"SELECT count(*) FROM {t} WHERE station_id IN ({q})", ids).fetchone()[0]
+            for t in ("observations", "station_status", "station_latest", "camera_images")}
+    check(not drill_rows() and all(v == 0 for v in left.values()),
+          f"the drill's stations and everything they held are gone: {left}")
+    check(not any(os.path.exists(p) for p in files), "and their image files")
+    names = [n for (n,) in db.execute("SELECT name FROM source_status")]
+    check("drill-camera" not in names and "kriver-yamagata" in names,
+          f"the drill's source leaves the source list; the real one stays: {names}")
+    ev = db.execute(f"SELECT type FROM events WHERE subject IN ({q})", [f"stations/{i}" for i in ids]).fetchall()
+    check(ev and all(t == ("station.state",) for t in ev),
+          f"only the removal events of the drill's stations are left: {sorted(set(ev))}")
+    check(real_state() == before, "the real stations and observations are as before the drills")
+    check(wait_for(lambda: not [p for p in features(port, "/api/v1/staff/stations", cookie) if p["exercise"]], 10),
+          "staff see no drill station any more")
+finally:
+    db.close()
+    sonae(conf, "drill", "stop")
+    collectd.stop()
+    portal.stop()
+    srv.__exit__(None, None, None)
+rmtree(d)
+done("drill-readings")
