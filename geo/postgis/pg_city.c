@@ -857,8 +857,10 @@ static int watch_point_fill(const PGresult *r, int i, void *elem, void *ctx)
 
 int pg_watch_points_list(struct store *st, struct store_watch_point_list *out)
 {
+        /* GeoJSON without a crs member (options 0), as SpatiaLite writes it:
+         * RFC 7946 has none, and the coordinates are JGD2011 lon/lat. */
         int rc = pg_list(PG(st), (void **)&out->v, &out->n, sizeof(*out->v), watch_point_fill, NULL,
-                         "SELECT id, name, note, checklist, ST_AsGeoJSON(geom, 7), (SELECT "
+                         "SELECT id, name, note, checklist, ST_AsGeoJSON(geom, 7, 0), (SELECT "
                          "string_agg(station_id::text, ',' ORDER BY station_id) FROM "
                          "watch_point_stations WHERE watch_point_id = watch_points.id) FROM "
                          "watch_points ORDER BY id",
