@@ -108,6 +108,10 @@ int pg_observations_add(struct store *st, const struct store_obs *v, size_t n,
 int pg_observations_range(struct store *st, int64_t station_id, const char *quantity, int64_t from,
                           int64_t to, size_t limit, struct store_obs_list *out);
 int pg_latest(struct store *st, int64_t station_id, int64_t now, struct store_latest_list *out);
+/* For the store's own tests: the plan of the latest-for-every-station
+ * statement run once (EXPLAIN ANALYZE, one line per row into plan) and the
+ * buffers (8 KiB blocks, hit or read) it touched. */
+int pg_latest_stats(struct store *st, char *plan, size_t plan_len, int64_t *buffers);
 int pg_stations_refresh_state(struct store *st, int64_t now, size_t *changed);
 int pg_station_set_state(struct store *st, int64_t station_id, enum station_state state,
                          int64_t seen_at);
