@@ -279,6 +279,13 @@ int store_station_change_events(int64_t id, int old_level, int new_level,
                                 enum station_state old_state, enum station_state new_state,
                                 store_emit_fn emit, void *ctx);
 
+/* The subject and data of a `shelter.updated` event. */
+void store_shelter_event(int64_t id, bool is_open, int64_t occupancy, char subject[40],
+                         char data[160]);
+/* The SQL of geo_count(what), the same on every backend; NULL for an
+ * unknown what. */
+const char *geo_count_sql(const char *what);
+
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
 int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);
