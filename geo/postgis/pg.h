@@ -77,6 +77,23 @@ double pg_col_double(const PGresult *r, int row, int col);
 char *pg_col_strdup(const PGresult *r, int row, int col);
 bool pg_col_null(const PGresult *r, int row, int col);
 
+/* pg_q and then pg_rows: the rows of sql into *v (count *n); on an error
+ * the caller frees what the list holds with the list's _free. */
+int pg_list(struct pg *b, void **v, size_t *n, size_t elem_size,
+            int (*fill)(const PGresult *r, int row, void *elem, void *ctx), void *ctx,
+            const char *sql, const char *fmt, ...);
+/* A bytea column as a new buffer (caller frees; NUL-terminated, *len
+ * without the NUL); NULL when out of memory. */
+void *pg_col_bytea(const PGresult *r, int row, int col, size_t *len);
+/* rc of a statement that parsed WKB or WKT: PostGIS's parse errors are
+ * -EINVAL, not -EIO. */
+int pg_geom_rc(struct pg *b, int rc);
+/* A geometry from WKB or else WKT in SRID 6668 (ST_Multi when multi), as
+ * the hex EWKB text that a $n::geometry parameter reads; *hex caller frees.
+ * -EINVAL when neither is given or it does not parse. */
+int pg_geom(struct pg *b, const unsigned char *wkb, size_t wkb_len, const char *wkt, bool multi,
+            char **hex);
+
 /* One element of elem_size per row of r into a new array *v (count *n)
  * through fill(), which returns 0 or a negative code; elements are zeroed
  * first and counted even when fill fails, so the list's free releases
@@ -131,9 +148,6 @@ int pg_gap_close(struct store *st, int64_t gap_id, int64_t closed_at);
 int pg_gaps_open_list(struct store *st, int64_t device_id, struct store_gap_list *out);
 
 /* pg_places.c: areas, districts, shelters, hazard layers. */
-/* rc of a statement that parsed WKB or WKT: PostGIS's parse errors are
- * -EINVAL, not -EIO. */
-int pg_geom_rc(struct pg *b, int rc);
 int pg_area_upsert(struct store *st, const struct store_area *a);
 int pg_district_upsert(struct store *st, const struct store_district *d, int64_t *id);
 int pg_district_find(struct store *st, const char *code, int64_t *id);
@@ -194,5 +208,60 @@ int pg_geo_area_code_upsert(struct store *st, const struct geo_area_code *c);
 int pg_geo_address_upsert(struct store *st, const struct geo_address_in *a);
 int pg_geo_addresses_assign_districts(struct store *st, size_t *n);
 int pg_geo_count(struct store *st, const char *what, int64_t *n);
+/* pg_city.c: users, sessions, audit log, reports, orders, notices,
+ * timelines, notification rules and queue, watch points.  pg_drill.c:
+ * drills and the removal of their data. */
+int pg_user_add(struct store *st, const struct store_user *u, int64_t *id);
+int pg_user_set_password(struct store *st, int64_t id, const char *password_hash);
+int pg_user_set_disabled(struct store *st, int64_t id, bool disabled);
+int pg_user_get(struct store *st, const char *name, struct store_user_list *out);
+int pg_users_list(struct store *st, struct store_user_list *out);
+int pg_session_add(struct store *st, const unsigned char token_hash[32], int64_t user_id,
+                   const char *csrf, int64_t created_at, int64_t expires_at);
+int pg_session_get(struct store *st, const unsigned char token_hash[32], int64_t now,
+                   struct store_session_list *out);
+int pg_session_touch(struct store *st, const unsigned char token_hash[32], int64_t now);
+int pg_session_delete(struct store *st, const unsigned char token_hash[32]);
+int pg_sessions_purge(struct store *st, int64_t now, size_t *removed);
+int pg_audit_add(struct store *st, int64_t user_id, const char *actor, const char *action,
+                 const char *object, const char *before_json, const char *after_json);
+int pg_audit_list(struct store *st, int64_t after_id, size_t limit, struct store_audit_list *out);
+int pg_audit_query(struct store *st, const struct store_audit_filter *f,
+                   struct store_audit_list *out);
+int pg_report_create(struct store *st, const struct store_report *rep, int64_t *id);
+int pg_report_add_photo(struct store *st, int64_t report_id, const char *path,
+                        const char *content_type, int64_t bytes);
+int pg_report_update(struct store *st, int64_t id, const char *status, bool is_public);
+int pg_reports_list(struct store *st, bool public_only, size_t limit,
+                    struct store_report_list *out);
+int pg_order_issue(struct store *st, const struct store_order *o, int64_t *id);
+int pg_order_lift(struct store *st, int64_t id, int64_t lifted_at);
+int pg_orders_list(struct store *st, bool all_history, struct store_order_list *out);
+int pg_notice_publish(struct store *st, const struct store_notice *n, int64_t *id);
+int pg_notice_withdraw(struct store *st, int64_t id, int64_t at);
+int pg_notices_in_force(struct store *st, int64_t now, bool public_only,
+                        struct store_notice_list *out);
+int pg_timeline_put(struct store *st, const unsigned char token_hash[32], int64_t district_id,
+                    unsigned levels_mask, const void *nonce, size_t nonce_len,
+                    const void *ciphertext, size_t ciphertext_len);
+int pg_timeline_get(struct store *st, const unsigned char token_hash[32],
+                    struct store_timeline *out);
+int pg_timeline_delete(struct store *st, const unsigned char token_hash[32]);
+int pg_timelines_expire(struct store *st, int64_t before, size_t *removed);
+int pg_timeline_stats(struct store *st, struct store_timeline_stat_list *out);
+int pg_notify_rule_add(struct store *st, const struct store_notify_rule *nr, int64_t *id);
+int pg_notify_rule_delete(struct store *st, int64_t id);
+int pg_notify_rules_list(struct store *st, struct store_notify_rule_list *out);
+int pg_notify_enqueue(struct store *st, int64_t rule_id, int64_t event_id, int64_t now);
+int pg_notify_due(struct store *st, int64_t now, size_t limit, struct store_notify_item_list *out);
+int pg_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,
+                   const char *error);
+int pg_watch_point_put(struct store *st, const struct store_watch_point *w, int64_t *id);
+int pg_watch_point_delete(struct store *st, int64_t id);
+int pg_watch_points_list(struct store *st, struct store_watch_point_list *out);
+int pg_exercise_clear(struct store *st, struct store_exercise_removed *out);
+int pg_drill_begin(struct store *st, const char *scenario, bool is_public, const char *areas,
+                   int64_t *id);
+int pg_drill_public(struct store *st, bool *on);
 
 #endif

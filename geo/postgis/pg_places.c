@@ -19,16 +19,6 @@
         "ST_Multi(coalesce(ST_GeomFromWKB(" w "::bytea, 6668), ST_GeomFromText(" t "::text, "      \
         "6668)))"
 
-int pg_geom_rc(struct pg *b, int rc)
-{
-        /* PostGIS reports unparsable WKB or WKT as an internal error
-         * (XX000), which pg_err() cannot tell from a server fault: with the
-         * connection still up it is the input that was bad. */
-        if (rc == -EIO && PQstatus(b->conn) == CONNECTION_OK)
-                return -EINVAL;
-        return rc;
-}
-
 /* ---- Areas ------------------------------------------------------------- */
 
 int pg_area_upsert(struct store *st, const struct store_area *a)

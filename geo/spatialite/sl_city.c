@@ -121,10 +121,6 @@ static int users_query(struct sl *b, const char *name, struct store_user_list *o
 
 int sl_user_get(struct store *st, const char *name, struct store_user_list *out)
 {
-        if (!name) {
-                memset(out, 0, sizeof(*out));
-                return -EINVAL;
-        }
         return users_query(SL(st), name, out);
 }
 

@@ -131,6 +131,13 @@ static inline void storetest_pg_create(const char *path)
         PQfinish(c);
 }
 
+/* A libpq notice processor that drops NOTICEs (IF NOT EXISTS, ...). */
+static inline void storetest_pg_quiet(void *arg, const char *message)
+{
+        (void)arg;
+        (void)message;
+}
+
 /* Options that open the store of path on the backend under test. */
 static inline struct store_options storetest_options(const char *path, char *dsn, size_t dsn_len)
 {

@@ -140,7 +140,12 @@ static void test_sources(struct store *st)
         CHECK_INT(store_area_name(st, "0620300", &name), 0);
         CHECK_STR(name, "鶴岡市");
         free(name);
-        CHECK_INT(sql_int("SELECT ST_Within(MakePoint(139.83, 38.73, 6668), geom) FROM areas"), 1);
+        CHECK_INT(sql_int(storetest_pg()
+                              ? "SELECT ST_Within(ST_SetSRID(ST_MakePoint(139.83, 38.73), "
+                                "6668), geom)::int FROM areas"
+                              : "SELECT ST_Within(MakePoint(139.83, 38.73, 6668), geom) "
+                                "FROM areas"),
+                  1);
         ar.code = "0620311";
         ar.kind = "city_split";
         ar.wkt = "POLYGON((not a polygon))";
@@ -323,12 +328,18 @@ static void test_places(struct store *st, int64_t *shelter_out)
                 CHECK_INT(hl.v[0].hazard, HAZARD_FLOOD);
         }
         store_hazard_layer_list_free(&hl);
-        /* The spatial index answers a point query. */
-        CHECK_INT(sql_int("SELECT count(*) FROM hazard_features WHERE ROWID IN (SELECT ROWID FROM "
-                          "SpatialIndex WHERE f_table_name = 'hazard_features' AND search_frame = "
-                          "MakePoint(139.82, 38.72, 6668)) AND ST_Contains(geom, "
-                          "MakePoint(139.82, 38.72, 6668))"),
-                  1);
+        /* The spatial index answers a point query (SpatiaLite's R*Tree;
+         * the GiST index through && on PostGIS). */
+        CHECK_INT(
+            sql_int(storetest_pg()
+                        ? "SELECT count(*) FROM hazard_features WHERE geom && "
+                          "ST_SetSRID(ST_MakePoint(139.82, 38.72), 6668) AND ST_Contains(geom, "
+                          "ST_SetSRID(ST_MakePoint(139.82, 38.72), 6668))"
+                        : "SELECT count(*) FROM hazard_features WHERE ROWID IN (SELECT ROWID "
+                          "FROM SpatialIndex WHERE f_table_name = 'hazard_features' AND "
+                          "search_frame = MakePoint(139.82, 38.72, 6668)) AND "
+                          "ST_Contains(geom, MakePoint(139.82, 38.72, 6668))"),
+            1);
 
         /* The areas of active layers for maps, by bounding box, paged. */
         struct store_hazard_area_list ha = {0};
@@ -378,12 +389,26 @@ static void test_places(struct store *st, int64_t *shelter_out)
         w.checklist = "{\"not\":\"an array\"}";
         w.id = wid;
         CHECK_INT(store_watch_point_put(st, &w, NULL), -EINVAL);
+        /* A geometry that does not parse, and a link to no station: refused,
+         * the watch point as it was. */
+        w.checklist = NULL;
+        w.geom.wkt = "POINT(139.77)";
+        CHECK_INT(store_watch_point_put(st, &w, NULL), -EINVAL);
+        w.geom.wkt = "POINT(139.78 38.71)";
+        int64_t nowhere = st_id + 1000;
+        w.station_ids = &nowhere;
+        CHECK_INT(store_watch_point_put(st, &w, NULL), -EINVAL);
+        w.station_ids = &st_id;
+        w.id = wid + 1000; /* no such watch point */
+        CHECK_INT(store_watch_point_put(st, &w, NULL), -ENOENT);
         struct store_watch_point_list wl;
         CHECK_INT(store_watch_points_list(st, &wl), 0);
         CHECK_INT(wl.n, 1);
         if (wl.n) {
                 CHECK_INT(wl.v[0].n_stations, 1);
                 CHECK(strstr(wl.v[0].geojson, "Point") != NULL);
+                CHECK(strstr(wl.v[0].geojson, "139.77") != NULL);
+                CHECK_STR(wl.v[0].note, "冠水注意");
                 CHECK_STR(wl.v[0].checklist, "[\"通行止め確認\"]");
         }
         store_watch_point_list_free(&wl);
@@ -435,8 +460,10 @@ static void test_city(struct store *st, int64_t shelter)
         CHECK_STR(aul.n ? aul.v[0].action : NULL, "shelter.open");
         store_audit_list_free(&aul);
         /* Append-only, enforced by the schema itself. */
-        CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name "
-                          "LIKE 'audit_log_no_%'"),
+        CHECK_INT(sql_int(storetest_pg() ? "SELECT count(*) FROM pg_trigger WHERE tgname LIKE "
+                                           "'audit_log_no_%'"
+                                         : "SELECT count(*) FROM sqlite_master WHERE type = "
+                                           "'trigger' AND name LIKE 'audit_log_no_%'"),
                   2);
 
         /* Field reports: staff-only events by default. */
@@ -480,8 +507,8 @@ static void test_city(struct store *st, int64_t shelter)
         int64_t oid = 0;
         CHECK_INT(store_order_issue(st, &o, &oid), 0);
         CHECK_INT(sql_int("SELECT level FROM events WHERE type = 'order.issued'"), 4);
-        CHECK_INT(sql_int("SELECT json_extract(data, '$.name_ja') = '避難指示' FROM events "
-                          "WHERE type = 'order.issued'"),
+        CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'order.issued' AND "
+                          "json_extract(data, '$.name_ja') = '避難指示'"),
                   1);
         struct store_area_status_list as;
         CHECK_INT(store_area_status_list(st, false, &as), 0);
@@ -534,8 +561,12 @@ static void test_city(struct store *st, int64_t shelter)
         CHECK_INT(store_notice_withdraw(st, nid, 1721890100), 0);
         /* The withdrawal is an event too, as public as the notice. */
         CHECK_INT(events_of("notice.published"), 2);
-        CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'notice.published' AND public "
-                          "= 1 AND json_extract(data, '$.withdrawn') = 1"),
+        CHECK_INT(sql_int(storetest_pg() ? "SELECT count(*) FROM events WHERE type = "
+                                           "'notice.published' AND public = 1 AND "
+                                           "(data->>'withdrawn')::boolean"
+                                         : "SELECT count(*) FROM events WHERE type = "
+                                           "'notice.published' AND public = 1 AND "
+                                           "json_extract(data, '$.withdrawn') = 1"),
                   1);
         CHECK_INT(store_notice_withdraw(st, nid + 100, 1721890100), -ENOENT);
         CHECK_INT(events_of("notice.published"), 2);
@@ -665,6 +696,183 @@ static void test_sessions(struct store *st)
         CHECK_INT(sql_int("SELECT count(*) FROM sessions"), 0);
 }
 
+/* The audit log read by time, actor and entity, newest first, paged.  The
+ * entity kind "order" takes "order" and every "order:…" but not
+ * "orderly:1" nor "order-x" (a pattern or a collation that ignores
+ * punctuation would take them). */
+static void test_audit_query(struct store *st)
+{
+        const char *objects[] = {"order:12", "order",   "orderly:1",
+                                 "order-x",  "order:3", "notice:1"};
+        const char *actors[] = {"sato", "cli", "sato", "sato", "cli", "sato"};
+        for (int i = 0; i < 6; i++)
+                CHECK_INT(store_audit_add(st, 0, actors[i], "x.test", objects[i], NULL, "{}"), 0);
+        struct store_audit_list l;
+        struct store_audit_filter f = {0};
+        f.object = "order";
+        CHECK_INT(store_audit_query(st, &f, &l), 0);
+        CHECK_INT(l.n, 3);
+        if (l.n == 3) {
+                CHECK_STR(l.v[0].object, "order:3"); /* newest first */
+                CHECK_STR(l.v[1].object, "order");
+                CHECK_STR(l.v[2].object, "order:12");
+        }
+        store_audit_list_free(&l);
+        f.object = "order:12"; /* one entity exactly */
+        CHECK_INT(store_audit_query(st, &f, &l), 0);
+        CHECK_INT(l.n, 1);
+        store_audit_list_free(&l);
+        f.object = NULL;
+        f.actor = "cli";
+        CHECK_INT(store_audit_query(st, &f, &l), 0);
+        CHECK_INT(l.n, 2);
+        int64_t newest_cli = l.n ? l.v[0].id : 0;
+        store_audit_list_free(&l);
+        /* Paging: before the newest, one at a time. */
+        f.before_id = newest_cli;
+        f.limit = 1;
+        CHECK_INT(store_audit_query(st, &f, &l), 0);
+        CHECK_INT(l.n, 1);
+        CHECK_STR(l.n ? l.v[0].object : NULL, "order");
+        store_audit_list_free(&l);
+        /* A time window that holds nothing. */
+        struct store_audit_filter g = {.from = 1, .to = 2};
+        CHECK_INT(store_audit_query(st, &g, &l), 0);
+        CHECK_INT(l.n, 0);
+        store_audit_list_free(&l);
+        /* An entity name over 256 bytes is refused. */
+        char longname[300];
+        memset(longname, 'a', sizeof(longname) - 1);
+        longname[sizeof(longname) - 1] = '\0';
+        g.object = longname;
+        CHECK_INT(store_audit_query(st, &g, &l), -EINVAL);
+        CHECK_INT(store_audit_query(st, NULL, &l), -EINVAL);
+}
+
+/* Drills: a start records the drill and its areas, with an exercise
+ * alert.changed per area; the removal takes every exercise order and
+ * notice, the 訓練 telegrams and the documents only they used, ends the
+ * drills and leaves real data alone. */
+static void test_drill(struct store *st)
+{
+        bool on = true;
+        CHECK_INT(store_drill_public(st, &on), 0);
+        CHECK(!on);
+        long long ch0 = events_of("alert.changed");
+        /* Bad input: no scenario, no areas, a code over 32 bytes; refused,
+         * no drill and no event written (the long code comes second, after
+         * a good one). */
+        CHECK_INT(store_drill_begin(st, "", true, "0620300", NULL), -EINVAL);
+        CHECK_INT(store_drill_begin(st, "大雨", true, "", NULL), -EINVAL);
+        CHECK_INT(
+            store_drill_begin(st, "大雨", true, "0620300,012345678901234567890123456789012", NULL),
+            -EINVAL);
+        CHECK_INT(sql_int("SELECT count(*) FROM drills"), 0);
+        CHECK_INT(events_of("alert.changed"), ch0);
+        /* A staff-only drill: residents see nothing. */
+        int64_t d1 = 0, d2 = 0;
+        CHECK_INT(store_drill_begin(st, "{\"name\":\"内部\"}", false, "0620400", &d1), 0);
+        CHECK_INT(store_drill_public(st, &on), 0);
+        CHECK(!on);
+        /* A public one; an empty piece is skipped, a repeated code kept once. */
+        CHECK_INT(store_drill_begin(st, "大雨", true, "0620300,,0620400,0620300", &d2), 0);
+        CHECK(d2 > d1);
+        CHECK_INT(store_drill_public(st, &on), 0);
+        CHECK(on);
+        char sql[200];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM drill_areas WHERE drill_id = %lld",
+                 (long long)d2);
+        CHECK_INT(sql_int(sql), 2);
+        CHECK_INT(sql_int("SELECT count(*) FROM public_drill_areas"), 2);
+        CHECK_INT(events_of("alert.changed"), ch0 + 4);
+        CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'alert.changed' AND exercise = "
+                          "1 AND public = 0 AND subject = 'areas/0620400'"),
+                  1);
+
+        /* The drill's data beside real data. */
+        struct store_order o = {0};
+        o.level = 5;
+        o.hazard = "flood";
+        o.area_code = "0620300";
+        o.issued_at = 1721900000;
+        o.exercise = true;
+        int64_t ex_order = 0;
+        CHECK_INT(store_order_issue(st, &o, &ex_order), 0);
+        o.level = 3;
+        o.exercise = false;
+        CHECK_INT(store_order_issue(st, &o, NULL), 0);
+        struct store_notice n = {0};
+        n.category = "info";
+        n.title_ja = "訓練のお知らせ";
+        n.text_ja = "これは訓練です。";
+        n.valid_from = 1721900000;
+        n.exercise = true;
+        CHECK_INT(store_notice_publish(st, &n, NULL), 0);
+        n.exercise = false;
+        n.title_ja = "お知らせ";
+        CHECK_INT(store_notice_publish(st, &n, NULL), 0);
+        /* A 訓練 telegram and a real one, each with its document. */
+        const char *urls[2] = {"https://x/drill.xml", "https://x/real.xml"};
+        const char *status[2] = {"訓練", "通常"};
+        int64_t docs[2] = {0, 0};
+        for (int i = 0; i < 2; i++) {
+                CHECK_INT(store_raw_document_put(st, "jma", urls[i], "application/xml", "<d/>", 4,
+                                                 1000, &docs[i], NULL),
+                          0);
+                struct store_jma_telegram t = {.url = urls[i],
+                                               .feed = "extra",
+                                               .title = "気象警報・注意報",
+                                               .office = "山形地方気象台",
+                                               .state = "done",
+                                               .first_seen_at = 1000,
+                                               .document_id = docs[i],
+                                               .report_status = status[i],
+                                               .info_type = "発表",
+                                               .serial = -1,
+                                               .datetime = 1721900000};
+                CHECK_INT(store_jma_telegram_put(st, &t), 0);
+        }
+        int64_t doc_ex = docs[0], doc_real = docs[1];
+
+        long long areas = sql_int("SELECT count(*) FROM area_status WHERE exercise = 1");
+        long long alerts = sql_int("SELECT count(*) FROM alerts WHERE exercise = 1");
+        long long real_orders = sql_int("SELECT count(*) FROM orders WHERE exercise = 0");
+        long long lifted0 = events_of("order.lifted"), ch1 = events_of("alert.changed");
+        struct store_exercise_removed rm;
+        CHECK_INT(store_exercise_clear(st, &rm), 0);
+        CHECK_INT(rm.orders, 1);
+        CHECK_INT(rm.notices, 1);
+        CHECK_INT(rm.telegrams, 1);
+        CHECK_INT(rm.areas, areas);
+        CHECK_INT(rm.alerts, alerts);
+        CHECK_INT(events_of("order.lifted"), lifted0 + 1);
+        CHECK_INT(events_of("alert.changed"), ch1 + areas);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM events WHERE type = 'order.lifted' AND exercise = 1 AND "
+                 "subject = 'orders/%lld' AND json_extract(data, '$.removed') = 'drill'",
+                 (long long)ex_order);
+        CHECK_INT(sql_int(sql), 1);
+        CHECK_INT(sql_int("SELECT count(*) FROM orders WHERE exercise = 1"), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM orders WHERE exercise = 0"), real_orders);
+        CHECK_INT(sql_int("SELECT count(*) FROM notices WHERE exercise = 0 AND title_ja = "
+                          "'お知らせ'"),
+                  1);
+        CHECK_INT(sql_int("SELECT count(*) FROM notices WHERE exercise = 1"), 0);
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM raw_documents WHERE id IN (%lld, %lld)",
+                 (long long)doc_ex, (long long)doc_real);
+        CHECK_INT(sql_int(sql), 1);
+        CHECK_INT(sql_int("SELECT count(*) FROM jma_telegrams WHERE report_status = '通常'"), 1);
+        CHECK_INT(sql_int("SELECT count(*) FROM drills WHERE stopped_at IS NULL"), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM drills WHERE stopped_at >= started_at"), 2);
+        CHECK_INT(store_drill_public(st, &on), 0);
+        CHECK(!on);
+        /* A second removal finds nothing and writes no event. */
+        long long ev = sql_int("SELECT count(*) FROM events");
+        CHECK_INT(store_exercise_clear(st, &rm), 0);
+        CHECK_INT(rm.orders + rm.notices + rm.telegrams + rm.areas + rm.alerts, 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM events"), ev);
+}
+
 int main(void)
 {
         char path[256];
@@ -676,6 +884,8 @@ int main(void)
         test_places(st, &shelter);
         test_city(st, shelter);
         test_sessions(st);
+        test_audit_query(st);
+        test_drill(st);
         /* Every table the entities live in passes the integrity check. */
         char why[200];
         CHECK_INT(store_check(st, why, sizeof(why)), 0);
