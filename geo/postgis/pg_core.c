@@ -241,6 +241,16 @@ void *pg_col_bytea(const PGresult *r, int row, int col, size_t *len)
         return p;
 }
 
+int pg_geom_rc(struct pg *b, int rc)
+{
+        /* PostGIS reports unparsable WKB or WKT as an internal error
+         * (XX000), which pg_err() cannot tell from a server fault: with the
+         * connection still up it is the input that was bad. */
+        if (rc == -EIO && PQstatus(b->conn) == CONNECTION_OK)
+                return -EINVAL;
+        return rc;
+}
+
 int pg_geom(struct pg *b, const unsigned char *wkb, size_t wkb_len, const char *wkt, bool multi,
             char **hex)
 {
@@ -252,12 +262,10 @@ int pg_geom(struct pg *b, const unsigned char *wkb, size_t wkb_len, const char *
         if (!wkb && !wkt)
                 return -EINVAL;
         PGresult *r = NULL;
-        int rc = pg_q(b, &r, multi ? sql_multi : sql_single, "Bt", wkb, wkb_len, wkt);
-        /* PostGIS reports a geometry it cannot parse as an internal error
-         * (XX000); this statement does nothing else, so on a live
-         * connection that is the caller's value. */
-        if (rc == -EIO && PQstatus(b->conn) == CONNECTION_OK)
-                return -EINVAL;
+        /* This statement does nothing else: an internal error on a live
+         * connection is the caller's value. */
+        int rc =
+            pg_geom_rc(b, pg_q(b, &r, multi ? sql_multi : sql_single, "Bt", wkb, wkb_len, wkt));
         if (rc < 0)
                 return rc;
         if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
@@ -691,6 +699,46 @@ static const struct store_ops pg_ops = {
     .gap_open = pg_gap_open,
     .gap_close = pg_gap_close,
     .gaps_open_list = pg_gaps_open_list,
+    .area_upsert = pg_area_upsert,
+    .district_upsert = pg_district_upsert,
+    .district_find = pg_district_find,
+    .shelter_upsert = pg_shelter_upsert,
+    .shelter_set_status = pg_shelter_set_status,
+    .hazard_layer_create = pg_hazard_layer_create,
+    .hazard_features_add = pg_hazard_features_add,
+    .hazard_layer_activate = pg_hazard_layer_activate,
+    .hazard_layer_delete = pg_hazard_layer_delete,
+    .geo_area_code_upsert = pg_geo_area_code_upsert,
+    .geo_address_upsert = pg_geo_address_upsert,
+    .geo_addresses_assign_districts = pg_geo_addresses_assign_districts,
+    .geo_count = pg_geo_count,
+    .hazard_layers_list = pg_hazard_layers_list,
+    .hazard_areas = pg_hazard_areas,
+    .hazard_area_get = pg_hazard_area_get,
+    .shelter_get = pg_shelter_get,
+    .shelters_list = pg_shelters_list,
+    .area_name = pg_area_name,
+    .area_geojson = pg_area_geojson,
+    .area_rings = pg_area_rings,
+    .district_rings = pg_district_rings,
+    .area_shapes = pg_area_shapes,
+    .alert_add = pg_alert_add,
+    .alerts_list = pg_alerts_list,
+    .area_set_in_force = pg_area_set_in_force,
+    .area_status_list = pg_area_status_list,
+    .camera_image_add = pg_camera_image_add,
+    .camera_images_list = pg_camera_images_list,
+    .camera_image_get = pg_camera_image_get,
+    .camera_images_prune = pg_camera_images_prune,
+    .camera_set_state = pg_camera_set_state,
+    .camera_get_state = pg_camera_get_state,
+    .camera_link_gauge = pg_camera_link_gauge,
+    .camera_gauge = pg_camera_gauge,
+    .geo_hazard_at = pg_geo_hazard_at,
+    .geo_shelters_near = pg_geo_shelters_near,
+    .geo_address_search = pg_geo_address_search,
+    .geo_picker_districts = pg_geo_picker_districts,
+    .geo_picker_towns = pg_geo_picker_towns,
     .user_add = pg_user_add,
     .user_set_password = pg_user_set_password,
     .user_set_disabled = pg_user_set_disabled,
