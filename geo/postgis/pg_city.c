@@ -125,7 +125,7 @@ int pg_user_add(struct store *st, const struct store_user *u, int64_t *id)
         if (rc == 0)
                 rc = link_ids(b,
                               "INSERT INTO user_shelters (user_id, shelter_id) SELECT $1, s FROM "
-                              "unnest($2::bigint[]) AS s ON CONFLICT DO NOTHING",
+                              "unnest($2::bigint[]) AS s",
                               uid, u->shelter_ids, u->n_shelters);
         rc = pg_tx_end(b, rc);
         if (rc == 0 && id)

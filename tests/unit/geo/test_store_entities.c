@@ -435,7 +435,19 @@ static void test_city(struct store *st, int64_t shelter)
         u.role = "admin";
         u.name = "bad name";
         CHECK_INT(store_user_add(st, &u, NULL), -EINVAL);
+        /* The same shelter twice, and a shelter that does not exist: the
+         * account is not created either. */
+        int64_t twice[2] = {shelter, shelter}, nowhere[1] = {shelter + 1000};
+        u.name = "suzuki";
+        u.shelter_ids = twice;
+        u.n_shelters = 2;
+        CHECK_INT(store_user_add(st, &u, NULL), -EEXIST);
+        u.shelter_ids = nowhere;
+        u.n_shelters = 1;
+        CHECK_INT(store_user_add(st, &u, NULL), -EINVAL);
+        u.shelter_ids = sh;
         CHECK_INT(sql_int("SELECT count(*) FROM users"), 1);
+        CHECK_INT(sql_int("SELECT count(*) FROM user_shelters"), 1);
         CHECK_INT(store_user_set_password(st, uid, "$argon2id$new"), 0);
         CHECK_INT(store_user_set_disabled(st, uid, true), 0);
         CHECK_INT(store_user_set_disabled(st, 999, true), -ENOENT);
