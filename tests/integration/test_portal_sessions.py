@@ -18,32 +18,20 @@ portal instances share.  The checks read the database with psql, and
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import ExitStack
 
 sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from pgserver import PG_BIN, PgServer  # noqa: E402
 from portaltest import Portal, write_conf  # noqa: E402
 from sonaetest import SCALE, check, done, exe, rmtree, tmpdir  # noqa: E402
+from storeq import Store  # noqa: E402
 
-POSTGIS = "--postgis" in sys.argv[1:]
-NAME = "portal-sessions-postgis" if POSTGIS else "portal-sessions"
 PW = {"ed1": "henshu-pass-0001", "ad1": "kanri-pass-00001"}
 d = tmpdir("sonae-portal-sessions-")
-db = os.path.join(d, "sonae.db")
-stack = ExitStack()
-pg = None
-store_conf = ""
-if POSTGIS:
-    pg = stack.enter_context(PgServer())
-    pg.psql("CREATE DATABASE sonae TEMPLATE sonae_template", db="postgres")
-    # A second [store] section: its keys override the file path.
-    store_conf = f"[store]\nbackend = postgis\ndsn = {pg.dsn('sonae')}\n"
-conf = write_conf(d, 0, extra=store_conf)
+store = Store(d)
+q = store.q
+conf = write_conf(d, 0, extra=store.conf)
 
 
 def sonae(*args, stdin=""):
@@ -69,47 +57,6 @@ def login(p, name):
     return st, hd.get("set-cookie", "").split(";")[0], js
 
 
-def pg_literal(v):
-    if isinstance(v, bytes):
-        return "'\\x" + v.hex() + "'::bytea"
-    if isinstance(v, int):
-        return str(v)
-    return "'" + str(v).replace("'", "''") + "'"
-
-
-def pg_value(x):
-    if x.startswith("\\x"):
-        return bytes.fromhex(x[2:])
-    return int(x) if x.lstrip("-").isdigit() else x
-
-
-def q(sql, *args):
-    if POSTGIS:
-        parts = sql.split("?")
-        text = parts[0] + "".join(pg_literal(a) + p for a, p in zip(args, parts[1:]))
-        out = pg.psql(text, db="sonae")  # psql -At: one line a row, fields split by |
-        return [tuple(pg_value(x) for x in line.split("|")) for line in out.splitlines() if line]
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        r = con.execute(sql, args).fetchall()
-        con.commit()
-        return r
-    finally:
-        con.close()
-
-
-def db_bytes():
-    if POSTGIS:
-        return subprocess.run([f"{PG_BIN}/pg_dump", "-d", pg.dsn("sonae")], capture_output=True,
-                              check=True, timeout=60 * SCALE).stdout
-    out = b""
-    for suffix in ("", "-wal"):
-        if os.path.exists(db + suffix):
-            with open(db + suffix, "rb") as f:
-                out += f.read()
-    return out
-
-
 notice = {"category": "other", "area_code": "0620300", "title_ja": "交代", "text_ja": "夜間班に交代しました。",
           "public": False}
 a = b = None
@@ -117,15 +64,15 @@ try:
     for name, role in (("ed1", "editor"), ("ad1", "admin")):
         r = sonae("user", "add", name, "--role", role, stdin=PW[name] + "\n")
         check(r.returncode == 0, f"user add {name}: {r.stderr.strip()}")
-    a = Portal(d, extra=store_conf)
-    b = Portal(d, extra=store_conf)
+    a = Portal(d, extra=store.conf)
+    b = Portal(d, extra=store.conf)
     st, ed, me = login(a, "ed1")
     check(st == 200 and ed.startswith("sonae_session="), "ed1 logs in on instance A")
     sid = ed.split("=", 1)[1]
     rows = q("SELECT token_hash, csrf, created_at, last_seen_at, expires_at, user_id FROM sessions")
     check(len(rows) == 1 and len(rows[0][0]) == 32 and rows[0][1] == me["csrf"]
           and rows[0][4] - rows[0][2] == 12 * 3600, "the store has one session: a 32-byte hash, its CSRF, one shift")
-    check(sid.encode() not in db_bytes(), "the session id itself is nowhere in the database file")
+    check(sid.encode() not in store.all_bytes(60 * SCALE), "the session id itself is nowhere in the database file")
 
     st, _, m = call(b, "GET", "/api/v1/auth/me", cookie=ed)
     check(st == 200 and m["name"] == "ed1" and m["csrf"] == me["csrf"], "instance B knows the session")
@@ -136,7 +83,7 @@ try:
 
     # --- restart ---
     a.stop()
-    a = Portal(d, extra=store_conf)
+    a = Portal(d, extra=store.conf)
     st, _, m = call(a, "GET", "/api/v1/auth/me", cookie=ed)
     check(st == 200 and m["name"] == "ed1", "after a restart of A the session still works")
     st, _, _ = call(a, "POST", "/api/v1/notices", dict(notice, title_ja="再起動後"), cookie=ed, csrf=me["csrf"])
@@ -203,6 +150,6 @@ finally:
     for x in (a, b):
         if x:
             x.stop()
-    stack.close()
+    store.close()
     rmtree(d)
-done(NAME)
+done(store.name("portal-sessions"))
