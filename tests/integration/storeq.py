@@ -72,7 +72,7 @@ class Store:
             return subprocess.run([f"{PG_BIN}/pg_dump", "-d", self.pg.dsn("sonae")],
                                   capture_output=True, check=True, timeout=timeout).stdout
         out = b""
-        for suffix in ("", "-wal"):
+        for suffix in ("", "-wal", "-journal"):
             if os.path.exists(self.db + suffix):
                 with open(self.db + suffix, "rb") as f:
                     out += f.read()
