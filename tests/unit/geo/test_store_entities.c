@@ -885,6 +885,146 @@ static void test_drill(struct store *st)
         CHECK_INT(sql_int("SELECT count(*) FROM events"), ev);
 }
 
+/* A little-endian WKB polygon of one ring (what GDAL's OGR_G_ExportToWkb
+ * writes): the square of half-size d around (lon, lat). */
+static size_t wkb_square(unsigned char *w, double lon, double lat, double d)
+{
+        const double pts[10] = {lon - d, lat - d, lon + d, lat - d, lon + d,
+                                lat + d, lon - d, lat + d, lon - d, lat - d};
+        const uint32_t head[3] = {3, 1, 5}; /* polygon, one ring, five points */
+        w[0] = 1;
+        for (int i = 0; i < 3; i++)
+                for (int k = 0; k < 4; k++)
+                        w[1 + 4 * i + k] = (unsigned char)(head[i] >> (8 * k));
+        memcpy(w + 13, pts, sizeof(pts)); /* the test machines are little-endian */
+        return 13 + sizeof(pts);
+}
+
+/* Areas and districts as rings and GeoJSON (for CAP and maps), hazard
+ * features given as WKB: the same answers on both backends. */
+static void test_shapes(struct store *st)
+{
+        /* Two polygons, the smaller first; the larger has a hole, which the
+         * rings leave out. */
+        struct store_area ar = {"0620400",
+                                "酒田市",
+                                NULL,
+                                NULL,
+                                "062049",
+                                "06204",
+                                NULL,
+                                0,
+                                "MULTIPOLYGON(((139.75 38.875, 139.8125 38.875, 139.8125 38.9375, "
+                                "139.75 38.9375, 139.75 38.875)), ((139.5 38.5, 140.0 38.5, "
+                                "140.0 39.0, 139.5 39.0, 139.5 38.5), (139.625 38.625, 139.6875 "
+                                "38.625, 139.6875 38.6875, 139.625 38.625)))"};
+        CHECK_INT(store_area_upsert(st, &ar), 0);
+        struct store_area bare = {
+            "0620500", "鶴岡市南部", "city_split", "0620300", NULL, NULL, NULL, 0, NULL};
+        CHECK_INT(store_area_upsert(st, &bare), 0);
+        char wkt[300];
+        square(wkt, sizeof(wkt), 140.0, 38.25, 0.25);
+        struct store_area pref = {"0600000", "山形県", "pref", NULL, NULL, NULL, NULL, 0, wkt};
+        CHECK_INT(store_area_upsert(st, &pref), 0);
+
+        struct store_area_rings r = {0};
+        CHECK_INT(store_area_rings(st, "0620400", 0, &r), 0);
+        CHECK_INT(r.n, 2);
+        if (r.n == 2) {
+                CHECK_INT(r.v[0].n, 5); /* the larger, its outer ring only */
+                CHECK(r.v[0].lonlat[0] == 139.5 && r.v[0].lonlat[1] == 38.5);
+                CHECK(r.v[0].lonlat[8] == 139.5 && r.v[0].lonlat[9] == 38.5); /* closed */
+                CHECK_INT(r.v[1].n, 5);
+                CHECK(r.v[1].lonlat[2] == 139.8125 && r.v[1].lonlat[3] == 38.875);
+        }
+        store_area_rings_free(&r);
+        /* Ten points in all: nine is too many. */
+        CHECK_INT(store_area_rings(st, "0620400", 9, &r), -EFBIG);
+        CHECK_INT(r.n, 0);
+        CHECK_INT(store_area_rings(st, "0620400", 10, &r), 0);
+        store_area_rings_free(&r);
+        CHECK_INT(store_area_rings(st, "0620500", 0, &r), -ENOENT); /* no geometry */
+        CHECK_INT(store_area_rings(st, "0699999", 0, &r), -ENOENT); /* no such area */
+
+        char *gj = NULL;
+        double bbox[4] = {0};
+        CHECK_INT(store_area_geojson(st, "0620400", 0, &gj, bbox), 0);
+        CHECK(gj && strstr(gj, "\"MultiPolygon\"") && strstr(gj, "139.6875"));
+        CHECK(bbox[0] == 139.5 && bbox[1] == 38.5 && bbox[2] == 140.0 && bbox[3] == 39.0);
+        free(gj);
+        gj = NULL;
+        CHECK_INT(store_area_geojson(st, "0620400", 0.1, &gj, NULL), 0); /* simplified */
+        CHECK(gj && strstr(gj, "MultiPolygon"));
+        free(gj);
+        gj = NULL;
+        CHECK_INT(store_area_geojson(st, "0620400", -0.1, &gj, NULL), -EINVAL);
+        CHECK_INT(store_area_geojson(st, "0620400", 1.5, &gj, NULL), -EINVAL);
+        CHECK_INT(store_area_geojson(st, "0620500", 0, &gj, NULL), -ENOENT);
+        CHECK(gj == NULL);
+
+        /* Cities and splits with a geometry, by code; not the prefecture. */
+        struct store_area_shape_list sh = {0};
+        CHECK_INT(store_area_shapes(st, 0, &sh), 0);
+        CHECK_INT(sh.n, 2);
+        if (sh.n == 2) {
+                CHECK_STR(sh.v[0].code, "0620300");
+                CHECK_STR(sh.v[1].code, "0620400");
+                CHECK_STR(sh.v[1].kind, "city");
+                CHECK(strstr(sh.v[1].geojson, "MultiPolygon") != NULL);
+        }
+        store_area_shape_list_free(&sh);
+
+        /* A district's rings with its name and area; one without geometry
+         * has none and is no error; an unknown id is. */
+        int64_t did = 0, bare_id = 0;
+        CHECK_INT(store_district_find(st, "chuo", &did), 0);
+        char *name = NULL, *area = NULL;
+        CHECK_INT(store_district_rings(st, did, 0, &r, &name, &area), 0);
+        CHECK_INT(r.n, 1);
+        CHECK_STR(name, "中央");
+        CHECK_STR(area, "0620300");
+        store_area_rings_free(&r);
+        free(name);
+        free(area);
+        struct store_district d = {0, "bare", "無地区", "community", NULL, {NULL, 0, NULL}};
+        CHECK_INT(store_district_upsert(st, &d, &bare_id), 0);
+        CHECK_INT(store_district_rings(st, bare_id, 0, &r, &name, &area), 0);
+        CHECK_INT(r.n, 0);
+        CHECK_STR(name, "無地区");
+        CHECK(area == NULL);
+        free(name);
+        free(area);
+        CHECK_INT(store_district_rings(st, bare_id + 1000, 0, &r, &name, &area), -ENOENT);
+        CHECK(name == NULL && area == NULL);
+
+        /* Hazard features as WKB: a good one, then a batch with a truncated
+         * WKB, refused whole. */
+        struct store_hazard_layer l = {0};
+        l.name = "wkb_test";
+        l.version = "1";
+        l.hazard = HAZARD_LANDSLIDE;
+        l.title = "土砂災害警戒区域";
+        l.attribution = "国土数値情報（国土交通省）";
+        int64_t lid = 0;
+        CHECK_INT(store_hazard_layer_create(st, &l, &lid), 0);
+        unsigned char w[100];
+        size_t wl = wkb_square(w, 139.9, 38.6, 0.01);
+        struct store_hazard_feature f[2] = {{"yellow", "土砂災害警戒区域", 1, {w, wl, NULL}},
+                                            {"red", "土砂災害特別警戒区域", 2, {w, 20, NULL}}};
+        long long n0 = sql_int("SELECT count(*) FROM hazard_features");
+        CHECK_INT(store_hazard_features_add(st, lid, f, 2), -EINVAL);
+        CHECK_INT(sql_int("SELECT count(*) FROM hazard_features"), n0);
+        CHECK_INT(store_hazard_features_add(st, lid, f, 1), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM hazard_features WHERE class = 'yellow' AND "
+                          "NumGeometries(geom) = 1"),
+                  1);
+        /* A feature without any geometry is refused too. */
+        struct store_hazard_feature none = {"x", "x", 0, {NULL, 0, NULL}};
+        CHECK_INT(store_hazard_features_add(st, lid, &none, 1), -EINVAL);
+        CHECK_INT(store_hazard_layer_delete(st, lid), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM hazard_features"), n0);
+}
+
 int main(void)
 {
         char path[256];
@@ -894,6 +1034,7 @@ int main(void)
         test_sources(st);
         test_cameras(st);
         test_places(st, &shelter);
+        test_shapes(st);
         test_city(st, shelter);
         test_sessions(st);
         test_audit_query(st);
