@@ -4,6 +4,7 @@ the command line a PostgreSQL database on a throwaway server
 (tests/lib/pgserver.py).  Standard library only: SQLite through sqlite3,
 PostgreSQL through psql (one line a row, fields split by |)."""
 
+import atexit
 import os
 import sqlite3
 import subprocess
@@ -25,6 +26,8 @@ def _literal(v):
 
 
 def _value(x):
+    if x == "\x1d":  # psql's NULL, as -P null= sets it
+        return None
     if x.startswith("\\x"):
         return bytes.fromhex(x[2:])
     return int(x) if x.lstrip("-").isdigit() else x
@@ -35,16 +38,24 @@ class Store:
     PostgreSQL); conf: the [store] section to append to a config (empty for
     SpatiaLite, whose path the config already has)."""
 
+    # What a refused statement raises from q().
+    Error = (sqlite3.DatabaseError, subprocess.CalledProcessError)
+
     def __init__(self, d):
         self.db = os.path.join(d, "sonae.db")
+        self.target = self.db  # what tests/integration/portal_seed.c opens
         self.stack = ExitStack()
+        # The server goes with the test, also when a step before its
+        # try/finally fails.
+        atexit.register(self.stack.close)
         self.pg = None
         self.conf = ""
         if POSTGIS:
             self.pg = self.stack.enter_context(PgServer())
             self.pg.psql("CREATE DATABASE sonae TEMPLATE sonae_template", db="postgres")
+            self.target = self.pg.dsn("sonae")
             # A second [store] section: its keys override the file path.
-            self.conf = f"[store]\nbackend = postgis\ndsn = {self.pg.dsn('sonae')}\n"
+            self.conf = f"[store]\nbackend = postgis\ndsn = {self.target}\n"
 
     def name(self, base):
         """The test's name: base, or base-postgis."""
@@ -55,8 +66,15 @@ class Store:
         if self.pg:
             parts = sql.split("?")
             text = parts[0] + "".join(_literal(a) + p for a, p in zip(args, parts[1:]))
-            out = self.pg.psql(text, db="sonae")
-            return [tuple(_value(x) for x in line.split("|")) for line in out.splitlines() if line]
+            # Unit and record separators: text columns (JSON, notes) may
+            # hold | and newlines.
+            r = subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
+                                "-F", "\x1f", "-R", "\x1e", "-d", self.target, "-c", text],
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode != 0:
+                raise subprocess.CalledProcessError(r.returncode, "psql", r.stdout, r.stderr)
+            return [tuple(_value(x) for x in row.split("\x1f"))
+                    for row in r.stdout.rstrip("\n").split("\x1e") if row]
         con = sqlite3.connect(self.db, timeout=10)
         try:
             r = con.execute(sql, args).fetchall()
