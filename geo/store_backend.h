@@ -281,6 +281,75 @@ int store_station_change_events(int64_t id, int old_level, int new_level,
                                 enum station_state old_state, enum station_state new_state,
                                 store_emit_fn emit, void *ctx);
 
+/* The subject and data of a `shelter.updated` event. */
+void store_shelter_event(int64_t id, bool is_open, int64_t occupancy, char subject[40],
+                         char data[160]);
+/* geo/store_place_rules.c: what is in force per area, cameras, rings. */
+struct buf;
+/* The drill view a read applies (enum store_exercise_view): PUBLIC is ALL
+ * in a store opened with all_exercise; anything unknown is REAL. */
+int store_exercise_view(const struct store *st, int view);
+/* Checks kinds[0..n) (code, name, status set, level 0 or 1-5: else
+ * -EINVAL), copies them sorted by code into *sorted (caller frees; the
+ * strings stay borrowed) and sets *level to the highest. */
+int store_area_kinds_sorted(const struct store_area_kind *kinds, size_t n,
+                            struct store_area_kind **sorted, int *level);
+/* Whether two sorted sets of kinds are the same (code, name, status,
+ * level). */
+bool store_area_kinds_same(const struct store_area_kind *a, size_t na,
+                           const struct store_area_kind *b, size_t nb);
+/* Frees kinds whose strings the array owns; accepts NULL. */
+void store_area_kinds_free(struct store_area_kind *k, size_t n);
+/* The data of `alert.changed` into out. */
+int store_alert_changed_data(struct buf *out, const char *area_code, const char *area_name,
+                             bool exercise, const struct store_area_kind *k, size_t n);
+/* The data of `area.level` (levels 0 for none). */
+void store_area_level_data(char data[160], const char *area_code, int from_level, int to_level,
+                           bool exercise);
+/* A camera state as the static string (ok | stale | frozen | unknown), or
+ * NULL for any other text. */
+const char *store_camera_state_static(const char *state);
+/* The subject and data of `camera.image` and `camera.state`. */
+void store_camera_image_event(int64_t station_id, int64_t image_id, int64_t captured_at,
+                              char subject[40], char data[200]);
+void store_camera_state_event(int64_t station_id, const char *from, const char *to,
+                              char subject[40], char data[160]);
+/* Orders an area's outer rings largest first (planar area in degrees). */
+void store_area_rings_sort(struct store_area_rings *r);
+
+/* The SQL of geo_count(what), the same on every backend; NULL for an
+ * unknown what. */
+const char *geo_count_sql(const char *what);
+/* geo/store_city_rules.c: the city's events as every backend writes them.
+ * Each *_data writes the event's JSON into buf (0, or -ENOMEM when it does
+ * not fit).  Report: `report, status, category, severity` (never the
+ * position or text). */
+int store_report_event_data(char *buf, size_t len, int64_t id, const char *status,
+                            const char *category, int severity);
+/* Order (o->id set; lifted_at 0 while in force): `order, level, name_ja,
+ * hazard, area_code, district_id, issued_at, lifted_at`. */
+int store_order_event_data(char *buf, size_t len, const struct store_order *o);
+/* Notice: `notice, category` and `withdrawn: true` for a withdrawal. */
+int store_notice_event_data(char *buf, size_t len, int64_t id, const char *category,
+                            bool withdrawn);
+/* A text written into an event's JSON as it is (a category): not NULL, no
+ * quote or backslash. */
+bool store_event_text_valid(const char *s);
+/* Calls fn once per area code of a drill's comma-separated list (borrowed;
+ * empty pieces skipped), with the subject and data of its alert.changed;
+ * -EINVAL for a code over 32 bytes, else fn's first error. */
+int store_drill_areas_each(const char *areas, bool is_public,
+                           int (*fn)(void *ctx, const char *code, const char *subject,
+                                     const char *data),
+                           void *ctx);
+/* The subject (prefix + key) and data of an event of a drill's removal. */
+int store_drill_removed_data(char *subject, size_t subject_len, char *data, size_t data_len,
+                             const char *prefix, const char *key);
+/* How an audit filter's object reads: *exact for one object ("order:12"),
+ * else lo/hi bound the kind's objects ("order:" to "order;"); both empty
+ * without a filter; -EINVAL for an object over 256 bytes. */
+int store_audit_object_range(const char *object, const char **exact, char lo[300], char hi[300]);
+
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
 int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);

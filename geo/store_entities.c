@@ -431,6 +431,9 @@ int store_user_set_disabled(struct store *st, int64_t id, bool disabled)
 
 int store_user_get(struct store *st, const char *name, struct store_user_list *out)
 {
+        memset(out, 0, sizeof(*out));
+        if (!name)
+                return -EINVAL;
         if (!st->ops->user_get)
                 return -ENOTSUP;
         return st->ops->user_get(st, name, out);

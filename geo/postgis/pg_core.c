@@ -208,6 +208,74 @@ bool pg_col_null(const PGresult *r, int row, int col)
         return PQgetisnull(r, row, col) != 0;
 }
 
+int pg_list(struct pg *b, void **v, size_t *n, size_t elem_size,
+            int (*fill)(const PGresult *r, int row, void *elem, void *ctx), void *ctx,
+            const char *sql, const char *fmt, ...)
+{
+        PGresult *r = NULL;
+        *v = NULL;
+        *n = 0;
+        va_list ap;
+        va_start(ap, fmt);
+        int rc = pg_qv(b, &r, sql, fmt, ap);
+        va_end(ap);
+        return rc < 0 ? rc : pg_rows(r, v, n, elem_size, fill, ctx);
+}
+
+void *pg_col_bytea(const PGresult *r, int row, int col, size_t *len)
+{
+        /* Text results carry bytea as \x hex; unescaped here, and copied so
+         * the caller frees with free(), NUL-terminated like SpatiaLite's. */
+        size_t n = 0;
+        *len = 0;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), &n);
+        if (!raw)
+                return NULL;
+        char *p = malloc(n + 1);
+        if (p) {
+                memcpy(p, raw, n);
+                p[n] = '\0';
+                *len = n;
+        }
+        PQfreemem(raw);
+        return p;
+}
+
+int pg_geom_rc(struct pg *b, int rc)
+{
+        /* PostGIS reports unparsable WKB or WKT as an internal error
+         * (XX000), which pg_err() cannot tell from a server fault: with the
+         * connection still up it is the input that was bad. */
+        if (rc == -EIO && PQstatus(b->conn) == CONNECTION_OK)
+                return -EINVAL;
+        return rc;
+}
+
+int pg_geom(struct pg *b, const unsigned char *wkb, size_t wkb_len, const char *wkt, bool multi,
+            char **hex)
+{
+        static const char *const sql_single =
+            "SELECT coalesce(ST_GeomFromWKB($1, 6668), ST_GeomFromText($2, 6668))";
+        static const char *const sql_multi =
+            "SELECT ST_Multi(coalesce(ST_GeomFromWKB($1, 6668), ST_GeomFromText($2, 6668)))";
+        *hex = NULL;
+        if (!wkb && !wkt)
+                return -EINVAL;
+        PGresult *r = NULL;
+        /* This statement does nothing else: an internal error on a live
+         * connection is the caller's value. */
+        int rc =
+            pg_geom_rc(b, pg_q(b, &r, multi ? sql_multi : sql_single, "Bt", wkb, wkb_len, wkt));
+        if (rc < 0)
+                return rc;
+        if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+                rc = -EINVAL;
+        else if (!(*hex = pg_col_strdup(r, 0, 0)))
+                rc = -ENOMEM;
+        PQclear(r);
+        return rc;
+}
+
 int pg_rows(PGresult *r, void **v, size_t *n, size_t elem_size,
             int (*fill)(const PGresult *r, int row, void *elem, void *ctx), void *ctx)
 {
@@ -631,6 +699,86 @@ static const struct store_ops pg_ops = {
     .gap_open = pg_gap_open,
     .gap_close = pg_gap_close,
     .gaps_open_list = pg_gaps_open_list,
+    .area_upsert = pg_area_upsert,
+    .district_upsert = pg_district_upsert,
+    .district_find = pg_district_find,
+    .shelter_upsert = pg_shelter_upsert,
+    .shelter_set_status = pg_shelter_set_status,
+    .hazard_layer_create = pg_hazard_layer_create,
+    .hazard_features_add = pg_hazard_features_add,
+    .hazard_layer_activate = pg_hazard_layer_activate,
+    .hazard_layer_delete = pg_hazard_layer_delete,
+    .geo_area_code_upsert = pg_geo_area_code_upsert,
+    .geo_address_upsert = pg_geo_address_upsert,
+    .geo_addresses_assign_districts = pg_geo_addresses_assign_districts,
+    .geo_count = pg_geo_count,
+    .hazard_layers_list = pg_hazard_layers_list,
+    .hazard_areas = pg_hazard_areas,
+    .hazard_area_get = pg_hazard_area_get,
+    .shelter_get = pg_shelter_get,
+    .shelters_list = pg_shelters_list,
+    .area_name = pg_area_name,
+    .area_geojson = pg_area_geojson,
+    .area_rings = pg_area_rings,
+    .district_rings = pg_district_rings,
+    .area_shapes = pg_area_shapes,
+    .alert_add = pg_alert_add,
+    .alerts_list = pg_alerts_list,
+    .area_set_in_force = pg_area_set_in_force,
+    .area_status_list = pg_area_status_list,
+    .camera_image_add = pg_camera_image_add,
+    .camera_images_list = pg_camera_images_list,
+    .camera_image_get = pg_camera_image_get,
+    .camera_images_prune = pg_camera_images_prune,
+    .camera_set_state = pg_camera_set_state,
+    .camera_get_state = pg_camera_get_state,
+    .camera_link_gauge = pg_camera_link_gauge,
+    .camera_gauge = pg_camera_gauge,
+    .geo_hazard_at = pg_geo_hazard_at,
+    .geo_shelters_near = pg_geo_shelters_near,
+    .geo_address_search = pg_geo_address_search,
+    .geo_picker_districts = pg_geo_picker_districts,
+    .geo_picker_towns = pg_geo_picker_towns,
+    .user_add = pg_user_add,
+    .user_set_password = pg_user_set_password,
+    .user_set_disabled = pg_user_set_disabled,
+    .user_get = pg_user_get,
+    .users_list = pg_users_list,
+    .session_add = pg_session_add,
+    .session_get = pg_session_get,
+    .session_touch = pg_session_touch,
+    .session_delete = pg_session_delete,
+    .sessions_purge = pg_sessions_purge,
+    .audit_add = pg_audit_add,
+    .audit_list = pg_audit_list,
+    .audit_query = pg_audit_query,
+    .report_create = pg_report_create,
+    .report_add_photo = pg_report_add_photo,
+    .report_update = pg_report_update,
+    .reports_list = pg_reports_list,
+    .order_issue = pg_order_issue,
+    .order_lift = pg_order_lift,
+    .orders_list = pg_orders_list,
+    .notice_publish = pg_notice_publish,
+    .notice_withdraw = pg_notice_withdraw,
+    .notices_in_force = pg_notices_in_force,
+    .timeline_put = pg_timeline_put,
+    .timeline_get = pg_timeline_get,
+    .timeline_delete = pg_timeline_delete,
+    .timelines_expire = pg_timelines_expire,
+    .timeline_stats = pg_timeline_stats,
+    .notify_rule_add = pg_notify_rule_add,
+    .notify_rule_delete = pg_notify_rule_delete,
+    .notify_rules_list = pg_notify_rules_list,
+    .notify_enqueue = pg_notify_enqueue,
+    .notify_due = pg_notify_due,
+    .notify_mark = pg_notify_mark,
+    .watch_point_put = pg_watch_point_put,
+    .watch_point_delete = pg_watch_point_delete,
+    .watch_points_list = pg_watch_points_list,
+    .exercise_clear = pg_exercise_clear,
+    .drill_begin = pg_drill_begin,
+    .drill_public = pg_drill_public,
 };
 
 static void quiet_notice(void *arg, const char *message)

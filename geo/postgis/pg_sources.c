@@ -64,23 +64,9 @@ int pg_raw_document_body(struct store *st, int64_t id, void **body, size_t *len)
                 PQclear(r);
                 return -ENOENT;
         }
-        /* Text results carry bytea as \x hex; unescaped here, and copied so
-         * the caller frees with free(), NUL-terminated like SpatiaLite's. */
-        size_t n = 0;
-        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n);
+        *body = pg_col_bytea(r, 0, 0, len);
         PQclear(r);
-        if (!raw)
-                return -ENOMEM;
-        *body = malloc(n + 1);
-        if (*body) {
-                memcpy(*body, raw, n);
-                ((char *)*body)[n] = '\0';
-                *len = n;
-        } else {
-                rc = -ENOMEM;
-        }
-        PQfreemem(raw);
-        return rc;
+        return *body ? 0 : -ENOMEM;
 }
 
 /* ---- The JMA collector's telegram ledger (migration 0003) ------------- */

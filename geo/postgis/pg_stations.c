@@ -504,20 +504,52 @@ static int latest_fill(const PGresult *r, int i, void *elem, void *ctx_)
         return 0;
 }
 
+/* Every station joined to its status by primary key: no observation is
+ * read (geo-latest-scale checks the plan and the buffers it touches). */
+#define PG_LATEST_SQL                                                                              \
+        "SELECT s.id, s.kind, s.source, s.external_id, s.name, s.river, s.area_code, s.quantity, " \
+        "s.lon, s.lat, s.thr_standby, s.thr_caution, s.thr_evacuation, s.thr_danger, "             \
+        "s.thr_flood, s.thr_start, s.expected_interval_s, t.value, t.observed_at, "                \
+        "t.last_observed_at, t.level, t.state, t.rate_m_per_h FROM stations s LEFT JOIN "          \
+        "station_status t ON t.station_id = s.id WHERE $1 = 0 OR s.id = $1 ORDER BY s.id"
+
+int pg_latest_stats(struct store *st, char *plan, size_t plan_len, int64_t *buffers)
+{
+        PGresult *r = NULL;
+        size_t off = 0;
+        *buffers = 0;
+        if (plan_len)
+                plan[0] = '\0';
+        int rc = pg_q(PG(st), &r, "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " PG_LATEST_SQL, "i",
+                      (int64_t)0);
+        if (rc < 0)
+                return rc;
+        bool top = true;
+        for (int i = 0; i < PQntuples(r); i++) {
+                const char *line = PQgetvalue(r, i, 0);
+                const char *buf = strstr(line, "Buffers: shared");
+                /* The first Buffers line is the top node's: every block the
+                 * statement touched, its children's included. */
+                if (buf && top) {
+                        const char *hit = strstr(buf, "hit="), *read = strstr(buf, "read=");
+                        *buffers = (hit ? strtoll(hit + 4, NULL, 10) : 0) +
+                                   (read ? strtoll(read + 5, NULL, 10) : 0);
+                        top = false;
+                }
+                int n = off + 1 < plan_len ? snprintf(plan + off, plan_len - off, "%s\n", line) : 0;
+                if (n > 0)
+                        off += (size_t)n < plan_len - off ? (size_t)n : plan_len - off - 1;
+        }
+        PQclear(r);
+        return 0;
+}
+
 int pg_latest(struct store *st, int64_t station_id, int64_t now, struct store_latest_list *out)
 {
         struct pg *b = PG(st);
         PGresult *r = NULL;
         memset(out, 0, sizeof(*out));
-        int rc = pg_q(b, &r,
-                      "SELECT s.id, s.kind, s.source, s.external_id, s.name, s.river, "
-                      "s.area_code, s.quantity, s.lon, s.lat, s.thr_standby, s.thr_caution, "
-                      "s.thr_evacuation, s.thr_danger, s.thr_flood, s.thr_start, "
-                      "s.expected_interval_s, t.value, t.observed_at, t.last_observed_at, "
-                      "t.level, t.state, t.rate_m_per_h FROM stations s LEFT JOIN "
-                      "station_status t ON t.station_id = s.id WHERE $1 = 0 OR s.id = $1 "
-                      "ORDER BY s.id",
-                      "i", station_id);
+        int rc = pg_q(b, &r, PG_LATEST_SQL, "i", station_id);
         if (rc < 0)
                 return rc;
         struct latest_ctx ctx = {b->base.grace, now};

@@ -35,6 +35,9 @@
  * The JMA part does what the JMA collector will do, only as much as the
  * portal's tests need: it is a test tool, not the collector.
  *
+ * DB is a SpatiaLite file or, with a dbname= in it, the connection string
+ * of a PostGIS database.
+ *
  * Prints one line "ok N" (stations written, or the newest event id). */
 #include "jma_parse.h"
 #include "level.h"
@@ -459,7 +462,14 @@ int main(int argc, char **argv)
                                 "START STEP\n");
                 return 2;
         }
+        /* DB: a SpatiaLite file, or a libpq connection string (it has a
+         * dbname=) for a PostGIS store (tests/integration/storeq.py). */
         struct store_options o = {.path = argv[1]};
+        if (strstr(argv[1], "dbname=")) {
+                o.path = NULL;
+                o.backend = "postgis";
+                o.dsn = argv[1];
+        }
         struct store *st = NULL;
         int rc = store_open(&o, &st);
         if (rc < 0) {

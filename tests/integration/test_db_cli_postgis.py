@@ -1,8 +1,9 @@
 """`sonae db migrate | check | backup | restore` with `[store] backend =
 postgis` against a real PostgreSQL 15 + PostGIS 3 (tests/lib/pgserver.py):
 migrate creates the schema once, check passes on it and fails on a
-database a newer binary migrated and on one that is not a store; the
-operations not yet written for PostGIS say so instead of succeeding."""
+database a newer binary migrated and on one that is not a store; seed fills
+it with the labelled sample once; the operations not yet written for
+PostGIS say so instead of succeeding."""
 
 import os
 import subprocess
@@ -37,22 +38,65 @@ try:
         check(r.returncode != 0 and b"schema version 0" in r.stdout,
               "check on an empty database fails: schema version 0")
         r = sonae(conf, "migrate")
-        check(r.returncode == 0 and b"applied 6 migrations; schema version 6" in r.stdout,
-              f"migrate applies 0001-0006: {r.stdout!r} {r.stderr!r}")
+        check(r.returncode == 0 and b"applied 9 migrations; schema version 9" in r.stdout,
+              f"migrate applies 0001-0009: {r.stdout!r} {r.stderr!r}")
         r = sonae(conf, "migrate")
         check(r.returncode == 0 and b"applied 0 migrations" in r.stdout,
               "migrate again applies nothing")
-        check(pg.psql("SELECT count(*) FROM schema_migrations", db="sonae") == "6",
-              "schema_migrations holds 6 rows")
+        check(pg.psql("SELECT count(*) FROM schema_migrations", db="sonae") == "9",
+              "schema_migrations holds 9 rows")
         check(pg.psql("SELECT count(*) FROM geometry_columns WHERE srid = 6668", db="sonae")
-              == "8", "8 geometry columns, all SRID 6668")
+              == "10", "10 geometry columns, all SRID 6668")
         gist = pg.psql("SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND "
                        "indexdef LIKE '%USING gist (geom)%'", db="sonae")
-        check(gist == "8", f"a GiST index on every geometry column ({gist})")
+        check(gist == "10", f"a GiST index on every geometry column ({gist})")
         r = sonae(conf, "check")
         check(r.returncode == 0 and b"store OK" in r.stdout and b"postgis" in r.stdout,
               "check passes on the migrated database")
         check(b"host=" not in r.stdout + r.stderr, "messages do not print the dsn")
+
+        # The labelled sample through the store's operations, as on SpatiaLite
+        # (tests/integration/test_db_cli.py): every state and level, alerts,
+        # hazard layers and the city's data; a second seed adds nothing.
+        def one(sql):
+            return pg.psql(sql, db="sonae")
+
+        r = sonae(conf, "seed")
+        check(r.returncode == 0 and b"100 stations" in r.stdout,
+              f"seed reports 100 stations: {r.stdout!r} {r.stderr!r}")
+        events = one("SELECT count(*) FROM events")
+        r = sonae(conf, "seed")
+        check(r.returncode == 0 and b"already seeded" in r.stdout, "seed twice does not duplicate")
+        check(one("SELECT count(*) FROM events") == events, "and writes no event")
+        check(one("SELECT count(*) FROM stations") == "100", "100 stations stored")
+        states = set(one("SELECT DISTINCT state FROM station_status").split())
+        for s in ["ok", "below_start", "watch", "stale", "offline"]:
+            check(s in states, f"seeded stations include state {s}")
+        check(int(one("SELECT count(*) FROM stations s WHERE NOT EXISTS (SELECT 1 FROM "
+                      "station_status t WHERE t.station_id = s.id)")) > 0,
+              "seeded stations include never-observed ones (state unknown)")
+        levels = one("SELECT string_agg(DISTINCT coalesce(level::text, 'none'), ',') FROM "
+                     "station_status WHERE state NOT IN ('stale', 'offline')")
+        check(set(levels.split(",")) >= {"1", "2", "3", "4", "5", "none"},
+              f"seeded stations reach every level and none: {levels}")
+        for area in ["0620300", "0620400"]:
+            lv = one(f"SELECT string_agg(DISTINCT level::text, ',' ORDER BY level::text) FROM "
+                     f"alerts WHERE area_code = '{area}'")
+            check(lv == "1,2,3,4,5", f"alerts at each level 1-5 in area {area}: {lv}")
+        check(one("SELECT level FROM area_status WHERE area_code = '0620300' AND exercise = 0")
+              == "4", "鶴岡市 is at level 4 in the seed")
+        check(one("SELECT count(*) FROM area_status WHERE exercise = 1") != "0",
+              "the seed's drill is kept apart (exercise rows)")
+        check(one("SELECT count(*) FROM hazard_layers WHERE active = 1") == "2",
+              "two active hazard layers")
+        check(one("SELECT count(*) FROM orders WHERE lifted_at IS NULL") == "1", "one order in force")
+        check(one("SELECT count(*) FROM notices") == "1", "one notice")
+        check(one("SELECT count(*) FROM reports") == "3", "three field reports")
+        check(int(one("SELECT count(*) FROM shelters WHERE is_open = 1")) >= 1, "an open shelter")
+        check(one("SELECT count(*) FROM events WHERE type = 'order.issued'") == "1",
+              "the order's event written with it")
+        r = sonae(conf, "check")
+        check(r.returncode == 0 and b"store OK" in r.stdout, "check passes on the seeded database")
 
         # Not written for PostGIS yet: said so, non-zero, nothing claimed.
         r = sonae(conf, "backup", os.path.join(d, "b.dump"))
@@ -64,13 +108,13 @@ try:
               "restore on postgis says it is not supported yet")
 
         # A newer binary's store is refused, not downgraded.
-        pg.psql("INSERT INTO schema_migrations VALUES (7, 'future', 0)", db="sonae")
+        pg.psql("INSERT INTO schema_migrations VALUES (10, 'future', 0)", db="sonae")
         r = sonae(conf, "check")
         check(r.returncode != 0 and b"not a store or corrupt" in r.stderr,
               "check refuses a store of a newer schema")
         r = sonae(conf, "migrate")
         check(r.returncode != 0, "migrate refuses a store of a newer schema")
-        pg.psql("DELETE FROM schema_migrations WHERE version = 7", db="sonae")
+        pg.psql("DELETE FROM schema_migrations WHERE version = 10", db="sonae")
 
         # A broken constraint is found.
         pg.psql("ALTER TABLE stations DROP CONSTRAINT stations_kind_check; ALTER TABLE stations "

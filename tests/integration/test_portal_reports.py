@@ -4,12 +4,13 @@ and photos withheld, and photos — a JPEG authored with an Exif GPS block
 (jpeg-author, libjpeg), a PNG with a tEXt chunk, a non-image, an oversized
 file, a JPEG/HTML/ZIP polyglot and a truncated JPEG.  Stored photos must
 decode, carry no metadata or trailing payload, sit under [data] dir with
-generated names, and stay out of the web root.  Every write is audited."""
+generated names, and stay out of the web root.  Every write is audited.
+With --postgis (portal-reports-postgis) the same on a PostgreSQL database
+(tests/integration/storeq.py)."""
 
 import json
 import os
 import re
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(__file__))
 from portaltest import Portal, write_conf  # noqa: E402
 from sonaetest import BUILD, SCALE, check, done, exe, rmtree, tmpdir  # noqa: E402
+from storeq import Store  # noqa: E402
 
 AUTHOR = os.path.join(BUILD, "tests", "jpeg-author")
 
@@ -64,12 +66,6 @@ def png(w, h, text):
 
 
 d = tmpdir("sonae-portal-reports-")
-db = os.path.join(d, "sonae.db")
-conf = write_conf(d, 0)
-for name, role in (("ed1", "editor"), ("view1", "viewer")):
-    r = subprocess.run([exe("sonae"), "-c", conf, "user", "add", name, "--role", role],
-                       input=f"{name}-password-01\n", capture_output=True, text=True, timeout=60 * SCALE)
-    check(r.returncode == 0, f"user {name} ({role})")
 
 app1 = os.path.join(d, "app1.bin")
 with open(app1, "wb") as f:
@@ -83,8 +79,17 @@ exif_bytes = open(exif_jpg, "rb").read()
 check(exif_bytes[:2] == b"\xff\xd8" and b"\xff\xe1" in exif_bytes[:8] and b"Exif\0\0" in exif_bytes
       and b"SonaeTestCam" in exif_bytes, "the authored JPEG carries an Exif block with GPS")
 
-p = Portal(d)
+store = Store(d)
+conf = write_conf(d, 0, extra=store.conf)
+p = None
 try:
+    for name, role in (("ed1", "editor"), ("view1", "viewer")):
+        r = subprocess.run([exe("sonae"), "-c", conf, "user", "add", name, "--role", role],
+                           input=f"{name}-password-01\n", capture_output=True, text=True,
+                           timeout=60 * SCALE)
+        check(r.returncode == 0, f"user {name} ({role})")
+    p = Portal(d, extra=store.conf)
+
     def call(method, path, body=None, cookie=None, csrf=None, ctype=None):
         h = {}
         if body is not None:
@@ -163,7 +168,7 @@ try:
           "no Exif/APP1 block (no GPS, no camera) survives")
     check(all(b"script" not in s and b"PK\x03\x04" not in s and b"polyglot" not in s and b"home of" not in s
               for s in stored), "no polyglot payload or PNG text survives")
-    rows = sqlite3.connect(db).execute("SELECT path, content_type FROM report_photos").fetchall()
+    rows = store.q("SELECT path, content_type FROM report_photos")
     check(len(rows) == 3 and all(p_.startswith("reports/") and c == "image/jpeg" for p_, c in rows),
           "the store keeps relative paths of re-encoded JPEGs")
     st, hd, img = call("GET", f"/api/v1/reports/{rid}/photos/1", cookie=view)
@@ -196,12 +201,14 @@ try:
     check(st == 200 and out["status"] == "handled", "editor marks it handled")
     writes += 1
 
-    n = sqlite3.connect(db).execute("SELECT count(*) FROM audit_log WHERE actor != 'cli'").fetchone()[0]
+    n = store.q("SELECT count(*) FROM audit_log WHERE actor != 'cli'")[0][0]
     check(n == writes, f"the audit log has one entry per write ({n} of {writes})")
-    ph = sqlite3.connect(db).execute("SELECT count(*) FROM audit_log WHERE action = 'report.photo'").fetchone()[0]
+    ph = store.q("SELECT count(*) FROM audit_log WHERE action = 'report.photo'")[0][0]
     check(ph == 3, "each stored photo is audited")
 finally:
-    p.stop()
+    if p:
+        p.stop()
+    store.close()
 
 rmtree(d)
-done("portal-reports")
+done(store.name("portal-reports"))

@@ -8,12 +8,16 @@ opens nothing.  last_seen_at follows use; an expired session is refused
 and purged at the next login; logout on one instance ends the session on
 both; `sonae user disable` and `sonae user passwd` end the user's
 sessions at once.  Forged cookies (random, SQL, overlong, NUL, the hash
-itself) get 401 and change nothing."""
+itself) get 401 and change nothing.
+
+With --postgis (portal-sessions-postgis) the same, with both portals on
+one PostgreSQL database (tests/lib/pgserver.py): the deployment several
+portal instances share.  The checks read the database with psql, and
+"nowhere in the database" is a pg_dump of it."""
 
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,11 +25,13 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from portaltest import Portal, write_conf  # noqa: E402
 from sonaetest import SCALE, check, done, exe, rmtree, tmpdir  # noqa: E402
+from storeq import Store  # noqa: E402
 
 PW = {"ed1": "henshu-pass-0001", "ad1": "kanri-pass-00001"}
 d = tmpdir("sonae-portal-sessions-")
-db = os.path.join(d, "sonae.db")
-conf = write_conf(d, 0)
+store = Store(d)
+q = store.q
+conf = write_conf(d, 0, extra=store.conf)
 
 
 def sonae(*args, stdin=""):
@@ -51,40 +57,22 @@ def login(p, name):
     return st, hd.get("set-cookie", "").split(";")[0], js
 
 
-def q(sql, *args):
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        r = con.execute(sql, args).fetchall()
-        con.commit()
-        return r
-    finally:
-        con.close()
-
-
-def db_bytes():
-    out = b""
-    for suffix in ("", "-wal"):
-        if os.path.exists(db + suffix):
-            with open(db + suffix, "rb") as f:
-                out += f.read()
-    return out
-
-
-for name, role in (("ed1", "editor"), ("ad1", "admin")):
-    r = sonae("user", "add", name, "--role", role, stdin=PW[name] + "\n")
-    check(r.returncode == 0, f"user add {name}")
-a = Portal(d)
-b = Portal(d)
 notice = {"category": "other", "area_code": "0620300", "title_ja": "交代", "text_ja": "夜間班に交代しました。",
           "public": False}
+a = b = None
 try:
+    for name, role in (("ed1", "editor"), ("ad1", "admin")):
+        r = sonae("user", "add", name, "--role", role, stdin=PW[name] + "\n")
+        check(r.returncode == 0, f"user add {name}: {r.stderr.strip()}")
+    a = Portal(d, extra=store.conf)
+    b = Portal(d, extra=store.conf)
     st, ed, me = login(a, "ed1")
     check(st == 200 and ed.startswith("sonae_session="), "ed1 logs in on instance A")
     sid = ed.split("=", 1)[1]
     rows = q("SELECT token_hash, csrf, created_at, last_seen_at, expires_at, user_id FROM sessions")
     check(len(rows) == 1 and len(rows[0][0]) == 32 and rows[0][1] == me["csrf"]
           and rows[0][4] - rows[0][2] == 12 * 3600, "the store has one session: a 32-byte hash, its CSRF, one shift")
-    check(sid.encode() not in db_bytes(), "the session id itself is nowhere in the database file")
+    check(sid.encode() not in store.all_bytes(60 * SCALE), "the session id itself is nowhere in the database file")
 
     st, _, m = call(b, "GET", "/api/v1/auth/me", cookie=ed)
     check(st == 200 and m["name"] == "ed1" and m["csrf"] == me["csrf"], "instance B knows the session")
@@ -95,7 +83,7 @@ try:
 
     # --- restart ---
     a.stop()
-    a = Portal(d)
+    a = Portal(d, extra=store.conf)
     st, _, m = call(a, "GET", "/api/v1/auth/me", cookie=ed)
     check(st == 200 and m["name"] == "ed1", "after a restart of A the session still works")
     st, _, _ = call(a, "POST", "/api/v1/notices", dict(notice, title_ja="再起動後"), cookie=ed, csrf=me["csrf"])
@@ -159,7 +147,9 @@ try:
         x.daemon.signal(signal.SIGTERM)
         check(x.daemon.wait(5) == 0, "the daemon exits 0 (under ASan: no leak, no bad access)")
 finally:
-    a.stop()
-    b.stop()
+    for x in (a, b):
+        if x:
+            x.stop()
+    store.close()
     rmtree(d)
-done("portal-sessions")
+done(store.name("portal-sessions"))

@@ -3,36 +3,41 @@ plan is stored encrypted (the test greps the database and its WAL for the
 address and the note), a wrong token reads nothing, the token never works
 from a URL, consent is needed for a server save, delete and the 2-year
 expiry remove plans, staff counts by district suppress cells under 5, and
-every save and delete is in the audit log."""
+every save and delete is in the audit log.  The store and its reads come
+from tests/integration/storeq.py; with --postgis "the database and its WAL"
+would be a pg_dump, once `sonae import districts` runs on PostGIS (its
+tiles: branch pg-roads), so tests/meson.build does not register the
+PostgreSQL run yet."""
 
 import json
 import os
 import secrets
-import sqlite3
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from portaltest import Portal, write_conf  # noqa: E402
 from sonaetest import SCALE, SOURCE, check, done, exe, rmtree, tmpdir  # noqa: E402
+from storeq import Store  # noqa: E402
 
 DISTRICTS = os.path.join(SOURCE, "tests", "fixtures", "geo", "districts_6668.geojson")
 ADDRESS = "山形県鶴岡市馬場町9番25号"
 NOTE = "祖母は車椅子、玄関の段差に注意"
 
 d = tmpdir("sonae-portal-timelines-")
-db = os.path.join(d, "sonae.db")
-conf = write_conf(d, 0)
-r = subprocess.run([exe("sonae"), "-c", conf, "import", "districts", DISTRICTS], capture_output=True,
-                   text=True, timeout=60 * SCALE)
-check(r.returncode == 0, f"two 学区 imported for the counts: {r.stderr.strip()}")
-dist = [x[0] for x in sqlite3.connect(db).execute("SELECT id FROM districts ORDER BY id")]
-r = subprocess.run([exe("sonae"), "-c", conf, "user", "add", "view1", "--role", "viewer"],
-                   input="etsuran-pass-01\n", capture_output=True, text=True, timeout=60 * SCALE)
-check(r.returncode == 0, "a viewer for the staff counts")
-
-p = Portal(d)
+store = Store(d)
+conf = write_conf(d, 0, extra=store.conf)
+p = None
 try:
+    r = subprocess.run([exe("sonae"), "-c", conf, "import", "districts", DISTRICTS],
+                       capture_output=True, text=True, timeout=60 * SCALE)
+    check(r.returncode == 0, f"two 学区 imported for the counts: {r.stderr.strip()}")
+    dist = [x[0] for x in store.q("SELECT id FROM districts ORDER BY id")]
+    r = subprocess.run([exe("sonae"), "-c", conf, "user", "add", "view1", "--role", "viewer"],
+                       input="etsuran-pass-01\n", capture_output=True, text=True, timeout=60 * SCALE)
+    check(r.returncode == 0, "a viewer for the staff counts")
+    p = Portal(d, extra=store.conf)
+
     def call(method, path, body=None, token=None, extra=None):
         h = {"Content-Type": "application/json"} if body is not None else {}
         if token:
@@ -66,15 +71,11 @@ try:
     st, _, _ = call("GET", "/api/v1/timeline")
     check(st == 400, "no token, no plan")
 
-    raw = b""
-    for suffix in ("", "-wal", "-journal"):
-        if os.path.exists(db + suffix):
-            with open(db + suffix, "rb") as f:
-                raw += f.read()
+    raw = store.all_bytes(60 * SCALE)
     check(len(raw) > 0 and ADDRESS.encode() not in raw and NOTE.encode() not in raw
           and "朝暘第一小学校へ".encode() not in raw and tok.encode() not in raw,
           f"the database files ({len(raw)} bytes) hold no address, note, action or token in clear")
-    row = sqlite3.connect(db).execute("SELECT length(token_hash), levels_mask, district_id FROM timelines").fetchall()
+    row = store.q("SELECT length(token_hash), levels_mask, district_id FROM timelines")
     check(row == [(32, 24, dist[0])], "the store keeps a 32-byte hash, the levels and the district")
 
     # --- counts: 6 plans in the first district (2 with level 5), 2 in the second ---
@@ -106,26 +107,25 @@ try:
     check(st == 404, "a deleted plan is gone")
     st, _, _ = call("DELETE", "/api/v1/timeline", token=tok)
     check(st == 404, "deleting again answers 404")
-    con = sqlite3.connect(db)
     three_years = 3 * 365 * 86400
-    con.execute("UPDATE timelines SET updated_at = updated_at - ?, created_at = created_at - ? "
-                "WHERE district_id = ?", (three_years, three_years, dist[1]))
-    con.commit()
-    con.close()
+    store.q("UPDATE timelines SET updated_at = updated_at - ?, created_at = created_at - ? "
+            "WHERE district_id = ?", three_years, three_years, dist[1])
     st, _, s = call("GET", "/api/v1/timeline/stats", extra={"Cookie": cookie})
     check(dist[1] not in {x["district_id"] for x in s["districts"]},
           "plans untouched for over 2 years are removed")
     st, _, _ = call("GET", "/api/v1/timeline", token=toks[5])
     check(st == 404, "an expired plan reads nothing")
 
-    acts = [r[0] for r in sqlite3.connect(db).execute("SELECT action FROM audit_log")]
+    acts = [r[0] for r in store.q("SELECT action FROM audit_log")]
     check(acts.count("timeline.save") == 8 and acts.count("timeline.delete") == 1,
           "every save (8) and the delete are in the audit log")
     log = p.log()
     check(tok not in log and all(t not in log for t in toks) and ADDRESS not in log,
           "no token or address in the portal's log")
 finally:
-    p.stop()
+    if p:
+        p.stop()
+    store.close()
 
 rmtree(d)
-done("portal-timelines")
+done(store.name("portal-timelines"))

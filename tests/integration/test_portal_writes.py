@@ -7,13 +7,13 @@ CAP (xmllint against the CAP 1.2 schema) and SSE, the L5 confirmation, watch
 points with their linked gauge and camera (latest readings returned), and an
 audit entry for every write, read back through GET /api/v1/audit (admin
 only; filters by time, user and entity; paged; hostile filters refused or
-empty)."""
+empty).  With --postgis (portal-writes-postgis) the same on a PostgreSQL database
+(tests/integration/storeq.py)."""
 
 import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from portaltest import SSE, Portal, write_conf  # noqa: E402
+from storeq import Store  # noqa: E402
 from sonaetest import BUILD, FIXTURES, SCALE, check, done, exe, rmtree, tmpdir, wait_for  # noqa: E402
 
 SEED = os.path.join(BUILD, "tests", "portal-seed")
@@ -57,18 +58,19 @@ def xmllint(xml_bytes):
 
 
 d = tmpdir("sonae-portal-writes-")
-db = os.path.join(d, "sonae.db")
+store = Store(d)
+db = store.target
 now = int(time.time())
 seed(db, "alerts", now - 600, TELEGRAM)
 seed(db, "shelters", SHELTERS)
 seed(db, "stations", 2, SNAPSHOT)
-gauge_id = sqlite3.connect(db).execute("SELECT id FROM stations WHERE kind = 'gauge' ORDER BY id").fetchone()[0]
+gauge_id = store.q("SELECT id FROM stations WHERE kind = 'gauge' ORDER BY id")[0][0]
 cam_id = int(seed(db, "camera", "cam-wp", now - 120, "ok")[0])
-conf = write_conf(d, 0)
+conf = write_conf(d, 0, extra=store.conf)
 writes = []  # (action, object) of every write this test makes
 
 # --- sonae user ---
-shelter_ids = [r[0] for r in sqlite3.connect(db).execute("SELECT id FROM shelters ORDER BY id LIMIT 2")]
+shelter_ids = [r[0] for r in store.q("SELECT id FROM shelters ORDER BY id LIMIT 2")]
 for name, role in (("admin1", "admin"), ("ed1", "editor"), ("view1", "viewer")):
     r = sonae(conf, "user", "add", name, "--role", role, stdin=PW[name] + "\n")
     check(r.returncode == 0, f"user add {name} ({role}): {r.stderr.strip()}")
@@ -86,11 +88,11 @@ check(r.returncode != 0, "an unknown role is refused")
 r = sonae(conf, "user", "list")
 check(r.returncode == 0 and all(n in r.stdout for n in PW) and "short1" not in r.stdout,
       "user list shows the four accounts")
-hashes = dict(sqlite3.connect(db).execute("SELECT name, password_hash FROM users"))
+hashes = dict(store.q("SELECT name, password_hash FROM users"))
 check(all(h.startswith("$argon2id$") and PW[n] not in h for n, h in hashes.items()),
       "the store keeps Argon2id hashes, not passwords")
 
-p = Portal(d)
+p = Portal(d, extra=store.conf)
 base = f"http://127.0.0.1:{p.port}"
 sse = None
 try:
@@ -419,9 +421,7 @@ try:
     check(time.monotonic() - t0 < 60 * SCALE, "the slow-down does not hang the server")
 
     # --- audit: one entry per write ---
-    con = sqlite3.connect(db)
-    rows = con.execute("SELECT actor, action, object, before_json, after_json FROM audit_log "
-                       "ORDER BY id").fetchall()
+    rows = store.q("SELECT actor, action, object, before_json, after_json FROM audit_log ORDER BY id")
     have = [(r[1], r[2]) for r in rows]
     missing = [w for w in writes if w not in have]
     check(not missing, f"every write of this test is in the audit log ({len(writes)} writes; missing {missing})")
@@ -431,10 +431,9 @@ try:
     check(lift[0] == "ed1" and json.loads(lift[3])["lifted_at"] is None
           and json.loads(lift[4])["lifted_at"], "the lift entry has who, before and after")
     try:
-        con.execute("DELETE FROM audit_log")
-        con.commit()
+        store.q("DELETE FROM audit_log")
         check(False, "the audit log refuses deletion")
-    except sqlite3.DatabaseError:
+    except Store.Error:
         check(True, "the audit log refuses deletion")
 
     # --- the audit log through the API (admin only) ---
@@ -486,7 +485,7 @@ try:
               f"from={t_lift}&to={t_lift}"):
         st, _, js = call("GET", "/api/v1/audit?" + q, cookie=adm)
         check(st == 400 or (st == 200 and js["entries"] == []), f"hostile filter {q[:40]}: {st}, nothing leaks")
-    check(len(con.execute("SELECT id FROM audit_log").fetchall()) == n_audit,
+    check(len(store.q("SELECT id FROM audit_log")) == n_audit,
           "reading the audit log wrote nothing")
 
     log = p.log()
@@ -501,6 +500,7 @@ finally:
     if sse:
         sse.close()
     p.stop()
+    store.close()
 
 rmtree(d)
-done("portal-writes")
+done(store.name("portal-writes"))

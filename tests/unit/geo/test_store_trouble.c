@@ -1,15 +1,28 @@
 /* Store trouble: a full disk gives a distinct error (store_err_is_trouble),
  * loses nothing committed, and the same handle works again once space
- * returns; a checkpoint bounds the write-ahead log.
+ * returns; a checkpoint bounds the write-ahead log.  A writer killed in the
+ * middle of a transaction leaves nothing of it and the store works on; a
+ * store opened read-only refuses writes with a clear error and keeps its
+ * rows; a store that is not there is an error, not a new empty store.
  *
  * The full disk is a 2 MiB tmpfs the test mounts (the test runs as root in
- * CI and here).  Where mounting is not permitted, the test says so and
- * uses RLIMIT_FSIZE instead: writes past the limit fail with EFBIG, which
- * SQLite reports as an I/O error, the other kind of store trouble. */
+ * CI and here).  On SpatiaLite the store file lives there; on PostgreSQL
+ * the observations table and its index are moved into a tablespace there
+ * (the server runs as sonae-pg, so the folder is given to it), and
+ * PostgreSQL's "could not extend file" (SQLSTATE 53100) is the full disk.
+ * Where mounting is not permitted, the test says so and uses RLIMIT_FSIZE
+ * instead on SpatiaLite: writes past the limit fail with EFBIG, which
+ * SQLite reports as an I/O error, the other kind of store trouble; the
+ * server of PostgreSQL is not this process, so there the I/O error comes
+ * from the connection terminated under the handle, which PostgreSQL also
+ * runs with a tmpfs: the server gone mid-transaction loses nothing
+ * committed, and the same handle connects again. */
 #include "check.h"
+#include "store_backend.h"
 #include "storetest.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -42,6 +55,43 @@ static int fill_until_trouble(struct store *st, int64_t station, int64_t *t, lon
         return 0;
 }
 
+/* Runs sql on the database of path as the cluster's superuser. */
+static bool pg_exec(const char *path, const char *sql)
+{
+        return storetest_pg_exec(path, sql);
+}
+
+/* Runs sql on the database postgres (one no test makes read-only). */
+static bool pg_exec_admin(const char *sql)
+{
+        char dsn[300];
+        PGconn *c = PQconnectdb(storetest_pg_dsn_db("postgres", dsn, sizeof(dsn)));
+        PGresult *r = PQexec(c, sql);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+                fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+        return ok;
+}
+
+/* The observations of a PostgreSQL store move into a tablespace in dir/ts,
+ * which the server's user owns; true when they did. */
+static bool pg_observations_into(const char *path, const char *dir)
+{
+        char ts[300], sql[400];
+        struct passwd *pw = getpwnam("sonae-pg");
+        snprintf(ts, sizeof(ts), "%s/ts", dir);
+        /* The server reaches the folder through the test's private one. */
+        if (!pw || chmod(storetest_dir, 0711) != 0 || chmod(dir, 0711) != 0 ||
+            mkdir(ts, 0700) != 0 || chown(ts, pw->pw_uid, pw->pw_gid) != 0)
+                return false;
+        snprintf(sql, sizeof(sql), "CREATE TABLESPACE sonae_full LOCATION '%s'", ts);
+        return pg_exec(path, sql) &&
+               pg_exec(path, "ALTER TABLE observations SET TABLESPACE sonae_full") &&
+               pg_exec(path, "ALTER INDEX observations_pkey SET TABLESPACE sonae_full");
+}
+
 /* The scenario, in a child process: returns the number of failed checks
  * as the exit status.  make_room() gives space back. */
 static int scenario(const char *dir, int use_rlimit)
@@ -56,6 +106,8 @@ static int scenario(const char *dir, int use_rlimit)
         long long rows = 0;
         CHECK_INT(store_station_upsert(st, &s, &id), 0);
         CHECK_INT(store_checkpoint(st), 0);
+        if (storetest_pg())
+                CHECK(pg_observations_into(path, dir));
         if (use_rlimit) {
                 signal(SIGXFSZ, SIG_IGN);
                 struct rlimit rl;
@@ -116,13 +168,169 @@ static int scenario(const char *dir, int use_rlimit)
         CHECK_INT(store_latest_get(st, id, one.observed_at + 600, &ll), 0);
         CHECK_NEAR(ll.n ? ll.v[0].value : 0, 3.0, 1e-9);
         store_latest_list_free(&ll);
-        /* A truncating checkpoint bounds the log. */
+        /* A truncating checkpoint bounds the log (PostgreSQL's server
+         * manages its own, outside the full folder). */
         CHECK_INT(store_checkpoint(st), 0);
-        CHECK_INT(file_size(wal), 0);
+        if (!storetest_pg())
+                CHECK_INT(file_size(wal), 0);
         char why[200];
         CHECK_INT(store_check(st, why, sizeof(why)), 0);
         store_close(st);
+        /* The tablespace goes before the folder is unmounted. */
+        if (storetest_pg())
+                CHECK(pg_exec(path, "ALTER TABLE observations SET TABLESPACE pg_default; ALTER "
+                                    "INDEX observations_pkey SET TABLESPACE pg_default") &&
+                      pg_exec(path, "DROP TABLESPACE sonae_full"));
         return check_failures;
+}
+
+static long long count_obs(const char *path)
+{
+        return storetest_sql_int(path, "SELECT count(*) FROM observations");
+}
+
+/* A store with one gauge and n observations of it, closed; the gauge's id. */
+static int64_t store_with_rows(const char *path, const char *ext, int n)
+{
+        struct store *st = storetest_open(path);
+        struct store_station s = storetest_gauge(ext, "障害試験");
+        int64_t id = 0;
+        CHECK_INT(store_station_upsert(st, &s, &id), 0);
+        for (int i = 0; i < n; i++) {
+                struct store_obs o = {id, "water_level_m", 1700000000 + i * 600, 1.0 + i * 0.01, 0};
+                CHECK_INT(store_observations_add(st, &o, 1, NULL), 0);
+        }
+        store_close(st);
+        return id;
+}
+
+/* A writer killed in the middle of a transaction (a daemon's crash, the
+ * power cut of its process): nothing of the transaction is stored, every
+ * committed row is, and the store opens and takes writes again. */
+static void check_killed_writer(void)
+{
+        char path[256];
+        storetest_path("killed.db", path, sizeof(path));
+        int64_t id = store_with_rows(path, "killed-1", 10);
+        long long ev = storetest_sql_int(path, "SELECT count(*) FROM events");
+        fflush(NULL);
+        pid_t p = fork();
+        if (p == 0) {
+                struct store *st = storetest_open(path);
+                struct store_obs v[100];
+                for (int i = 0; i < 100; i++)
+                        v[i] = (struct store_obs){id, "water_level_m", 1800000000 + i * 60, 9.9, 0};
+                if (store_begin(st) == 0 && store_observations_add(st, v, 100, NULL) == 0)
+                        kill(getpid(), SIGKILL); /* before the commit */
+                _exit(3);
+        }
+        int status = 0;
+        CHECK_INT(waitpid(p, &status, 0), p);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        CHECK_INT(count_obs(path), 10);
+        CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM events"), ev);
+        struct store *st = storetest_open(path);
+        char why[200];
+        CHECK_INT(store_check(st, why, sizeof(why)), 0);
+        struct store_obs one = {id, "water_level_m", 1800000000, 2.0, 0};
+        CHECK_INT(store_observations_add(st, &one, 1, NULL), 0);
+        store_close(st);
+        CHECK_INT(count_obs(path), 11);
+}
+
+/* PostgreSQL: the server ends the handle's connection in the middle of a
+ * transaction (a restart, an administrator's pg_terminate_backend): the
+ * commit fails as store trouble (-EIO), nothing of it is stored, and the
+ * same handle connects again on its next call. */
+static void check_connection_lost(void)
+{
+        char path[256];
+        storetest_path("lost.db", path, sizeof(path));
+        int64_t id = store_with_rows(path, "lost-1", 5);
+        struct store *st = storetest_open(path);
+        struct store_obs v[10];
+        for (int i = 0; i < 10; i++)
+                v[i] = (struct store_obs){id, "water_level_m", 1800000000 + i * 60, 3.0, 0};
+        CHECK_INT(store_begin(st), 0);
+        CHECK_INT(store_observations_add(st, v, 10, NULL), 0);
+        CHECK(pg_exec(path, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                            "datname = current_database() AND pid <> pg_backend_pid()"));
+        int rc = store_commit(st);
+        CHECK(store_err_is_trouble(rc));
+        CHECK_INT(rc, -EIO);
+        CHECK_INT(count_obs(path), 5);
+        unsigned before = postgis_store_reconnects(st);
+        CHECK_INT(store_observations_add(st, v, 10, NULL), 0);
+        CHECK_INT(postgis_store_reconnects(st), before + 1);
+        store_close(st);
+        CHECK_INT(count_obs(path), 15);
+}
+
+/* A store opened read-only (a portal's replica) refuses writes with
+ * -EROFS, "read-only store", and keeps its rows; on PostgreSQL a database
+ * an administrator made read-only answers the same to a writer. */
+static void check_read_only(void)
+{
+        char path[256], dsn[300];
+        storetest_path("ro.db", path, sizeof(path));
+        int64_t id = store_with_rows(path, "ro-1", 5);
+        struct store_options o = storetest_options(path, dsn, sizeof(dsn));
+        o.read_only = true;
+        struct store *st = NULL;
+        CHECK_INT(store_open(&o, &st), 0);
+        struct store_obs one = {id, "water_level_m", 1800000000, 2.0, 0};
+        int rc = st ? store_observations_add(st, &one, 1, NULL) : -1;
+        CHECK_INT(rc, -EROFS);
+        CHECK_STR(store_strerror(rc), "read-only store");
+        struct store_latest_list ll;
+        CHECK_INT(st ? store_latest_get(st, id, 1700000000 + 4 * 600, &ll) : -1, 0);
+        if (st)
+                store_latest_list_free(&ll);
+        store_close(st);
+        CHECK_INT(count_obs(path), 5);
+        if (storetest_pg()) {
+                char db[80], sql[200];
+                storetest_pg_db(path, db, sizeof(db));
+                snprintf(sql, sizeof(sql),
+                         "ALTER DATABASE %s SET default_transaction_read_only = on", db);
+                CHECK(pg_exec_admin(sql));
+                st = storetest_open(path);
+                CHECK_INT(store_observations_add(st, &one, 1, NULL), -EROFS);
+                store_close(st);
+                snprintf(sql, sizeof(sql), "ALTER DATABASE %s RESET default_transaction_read_only",
+                         db);
+                CHECK(pg_exec_admin(sql));
+                CHECK_INT(count_obs(path), 5);
+        }
+}
+
+/* A store that is not there (a folder that does not exist; a database
+ * never created) is an error on open, and nothing is created in its place. */
+static void check_missing(void)
+{
+        char path[300], dsn[300];
+        struct store_options o = {0};
+        if (storetest_pg()) {
+                o.backend = "postgis";
+                o.dsn = storetest_pg_dsn("/x/nosuchdb", dsn, sizeof(dsn));
+        } else {
+                storetest_path("no/such/folder/x.db", path, sizeof(path));
+                o.path = path;
+        }
+        struct store *st = NULL;
+        int rc = store_open(&o, &st);
+        CHECK_INT(rc, storetest_pg() ? -EIO : -ENOENT);
+        CHECK(st == NULL);
+        if (storetest_pg()) {
+                PGconn *c = PQconnectdb(storetest_pg_dsn_db("postgres", dsn, sizeof(dsn)));
+                PGresult *r = PQexec(c, "SELECT 1 FROM pg_database WHERE datname = 't_nosuchdb'");
+                CHECK_INT(PQresultStatus(r), PGRES_TUPLES_OK);
+                CHECK_INT(PQntuples(r), 0);
+                PQclear(r);
+                PQfinish(c);
+        } else {
+                CHECK_INT(access(path, F_OK), -1);
+        }
 }
 
 int main(void)
@@ -139,7 +347,13 @@ int main(void)
                 use_rlimit = 1;
         }
         fflush(NULL);
-        pid_t p = fork();
+        /* PostgreSQL's server is not this process: without a tmpfs it
+         * cannot be made to run out of space here (the lost connection
+         * below is its I/O error). */
+        bool full_disk = !(storetest_pg() && use_rlimit);
+        if (!full_disk)
+                printf("no full disk on PostgreSQL without a tmpfs\n");
+        pid_t p = full_disk ? fork() : -1;
         if (p == 0) {
                 int failed = scenario(dir, use_rlimit);
                 printf("full-disk scenario (%s): %d checks, %d failed\n",
@@ -148,10 +362,17 @@ int main(void)
                 _exit(failed || check_count == 0 ? 1 : 0);
         }
         int status = 0;
-        CHECK_INT(waitpid(p, &status, 0), p);
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        if (full_disk) {
+                CHECK_INT(waitpid(p, &status, 0), p);
+                CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
         if (!use_rlimit)
                 CHECK_INT(umount2(dir, MNT_DETACH), 0);
+        check_killed_writer();
+        if (storetest_pg())
+                check_connection_lost();
+        check_read_only();
+        check_missing();
         storetest_cleanup();
         return check_done("geo-store-trouble");
 }
