@@ -43,6 +43,18 @@ static int fail(const char *what, const char *path, int rc)
         return 1;
 }
 
+/* PostGIS backs up through pg_dump and pg_restore: say which is missing. */
+static int fail_tool(const char *what, const char *tool, const char *path, int rc)
+{
+        if (rc == -ENOEXEC) {
+                fprintf(stderr,
+                        "sonae db %s: %s not found on PATH (install postgresql-client-15)\n", what,
+                        tool);
+                return 1;
+        }
+        return fail(what, path, rc);
+}
+
 static int db_check(const struct store_options *base)
 {
         struct store_options o = *base;
@@ -99,7 +111,7 @@ static int db_backup(const struct store_options *o, const char *file)
                 return 1;
         }
         if (rc < 0)
-                return fail("backup", file, rc);
+                return fail_tool("backup", "pg_dump", file, rc);
         printf("backup written to %s\n", file);
         return 0;
 }
@@ -115,7 +127,7 @@ static int db_restore(const struct store_options *o, const char *file, bool forc
                 return 1;
         }
         if (rc < 0)
-                return fail("restore", file, rc);
+                return fail_tool("restore", "pg_restore", file, rc);
         printf("restored %s from %s\n", where(o), file);
         return 0;
 }

@@ -348,7 +348,9 @@ int store_restore(const struct store_options *opt, const char *from, bool force)
         const char *backend = opt->backend ? opt->backend : "spatialite";
         if (strcmp(backend, "spatialite") == 0)
                 return spatialite_store_restore(opt, from, force);
-        return strcmp(backend, "postgis") == 0 ? -ENOTSUP : -EINVAL;
+        if (strcmp(backend, "postgis") == 0)
+                return postgis_store_restore(opt, from, force);
+        return -EINVAL;
 }
 
 int store_station_upsert(struct store *st, const struct store_station *in, int64_t *id)

@@ -569,12 +569,6 @@ static int pg_checkpoint(struct store *st)
         return 0;
 }
 
-static int pg_backup(struct store *st, const char *path)
-{
-        /* pg_dump/pg_restore: not yet (docs/store.md). */
-        return -ENOTSUP;
-}
-
 static void pg_close(struct store *st)
 {
         struct pg *b = PG(st);
@@ -598,7 +592,7 @@ static const struct store_ops pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .checkpoint = pg_checkpoint,
-    .backup = pg_backup,
+    .backup = pg_dump_backup,
     .station_upsert = pg_station_upsert,
     .station_find = pg_station_find,
     .observations_add = pg_observations_add,
