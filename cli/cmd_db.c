@@ -1,11 +1,13 @@
-/* sonae db check | migrate | backup FILE | restore FILE [--force] | seed:
- * the store's administration.  check verifies the schema version and the
- * file's integrity; backup copies a consistent snapshot while the daemons
- * keep writing; restore refuses to overwrite an existing store without
- * --force; seed fills a store with the labelled sample data. */
+/* sonae db check | migrate | backup FILE | restore FILE [--force] | seed |
+ * copy DSN: the store's administration.  check verifies the schema version
+ * and the file's integrity; backup copies a consistent snapshot while the
+ * daemons keep writing; restore refuses to overwrite an existing store
+ * without --force; seed fills a store with the labelled sample data; copy
+ * moves the SpatiaLite store into an empty PostGIS database. */
 #include "cli.h"
 #include "config.h"
 #include "store.h"
+#include "store_copy.h"
 #include "store_seed.h"
 #include "timeutil.h"
 
@@ -16,7 +18,7 @@
 static void usage(void)
 {
         fprintf(stderr, "usage: sonae db check | migrate | backup FILE | restore FILE [--force] | "
-                        "seed\n");
+                        "seed | copy DSN\n");
 }
 
 static void options_from(const struct sonae_config *cfg, struct store_options *o)
@@ -153,6 +155,28 @@ static int db_seed(const struct store_options *o)
         return 0;
 }
 
+/* The dsn is never printed: it may hold a password. */
+static int db_copy(const struct store_options *o, const char *dsn)
+{
+        struct store_copy_report rep;
+        int rc = store_copy_to_postgis(o, dsn, &rep);
+        if (rc < 0) {
+                fprintf(stderr, "sonae db copy: %s: %s; nothing was copied\n", where(o),
+                        rep.why[0] ? rep.why : store_strerror(rc));
+                store_copy_report_free(&rep);
+                return 1;
+        }
+        for (size_t i = 0; i < rep.n; i++)
+                printf("  %-24s %lld\n", rep.v[i].name, rep.v[i].rows);
+        if (rep.skipped[0])
+                printf("empty, not in the PostGIS schema yet: %s\n", rep.skipped);
+        printf("copied %s into postgis: %zu tables, %lld rows, the counts match; schema version %d "
+               "(the store's %d)\n",
+               where(o), rep.n, rep.rows, rep.target_version, rep.source_version);
+        store_copy_report_free(&rep);
+        return 0;
+}
+
 int cmd_db(int argc, char **argv, const struct cli_common *common)
 {
         if (argc < 2) {
@@ -172,7 +196,8 @@ int cmd_db(int argc, char **argv, const struct cli_common *common)
                         return 2;
                 }
         }
-        bool needs_file = strcmp(sub, "backup") == 0 || strcmp(sub, "restore") == 0;
+        bool needs_file =
+            strcmp(sub, "backup") == 0 || strcmp(sub, "restore") == 0 || strcmp(sub, "copy") == 0;
         if (needs_file != (file != NULL)) {
                 usage();
                 return 2;
@@ -193,6 +218,8 @@ int cmd_db(int argc, char **argv, const struct cli_common *common)
                 ret = db_restore(&o, file, force);
         else if (strcmp(sub, "seed") == 0)
                 ret = db_seed(&o);
+        else if (strcmp(sub, "copy") == 0)
+                ret = db_copy(&o, file);
         else {
                 usage();
                 ret = 2;

@@ -130,6 +130,15 @@ int pg_gap_open(struct store *st, int64_t device_id, int64_t epoch, int64_t from
 int pg_gap_close(struct store *st, int64_t gap_id, int64_t closed_at);
 int pg_gaps_open_list(struct store *st, int64_t device_id, struct store_gap_list *out);
 
+/* A growing list of strings, NULL-terminated (an environment for execve). */
+struct pg_strv {
+        char **v;
+        size_t n, cap;
+};
+/* Appends a copy of s: 0 or -ENOMEM. */
+int pg_strv_add(struct pg_strv *e, const char *s);
+void pg_strv_free(struct pg_strv *e);
+
 /* pg_dump.c: store_backup() through pg_dump -Fc (store_restore() is
  * postgis_store_restore(), store_backend.h). */
 int pg_dump_backup(struct store *st, const char *path);

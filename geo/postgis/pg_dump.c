@@ -22,12 +22,7 @@ extern char **environ;
 /* The cap of what is read back from a tool (the schema_migrations rows). */
 #define TOOL_CAPTURE_MAX (1024 * 1024)
 
-struct tool_env {
-        char **v;
-        size_t n, cap;
-};
-
-static void tool_env_free(struct tool_env *e)
+void pg_strv_free(struct pg_strv *e)
 {
         for (size_t i = 0; i < e->n; i++)
                 free(e->v[i]);
@@ -35,7 +30,7 @@ static void tool_env_free(struct tool_env *e)
         memset(e, 0, sizeof(*e));
 }
 
-static int tool_env_add(struct tool_env *e, const char *name, const char *value)
+int pg_strv_add(struct pg_strv *e, const char *s)
 {
         if (e->n + 2 > e->cap) {
                 size_t cap = e->cap ? e->cap * 2 : 64;
@@ -45,14 +40,22 @@ static int tool_env_add(struct tool_env *e, const char *name, const char *value)
                 e->v = v;
                 e->cap = cap;
         }
+        if (!(e->v[e->n] = strdup(s)))
+                return -ENOMEM;
+        e->v[++e->n] = NULL;
+        return 0;
+}
+
+static int tool_env_add(struct pg_strv *e, const char *name, const char *value)
+{
         size_t len = strlen(name) + strlen(value) + 2;
         char *s = malloc(len);
         if (!s)
                 return -ENOMEM;
         snprintf(s, len, "%s=%s", name, value);
-        e->v[e->n++] = s;
-        e->v[e->n] = NULL;
-        return 0;
+        int rc = pg_strv_add(e, s);
+        free(s);
+        return rc;
 }
 
 static bool env_is(const char *entry, const char *name)
@@ -63,7 +66,7 @@ static bool env_is(const char *entry, const char *name)
 
 /* The environment of a tool: ours, with every setting of the dsn as
  * libpq's variable for it (dsn wins over an inherited variable). */
-static int tool_env_for(const char *dsn, struct tool_env *e)
+static int tool_env_for(const char *dsn, struct pg_strv *e)
 {
         char *err = NULL;
         memset(e, 0, sizeof(*e));
@@ -105,7 +108,7 @@ static int tool_env_for(const char *dsn, struct tool_env *e)
                 rc = tool_env_add(e, "PGAPPNAME", "sonae");
         PQconninfoFree(opts);
         if (rc < 0)
-                tool_env_free(e);
+                pg_strv_free(e);
         return rc;
 }
 
@@ -180,7 +183,7 @@ int pg_dump_backup(struct store *st, const char *path)
         if (fd < 0)
                 return errno == EEXIST ? -EEXIST : -EIO;
         close(fd);
-        struct tool_env env;
+        struct pg_strv env;
         int rc = tool_env_for(b->dsn, &env);
         if (rc == 0) {
                 /* One snapshot of the whole database: the copy holds
@@ -193,7 +196,7 @@ int pg_dump_backup(struct store *st, const char *path)
                 if (rc == -EBADMSG)
                         rc = -EIO;
         }
-        tool_env_free(&env);
+        pg_strv_free(&env);
         if (rc < 0)
                 unlink(path);
         return rc;
@@ -260,7 +263,7 @@ int postgis_store_restore(const struct store_options *opt, const char *from, boo
 {
         struct store_options so = *opt;
         struct store *dst = NULL;
-        struct tool_env env = {0};
+        struct pg_strv env = {0};
         if (!opt->dsn || !opt->dsn[0])
                 return -EINVAL;
         if (access(from, R_OK) != 0)
@@ -312,7 +315,7 @@ int postgis_store_restore(const struct store_options *opt, const char *from, boo
                 if (rc == -EBADMSG)
                         rc = -EIO; /* the archive read fine: the server refused */
         }
-        tool_env_free(&env);
+        pg_strv_free(&env);
         if (rc == 0 && !opt->no_migrate)
                 rc = store_migrate(dst, NULL);
         store_close(dst);
