@@ -37,6 +37,13 @@ void portal_app_free(struct portal_app *app);
 struct store *portal_store_acquire(struct portal_app *app);
 void portal_store_release(struct portal_app *app, struct store *st);
 
+/* A read handle on the primary even when GET requests are served from a
+ * replica ([store] read_dsn): for reads that must see the latest writes
+ * (sessions and accounts: a logout or a disabled account counts at once).
+ * Without a replica the same as portal_store_acquire(). */
+struct store *portal_store_acquire_primary(struct portal_app *app);
+void portal_store_release_primary(struct portal_app *app, struct store *st);
+
 /* The one writable handle (staff writes), lent to one caller at a time;
  * NULL when the store cannot be opened (answer 503). */
 struct store *portal_store_acquire_write(struct portal_app *app);

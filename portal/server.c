@@ -119,11 +119,14 @@ struct portal_app {
         size_t n_colls;
         struct waiter *waiters; /* suspended streams */
         struct store_pool *pool;
-        struct store_pool *writer; /* staff writes (portal/auth.h) */
-        int64_t event_seq;         /* newest event id seen by the tick; under mu */
+        struct store_pool *writer;  /* staff writes (portal/auth.h) */
+        struct store_pool *primary; /* reads of sessions beside a replica, or NULL */
+        int64_t event_seq;          /* newest event id seen by the tick; under mu */
         int64_t last_wake_ms;
-        _Atomic unsigned conns;     /* open connections, counted exactly */
-        _Atomic unsigned max_conns; /* [portal] max_connections in force */
+        _Atomic unsigned conns;             /* open connections, counted exactly */
+        _Atomic unsigned max_conns;         /* [portal] max_connections in force */
+        struct log_complain store_complain; /* handlers' store trouble; under mu */
+        _Atomic bool store_troubled;
 };
 
 struct portal_req {
@@ -737,6 +740,25 @@ static enum MHD_Result run_route(struct portal_req *rq, const struct portal_rout
         buf_init(&resp.body, ANSWER_MAX_BYTES);
         int hr = rt->handler(rq, &resp);
         enum MHD_Result res;
+        if (hr < 0 && (store_err_is_trouble(hr) || hr == -EBUSY)) {
+                /* The store (a replica, a server) went away or is locked:
+                 * a passing condition, not a fault of the request. */
+                buf_free(&resp.body);
+                pthread_mutex_lock(&app->mu);
+                app->store_troubled = true;
+                log_complain(&app->store_complain, LOG_LVL_WARN, "%s: store unavailable: %s",
+                             rt->name, store_strerror(hr));
+                pthread_mutex_unlock(&app->mu);
+                return answer_error(rq, 503, "データベースに接続できません (store unavailable)",
+                                    NULL);
+        }
+        if (hr >= 0 && app->store_troubled) {
+                pthread_mutex_lock(&app->mu);
+                if (app->store_troubled)
+                        log_recovered(&app->store_complain, "store available again");
+                app->store_troubled = false;
+                pthread_mutex_unlock(&app->mu);
+        }
         if (hr < 0) {
                 buf_free(&resp.body);
                 log_err("%s: handler failed: %s", rt->name, strerror(-hr));
@@ -1155,6 +1177,8 @@ int portal_app_new(const struct sonae_config *cfg, struct portal_app **out)
                          app->set->web_root);
         if ((rc = store_pool_new(cfg, 8, &app->pool)) < 0)
                 goto out;
+        if ((rc = store_pool_new_primary(cfg, 4, &app->primary)) < 0)
+                goto out;
         if ((rc = store_pool_new_writer(cfg, &app->writer)) < 0)
                 goto out;
         portal_auth_configure(cfg);
@@ -1239,6 +1263,7 @@ void portal_app_free(struct portal_app *app)
         rcache_destroy(&app->files);
         store_pool_free(app->pool);
         store_pool_free(app->writer);
+        store_pool_free(app->primary);
         metrics_free(app->metrics);
         settings_unref(app->set);
         free(app->routes);
@@ -1255,6 +1280,16 @@ struct store *portal_store_acquire(struct portal_app *app)
 void portal_store_release(struct portal_app *app, struct store *st)
 {
         store_pool_release(app->pool, st);
+}
+
+struct store *portal_store_acquire_primary(struct portal_app *app)
+{
+        return store_pool_acquire(app->primary ? app->primary : app->pool);
+}
+
+void portal_store_release_primary(struct portal_app *app, struct store *st)
+{
+        store_pool_release(app->primary ? app->primary : app->pool, st);
 }
 
 struct store *portal_store_acquire_write(struct portal_app *app)

@@ -75,7 +75,8 @@ try:
                 "ST_AsText(geom) FROM stations) || ' ' || (SELECT encode(body, 'hex') FROM "
                 "raw_documents) || ' ' || (SELECT max(version) FROM schema_migrations)")
         before = pg.psql(rows, db="sonae")
-        check(before == "1 50 1 POINT(139.826 38.727) 00ff10 6", f"rows to back up: {before}")
+        check(before.startswith("1 50 1 POINT(139.826 38.727) 00ff10 "),
+              f"rows to back up: {before}")
 
         # The tools are started through a shim on PATH that records their
         # arguments and environment: a password in the dsn must reach them
@@ -127,8 +128,9 @@ try:
         after = pg.psql(rows, db="restored")
         check(after == before, f"the restored database has the same rows: {after}")
         r = sonae(rconf, "check")
-        check(r.returncode == 0 and b"schema version 6 of 6" in r.stdout,
-              "and the same schema version, and passes check")
+        v = before.split()[-1].encode()
+        check(r.returncode == 0 and b"schema version " + v + b" of " + v in r.stdout,
+              f"and the same schema version, and passes check: {r.stdout!r}")
         # The sequences came along: a new row gets a new id.
         nid = pg.psql("INSERT INTO events (at, type, subject, public, exercise, data) VALUES "
                       "(6, 'station.level', 'stations/1', 1, 0, '{}') RETURNING id",
