@@ -410,6 +410,12 @@ int store_events_last_id(struct store *st, int64_t *id)
         return st->ops->events_last_id(st, id);
 }
 
+int store_events_wait(struct store *st, int timeout_ms, int64_t *last_id)
+{
+        *last_id = 0;
+        return st->ops->events_wait ? st->ops->events_wait(st, timeout_ms, last_id) : -ENOTSUP;
+}
+
 int store_event_emit(struct store *st, const char *type, const char *subject, int level,
                      bool is_public, bool exercise, const char *data)
 {

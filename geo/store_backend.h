@@ -43,6 +43,8 @@ struct store_ops {
         int (*events_last_id)(struct store *st, int64_t *id);
         int (*event_emit)(struct store *st, const char *type, const char *subject, int level,
                           bool is_public, bool exercise, const char *data);
+        /* NULL: the backend cannot wait (store_events_wait: -ENOTSUP). */
+        int (*events_wait)(struct store *st, int timeout_ms, int64_t *last_id);
 
         /* store_sources.h, store_devices.h, store_places.h, store_city.h:
          * one entry per function, named without the store_ prefix; NULL

@@ -49,6 +49,14 @@ void portal_store_release_primary(struct portal_app *app, struct store *st);
 struct store *portal_store_acquire_write(struct portal_app *app);
 void portal_store_release_write(struct portal_app *app, struct store *st);
 
+/* From the live events' listener (portal/listen.h), any thread: the store
+ * announced event id; new ones drop the cached answers and wake the
+ * streams at once. */
+void portal_app_events_seen(struct portal_app *app, int64_t id);
+/* While true the tick polls the store for new events only every few
+ * seconds, as a safety net. */
+void portal_app_set_listening(struct portal_app *app, bool on);
+
 /* Called from the daemon's tick: notices new store events, drops cached
  * answers and wakes streams.  Returns milliseconds until the next call. */
 int64_t portal_app_tick(struct portal_app *app);

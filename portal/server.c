@@ -127,6 +127,8 @@ struct portal_app {
         _Atomic unsigned max_conns;         /* [portal] max_connections in force */
         struct log_complain store_complain; /* handlers' store trouble; under mu */
         _Atomic bool store_troubled;
+        _Atomic bool listening; /* portal/listen.h hears the store's events */
+        int64_t last_poll_ms;   /* the tick's last look at the events (tick only) */
 };
 
 struct portal_req {
@@ -1336,16 +1338,40 @@ int portal_app_public_view(struct portal_app *app)
         return view;
 }
 
+void portal_app_set_listening(struct portal_app *app, bool on)
+{
+        atomic_store(&app->listening, on);
+}
+
+void portal_app_events_seen(struct portal_app *app, int64_t id)
+{
+        pthread_mutex_lock(&app->mu);
+        bool changed = id > app->event_seq;
+        if (changed)
+                app->event_seq = id;
+        pthread_mutex_unlock(&app->mu);
+        if (changed) {
+                portal_app_invalidate(app);
+                portal_app_wake_streams(app);
+        }
+}
+
+/* With a listener, the events are polled this seldom (a safety net). */
+#define POLL_LISTENING_MS 10000
+
 int64_t portal_app_tick(struct portal_app *app)
 {
         int64_t id = -1;
-        struct store *st = store_pool_acquire(app->pool);
-        if (st) {
-                if (store_events_last_id(st, &id) < 0)
-                        id = -1;
-                store_pool_release(app->pool, st);
-        }
         int64_t now = time_mono_ms();
+        if (!atomic_load(&app->listening) || now - app->last_poll_ms >= POLL_LISTENING_MS) {
+                struct store *st = store_pool_acquire(app->pool);
+                if (st) {
+                        if (store_events_last_id(st, &id) < 0)
+                                id = -1;
+                        store_pool_release(app->pool, st);
+                }
+                app->last_poll_ms = now;
+        }
         pthread_mutex_lock(&app->mu);
         bool changed = id >= 0 && id != app->event_seq;
         if (changed)

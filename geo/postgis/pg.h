@@ -130,6 +130,11 @@ int pg_gap_open(struct store *st, int64_t device_id, int64_t epoch, int64_t from
 int pg_gap_close(struct store *st, int64_t gap_id, int64_t closed_at);
 int pg_gaps_open_list(struct store *st, int64_t device_id, struct store_gap_list *out);
 
+/* pg_listen.c: the channel every commit that wrote events notifies, with
+ * the newest event id as payload; store_events_wait() on PostGIS. */
+#define PG_EVENTS_CHANNEL "sonae_events"
+int pg_events_wait(struct store *st, int timeout_ms, int64_t *last_id);
+
 /* A growing list of strings, NULL-terminated (an environment for execve). */
 struct pg_strv {
         char **v;

@@ -35,6 +35,9 @@
  * The JMA part does what the JMA collector will do, only as much as the
  * portal's tests need: it is a test tool, not the collector.
  *
+ * DB is a SpatiaLite file, or postgis:DSN (a libpq connection string) for
+ * the commands the PostGIS backend can run (reading, source, series).
+ *
  * Prints one line "ok N" (stations written, or the newest event id). */
 #include "jma_parse.h"
 #include "level.h"
@@ -460,6 +463,10 @@ int main(int argc, char **argv)
                 return 2;
         }
         struct store_options o = {.path = argv[1]};
+        /* DB may be postgis:DSN, for the commands whose operations the
+         * PostGIS backend has. */
+        if (strncmp(argv[1], "postgis:", 8) == 0)
+                o = (struct store_options){.backend = "postgis", .dsn = argv[1] + 8};
         struct store *st = NULL;
         int rc = store_open(&o, &st);
         if (rc < 0) {

@@ -9,13 +9,12 @@ the primary's handles still work, and reads come back when it returns."""
 
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sonaetest import SCALE, Daemon, check, done, exe, rmtree, tmpdir, wait_for  # noqa: E402
-from portaltest import Portal  # noqa: E402
+from sonaetest import SCALE, check, done, rmtree, tmpdir, wait_for  # noqa: E402
+from portaltest import Portal, pg_city, pg_station  # noqa: E402
 from pgserver import PgServer  # noqa: E402
 
 d = tmpdir()
@@ -23,10 +22,7 @@ BOX = "139,38,140,39"
 
 
 def station(pg, ext, lon):
-    return pg.psql("INSERT INTO stations (kind, source, external_id, name, expected_interval_s, "
-                   f"lon, lat, created_at, updated_at, geom) VALUES ('gauge', 'replica', '{ext}', "
-                   f"'複製川 {ext}', 600, {lon}, 38.7, 1, 1, ST_SetSRID(ST_MakePoint({lon}, 38.7), "
-                   "6668)) RETURNING id", db="city")
+    return pg_station(pg, "replica", ext, f"複製川 {ext}", lon)
 
 
 def apps(pg, standby=False):
@@ -52,30 +48,17 @@ class Seq:
 
 try:
     with PgServer() as pg:
-        pg.psql("CREATE DATABASE city TEMPLATE sonae_template", db="postgres")
-        conf = os.path.join(d, "migrate.conf")
-        with open(conf, "w") as f:
-            f.write(f"[store]\nbackend = postgis\ndsn = {pg.dsn('city')}\n")
-        r = subprocess.run([exe("sonae"), "-c", conf, "db", "migrate"], capture_output=True,
-                           timeout=120)
-        check(r.returncode == 0, "the primary is migrated")
+        check(pg_city(pg, d), "the primary is migrated")
         port = pg.add_standby()
         check(pg.psql("SELECT pg_is_in_recovery()", db="postgres", standby=True) == "t",
               f"a hot standby streams from the primary on port {port}")
         first = station(pg, "1", 139.8)
 
-        portal = Portal(os.path.join(d, "p"))
-        portal.daemon.stop()
-        with open(portal.conf, encoding="utf-8") as f:
-            text = f.read()
-        text = text.replace("path = sonae.db",
-                            "backend = postgis\n"
-                            f"dsn = {pg.dsn('city')} application_name=portal-primary\n"
-                            f"read_dsn = {pg.standby_dsn('city')} application_name=portal-replica")
-        with open(portal.conf, "w", encoding="utf-8") as f:
-            f.write(text)
-        portal.daemon = Daemon("sonae-portald", ["-c", portal.conf])
-        check(wait_for(portal.ready, 10 * SCALE), "sonae-portald starts with dsn and read_dsn")
+        portal = Portal(os.path.join(d, "p"), store=(
+            "backend = postgis\n"
+            f"dsn = {pg.dsn('city')} application_name=portal-primary\n"
+            f"read_dsn = {pg.standby_dsn('city')} application_name=portal-replica"))
+        check(portal.daemon.proc.poll() is None, "sonae-portald starts with dsn and read_dsn")
         seq = Seq()
 
         def names():
