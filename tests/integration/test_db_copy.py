@@ -187,6 +187,18 @@ try:
         check(pg.psql("SELECT title_ja || '|' || valid_from FROM notices", db="city") ==
               f"{title}|{since}", f"a notice's Japanese title and time: {title}")
 
+        # The copy is a store Sonae opens: it checks out, and its operations
+        # read what was copied (the devices, through the PostGIS backend).
+        pconf = os.path.join(d, "city.conf")
+        with open(pconf, "w") as f:
+            f.write(f"[store]\nbackend = postgis\ndsn = {pg.dsn('city')}\n")
+        r = sonae("db", "check", config=pconf)
+        check(r.returncode == 0 and b"store OK" in r.stdout, f"db check passes: {r.stderr!r}")
+        r = sonae("device", "list", config=pconf)
+        check(r.returncode == 0 and all(n in r.stdout for n in (b"node-01", b"node-02",
+                                                                  b"node-03")),
+              f"sonae device list on PostGIS shows the copied nodes: {r.stdout[-300:]!r}")
+
         # The sequences moved past the copied ids.
         top = q("SELECT max(id) FROM events")[0][0]
         nid = pg.psql("INSERT INTO events (at, type, subject, public, exercise, data) VALUES "
