@@ -128,6 +128,11 @@ static int db_restore(const struct store_options *o, const char *file, bool forc
                         where(o));
                 return 1;
         }
+        if (rc == -ENOPKG) {
+                fprintf(stderr, "sonae db restore: the target database has no PostGIS; a "
+                                "superuser runs CREATE EXTENSION postgis there first\n");
+                return 1;
+        }
         if (rc < 0)
                 return fail_tool("restore", "pg_restore", file, rc);
         printf("restored %s from %s\n", where(o), file);

@@ -288,7 +288,8 @@ int spatialite_store_restore(const struct store_options *opt, const char *from, 
  * string; -EIO when the server cannot be reached. */
 int postgis_store_open(const struct store_options *opt, struct store **out);
 /* store_restore() on PostGIS: pg_restore of a pg_dump -Fc archive into
- * opt->dsn, after reading the whole archive and its schema version. */
+ * opt->dsn, after reading the whole archive and its schema version;
+ * -ENOPKG when the target database has no PostGIS extension. */
 int postgis_store_restore(const struct store_options *opt, const char *from, bool force);
 /* For the tests: how many times the handle reset a lost connection (0 for
  * any other backend). */

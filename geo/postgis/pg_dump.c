@@ -287,7 +287,13 @@ int postgis_store_restore(const struct store_options *opt, const char *from, boo
                 return rc;
         struct pg *b = PG(dst);
         int64_t n = 0;
-        rc = pg_query_int(b, &n, COUNT_STORE, "");
+        /* PostGIS needs a superuser: without it the restore would fail
+         * half-way through its transaction; say why before. */
+        rc = pg_query_int(b, &n, "SELECT count(*) FROM pg_extension WHERE extname = 'postgis'", "");
+        if (rc == 0 && n == 0)
+                rc = -ENOPKG;
+        if (rc == 0)
+                rc = pg_query_int(b, &n, COUNT_STORE, "");
         if (rc == 0 && n > 0 && !force)
                 rc = -EEXIST;
         /* --force: the old store goes in one transaction; the archive is

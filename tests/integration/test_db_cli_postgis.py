@@ -161,6 +161,13 @@ try:
                   f"restore refuses {name}: {r.stderr!r}")
             check(pg.psql("SELECT count(*) FROM events", db="restored") == "2",
                   f"and the target is left as it was after {name}")
+        # Bad input: a target database without PostGIS (made from template0).
+        pg.psql("CREATE DATABASE bare TEMPLATE template0", db="postgres")
+        r = sonae(write_conf("bare.conf", pg.dsn("bare")), "restore", dump)
+        check(r.returncode != 0 and b"CREATE EXTENSION postgis" in r.stderr,
+              f"a target without PostGIS is named as such: {r.stderr!r}")
+        check(pg.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", db="bare")
+              == "0", "and is left empty")
         r = sonae(rconf, "restore", os.path.join(d, "missing.dump"), "--force")
         check(r.returncode != 0 and b"not found" in r.stderr, "restore of a missing file")
         # Bad input: no pg_restore on PATH; said so, target unchanged.
