@@ -71,7 +71,8 @@ try:
         r = sonae("device", "add", dev, "--station", f"copy-{i}", "--mount-height", "4.5",
                   "--lon", "139.83", "--lat", "38.73", "--name", f"赤川{i}号センサー")
         check(r.returncode == 0, f"device add {dev}: {r.stderr!r}")
-    r = subprocess.run([os.path.join(BUILD, "tests", "portal-seed"), db, "device", "node-03", "gauge-001", "online", "3.9",
+    r = subprocess.run([os.path.join(BUILD, "tests", "portal-seed"), db, "device", "node-03",
+                        "gauge-001", "online", "3.9",
                         "-80", "2"], capture_output=True, timeout=60)
     check(r.returncode == 0, f"a node with two open gaps: {r.stderr!r}")
     dev_id = q("SELECT id FROM devices WHERE device = 'node-01'")[0][0]

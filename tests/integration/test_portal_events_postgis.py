@@ -13,7 +13,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sonaetest import BUILD, SCALE, check, done, rmtree, tmpdir, wait_for  # noqa: E402
+from sonaetest import (BUILD, SCALE, check, done, rmtree, stop_showing_why,  # noqa: E402
+                       tmpdir, wait_for)
 from portaltest import SSE, Portal, pg_city, pg_station  # noqa: E402
 from pgserver import PgServer  # noqa: E402
 
@@ -37,6 +38,7 @@ def reading(pg, value):
     return int(r.stdout.split()[1]), time.monotonic()
 
 
+portal = None
 try:
     with PgServer() as pg:
         check(pg_city(pg, d), "the database is migrated")
@@ -99,7 +101,10 @@ try:
         s.close()
         log = portal.daemon.output()
         check("host=" not in log, "the log never prints a dsn")
-        portal.daemon.stop()
+        # Stopped here, or in finally when a check failed.
+        stop_showing_why(portal.daemon)
+        portal = None
 finally:
+    stop_showing_why(portal.daemon if portal else None)
     rmtree(d)
 done("portal-events-postgis")

@@ -13,7 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sonaetest import SCALE, check, done, rmtree, tmpdir, wait_for  # noqa: E402
+from sonaetest import (SCALE, check, done, rmtree, stop_showing_why, tmpdir,  # noqa: E402
+                       wait_for)
 from portaltest import Portal, pg_city, pg_station  # noqa: E402
 from pgserver import PgServer  # noqa: E402
 
@@ -46,6 +47,7 @@ class Seq:
         return f"/api/v1/stations?bbox={BOX}.{Seq.n:06d}"
 
 
+portal = None
 try:
     with PgServer() as pg:
         check(pg_city(pg, d), "the primary is migrated")
@@ -121,13 +123,17 @@ try:
         # The replica returns: reads come back on the same handles.
         pg.standby_start()
         station(pg, "3", 139.95)
-        check(wait_for(lambda: names() == ["複製川 1", "複製川 2", "複製川 3"], 20 * SCALE),
+        want = ["複製川 1", "複製川 2", "複製川 3"]
+        check(wait_for(lambda: names() == want, 20 * SCALE),
               "reads come back when the replica returns, with what was written meanwhile")
         log = portal.daemon.output()
         check("store unavailable" in log and "store available again" in log,
               "the outage is logged once and its end too")
         check("host=" not in log and "port=" not in log, "the log never prints a dsn")
-        portal.daemon.stop()
+        # Stopped here, or in finally when a check failed.
+        stop_showing_why(portal.daemon)
+        portal = None
 finally:
+    stop_showing_why(portal.daemon if portal else None)
     rmtree(d)
 done("portal-replica")
