@@ -1,11 +1,13 @@
-/* sonae db check | migrate | backup FILE | restore FILE [--force] | seed:
- * the store's administration.  check verifies the schema version and the
- * file's integrity; backup copies a consistent snapshot while the daemons
- * keep writing; restore refuses to overwrite an existing store without
- * --force; seed fills a store with the labelled sample data. */
+/* sonae db check | migrate | backup FILE | restore FILE [--force] | seed |
+ * copy DSN: the store's administration.  check verifies the schema version
+ * and the file's integrity; backup copies a consistent snapshot while the
+ * daemons keep writing; restore refuses to overwrite an existing store
+ * without --force; seed fills a store with the labelled sample data; copy
+ * moves the SpatiaLite store into an empty PostGIS database. */
 #include "cli.h"
 #include "config.h"
 #include "store.h"
+#include "store_copy.h"
 #include "store_seed.h"
 #include "timeutil.h"
 
@@ -16,7 +18,7 @@
 static void usage(void)
 {
         fprintf(stderr, "usage: sonae db check | migrate | backup FILE | restore FILE [--force] | "
-                        "seed\n");
+                        "seed | copy DSN\n");
 }
 
 static void options_from(const struct sonae_config *cfg, struct store_options *o)
@@ -41,6 +43,18 @@ static int fail(const char *what, const char *path, int rc)
 {
         fprintf(stderr, "sonae db %s: %s: %s\n", what, path ? path : "", store_strerror(rc));
         return 1;
+}
+
+/* PostGIS backs up through pg_dump and pg_restore: say which is missing. */
+static int fail_tool(const char *what, const char *tool, const char *path, int rc)
+{
+        if (rc == -ENOEXEC) {
+                fprintf(stderr,
+                        "sonae db %s: %s not found on PATH (install postgresql-client-15)\n", what,
+                        tool);
+                return 1;
+        }
+        return fail(what, path, rc);
 }
 
 static int db_check(const struct store_options *base)
@@ -99,7 +113,7 @@ static int db_backup(const struct store_options *o, const char *file)
                 return 1;
         }
         if (rc < 0)
-                return fail("backup", file, rc);
+                return fail_tool("backup", "pg_dump", file, rc);
         printf("backup written to %s\n", file);
         return 0;
 }
@@ -114,8 +128,13 @@ static int db_restore(const struct store_options *o, const char *file, bool forc
                         where(o));
                 return 1;
         }
+        if (rc == -ENOPKG) {
+                fprintf(stderr, "sonae db restore: the target database has no PostGIS; a "
+                                "superuser runs CREATE EXTENSION postgis there first\n");
+                return 1;
+        }
         if (rc < 0)
-                return fail("restore", file, rc);
+                return fail_tool("restore", "pg_restore", file, rc);
         printf("restored %s from %s\n", where(o), file);
         return 0;
 }
@@ -141,6 +160,28 @@ static int db_seed(const struct store_options *o)
         return 0;
 }
 
+/* The dsn is never printed: it may hold a password. */
+static int db_copy(const struct store_options *o, const char *dsn)
+{
+        struct store_copy_report rep;
+        int rc = store_copy_to_postgis(o, dsn, &rep);
+        if (rc < 0) {
+                fprintf(stderr, "sonae db copy: %s: %s; nothing was copied\n", where(o),
+                        rep.why[0] ? rep.why : store_strerror(rc));
+                store_copy_report_free(&rep);
+                return 1;
+        }
+        for (size_t i = 0; i < rep.n; i++)
+                printf("  %-24s %lld\n", rep.v[i].name, rep.v[i].rows);
+        if (rep.skipped[0])
+                printf("empty, not in the PostGIS schema yet: %s\n", rep.skipped);
+        printf("copied %s into postgis: %zu tables, %lld rows, the counts match; schema version %d "
+               "(the store's %d)\n",
+               where(o), rep.n, rep.rows, rep.target_version, rep.source_version);
+        store_copy_report_free(&rep);
+        return 0;
+}
+
 int cmd_db(int argc, char **argv, const struct cli_common *common)
 {
         if (argc < 2) {
@@ -160,7 +201,8 @@ int cmd_db(int argc, char **argv, const struct cli_common *common)
                         return 2;
                 }
         }
-        bool needs_file = strcmp(sub, "backup") == 0 || strcmp(sub, "restore") == 0;
+        bool needs_file =
+            strcmp(sub, "backup") == 0 || strcmp(sub, "restore") == 0 || strcmp(sub, "copy") == 0;
         if (needs_file != (file != NULL)) {
                 usage();
                 return 2;
@@ -181,6 +223,8 @@ int cmd_db(int argc, char **argv, const struct cli_common *common)
                 ret = db_restore(&o, file, force);
         else if (strcmp(sub, "seed") == 0)
                 ret = db_seed(&o);
+        else if (strcmp(sub, "copy") == 0)
+                ret = db_copy(&o, file);
         else {
                 usage();
                 ret = 2;

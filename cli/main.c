@@ -13,7 +13,7 @@
 
 static const struct cli_verb verbs[] = {
     {"init", "init DIR", cmd_init},
-    {"db", "db check | migrate | backup FILE | restore FILE [--force] | seed", cmd_db},
+    {"db", "db check | migrate | backup FILE | restore FILE [--force] | seed | copy DSN", cmd_db},
     {"jma", "jma parse FILE...", cmd_jma},
     {"device", "device add|list|set|rotate|calibrate", cmd_device},
     {"user",

@@ -359,7 +359,9 @@ int store_restore(const struct store_options *opt, const char *from, bool force)
         const char *backend = opt->backend ? opt->backend : "spatialite";
         if (strcmp(backend, "spatialite") == 0)
                 return spatialite_store_restore(opt, from, force);
-        return strcmp(backend, "postgis") == 0 ? -ENOTSUP : -EINVAL;
+        if (strcmp(backend, "postgis") == 0)
+                return postgis_store_restore(opt, from, force);
+        return -EINVAL;
 }
 
 int store_station_upsert(struct store *st, const struct store_station *in, int64_t *id)
@@ -417,6 +419,12 @@ int store_events_after(struct store *st, int64_t after_id, size_t limit, bool pu
 int store_events_last_id(struct store *st, int64_t *id)
 {
         return st->ops->events_last_id(st, id);
+}
+
+int store_events_wait(struct store *st, int timeout_ms, int64_t *last_id)
+{
+        *last_id = 0;
+        return st->ops->events_wait ? st->ops->events_wait(st, timeout_ms, last_id) : -ENOTSUP;
 }
 
 int store_event_emit(struct store *st, const char *type, const char *subject, int level,

@@ -275,6 +275,13 @@ int store_events_after(struct store *st, int64_t after_id, size_t limit, bool pu
 void store_event_list_free(struct store_event_list *l);
 /* The newest event id (0 when none). */
 int store_events_last_id(struct store *st, int64_t *id);
+/* Waits up to timeout_ms for a commit that wrote events, from any process:
+ * 0 with *last_id the newest event id it announced, or 0 when the wait
+ * ran out.  Only PostGIS can (LISTEN/NOTIFY); elsewhere -ENOTSUP and the
+ * caller polls store_events_last_id().  Use a handle of its own (on the
+ * primary: a replica hears nothing); a lost connection is -EIO, and the
+ * next call reconnects and listens again. */
+int store_events_wait(struct store *st, int timeout_ms, int64_t *last_id);
 /* Emits an event that has no entity row of its own (`source.health`).
  * Types are checked against docs/contracts.md; data is a JSON object text
  * or NULL. */

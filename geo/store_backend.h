@@ -43,6 +43,8 @@ struct store_ops {
         int (*events_last_id)(struct store *st, int64_t *id);
         int (*event_emit)(struct store *st, const char *type, const char *subject, int level,
                           bool is_public, bool exercise, const char *data);
+        /* NULL: the backend cannot wait (store_events_wait: -ENOTSUP). */
+        int (*events_wait)(struct store *st, int timeout_ms, int64_t *last_id);
 
         /* store_sources.h, store_devices.h, store_places.h, store_city.h:
          * one entry per function, named without the store_ prefix; NULL
@@ -356,6 +358,10 @@ int spatialite_store_restore(const struct store_options *opt, const char *from, 
 /* The PostGIS backend (geo/postgis/): opt->dsn is a libpq connection
  * string; -EIO when the server cannot be reached. */
 int postgis_store_open(const struct store_options *opt, struct store **out);
+/* store_restore() on PostGIS: pg_restore of a pg_dump -Fc archive into
+ * opt->dsn, after reading the whole archive and its schema version;
+ * -ENOPKG when the target database has no PostGIS extension. */
+int postgis_store_restore(const struct store_options *opt, const char *from, bool force);
 /* For the tests: how many times the handle reset a lost connection (0 for
  * any other backend). */
 unsigned postgis_store_reconnects(const struct store *st);

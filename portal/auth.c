@@ -121,12 +121,12 @@ static void set_cookie(struct portal_req *req, struct portal_resp *resp, int slo
 /* Fills who from the store's user; -ENOENT when missing or disabled. */
 static int load_user(struct portal_app *app, const char *name, struct auth_who *who)
 {
-        struct store *st = portal_store_acquire(app);
+        struct store *st = portal_store_acquire_primary(app);
         if (!st)
                 return -EAGAIN;
         struct store_user_list l = {0};
         int rc = store_user_get(st, name, &l);
-        portal_store_release(app, st);
+        portal_store_release_primary(app, st);
         if (rc < 0)
                 return rc == -ENOENT ? -ENOENT : -EAGAIN;
         rc = -ENOENT;
@@ -170,12 +170,14 @@ static int session_identify(struct portal_req *req, struct auth_who *who)
         sodium_memzero(sid, sizeof(sid));
         struct portal_app *app = portal_req_app(req);
         int64_t now = time_now_ms() / 1000;
-        struct store *st = portal_store_acquire(app);
+        /* From the primary: a replica may still hold a session ended a
+         * moment ago, or miss one just opened. */
+        struct store *st = portal_store_acquire_primary(app);
         if (!st)
                 return -EAGAIN;
         struct store_session_list l = {0};
         int rc = store_session_get(st, h, now, &l);
-        portal_store_release(app, st);
+        portal_store_release_primary(app, st);
         if (rc < 0)
                 return rc == -ENOENT ? -ENOENT : -EAGAIN;
         char name[72];
@@ -348,12 +350,12 @@ int auth_login(struct portal_req *req, struct portal_resp *resp, const char *nam
                 return 503;
 
         struct portal_app *app = portal_req_app(req);
-        struct store *st = portal_store_acquire(app);
+        struct store *st = portal_store_acquire_primary(app);
         if (!st)
                 return 503;
         struct store_user_list l = {0};
         int rc = store_user_get(st, name, &l);
-        portal_store_release(app, st);
+        portal_store_release_primary(app, st);
         if (rc < 0 && rc != -ENOENT)
                 return 503;
         bool ok = false;

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "portal.h"
 #include "line_webhook.h"
+#include "listen.h"
 #include "runner.h"
 #include "webpush.h"
 
@@ -13,6 +14,7 @@
 struct portald {
         struct portal_app *app;
         struct notify_runner *notifier;
+        struct portal_listener *listener;
 };
 
 static int portald_check(const struct sonae_config *cfg, struct conf_diag *diag)
@@ -54,6 +56,8 @@ static int portald_start(void *state, const struct sonae_config *cfg)
                 rc = portal_app_new(cfg, &p->app);
         if (rc == 0)
                 rc = notify_runner_start(cfg, &p->notifier);
+        if (rc == 0)
+                rc = portal_listener_start(cfg, p->app, &p->listener);
         return rc;
 }
 
@@ -63,11 +67,15 @@ static int portald_reload(void *state, const struct sonae_config *cfg)
         /* The notifier reads the config it was started with: restart it. */
         notify_runner_stop(p->notifier);
         p->notifier = NULL;
+        portal_listener_stop(p->listener);
+        p->listener = NULL;
         int rc = portal_app_reload(p->app, cfg);
         if (rc == 0)
                 rc = line_hook_apply(cfg);
         if (rc == 0)
                 rc = notify_runner_start(cfg, &p->notifier);
+        if (rc == 0)
+                rc = portal_listener_start(cfg, p->app, &p->listener);
         return rc;
 }
 
@@ -82,6 +90,8 @@ static void portald_stop(void *state)
         struct portald *p = state;
         notify_runner_stop(p->notifier);
         p->notifier = NULL;
+        portal_listener_stop(p->listener);
+        p->listener = NULL;
         notify_line_webhook_set(NULL);
         notify_webpush_set(NULL);
         portal_app_free(p->app);

@@ -37,10 +37,25 @@ void portal_app_free(struct portal_app *app);
 struct store *portal_store_acquire(struct portal_app *app);
 void portal_store_release(struct portal_app *app, struct store *st);
 
+/* A read handle on the primary even when GET requests are served from a
+ * replica ([store] read_dsn): for reads that must see the latest writes
+ * (sessions and accounts: a logout or a disabled account counts at once).
+ * Without a replica the same as portal_store_acquire(). */
+struct store *portal_store_acquire_primary(struct portal_app *app);
+void portal_store_release_primary(struct portal_app *app, struct store *st);
+
 /* The one writable handle (staff writes), lent to one caller at a time;
  * NULL when the store cannot be opened (answer 503). */
 struct store *portal_store_acquire_write(struct portal_app *app);
 void portal_store_release_write(struct portal_app *app, struct store *st);
+
+/* From the live events' listener (portal/listen.h), any thread: the store
+ * announced event id; new ones drop the cached answers and wake the
+ * streams at once. */
+void portal_app_events_seen(struct portal_app *app, int64_t id);
+/* While true the tick polls the store for new events only every few
+ * seconds, as a safety net. */
+void portal_app_set_listening(struct portal_app *app, bool on);
 
 /* Called from the daemon's tick: notices new store events, drops cached
  * answers and wakes streams.  Returns milliseconds until the next call. */

@@ -119,11 +119,16 @@ struct portal_app {
         size_t n_colls;
         struct waiter *waiters; /* suspended streams */
         struct store_pool *pool;
-        struct store_pool *writer; /* staff writes (portal/auth.h) */
-        int64_t event_seq;         /* newest event id seen by the tick; under mu */
+        struct store_pool *writer;  /* staff writes (portal/auth.h) */
+        struct store_pool *primary; /* reads of sessions beside a replica, or NULL */
+        int64_t event_seq;          /* newest event id seen by the tick; under mu */
         int64_t last_wake_ms;
-        _Atomic unsigned conns;     /* open connections, counted exactly */
-        _Atomic unsigned max_conns; /* [portal] max_connections in force */
+        _Atomic unsigned conns;             /* open connections, counted exactly */
+        _Atomic unsigned max_conns;         /* [portal] max_connections in force */
+        struct log_complain store_complain; /* handlers' store trouble; under mu */
+        _Atomic bool store_troubled;
+        _Atomic bool listening; /* portal/listen.h hears the store's events */
+        int64_t last_poll_ms;   /* the tick's last look at the events (tick only) */
 };
 
 struct portal_req {
@@ -737,6 +742,25 @@ static enum MHD_Result run_route(struct portal_req *rq, const struct portal_rout
         buf_init(&resp.body, ANSWER_MAX_BYTES);
         int hr = rt->handler(rq, &resp);
         enum MHD_Result res;
+        if (hr < 0 && (store_err_is_trouble(hr) || hr == -EBUSY)) {
+                /* The store (a replica, a server) went away or is locked:
+                 * a passing condition, not a fault of the request. */
+                buf_free(&resp.body);
+                pthread_mutex_lock(&app->mu);
+                app->store_troubled = true;
+                log_complain(&app->store_complain, LOG_LVL_WARN, "%s: store unavailable: %s",
+                             rt->name, store_strerror(hr));
+                pthread_mutex_unlock(&app->mu);
+                return answer_error(rq, 503, "データベースに接続できません (store unavailable)",
+                                    NULL);
+        }
+        if (hr >= 0 && app->store_troubled) {
+                pthread_mutex_lock(&app->mu);
+                if (app->store_troubled)
+                        log_recovered(&app->store_complain, "store available again");
+                app->store_troubled = false;
+                pthread_mutex_unlock(&app->mu);
+        }
         if (hr < 0) {
                 buf_free(&resp.body);
                 log_err("%s: handler failed: %s", rt->name, strerror(-hr));
@@ -1155,6 +1179,8 @@ int portal_app_new(const struct sonae_config *cfg, struct portal_app **out)
                          app->set->web_root);
         if ((rc = store_pool_new(cfg, 8, &app->pool)) < 0)
                 goto out;
+        if ((rc = store_pool_new_primary(cfg, 4, &app->primary)) < 0)
+                goto out;
         if ((rc = store_pool_new_writer(cfg, &app->writer)) < 0)
                 goto out;
         portal_auth_configure(cfg);
@@ -1239,6 +1265,7 @@ void portal_app_free(struct portal_app *app)
         rcache_destroy(&app->files);
         store_pool_free(app->pool);
         store_pool_free(app->writer);
+        store_pool_free(app->primary);
         metrics_free(app->metrics);
         settings_unref(app->set);
         free(app->routes);
@@ -1255,6 +1282,16 @@ struct store *portal_store_acquire(struct portal_app *app)
 void portal_store_release(struct portal_app *app, struct store *st)
 {
         store_pool_release(app->pool, st);
+}
+
+struct store *portal_store_acquire_primary(struct portal_app *app)
+{
+        return store_pool_acquire(app->primary ? app->primary : app->pool);
+}
+
+void portal_store_release_primary(struct portal_app *app, struct store *st)
+{
+        store_pool_release(app->primary ? app->primary : app->pool, st);
 }
 
 struct store *portal_store_acquire_write(struct portal_app *app)
@@ -1301,16 +1338,40 @@ int portal_app_public_view(struct portal_app *app)
         return view;
 }
 
+void portal_app_set_listening(struct portal_app *app, bool on)
+{
+        atomic_store(&app->listening, on);
+}
+
+void portal_app_events_seen(struct portal_app *app, int64_t id)
+{
+        pthread_mutex_lock(&app->mu);
+        bool changed = id > app->event_seq;
+        if (changed)
+                app->event_seq = id;
+        pthread_mutex_unlock(&app->mu);
+        if (changed) {
+                portal_app_invalidate(app);
+                portal_app_wake_streams(app);
+        }
+}
+
+/* With a listener, the events are polled this seldom (a safety net). */
+#define POLL_LISTENING_MS 10000
+
 int64_t portal_app_tick(struct portal_app *app)
 {
         int64_t id = -1;
-        struct store *st = store_pool_acquire(app->pool);
-        if (st) {
-                if (store_events_last_id(st, &id) < 0)
-                        id = -1;
-                store_pool_release(app->pool, st);
-        }
         int64_t now = time_mono_ms();
+        if (!atomic_load(&app->listening) || now - app->last_poll_ms >= POLL_LISTENING_MS) {
+                struct store *st = store_pool_acquire(app->pool);
+                if (st) {
+                        if (store_events_last_id(st, &id) < 0)
+                                id = -1;
+                        store_pool_release(app->pool, st);
+                }
+                app->last_poll_ms = now;
+        }
         pthread_mutex_lock(&app->mu);
         bool changed = id >= 0 && id != app->event_seq;
         if (changed)

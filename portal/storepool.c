@@ -57,6 +57,19 @@ int store_pool_new_writer(const struct sonae_config *cfg, struct store_pool **ou
         return 0;
 }
 
+int store_pool_new_primary(const struct sonae_config *cfg, size_t n, struct store_pool **out)
+{
+        *out = NULL;
+        if (!cfg->store.read_dsn || !cfg->store.read_dsn[0])
+                return 0;
+        int rc = store_pool_new(cfg, n, out);
+        if (rc < 0)
+                return rc;
+        free((*out)->dsn);
+        (*out)->dsn = dup_or_null(cfg->store.dsn);
+        return 0;
+}
+
 void store_pool_free(struct store_pool *p)
 {
         if (!p)

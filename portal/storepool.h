@@ -16,6 +16,11 @@ int store_pool_new(const struct sonae_config *cfg, size_t n, struct store_pool *
 /* One writable handle on the primary (never a replica), lent to one
  * caller at a time: staff writes are few and short. */
 int store_pool_new_writer(const struct sonae_config *cfg, struct store_pool **out);
+/* n read-only handles on the primary (dsn) even when a replica
+ * (read_dsn) serves the other reads: for what must see the primary's
+ * latest writes, such as the session a login has just written or ended.
+ * NULL in *out (and 0) when there is no replica: the read pool serves. */
+int store_pool_new_primary(const struct sonae_config *cfg, size_t n, struct store_pool **out);
 /* Closes every handle; none may be lent out.  Accepts NULL. */
 void store_pool_free(struct store_pool *p);
 /* Lends a handle, opening it if needed; waits while all are lent.  NULL

@@ -268,4 +268,22 @@ int pg_drill_begin(struct store *st, const char *scenario, bool is_public, const
                    int64_t *id);
 int pg_drill_public(struct store *st, bool *on);
 
+/* pg_listen.c: the channel every commit that wrote events notifies, with
+ * the newest event id as payload; store_events_wait() on PostGIS. */
+#define PG_EVENTS_CHANNEL "sonae_events"
+int pg_events_wait(struct store *st, int timeout_ms, int64_t *last_id);
+
+/* A growing list of strings, NULL-terminated (an environment for execve). */
+struct pg_strv {
+        char **v;
+        size_t n, cap;
+};
+/* Appends a copy of s: 0 or -ENOMEM. */
+int pg_strv_add(struct pg_strv *e, const char *s);
+void pg_strv_free(struct pg_strv *e);
+
+/* pg_dump.c: store_backup() through pg_dump -Fc (store_restore() is
+ * postgis_store_restore(), store_backend.h). */
+int pg_dump_backup(struct store *st, const char *path);
+
 #endif

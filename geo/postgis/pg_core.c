@@ -417,6 +417,13 @@ int pg_tx_end(struct pg *b, int rc)
                 return rc;
         if (b->tx_err == 0)
                 b->tx_err = pending_flush(b);
+        /* Listeners (the portal's live events, pg_listen.c) hear of the
+         * newest id at this commit, and only if it happens. */
+        if (b->tx_err == 0 && b->event_lock)
+                b->tx_err = pg_q(b, NULL,
+                                 "SELECT pg_notify('" PG_EVENTS_CHANNEL
+                                 "', (SELECT max(id) FROM events)::text)",
+                                 "");
         if (b->tx_err == 0) {
                 /* A COMMIT whose answer is lost leaves it unknown whether
                  * it happened: -EIO, and the caller retries an idempotent
@@ -637,12 +644,6 @@ static int pg_checkpoint(struct store *st)
         return 0;
 }
 
-static int pg_backup(struct store *st, const char *path)
-{
-        /* pg_dump/pg_restore: not yet (docs/store.md). */
-        return -ENOTSUP;
-}
-
 static void pg_close(struct store *st)
 {
         struct pg *b = PG(st);
@@ -666,7 +667,7 @@ static const struct store_ops pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .checkpoint = pg_checkpoint,
-    .backup = pg_backup,
+    .backup = pg_dump_backup,
     .station_upsert = pg_station_upsert,
     .station_find = pg_station_find,
     .observations_add = pg_observations_add,
@@ -677,6 +678,7 @@ static const struct store_ops pg_ops = {
     .events_after = pg_events_after,
     .events_last_id = pg_events_last_id,
     .event_emit = pg_event_emit,
+    .events_wait = pg_events_wait,
     .source_health_set = pg_source_health_set,
     .source_status_list = pg_source_status_list,
     .raw_document_put = pg_raw_document_put,

@@ -35,8 +35,8 @@
  * The JMA part does what the JMA collector will do, only as much as the
  * portal's tests need: it is a test tool, not the collector.
  *
- * DB is a SpatiaLite file or, with a dbname= in it, the connection string
- * of a PostGIS database.
+ * DB is a SpatiaLite file or the connection string of a PostGIS database:
+ * one with a dbname= in it, or postgis:DSN.
  *
  * Prints one line "ok N" (stations written, or the newest event id). */
 #include "jma_parse.h"
@@ -465,10 +465,10 @@ int main(int argc, char **argv)
         /* DB: a SpatiaLite file, or a libpq connection string (it has a
          * dbname=) for a PostGIS store (tests/integration/storeq.py). */
         struct store_options o = {.path = argv[1]};
-        if (strstr(argv[1], "dbname=")) {
+        if (strncmp(argv[1], "postgis:", 8) == 0 || strstr(argv[1], "dbname=")) {
                 o.path = NULL;
                 o.backend = "postgis";
-                o.dsn = argv[1];
+                o.dsn = strncmp(argv[1], "postgis:", 8) == 0 ? argv[1] + 8 : argv[1];
         }
         struct store *st = NULL;
         int rc = store_open(&o, &st);

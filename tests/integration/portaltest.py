@@ -12,11 +12,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 from sonaetest import SCALE, Daemon, free_port, tmpdir, wait_for  # noqa: E402
 
 
-def write_conf(d, port, web_root="web", max_body=None, extra=""):
+def write_conf(d, port, web_root="web", max_body=None, extra="", store="path = sonae.db"):
     conf = os.path.join(d, "sonae.conf")
     lines = [
         "[store]",
-        "path = sonae.db",
+        store,
         "[log]",
         "level = info",
         "[portal]",
@@ -33,11 +33,11 @@ def write_conf(d, port, web_root="web", max_body=None, extra=""):
 class Portal:
     """sonae-portald on a free port; .conn() gives a keep-alive connection."""
 
-    def __init__(self, d=None, max_body=None, extra=""):
+    def __init__(self, d=None, max_body=None, extra="", store="path = sonae.db"):
         self.dir = d or tmpdir("sonae-portal-")
         os.makedirs(os.path.join(self.dir, "web"), exist_ok=True)
         self.port = free_port()
-        self.conf = write_conf(self.dir, self.port, max_body=max_body, extra=extra)
+        self.conf = write_conf(self.dir, self.port, max_body=max_body, extra=extra, store=store)
         self.daemon = Daemon("sonae-portald", ["-c", self.conf])
         if not wait_for(self.ready, 10):
             out = self.daemon.output()
@@ -184,3 +184,25 @@ class SSE:
 
     def close(self):
         self.s.close()
+
+
+def pg_city(pg, d, db="city"):
+    """A store database on a PgServer: made from the template and migrated
+    with `sonae db migrate`; True when that worked."""
+    import subprocess
+    from sonaetest import exe
+    pg.psql(f"CREATE DATABASE {db} TEMPLATE sonae_template", db="postgres")
+    conf = os.path.join(d, f"migrate-{db}.conf")
+    with open(conf, "w") as f:
+        f.write(f"[store]\nbackend = postgis\ndsn = {pg.dsn(db)}\n")
+    r = subprocess.run([exe("sonae"), "-c", conf, "db", "migrate"], capture_output=True,
+                       timeout=120)
+    return r.returncode == 0
+
+
+def pg_station(pg, source, ext, name, lon, db="city"):
+    """A gauge written straight into a PostGIS store; returns its id."""
+    return pg.psql("INSERT INTO stations (kind, source, external_id, name, expected_interval_s, "
+                   f"lon, lat, created_at, updated_at, geom) VALUES ('gauge', '{source}', "
+                   f"'{ext}', '{name}', 600, {lon}, 38.7, 1, 1, ST_SetSRID(ST_MakePoint({lon}, "
+                   "38.7), 6668)) RETURNING id", db=db)

@@ -15,7 +15,10 @@ postgis and pg_trgm extensions, runs COMMAND with
 
 and removes the server and the folder afterwards, also when COMMAND
 fails, times out or this script is interrupted.  Exits with COMMAND's
-status.  Also importable: PgServer() is a context manager."""
+status.  Also importable: PgServer() is a context manager, and
+PgServer.add_standby() makes a streaming replica of it (pg_basebackup -R)
+on another port in its own folder, which standby_stop() and
+standby_start() stop and start again on the same port."""
 import os
 import pwd
 import shutil
@@ -55,6 +58,8 @@ class PgServer:
         self.dir = None
         self.proc = None
         self.port = None
+        self.standby_proc = None
+        self.standby_port = None
 
     def _as_pg(self, argv, **kw):
         if os.getuid() == 0:
@@ -79,17 +84,8 @@ class PgServer:
         deadline = time.monotonic() + self.timeout
         while True:
             self.port = _free_port()
-            log = open(os.path.join(self.dir, "postgres.log"), "w")
-            self.proc = subprocess.Popen(
-                self._as_pg([f"{PG_BIN}/postgres", "-D", data, "-p", str(self.port),
-                             "-c", "listen_addresses=127.0.0.1",
-                             "-c", f"unix_socket_directories={sock}",
-                             "-c", "fsync=off", "-c", "synchronous_commit=off",
-                             "-c", "full_page_writes=off", "-c", "max_connections=60",
-                             "-c", "shared_buffers=32MB"]),
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            log.close()
-            if self._wait_ready(deadline):
+            self.proc = self._postgres(data, self.port, sock, "postgres.log")
+            if self._wait_ready(self.proc, self.port, deadline):
                 break
             if self.proc.poll() is None or time.monotonic() > deadline:
                 self.stop()
@@ -99,20 +95,33 @@ class PgServer:
         self.psql("CREATE EXTENSION postgis; CREATE EXTENSION pg_trgm")
         return self
 
-    def _wait_ready(self, deadline):
+    def _postgres(self, data, port, sock, logname):
+        log = open(os.path.join(self.dir, logname), "a")
+        proc = subprocess.Popen(
+            self._as_pg([f"{PG_BIN}/postgres", "-D", data, "-p", str(port),
+                         "-c", "listen_addresses=127.0.0.1",
+                         "-c", f"unix_socket_directories={sock}",
+                         "-c", "fsync=off", "-c", "synchronous_commit=off",
+                         "-c", "full_page_writes=off", "-c", "max_connections=60",
+                         "-c", "shared_buffers=32MB"]),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        return proc
+
+    def _wait_ready(self, proc, port, deadline):
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 return False
             r = subprocess.run([f"{PG_BIN}/pg_isready", "-q", "-h", "127.0.0.1", "-p",
-                                str(self.port)], check=False)
+                                str(port)], check=False)
             if r.returncode == 0:
                 return True
             time.sleep(0.1)
         return False
 
-    def log_tail(self):
+    def log_tail(self, name="postgres.log"):
         try:
-            with open(os.path.join(self.dir, "postgres.log")) as f:
+            with open(os.path.join(self.dir, name)) as f:
                 return f.read()[-2000:]
         except OSError:
             return ""
@@ -120,9 +129,13 @@ class PgServer:
     def dsn(self, db="sonae_template"):
         return f"host=127.0.0.1 port={self.port} user={DB_USER} dbname={db}"
 
-    def psql(self, sql, db="sonae_template"):
+    def standby_dsn(self, db="sonae_template"):
+        return f"host=127.0.0.1 port={self.standby_port} user={DB_USER} dbname={db}"
+
+    def psql(self, sql, db="sonae_template", standby=False):
+        dsn = self.standby_dsn(db) if standby else self.dsn(db)
         r = subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
-                            "-d", self.dsn(db), "-c", sql],
+                            "-d", dsn, "-c", sql],
                            check=True, capture_output=True, text=True, timeout=self.timeout)
         return r.stdout.strip()
 
@@ -133,15 +146,52 @@ class PgServer:
                  SONAE_PG_USER=DB_USER)
         return e
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            # SIGQUIT: immediate shutdown; nothing here needs to survive.
-            os.killpg(self.proc.pid, signal.SIGQUIT)
+    def add_standby(self):
+        """A hot standby streaming from this server (pg_basebackup -R: the
+        trust rules initdb writes let 127.0.0.1 replicate); returns its
+        port."""
+        pw = pwd.getpwnam(PG_USER) if os.getuid() == 0 else None
+        sock = os.path.join(self.dir, "sock-standby")
+        os.mkdir(sock)
+        if pw:
+            os.chown(sock, pw.pw_uid, pw.pw_gid)
+        self.standby_data = os.path.join(self.dir, "standby")
+        self.standby_sock = sock
+        subprocess.run(self._as_pg([f"{PG_BIN}/pg_basebackup", "-h", "127.0.0.1", "-p",
+                                    str(self.port), "-U", DB_USER, "-D", self.standby_data,
+                                    "-R", "-X", "stream", "--no-sync", "--checkpoint=fast"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       timeout=self.timeout)
+        self.standby_port = _free_port()
+        self.standby_start()
+        return self.standby_port
+
+    def standby_start(self):
+        self.standby_proc = self._postgres(self.standby_data, self.standby_port,
+                                           self.standby_sock, "standby.log")
+        if not self._wait_ready(self.standby_proc, self.standby_port,
+                                time.monotonic() + self.timeout):
+            raise RuntimeError("the standby did not start: " + self.log_tail("standby.log"))
+
+    def standby_stop(self):
+        """A fast shutdown (SIGINT): it starts again where it stopped."""
+        self._stop_proc(self.standby_proc, signal.SIGINT)
+        self.standby_proc = None
+
+    def _stop_proc(self, proc, sig):
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, sig)
             try:
-                self.proc.wait(timeout=10)
+                proc.wait(timeout=10 * (1 if sig == signal.SIGQUIT else 3))
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def stop(self):
+        # SIGQUIT: immediate shutdown; nothing here needs to survive.
+        self._stop_proc(self.standby_proc, signal.SIGQUIT)
+        self.standby_proc = None
+        self._stop_proc(self.proc, signal.SIGQUIT)
         self.proc = None
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -5,8 +5,9 @@
  * order).  Then a backup taken while a process writes is a consistent
  * snapshot (rows match the events that announce them), and restores to
  * identical counts and checksums.  Runs on both backends
- * (geo-store-concurrency-spatialite, -postgis); PostGIS has no backup yet
- * and must say so (-ENOTSUP). */
+ * (geo-store-concurrency-spatialite, -postgis); on PostGIS the backup is a
+ * pg_dump archive, so its snapshot is checked in the database it restores
+ * to. */
 #include "check.h"
 #include "storetest.h"
 
@@ -186,13 +187,6 @@ static void backup_during_writes(const char *path, const char *bpath, const char
                                  const char *stop)
 {
         struct store *st = storetest_open(path);
-        if (storetest_pg()) {
-                /* pg_dump/pg_restore are not written yet: said, not faked. */
-                CHECK_INT(store_backup(st, bpath), -ENOTSUP);
-                CHECK_INT(access(bpath, F_OK), -1);
-                store_close(st);
-                return;
-        }
         struct store_station c = storetest_gauge("writer-c", "書き手C");
         int64_t ic = 0;
         CHECK_INT(store_station_upsert(st, &c, &ic), 0);
@@ -223,7 +217,15 @@ static void backup_during_writes(const char *path, const char *bpath, const char
         close(ready[0]);
         close(ready[1]);
         long long after = storetest_sql_int(path, "SELECT count(*) FROM observations");
-        long long in_backup = storetest_sql_int(bpath, "SELECT count(*) FROM observations");
+        /* Restore to a new store; a second restore onto it is refused. */
+        char dsn[300];
+        struct store_options o = storetest_options(rpath, dsn, sizeof(dsn));
+        CHECK_INT(store_restore(&o, bpath, false), 0);
+        CHECK_INT(store_restore(&o, bpath, false), -EEXIST);
+        /* What the backup holds: the file itself, or on PostGIS the
+         * database it was restored to. */
+        const char *snap = storetest_pg() ? rpath : bpath;
+        long long in_backup = storetest_sql_int(snap, "SELECT count(*) FROM observations");
         printf("backup during writes: %lld rows before, %lld in the backup, %lld after\n", before,
                in_backup, after);
         CHECK(in_backup > before + 1000);
@@ -232,17 +234,13 @@ static void backup_during_writes(const char *path, const char *bpath, const char
         /* A snapshot: every row is announced by an event and every event's
          * rows are there, for whole transactions only. */
         CHECK_INT(storetest_sql_int(
-                      bpath, "SELECT sum(CAST(json_extract(data, '$.count') AS INTEGER)) FROM "
-                             "events "
-                             "WHERE type = 'station.observations'"),
+                      snap, "SELECT sum(CAST(json_extract(data, '$.count') AS INTEGER)) FROM "
+                            "events "
+                            "WHERE type = 'station.observations'"),
                   in_backup);
         CHECK_INT(in_backup % BATCH, 0);
 
-        /* Restore to a new file: identical counts and checksums. */
-        struct store_options o = {0};
-        o.path = rpath;
-        CHECK_INT(store_restore(&o, bpath, false), 0);
-        CHECK_INT(store_restore(&o, bpath, false), -EEXIST);
+        /* The restored file: identical counts and checksums. */
         static const char *const sums[] = {
             "SELECT count(*) FROM observations",
             "SELECT sum(observed_at % 1000003 * station_id) FROM observations",
@@ -252,7 +250,7 @@ static void backup_during_writes(const char *path, const char *bpath, const char
             "SELECT count(*) FROM stations",
             "SELECT CAST(total(value) * 1000 AS INTEGER) FROM station_status",
         };
-        for (size_t i = 0; i < sizeof(sums) / sizeof(sums[0]); i++) {
+        for (size_t i = 0; !storetest_pg() && i < sizeof(sums) / sizeof(sums[0]); i++) {
                 long long x = storetest_sql_int(bpath, sums[i]);
                 long long y = storetest_sql_int(rpath, sums[i]);
                 if (x != y)

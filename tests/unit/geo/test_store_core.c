@@ -450,6 +450,59 @@ static void test_state_and_events(const char *path)
         store_close(st);
 }
 
+/* store_events_wait(): on PostGIS a commit that wrote events is heard by
+ * another handle with its newest id; a rollback, explicit or forced by a
+ * failed write, is not (bad input: a station whose thresholds the schema's
+ * check refuses, 氾濫注意 above 氾濫危険, inside the transaction).  SpatiaLite cannot wait and says
+ * so. */
+static void test_events_wait(const char *path)
+{
+        struct store *ear = storetest_open(path), *w = storetest_open(path);
+        int64_t heard = -1, last = 0;
+        if (!storetest_pg()) {
+                CHECK_INT(store_events_wait(ear, 10, &heard), -ENOTSUP);
+                CHECK_INT(heard, 0);
+                store_close(ear);
+                store_close(w);
+                return;
+        }
+        /* Nothing written: the wait runs out. */
+        CHECK_INT(store_events_wait(ear, 50, &heard), 0);
+        CHECK_INT(heard, 0);
+        CHECK_INT(store_begin(w), 0);
+        CHECK_INT(store_event_emit(w, "source.health", "sources/wait", LEVEL_NONE, false, false,
+                                   "{\"source\":\"wait\"}"),
+                  0);
+        CHECK_INT(store_rollback(w), 0);
+        CHECK_INT(store_events_wait(ear, 300, &heard), 0);
+        CHECK_INT(heard, 0);
+        struct store_station bad = storetest_gauge("wait-bad", "待機");
+        bad.thr.caution = 5.0;
+        bad.thr.danger = 1.0;
+        int64_t id = 0;
+        CHECK_INT(store_begin(w), 0);
+        CHECK_INT(store_event_emit(w, "source.health", "sources/wait", LEVEL_NONE, false, false,
+                                   "{\"source\":\"wait\"}"),
+                  0);
+        CHECK(store_station_upsert(w, &bad, &id) < 0);
+        CHECK(store_commit(w) < 0);
+        CHECK_INT(store_events_wait(ear, 300, &heard), 0);
+        CHECK_INT(heard, 0);
+        /* A commit is heard, with its newest id. */
+        CHECK_INT(store_event_emit(w, "source.health", "sources/wait", LEVEL_NONE, false, false,
+                                   "{\"source\":\"wait\"}"),
+                  0);
+        CHECK_INT(store_events_last_id(w, &last), 0);
+        CHECK_INT(store_events_wait(ear, 5000, &heard), 0);
+        CHECK_INT(heard, last);
+        /* Inside a transaction of its own handle it cannot wait. */
+        CHECK_INT(store_begin(ear), 0);
+        CHECK_INT(store_events_wait(ear, 10, &heard), -EINVAL);
+        CHECK_INT(store_rollback(ear), 0);
+        store_close(ear);
+        store_close(w);
+}
+
 int main(void)
 {
         char path[256];
@@ -459,6 +512,7 @@ int main(void)
         test_stations(path);
         test_observations(path);
         test_state_and_events(path);
+        test_events_wait(path);
         storetest_cleanup();
         return check_done("geo-store-core");
 }
