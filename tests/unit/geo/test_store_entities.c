@@ -837,6 +837,8 @@ static void test_drill_stations(struct store *st)
             sql_intf("SELECT count(*) FROM observations WHERE station_id = %lld", (long long)real),
             1);
         CHECK(!store_exercise_shown(st, STORE_VIEW_PUBLIC, "0620300", 0)); /* the drill ended */
+}
+
 /* The audit log read by time, actor and entity, newest first, paged.  The
  * entity kind "order" takes "order" and every "order:…" but not
  * "orderly:1" nor "order-x" (a pattern or a collation that ignores
