@@ -208,6 +208,22 @@ bool pg_col_null(const PGresult *r, int row, int col)
         return PQgetisnull(r, row, col) != 0;
 }
 
+int pg_col_bytea(const PGresult *r, int row, int col, void **data, size_t *len)
+{
+        size_t n = 0;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), &n);
+        if (!raw)
+                return -ENOMEM;
+        *data = malloc(n + 1);
+        if (*data) {
+                memcpy(*data, raw, n);
+                ((char *)*data)[n] = '\0';
+                *len = n;
+        }
+        PQfreemem(raw);
+        return *data ? 0 : -ENOMEM;
+}
+
 int pg_rows(PGresult *r, void **v, size_t *n, size_t elem_size,
             int (*fill)(const PGresult *r, int row, void *elem, void *ctx), void *ctx)
 {
@@ -221,6 +237,50 @@ int pg_rows(PGresult *r, void **v, size_t *n, size_t elem_size,
                 rc = fill(r, i, (char *)*v + (size_t)i * elem_size, ctx);
         }
         PQclear(r);
+        return rc;
+}
+
+int pg_arr_i64(struct buf *a, size_t i, int64_t v)
+{
+        return buf_printf(a, "%s%lld", i ? "," : "{", (long long)v);
+}
+
+int pg_arr_double(struct buf *a, size_t i, double v)
+{
+        if (!isfinite(v))
+                return buf_printf(a, "%sNULL", i ? "," : "{");
+        return buf_printf(a, "%s%.17g", i ? "," : "{", v);
+}
+
+int pg_arr_text(struct buf *a, size_t i, const char *s)
+{
+        int rc = buf_putc(a, i ? ',' : '{');
+        if (rc < 0 || !s)
+                return rc < 0 ? rc : buf_printf(a, "NULL");
+        rc = buf_putc(a, '"');
+        for (; rc == 0 && *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        rc = buf_putc(a, '\\');
+                if (rc == 0)
+                        rc = buf_putc(a, *s);
+        }
+        return rc < 0 ? rc : buf_putc(a, '"');
+}
+
+int pg_arr_end(struct buf *a, size_t n)
+{
+        return buf_printf(a, "%s}", n ? "" : "{");
+}
+
+int pg_put_hex(struct buf *a, const void *p, size_t n)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *c = p;
+        int rc = 0;
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+                char two[2] = {hex[c[k] >> 4], hex[c[k] & 15]};
+                rc = buf_append(a, two, 2);
+        }
         return rc;
 }
 
@@ -580,6 +640,7 @@ static void pg_close(struct store *st)
         struct pg *b = PG(st);
         if (b->tx_depth > 0)
                 raw_rollback(b);
+        pg_route_cache_free(b);
         PQfinish(b->conn);
         free(b->dsn);
         free(b->pending);
@@ -631,6 +692,20 @@ static const struct store_ops pg_ops = {
     .gap_open = pg_gap_open,
     .gap_close = pg_gap_close,
     .gaps_open_list = pg_gaps_open_list,
+    .road_graph_create = pg_road_graph_create,
+    .road_node_add = pg_road_node_add,
+    .road_edges_add = pg_road_edges_add,
+    .road_graph_activate = pg_road_graph_activate,
+    .road_graphs_list = pg_road_graphs_list,
+    .layer_polygons = pg_layer_polygons,
+    .tile_set_create = pg_tile_set_create,
+    .tile_put = pg_tile_put,
+    .tile_set_activate = pg_tile_set_activate,
+    .tile_version = pg_tile_version,
+    .tile_get = pg_tile_get,
+    .geo_route = pg_geo_route,
+    .tile_features_add = pg_tile_features_add,
+    .tile_set_cut = pg_tile_set_cut,
 };
 
 static void quiet_notice(void *arg, const char *message)

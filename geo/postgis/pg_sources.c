@@ -60,26 +60,11 @@ int pg_raw_document_body(struct store *st, int64_t id, void **body, size_t *len)
         int rc = pg_q(PG(st), &r, "SELECT body FROM raw_documents WHERE id = $1", "i", id);
         if (rc < 0)
                 return rc;
-        if (PQntuples(r) != 1) {
-                PQclear(r);
-                return -ENOENT;
-        }
-        /* Text results carry bytea as \x hex; unescaped here, and copied so
-         * the caller frees with free(), NUL-terminated like SpatiaLite's. */
-        size_t n = 0;
-        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n);
+        if (PQntuples(r) == 1)
+                rc = pg_col_bytea(r, 0, 0, body, len);
+        else
+                rc = -ENOENT;
         PQclear(r);
-        if (!raw)
-                return -ENOMEM;
-        *body = malloc(n + 1);
-        if (*body) {
-                memcpy(*body, raw, n);
-                ((char *)*body)[n] = '\0';
-                *len = n;
-        } else {
-                rc = -ENOMEM;
-        }
-        PQfreemem(raw);
         return rc;
 }
 
