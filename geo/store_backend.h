@@ -294,6 +294,36 @@ bool store_tile_layer_ok(const char *layer);
 /* z 0-22, x and y inside the zoom's grid. */
 bool store_tile_xyz_ok(int z, int x, int y);
 
+/* geo/store_city_rules.c: the city's events as every backend writes them.
+ * Each *_data writes the event's JSON into buf (0, or -ENOMEM when it does
+ * not fit).  Report: `report, status, category, severity` (never the
+ * position or text). */
+int store_report_event_data(char *buf, size_t len, int64_t id, const char *status,
+                            const char *category, int severity);
+/* Order (o->id set; lifted_at 0 while in force): `order, level, name_ja,
+ * hazard, area_code, district_id, issued_at, lifted_at`. */
+int store_order_event_data(char *buf, size_t len, const struct store_order *o);
+/* Notice: `notice, category` and `withdrawn: true` for a withdrawal. */
+int store_notice_event_data(char *buf, size_t len, int64_t id, const char *category,
+                            bool withdrawn);
+/* A text written into an event's JSON as it is (a category): not NULL, no
+ * quote or backslash. */
+bool store_event_text_valid(const char *s);
+/* Calls fn once per area code of a drill's comma-separated list (borrowed;
+ * empty pieces skipped), with the subject and data of its alert.changed;
+ * -EINVAL for a code over 32 bytes, else fn's first error. */
+int store_drill_areas_each(const char *areas, bool is_public,
+                           int (*fn)(void *ctx, const char *code, const char *subject,
+                                     const char *data),
+                           void *ctx);
+/* The subject (prefix + key) and data of an event of a drill's removal. */
+int store_drill_removed_data(char *subject, size_t subject_len, char *data, size_t data_len,
+                             const char *prefix, const char *key);
+/* How an audit filter's object reads: *exact for one object ("order:12"),
+ * else lo/hi bound the kind's objects ("order:" to "order;"); both empty
+ * without a filter; -EINVAL for an object over 256 bytes. */
+int store_audit_object_range(const char *object, const char **exact, char lo[300], char hi[300]);
+
 /* Backends' open functions. */
 int spatialite_store_open(const struct store_options *opt, struct store **out);
 int spatialite_store_restore(const struct store_options *opt, const char *from, bool force);

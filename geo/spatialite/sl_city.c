@@ -2,8 +2,6 @@
  * notices, timelines, notification rules and queue. */
 #include "sl.h"
 
-#include "timeutil.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -263,29 +261,20 @@ int sl_audit_query(struct store *st, const struct store_audit_filter *f,
         memset(out, 0, sizeof(*out));
         if (!f)
                 return -EINVAL;
-        /* An entity with a ':' is one object; without, a kind: the object
-         * itself ("timeline") and every "kind:…", read as a range on the
-         * object index (':' + 1 is ';'), so no pattern is built from the
-         * request. */
         const char *exact = NULL;
-        char lo[300] = "", hi[300] = "";
-        if (f->object && strchr(f->object, ':'))
-                exact = f->object;
-        else if (f->object) {
-                if (strlen(f->object) > 256)
-                        return -EINVAL;
-                snprintf(lo, sizeof(lo), "%s:", f->object);
-                snprintf(hi, sizeof(hi), "%s;", f->object);
-        }
-        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), audit_fill, NULL,
-                         "SELECT id, at, user_id, actor, action, object, before_json, after_json "
-                         "FROM audit_log WHERE (?1 = 0 OR at >= ?1) AND (?2 = 0 OR at < ?2) "
-                         "AND (?3 IS NULL OR actor = ?3) AND (?4 IS NULL OR object = ?4) "
-                         "AND (?5 IS NULL OR object = ?7 OR (object >= ?5 AND object < ?6)) "
-                         "AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9",
-                         "iitttttii", f->from, f->to, f->actor, exact, lo[0] ? lo : NULL,
-                         hi[0] ? hi : NULL, lo[0] ? f->object : NULL, f->before_id,
-                         (int64_t)(f->limit ? f->limit : 100));
+        char lo[300], hi[300];
+        int rc = store_audit_object_range(f->object, &exact, lo, hi);
+        if (rc < 0)
+                return rc;
+        rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), audit_fill, NULL,
+                     "SELECT id, at, user_id, actor, action, object, before_json, after_json "
+                     "FROM audit_log WHERE (?1 = 0 OR at >= ?1) AND (?2 = 0 OR at < ?2) "
+                     "AND (?3 IS NULL OR actor = ?3) AND (?4 IS NULL OR object = ?4) "
+                     "AND (?5 IS NULL OR object = ?7 OR (object >= ?5 AND object < ?6)) "
+                     "AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9",
+                     "iitttttii", f->from, f->to, f->actor, exact, lo[0] ? lo : NULL,
+                     hi[0] ? hi : NULL, lo[0] ? f->object : NULL, f->before_id,
+                     (int64_t)(f->limit ? f->limit : 100));
         if (rc < 0)
                 store_audit_list_free(out);
         return rc;
@@ -305,21 +294,17 @@ static int report_event(struct sl *b, const char *type, int64_t id)
         char subject[40], data[256];
         bool pub = sqlite3_column_int(s, 1) != 0, ex = sqlite3_column_int(s, 2) != 0;
         snprintf(subject, sizeof(subject), "reports/%lld", (long long)id);
-        /* The event carries no position and no text: public consumers
-         * read the report itself, with the location rounded. */
-        snprintf(data, sizeof(data),
-                 "{\"report\":%lld,\"status\":\"%s\",\"category\":\"%.64s\",\"severity\":%d}",
-                 (long long)id, (const char *)sqlite3_column_text(s, 0),
-                 (const char *)sqlite3_column_text(s, 3), sqlite3_column_int(s, 4));
+        rc = store_report_event_data(
+            data, sizeof(data), id, (const char *)sqlite3_column_text(s, 0),
+            (const char *)sqlite3_column_text(s, 3), sqlite3_column_int(s, 4));
         sqlite3_reset(s);
-        return sl_event(b, type, subject, LEVEL_NONE, pub, ex, data);
+        return rc < 0 ? rc : sl_event(b, type, subject, LEVEL_NONE, pub, ex, data);
 }
 
 int sl_report_create(struct store *st, const struct store_report *r, int64_t *id)
 {
         struct sl *b = SL(st);
-        if (!r || !isfinite(r->lon) || !isfinite(r->lat) || !r->category ||
-            strpbrk(r->category, "\"\\"))
+        if (!r || !isfinite(r->lon) || !isfinite(r->lat) || !store_event_text_valid(r->category))
                 return -EINVAL;
         int64_t now = sl_now();
         int rc = sl_tx_begin(b);
@@ -429,24 +414,19 @@ static int order_event(struct sl *b, const char *type, int64_t id)
                                  "i", id);
         if (!s)
                 return rc;
-        int level = sqlite3_column_int(s, 0);
-        bool ex = sqlite3_column_int(s, 4) != 0;
-        char subject[40], data[400], t1[32] = "", t2[32] = "";
-        const char *area = (const char *)sqlite3_column_text(s, 2);
-        time_format_jst(sqlite3_column_int64(s, 5), t1, sizeof(t1));
-        if (sqlite3_column_type(s, 6) != SQLITE_NULL)
-                time_format_jst(sqlite3_column_int64(s, 6), t2, sizeof(t2));
+        struct store_order o = {.id = id,
+                                .level = sqlite3_column_int(s, 0),
+                                .hazard = (const char *)sqlite3_column_text(s, 1),
+                                .area_code = (const char *)sqlite3_column_text(s, 2),
+                                .district_id = sqlite3_column_int64(s, 3),
+                                .exercise = sqlite3_column_int(s, 4) != 0,
+                                .issued_at = sqlite3_column_int64(s, 5),
+                                .lifted_at = sqlite3_column_int64(s, 6)};
+        char subject[40], data[400];
         snprintf(subject, sizeof(subject), "orders/%lld", (long long)id);
-        snprintf(data, sizeof(data),
-                 "{\"order\":%lld,\"level\":%d,\"name_ja\":\"%s\",\"hazard\":\"%s\","
-                 "\"area_code\":%s%s%s,\"district_id\":%lld,\"issued_at\":\"%s\",\"lifted_at\":"
-                 "%s%s%s}",
-                 (long long)id, level, level_order_name_ja(level),
-                 (const char *)sqlite3_column_text(s, 1), area ? "\"" : "", area ? area : "null",
-                 area ? "\"" : "", (long long)sqlite3_column_int64(s, 3), t1, t2[0] ? "\"" : "",
-                 t2[0] ? t2 : "null", t2[0] ? "\"" : "");
+        rc = store_order_event_data(data, sizeof(data), &o);
         sqlite3_reset(s);
-        return sl_event(b, type, subject, level, true, ex, data);
+        return rc < 0 ? rc : sl_event(b, type, subject, o.level, true, o.exercise, data);
 }
 
 int sl_order_issue(struct store *st, const struct store_order *o, int64_t *id)
@@ -521,7 +501,7 @@ int sl_orders_list(struct store *st, bool all_history, struct store_order_list *
 int sl_notice_publish(struct store *st, const struct store_notice *n, int64_t *id)
 {
         struct sl *b = SL(st);
-        if (!n || !n->category || strpbrk(n->category, "\"\\"))
+        if (!n || !store_event_text_valid(n->category))
                 return -EINVAL;
         int64_t now = sl_now();
         int rc = sl_tx_begin(b);
@@ -538,10 +518,10 @@ int sl_notice_publish(struct store *st, const struct store_notice *n, int64_t *i
         if (rc == 0) {
                 char subject[40], data[200];
                 snprintf(subject, sizeof(subject), "notices/%lld", (long long)nid);
-                snprintf(data, sizeof(data), "{\"notice\":%lld,\"category\":\"%s\"}",
-                         (long long)nid, n->category);
-                rc = sl_event(b, "notice.published", subject, LEVEL_NONE, n->is_public, n->exercise,
-                              data);
+                rc = store_notice_event_data(data, sizeof(data), nid, n->category, false);
+                if (rc == 0)
+                        rc = sl_event(b, "notice.published", subject, LEVEL_NONE, n->is_public,
+                                      n->exercise, data);
         }
         rc = sl_tx_end(b, rc);
         if (rc == 0 && id)
@@ -572,11 +552,10 @@ int sl_notice_withdraw(struct store *st, int64_t id, int64_t at)
                 const char *cat = (const char *)sqlite3_column_text(s, 0);
                 bool pub = sqlite3_column_int(s, 1) != 0, ex = sqlite3_column_int(s, 2) != 0;
                 snprintf(subject, sizeof(subject), "notices/%lld", (long long)id);
-                snprintf(data, sizeof(data),
-                         "{\"notice\":%lld,\"category\":\"%s\",\"withdrawn\":true}", (long long)id,
-                         cat ? cat : "");
+                rc = store_notice_event_data(data, sizeof(data), id, cat, true);
                 sqlite3_reset(s);
-                rc = sl_event(b, "notice.published", subject, LEVEL_NONE, pub, ex, data);
+                if (rc == 0)
+                        rc = sl_event(b, "notice.published", subject, LEVEL_NONE, pub, ex, data);
         }
         return sl_tx_end(b, rc);
 }

@@ -23,12 +23,11 @@ static int events_for(struct sl *b, const char *sql, const char *type, const cha
                 return -EIO;
         int rc = 0, step;
         while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
-                const char *key = (const char *)sqlite3_column_text(s, 0);
                 char subject[64], data[128];
-                snprintf(subject, sizeof(subject), "%s%s", prefix, key ? key : "");
-                snprintf(data, sizeof(data), "{\"removed\":\"drill\",\"key\":\"%s\"}",
-                         key ? key : "");
-                rc = sl_event(b, type, subject, 0, true, true, data);
+                rc = store_drill_removed_data(subject, sizeof(subject), data, sizeof(data), prefix,
+                                              (const char *)sqlite3_column_text(s, 0));
+                if (rc == 0)
+                        rc = sl_event(b, type, subject, 0, true, true, data);
         }
         if (rc == 0 && step != SQLITE_DONE)
                 rc = -EIO;
@@ -107,6 +106,21 @@ int sl_view(struct sl *b, int view)
         return view == STORE_VIEW_ALL || view == STORE_VIEW_PUBLIC ? view : STORE_VIEW_REAL;
 }
 
+struct drill_ctx {
+        struct sl *b;
+        int64_t drill;
+        bool is_public;
+};
+
+static int drill_area(void *ctx, const char *code, const char *subject, const char *data)
+{
+        struct drill_ctx *c = ctx;
+        int rc =
+            sl_run(c->b, "INSERT OR IGNORE INTO drill_areas (drill_id, area_code) VALUES (?, ?)",
+                   "it", c->drill, code);
+        return rc < 0 ? rc : sl_event(c->b, "alert.changed", subject, 0, c->is_public, true, data);
+}
+
 int sl_drill_begin(struct store *st, const char *scenario, bool is_public, const char *areas,
                    int64_t *id)
 {
@@ -121,30 +135,9 @@ int sl_drill_begin(struct store *st, const char *scenario, bool is_public, const
                        "INSERT INTO drills (scenario, started_at, public) VALUES (?, ?, ?)", "tib",
                        scenario, sl_now(), (int)is_public);
         /* The areas: a comma-separated list of codes, each kept once. */
-        for (const char *p = areas; rc == 0 && *p;) {
-                size_t n = strcspn(p, ",");
-                char code[33];
-                if (n == 0 || n >= sizeof(code)) {
-                        rc = n == 0 ? 0 : -EINVAL;
-                } else {
-                        memcpy(code, p, n);
-                        code[n] = '\0';
-                        rc = sl_run(
-                            b,
-                            "INSERT OR IGNORE INTO drill_areas (drill_id, area_code) VALUES (?, ?)",
-                            "it", drill, code);
-                        char subject[64], data[96];
-                        snprintf(subject, sizeof(subject), "areas/%s", code);
-                        snprintf(data, sizeof(data), "{\"drill\":\"started\",\"public\":%s}",
-                                 is_public ? "true" : "false");
-                        if (rc == 0)
-                                rc =
-                                    sl_event(b, "alert.changed", subject, 0, is_public, true, data);
-                }
-                p += n;
-                if (*p == ',')
-                        p++;
-        }
+        struct drill_ctx c = {b, drill, is_public};
+        if (rc == 0)
+                rc = store_drill_areas_each(areas, is_public, drill_area, &c);
         rc = sl_tx_end(b, rc);
         if (rc == 0 && id)
                 *id = drill;

@@ -1,0 +1,107 @@
+/* The rules of the city's data that belong to no backend: the data of the
+ * report, order and notice events, the areas of a drill, and how an audit
+ * filter names an entity.  Both backends call them, so the events read the
+ * same whichever store wrote them (docs/store.md). */
+#include "store_backend.h"
+
+#include "timeutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int store_report_event_data(char *buf, size_t len, int64_t id, const char *status,
+                            const char *category, int severity)
+{
+        /* The event carries no position and no text: public consumers read
+         * the report itself, with the location rounded. */
+        int n = snprintf(
+            buf, len, "{\"report\":%lld,\"status\":\"%s\",\"category\":\"%.64s\",\"severity\":%d}",
+            (long long)id, status ? status : "", category ? category : "", severity);
+        return n > 0 && (size_t)n < len ? 0 : -ENOMEM;
+}
+
+int store_order_event_data(char *buf, size_t len, const struct store_order *o)
+{
+        char t1[32] = "", t2[32] = "";
+        const char *area = o->area_code;
+        time_format_jst(o->issued_at, t1, sizeof(t1));
+        if (o->lifted_at)
+                time_format_jst(o->lifted_at, t2, sizeof(t2));
+        int n = snprintf(
+            buf, len,
+            "{\"order\":%lld,\"level\":%d,\"name_ja\":\"%s\",\"hazard\":\"%s\","
+            "\"area_code\":%s%s%s,\"district_id\":%lld,\"issued_at\":\"%s\",\"lifted_at\":"
+            "%s%s%s}",
+            (long long)o->id, o->level, level_order_name_ja(o->level), o->hazard ? o->hazard : "",
+            area ? "\"" : "", area ? area : "null", area ? "\"" : "", (long long)o->district_id, t1,
+            t2[0] ? "\"" : "", t2[0] ? t2 : "null", t2[0] ? "\"" : "");
+        return n > 0 && (size_t)n < len ? 0 : -ENOMEM;
+}
+
+int store_notice_event_data(char *buf, size_t len, int64_t id, const char *category, bool withdrawn)
+{
+        int n = snprintf(buf, len, "{\"notice\":%lld,\"category\":\"%s\"%s}", (long long)id,
+                         category ? category : "", withdrawn ? ",\"withdrawn\":true" : "");
+        return n > 0 && (size_t)n < len ? 0 : -ENOMEM;
+}
+
+bool store_event_text_valid(const char *s)
+{
+        /* Written into an event's JSON as it is: no quote, no backslash. */
+        return s && !strpbrk(s, "\"\\");
+}
+
+int store_drill_areas_each(const char *areas, bool is_public,
+                           int (*fn)(void *ctx, const char *code, const char *subject,
+                                     const char *data),
+                           void *ctx)
+{
+        int rc = 0;
+        /* A comma-separated list of codes; an empty piece is skipped. */
+        for (const char *p = areas; rc == 0 && *p;) {
+                size_t n = strcspn(p, ",");
+                char code[33], subject[64], data[96];
+                if (n >= sizeof(code))
+                        return -EINVAL;
+                if (n > 0) {
+                        memcpy(code, p, n);
+                        code[n] = '\0';
+                        snprintf(subject, sizeof(subject), "areas/%s", code);
+                        snprintf(data, sizeof(data), "{\"drill\":\"started\",\"public\":%s}",
+                                 is_public ? "true" : "false");
+                        rc = fn(ctx, code, subject, data);
+                }
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+        return rc;
+}
+
+int store_drill_removed_data(char *subject, size_t subject_len, char *data, size_t data_len,
+                             const char *prefix, const char *key)
+{
+        snprintf(subject, subject_len, "%s%s", prefix, key ? key : "");
+        int n = snprintf(data, data_len, "{\"removed\":\"drill\",\"key\":\"%s\"}", key ? key : "");
+        return n > 0 && (size_t)n < data_len ? 0 : -ENOMEM;
+}
+
+int store_audit_object_range(const char *object, const char **exact, char lo[300], char hi[300])
+{
+        /* An entity with a ':' is one object; without, a kind: the object
+         * itself ("timeline") and every "kind:…", read as a range on the
+         * object index (':' + 1 is ';'), so no pattern is built from the
+         * request. */
+        *exact = NULL;
+        lo[0] = hi[0] = '\0';
+        if (object && strchr(object, ':')) {
+                *exact = object;
+        } else if (object) {
+                if (strlen(object) > 256)
+                        return -EINVAL;
+                snprintf(lo, 300, "%s:", object);
+                snprintf(hi, 300, "%s;", object);
+        }
+        return 0;
+}
