@@ -253,7 +253,7 @@ int pg_tile_set_cut(struct store *st, int64_t set_id, size_t *n)
                     b, &r,
                     "WITH s AS (SELECT layer, min_zoom, max_zoom FROM tile_sets WHERE id = $1), "
                     "c AS (SELECT DISTINCT z, x, y FROM pg_temp.sonae_tile_features f, s, "
-                    "generate_series(s.min_zoom, s.max_zoom) AS z, LATERAL (SELECT "
+                    "generate_series(s.min_zoom::int, s.max_zoom::int) AS z, LATERAL (SELECT "
                     "20037508.342789244 AS w, 40075016.685578488 / (1 << z) AS d, "
                     "40075016.685578488 / (1 << z) * 80 / 4096 AS m) k, "
                     "generate_series(greatest(0, floor((ST_XMin(f.geom) - k.m + k.w) / "
