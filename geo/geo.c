@@ -56,6 +56,26 @@ int geo_count(struct store *st, const char *what, int64_t *n)
         return DISPATCH(geo_count, what, n);
 }
 
+const char *geo_count_sql(const char *what)
+{
+        static const struct {
+                const char *what, *sql;
+        } q[] = {
+            {"addresses", "SELECT count(*) FROM addresses"},
+            {"area_codes", "SELECT count(*) FROM area_codes"},
+            {"areas", "SELECT count(*) FROM areas"},
+            {"districts", "SELECT count(*) FROM districts"},
+            {"shelters", "SELECT count(*) FROM shelters"},
+            {"shelters_emergency", "SELECT count(*) FROM shelters WHERE kind = 'emergency'"},
+            {"shelters_evacuation", "SELECT count(*) FROM shelters WHERE kind = 'evacuation'"},
+            {"shelters_linked", "SELECT count(*) FROM shelters WHERE linked_id IS NOT NULL"},
+        };
+        for (size_t i = 0; what && i < sizeof(q) / sizeof(q[0]); i++)
+                if (strcmp(what, q[i].what) == 0)
+                        return q[i].sql;
+        return NULL;
+}
+
 void geo_hazard_answer_free(struct geo_hazard_answer *a)
 {
         if (!a)

@@ -213,6 +213,16 @@ struct geo_address_in {
 };
 /* Upserts by code (the normalised key and base name are computed here). */
 int geo_address_upsert(struct store *st, const struct geo_address_in *a);
+/* The columns an address row derives from its text, the same on every
+ * backend: the search key of the whole address, the key of its town, the
+ * town's base name ("本町一丁目" → "本町") and its 丁目 number (-1 when
+ * none).  -EINVAL for a missing field or text that is not UTF-8 or too
+ * long. */
+struct geo_address_keys {
+        char key[700], town_key[300], base[256];
+        int64_t chome;
+};
+int geo_address_keys(const struct geo_address_in *a, struct geo_address_keys *k);
 /* Sets every address's district from the district polygons; *n (may be
  * NULL) counts the addresses inside one. */
 int geo_addresses_assign_districts(struct store *st, size_t *n);

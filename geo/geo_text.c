@@ -2,6 +2,7 @@
 #include "geo.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Decodes one code point at s[*i]; -1 on invalid UTF-8. */
@@ -187,4 +188,64 @@ int geo_normalize(const char *in, char *out, size_t len)
         }
         out[o] = '\0';
         return (int)o;
+}
+/* Splits "本町一丁目" into the base "本町" and 1; no 丁目: the whole name. */
+static void town_split(const char *town, char *base, size_t blen, int64_t *chome)
+{
+        static const char cho[] = "丁目";
+        size_t l = strlen(town), cl = sizeof(cho) - 1;
+        *chome = -1;
+        snprintf(base, blen, "%s", town);
+        if (l <= cl || strcmp(town + l - cl, cho) != 0)
+                return;
+        char norm[256];
+        if (geo_normalize(town, norm, sizeof(norm)) < 0)
+                return;
+        /* The normalised name ends in digits + 丁目. */
+        size_t nl = strlen(norm);
+        if (nl <= cl)
+                return;
+        size_t e = nl - cl, k = e;
+        while (k > 0 && norm[k - 1] >= '0' && norm[k - 1] <= '9')
+                k--;
+        if (k == e)
+                return;
+        int64_t v = 0;
+        for (size_t i = k; i < e; i++)
+                v = v * 10 + (norm[i] - '0');
+        *chome = v;
+        /* Cut the original before its number: walk back over digits of any
+         * width and kanji numerals. */
+        size_t end = l - cl;
+        while (end > 0) {
+                size_t st = end - 1;
+                while (st > 0 && ((unsigned char)town[st] & 0xC0) == 0x80)
+                        st--;
+                char one[8];
+                size_t ol = end - st;
+                if (ol >= sizeof(one))
+                        break;
+                memcpy(one, town + st, ol);
+                one[ol] = '\0';
+                bool digit = (ol == 1 && one[0] >= '0' && one[0] <= '9') ||
+                             strstr("〇一二三四五六七八九十０１２３４５６７８９", one) != NULL;
+                if (!digit)
+                        break;
+                end = st;
+        }
+        if (end < blen)
+                base[end] = '\0';
+}
+
+int geo_address_keys(const struct geo_address_in *a, struct geo_address_keys *k)
+{
+        if (!a || !a->code || !a->pref || !a->city || !a->lg_code || !a->town)
+                return -EINVAL;
+        char full[600];
+        snprintf(full, sizeof(full), "%s%s%s", a->pref, a->city, a->town);
+        if (geo_normalize(full, k->key, sizeof(k->key)) < 0 ||
+            geo_normalize(a->town, k->town_key, sizeof(k->town_key)) < 0)
+                return -EINVAL;
+        town_split(a->town, k->base, sizeof(k->base), &k->chome);
+        return 0;
 }

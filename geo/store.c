@@ -167,6 +167,17 @@ bool store_source_state_valid(const char *state)
         return false;
 }
 
+void store_shelter_event(int64_t id, bool is_open, int64_t occupancy, char subject[40],
+                         char data[160])
+{
+        char occ[24] = "null";
+        if (occupancy >= 0)
+                snprintf(occ, sizeof(occ), "%lld", (long long)occupancy);
+        snprintf(subject, 40, "shelters/%lld", (long long)id);
+        snprintf(data, 160, "{\"shelter\":%lld,\"open\":%s,\"occupancy\":%s}", (long long)id,
+                 is_open ? "true" : "false", occ);
+}
+
 int store_source_health_event(const char *name, const char *from, const char *to, const char *error,
                               store_emit_private_fn emit, void *ctx)
 {

@@ -294,6 +294,13 @@ bool store_tile_layer_ok(const char *layer);
 /* z 0-22, x and y inside the zoom's grid. */
 bool store_tile_xyz_ok(int z, int x, int y);
 
+/* The subject and data of a `shelter.updated` event. */
+void store_shelter_event(int64_t id, bool is_open, int64_t occupancy, char subject[40],
+                         char data[160]);
+/* The SQL of geo_count(what), the same on every backend; NULL for an
+ * unknown what. */
+const char *geo_count_sql(const char *what);
+
 /* geo/store_city_rules.c: the city's events as every backend writes them.
  * Each *_data writes the event's JSON into buf (0, or -ENOMEM when it does
  * not fit).  Report: `report, status, category, severity` (never the

@@ -174,4 +174,26 @@ int pg_gap_open(struct store *st, int64_t device_id, int64_t epoch, int64_t from
 int pg_gap_close(struct store *st, int64_t gap_id, int64_t closed_at);
 int pg_gaps_open_list(struct store *st, int64_t device_id, struct store_gap_list *out);
 
+/* pg_places.c: areas, districts, shelters, hazard layers. */
+/* rc of a statement that parsed WKB or WKT: PostGIS's parse errors are
+ * -EINVAL, not -EIO. */
+int pg_geom_rc(struct pg *b, int rc);
+int pg_area_upsert(struct store *st, const struct store_area *a);
+int pg_district_upsert(struct store *st, const struct store_district *d, int64_t *id);
+int pg_district_find(struct store *st, const char *code, int64_t *id);
+int pg_shelter_upsert(struct store *st, const struct store_shelter *s, int64_t *id);
+int pg_shelter_set_status(struct store *st, int64_t id, bool is_open, int64_t occupancy,
+                          const char *needs);
+int pg_hazard_layer_create(struct store *st, const struct store_hazard_layer *l, int64_t *id);
+int pg_hazard_features_add(struct store *st, int64_t layer_id, const struct store_hazard_feature *f,
+                           size_t n);
+int pg_hazard_layer_activate(struct store *st, int64_t layer_id);
+int pg_hazard_layer_delete(struct store *st, int64_t layer_id);
+
+/* pg_geo.c: the geo lookups and their import support. */
+int pg_geo_area_code_upsert(struct store *st, const struct geo_area_code *c);
+int pg_geo_address_upsert(struct store *st, const struct geo_address_in *a);
+int pg_geo_addresses_assign_districts(struct store *st, size_t *n);
+int pg_geo_count(struct store *st, const char *what, int64_t *n);
+
 #endif

@@ -706,6 +706,19 @@ static const struct store_ops pg_ops = {
     .geo_route = pg_geo_route,
     .tile_features_add = pg_tile_features_add,
     .tile_set_cut = pg_tile_set_cut,
+    .area_upsert = pg_area_upsert,
+    .district_upsert = pg_district_upsert,
+    .district_find = pg_district_find,
+    .shelter_upsert = pg_shelter_upsert,
+    .shelter_set_status = pg_shelter_set_status,
+    .hazard_layer_create = pg_hazard_layer_create,
+    .hazard_features_add = pg_hazard_features_add,
+    .hazard_layer_activate = pg_hazard_layer_activate,
+    .hazard_layer_delete = pg_hazard_layer_delete,
+    .geo_area_code_upsert = pg_geo_area_code_upsert,
+    .geo_address_upsert = pg_geo_address_upsert,
+    .geo_addresses_assign_districts = pg_geo_addresses_assign_districts,
+    .geo_count = pg_geo_count,
 };
 
 static void quiet_notice(void *arg, const char *message)

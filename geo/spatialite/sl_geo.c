@@ -1273,67 +1273,11 @@ int sl_geo_area_code_upsert(struct store *st, const struct geo_area_code *c)
         return sl_tx_end(b, rc);
 }
 
-/* Splits "本町一丁目" into the base "本町" and 1; no 丁目: the whole name. */
-static void town_split(const char *town, char *base, size_t blen, int64_t *chome)
-{
-        static const char cho[] = "丁目";
-        size_t l = strlen(town), cl = sizeof(cho) - 1;
-        *chome = -1;
-        snprintf(base, blen, "%s", town);
-        if (l <= cl || strcmp(town + l - cl, cho) != 0)
-                return;
-        char norm[256];
-        if (geo_normalize(town, norm, sizeof(norm)) < 0)
-                return;
-        /* The normalised name ends in digits + 丁目. */
-        size_t nl = strlen(norm);
-        if (nl <= cl)
-                return;
-        size_t e = nl - cl, k = e;
-        while (k > 0 && norm[k - 1] >= '0' && norm[k - 1] <= '9')
-                k--;
-        if (k == e)
-                return;
-        int64_t v = 0;
-        for (size_t i = k; i < e; i++)
-                v = v * 10 + (norm[i] - '0');
-        *chome = v;
-        /* Cut the original before its number: walk back over digits of any
-         * width and kanji numerals. */
-        size_t end = l - cl;
-        while (end > 0) {
-                size_t st = end - 1;
-                while (st > 0 && ((unsigned char)town[st] & 0xC0) == 0x80)
-                        st--;
-                char one[8];
-                size_t ol = end - st;
-                if (ol >= sizeof(one))
-                        break;
-                memcpy(one, town + st, ol);
-                one[ol] = '\0';
-                bool digit = (ol == 1 && one[0] >= '0' && one[0] <= '9') ||
-                             strstr("〇一二三四五六七八九十０１２３４５６７８９", one) != NULL;
-                if (!digit)
-                        break;
-                end = st;
-        }
-        if (end < blen)
-                base[end] = '\0';
-}
-
 int sl_geo_address_upsert(struct store *st, const struct geo_address_in *a)
 {
         struct sl *b = SL(st);
-        if (!a || !a->code || !a->pref || !a->city || !a->lg_code || !a->town ||
-            !coords_ok(a->lon, a->lat))
-                return -EINVAL;
-        char full[600], key[700], base[256], town_key[300];
-        int64_t chome;
-        snprintf(full, sizeof(full), "%s%s%s", a->pref, a->city, a->town);
-        if (geo_normalize(full, key, sizeof(key)) < 0)
-                return -EINVAL;
-        town_split(a->town, base, sizeof(base), &chome);
-        if (geo_normalize(a->town, town_key, sizeof(town_key)) < 0)
+        struct geo_address_keys k;
+        if (!a || !coords_ok(a->lon, a->lat) || geo_address_keys(a, &k) < 0)
                 return -EINVAL;
         int rc = sl_tx_begin(b);
         if (rc < 0)
@@ -1346,8 +1290,8 @@ int sl_geo_address_upsert(struct store *st, const struct geo_address_in *a)
                     "town = ?5, town_base = ?6, chome = nullif(?7, -1), key = ?8, town_key = ?9, "
                     "lon = ?10, lat = ?11, geom = MakePoint(?10, ?11, 6668), version = ?12, "
                     "updated_at = ?13",
-                    "ttttttittddti", a->code, a->pref, a->city, a->lg_code, a->town, base, chome,
-                    key, town_key, a->lon, a->lat, a->version, sl_now());
+                    "ttttttittddti", a->code, a->pref, a->city, a->lg_code, a->town, k.base,
+                    k.chome, k.key, k.town_key, a->lon, a->lat, a->version, sl_now());
         return sl_tx_end(b, rc);
 }
 
@@ -1375,20 +1319,6 @@ int sl_geo_addresses_assign_districts(struct store *st, size_t *n)
 
 int sl_geo_count(struct store *st, const char *what, int64_t *n)
 {
-        static const struct {
-                const char *what, *sql;
-        } q[] = {
-            {"addresses", "SELECT count(*) FROM addresses"},
-            {"area_codes", "SELECT count(*) FROM area_codes"},
-            {"areas", "SELECT count(*) FROM areas"},
-            {"districts", "SELECT count(*) FROM districts"},
-            {"shelters", "SELECT count(*) FROM shelters"},
-            {"shelters_emergency", "SELECT count(*) FROM shelters WHERE kind = 'emergency'"},
-            {"shelters_evacuation", "SELECT count(*) FROM shelters WHERE kind = 'evacuation'"},
-            {"shelters_linked", "SELECT count(*) FROM shelters WHERE linked_id IS NOT NULL"},
-        };
-        for (size_t i = 0; what && i < sizeof(q) / sizeof(q[0]); i++)
-                if (strcmp(what, q[i].what) == 0)
-                        return sl_query_int(SL(st), q[i].sql, n, "");
-        return -EINVAL;
+        const char *sql = geo_count_sql(what);
+        return sql ? sl_query_int(SL(st), sql, n, "") : -EINVAL;
 }

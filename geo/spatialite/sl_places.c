@@ -111,13 +111,7 @@ int sl_shelter_set_status(struct store *st, int64_t id, bool is_open, int64_t oc
                 rc = -ENOENT;
         if (rc == 0) {
                 char subject[40], data[160];
-                snprintf(subject, sizeof(subject), "shelters/%lld", (long long)id);
-                snprintf(data, sizeof(data), "{\"shelter\":%lld,\"open\":%s,\"occupancy\":%lld}",
-                         (long long)id, is_open ? "true" : "false", (long long)occupancy);
-                if (occupancy < 0)
-                        snprintf(data, sizeof(data),
-                                 "{\"shelter\":%lld,\"open\":%s,\"occupancy\":null}", (long long)id,
-                                 is_open ? "true" : "false");
+                store_shelter_event(id, is_open, occupancy, subject, data);
                 rc = sl_event(b, "shelter.updated", subject, LEVEL_NONE, true, false, data);
         }
         return sl_tx_end(b, rc);
