@@ -130,7 +130,7 @@ int pg_road_edges_add(struct store *st, int64_t graph_id, const struct store_roa
                   "$6::text[], $7::text[]) AS u(a, b, l, n, k, g) WHERE EXISTS (SELECT 1 FROM "
                   "road_nodes WHERE id = u.a AND graph_id = $1) AND EXISTS (SELECT 1 FROM "
                   "road_nodes WHERE id = u.b AND graph_id = $1)",
-                  "ittttt", graph_id, a[0].data, a[1].data, a[2].data, a[3].data, a[4].data,
+                  "itttttt", graph_id, a[0].data, a[1].data, a[2].data, a[3].data, a[4].data,
                   a[5].data);
         if (rc == 0 && strtoull(PQcmdTuples(r), NULL, 10) != n)
                 rc = -EINVAL;
