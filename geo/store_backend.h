@@ -297,6 +297,39 @@ bool store_tile_xyz_ok(int z, int x, int y);
 /* The subject and data of a `shelter.updated` event. */
 void store_shelter_event(int64_t id, bool is_open, int64_t occupancy, char subject[40],
                          char data[160]);
+/* geo/store_place_rules.c: what is in force per area, cameras, rings. */
+struct buf;
+/* The drill view a read applies (enum store_exercise_view): PUBLIC is ALL
+ * in a store opened with all_exercise; anything unknown is REAL. */
+int store_exercise_view(const struct store *st, int view);
+/* Checks kinds[0..n) (code, name, status set, level 0 or 1-5: else
+ * -EINVAL), copies them sorted by code into *sorted (caller frees; the
+ * strings stay borrowed) and sets *level to the highest. */
+int store_area_kinds_sorted(const struct store_area_kind *kinds, size_t n,
+                            struct store_area_kind **sorted, int *level);
+/* Whether two sorted sets of kinds are the same (code, name, status,
+ * level). */
+bool store_area_kinds_same(const struct store_area_kind *a, size_t na,
+                           const struct store_area_kind *b, size_t nb);
+/* Frees kinds whose strings the array owns; accepts NULL. */
+void store_area_kinds_free(struct store_area_kind *k, size_t n);
+/* The data of `alert.changed` into out. */
+int store_alert_changed_data(struct buf *out, const char *area_code, const char *area_name,
+                             bool exercise, const struct store_area_kind *k, size_t n);
+/* The data of `area.level` (levels 0 for none). */
+void store_area_level_data(char data[160], const char *area_code, int from_level, int to_level,
+                           bool exercise);
+/* A camera state as the static string (ok | stale | frozen | unknown), or
+ * NULL for any other text. */
+const char *store_camera_state_static(const char *state);
+/* The subject and data of `camera.image` and `camera.state`. */
+void store_camera_image_event(int64_t station_id, int64_t image_id, int64_t captured_at,
+                              char subject[40], char data[200]);
+void store_camera_state_event(int64_t station_id, const char *from, const char *to,
+                              char subject[40], char data[160]);
+/* Orders an area's outer rings largest first (planar area in degrees). */
+void store_area_rings_sort(struct store_area_rings *r);
+
 /* The SQL of geo_count(what), the same on every backend; NULL for an
  * unknown what. */
 const char *geo_count_sql(const char *what);

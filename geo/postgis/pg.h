@@ -189,8 +189,51 @@ int pg_hazard_features_add(struct store *st, int64_t layer_id, const struct stor
                            size_t n);
 int pg_hazard_layer_activate(struct store *st, int64_t layer_id);
 int pg_hazard_layer_delete(struct store *st, int64_t layer_id);
+int pg_hazard_layers_list(struct store *st, struct store_hazard_layer_list *out);
+int pg_hazard_areas(struct store *st, const double *bbox, size_t offset, size_t limit,
+                    struct store_hazard_area_list *out);
+int pg_hazard_area_get(struct store *st, int64_t id, struct store_hazard_area_list *out);
+int pg_shelter_get(struct store *st, int64_t id, struct store_shelter_list *out);
+int pg_shelters_list(struct store *st, bool open_only, struct store_shelter_list *out);
+int pg_area_name(struct store *st, const char *code, char **name);
+int pg_area_geojson(struct store *st, const char *code, double tol, char **geojson, double bbox[4]);
+int pg_area_rings(struct store *st, const char *code, size_t max_points,
+                  struct store_area_rings *out);
+int pg_district_rings(struct store *st, int64_t district_id, size_t max_points,
+                      struct store_area_rings *out, char **name, char **area_code);
+int pg_area_shapes(struct store *st, double tolerance, struct store_area_shape_list *out);
+
+/* pg_alerts.c: JMA alerts, what is in force, the areas' status. */
+int pg_alert_add(struct store *st, const struct store_alert *a, int64_t *id);
+int pg_alerts_list(struct store *st, const char *area_code, int64_t from, int64_t to, size_t limit,
+                   struct store_alert_list *out);
+int pg_area_set_in_force(struct store *st, const char *area_code, const char *area_name,
+                         bool exercise, const struct store_area_kind *kinds, size_t n);
+int pg_area_status_list(struct store *st, int view, struct store_area_status_list *out);
+
+/* pg_cameras.c: camera images, states, gauge links. */
+int pg_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id);
+int pg_camera_images_list(struct store *st, int64_t station_id, int64_t from, int64_t to,
+                          size_t limit, struct store_camera_image_list *out);
+int pg_camera_image_get(struct store *st, int64_t station_id, int64_t image_id,
+                        struct store_camera_image_list *out);
+int pg_camera_images_prune(struct store *st, int64_t station_id, int64_t before,
+                           struct store_camera_image_list *out);
+int pg_camera_set_state(struct store *st, int64_t station_id, const char *state);
+int pg_camera_get_state(struct store *st, int64_t station_id, const char **state);
+int pg_camera_link_gauge(struct store *st, int64_t camera_id, const char *gauge_source,
+                         const char *gauge_external_id);
+int pg_camera_gauge(struct store *st, int64_t camera_id, int64_t *gauge_id);
 
 /* pg_geo.c: the geo lookups and their import support. */
+int pg_geo_hazard_at(struct store *st, double lon, double lat, int view,
+                     struct geo_hazard_answer *out);
+int pg_geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard hz, size_t n,
+                         struct geo_shelter_list *out);
+int pg_geo_address_search(struct store *st, const char *text, size_t limit,
+                          struct geo_address_list *out);
+int pg_geo_picker_districts(struct store *st, struct geo_pick_list *out);
+int pg_geo_picker_towns(struct store *st, const char *district_code, struct geo_address_list *out);
 int pg_geo_area_code_upsert(struct store *st, const struct geo_area_code *c);
 int pg_geo_address_upsert(struct store *st, const struct geo_address_in *a);
 int pg_geo_addresses_assign_districts(struct store *st, size_t *n);

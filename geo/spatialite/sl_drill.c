@@ -101,9 +101,7 @@ int sl_exercise_clear(struct store *st, struct store_exercise_removed *out)
 
 int sl_view(struct sl *b, int view)
 {
-        if (view == STORE_VIEW_PUBLIC && b->base.all_exercise)
-                return STORE_VIEW_ALL;
-        return view == STORE_VIEW_ALL || view == STORE_VIEW_PUBLIC ? view : STORE_VIEW_REAL;
+        return store_exercise_view(&b->base, view);
 }
 
 struct drill_ctx {

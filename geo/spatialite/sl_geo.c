@@ -5,6 +5,7 @@
 #include "sl.h"
 
 #include "../geo.h"
+#include "../geo_rules.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -144,21 +145,6 @@ static int blob_covers(const void *blob, size_t n, double x, double y)
 
 /* ---- Outer rings of an area ---------------------------------------------- */
 
-static double ring_area(const struct store_ring *r)
-{
-        double a = 0;
-        for (size_t i = 0; i + 1 < r->n; i++)
-                a += r->lonlat[2 * i] * r->lonlat[2 * i + 3] -
-                     r->lonlat[2 * i + 2] * r->lonlat[2 * i + 1];
-        return fabs(a) / 2;
-}
-
-static int ring_cmp(const void *x, const void *y)
-{
-        double a = ring_area(x), b = ring_area(y);
-        return a < b ? 1 : a > b ? -1 : 0;
-}
-
 /* Reads one polygon body: keeps its first (outer) ring, skips the holes. */
 static int rd_outer(struct blob_rd *r, struct store_area_rings *out, size_t *total, size_t max)
 {
@@ -250,7 +236,7 @@ static int rings_of(sqlite3_stmt *s, int col, size_t max_points, struct store_ar
                 store_area_rings_free(out);
                 return rc;
         }
-        qsort(out->v, out->n, sizeof(*out->v), ring_cmp);
+        store_area_rings_sort(out);
         return out->n ? 0 : -ENOENT;
 }
 
@@ -607,31 +593,11 @@ static int covers_col(struct sl *b, sqlite3_stmt *s, int col, int tag, double x,
         return out;
 }
 
-static bool coords_ok(double lon, double lat)
-{
-        return isfinite(lon) && isfinite(lat) && lon >= -180 && lon <= 180 && lat >= -90 &&
-               lat <= 90;
-}
-
 /* ---- hazard_at ---------------------------------------------------------- */
 
-static int add_area(struct geo_hazard_answer *a, const char *code)
+static int hazard_areas(void *ctx, double lon, double lat, struct geo_hazard_answer *a)
 {
-        for (size_t i = 0; i < a->n_areas; i++)
-                if (strcmp(a->areas[i], code) == 0)
-                        return 0;
-        char **nv = realloc(a->areas, (a->n_areas + 1) * sizeof(*nv));
-        if (!nv)
-                return -ENOMEM;
-        a->areas = nv;
-        if (!(a->areas[a->n_areas] = strdup(code)))
-                return -ENOMEM;
-        a->n_areas++;
-        return 0;
-}
-
-static int hazard_areas(struct sl *b, double lon, double lat, struct geo_hazard_answer *a)
-{
+        struct sl *b = ctx;
         int rc = 0;
         bool split_found = false;
         sqlite3_stmt *s = sl_query(
@@ -653,7 +619,7 @@ static int hazard_areas(struct sl *b, double lon, double lat, struct geo_hazard_
                 const char *kind = (const char *)sqlite3_column_text(s, 2);
                 if (kind && strcmp(kind, "city_split") == 0) {
                         split_found = true;
-                        rc = add_area(a, code);
+                        rc = geo_answer_add_area(a, code);
                         continue;
                 }
                 if (kind && strcmp(kind, "city") != 0)
@@ -664,7 +630,7 @@ static int hazard_areas(struct sl *b, double lon, double lat, struct geo_hazard_
                         a->lg_code = sl_col_strdup(s, 4);
                         a->town_code = sl_col_strdup(s, 5);
                 }
-                rc = add_area(a, code);
+                rc = geo_answer_add_area(a, code);
         }
         sqlite3_reset(s);
         if (rc < 0 || !a->area_code)
@@ -693,46 +659,29 @@ static int hazard_areas(struct sl *b, double lon, double lat, struct geo_hazard_
                      &rc, "t", a->area_code);
         if (!s)
                 return rc;
-        size_t nsplit = 0, nbare = 0;
-        char names[256] = "", bare[8] = "";
-        char codes[8][8];
-        while (sqlite3_step(s) == SQLITE_ROW) {
+        struct geo_split splits[8];
+        char codes[8][8], names[8][400];
+        size_t nsplit = 0;
+        while (nsplit < 8 && sqlite3_step(s) == SQLITE_ROW) {
                 const char *code = (const char *)sqlite3_column_text(s, 0);
                 const char *nm = (const char *)sqlite3_column_text(s, 1);
-                if (!code || strlen(code) != 7 || nsplit == 8)
+                if (!code || strlen(code) != 7)
                         continue;
+                /* A step frees the row's texts: copies. */
                 snprintf(codes[nsplit], sizeof(codes[nsplit]), "%s", code);
-                if (sqlite3_column_int(s, 2) == 0) {
-                        nbare++;
-                        snprintf(bare, sizeof(bare), "%s", code);
-                }
-                size_t l = strlen(names);
-                snprintf(names + l, sizeof(names) - l, "%s%s", nsplit ? "・" : "", nm ? nm : "");
+                snprintf(names[nsplit], sizeof(names[nsplit]), "%s", nm ? nm : "");
+                splits[nsplit] =
+                    (struct geo_split){codes[nsplit], names[nsplit], sqlite3_column_int(s, 2) != 0};
                 nsplit++;
         }
+        rc = geo_answer_splits(a, splits, nsplit);
         sqlite3_reset(s);
-        if (nsplit == 0)
-                return 0;
-        if (nbare == 1 && nsplit > 1)
-                return add_area(a, bare);
-        for (size_t i = 0; i < nsplit && rc == 0; i++)
-                rc = add_area(a, codes[i]);
-        if (rc == 0 && nsplit > 1) {
-                char note[512];
-                a->split_unresolved = true;
-                snprintf(note, sizeof(note),
-                         "土砂災害警戒情報は%sに分けて発表されますが、この地点がどちらに"
-                         "当たるかを判定する区域データがないため、高い方の情報を表示しています。",
-                         names);
-                a->note_ja = strdup(note);
-                if (!a->note_ja)
-                        rc = -ENOMEM;
-        }
         return rc;
 }
 
-static int hazard_district(struct sl *b, double lon, double lat, struct geo_hazard_answer *a)
+static int hazard_district(void *ctx, double lon, double lat, struct geo_hazard_answer *a)
 {
+        struct sl *b = ctx;
         int rc = 0;
         sqlite3_stmt *s = sl_query(
             b,
@@ -758,8 +707,9 @@ static int hazard_district(struct sl *b, double lon, double lat, struct geo_haza
         return rc;
 }
 
-static int hazard_layers_at(struct sl *b, double lon, double lat, struct geo_hazard_answer *a)
+static int hazard_layers_at(void *ctx, double lon, double lat, struct geo_hazard_answer *a)
 {
+        struct sl *b = ctx;
         int rc = 0;
         sqlite3_stmt *s = sl_query(
             b,
@@ -777,64 +727,24 @@ static int hazard_layers_at(struct sl *b, double lon, double lat, struct geo_haz
         while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
                 if (!covers_col(b, s, 7, TAG_HAZARD, lon, lat))
                         continue;
-                const char *layer = (const char *)sqlite3_column_text(s, 0);
-                int rank = sqlite3_column_int(s, 6);
-                struct geo_hazard_hit *h = NULL;
-                for (size_t i = 0; i < a->n_hazards; i++)
-                        if (strcmp(a->hazards[i].layer, layer) == 0)
-                                h = &a->hazards[i];
-                if (h && h->rank >= rank)
-                        continue;
-                if (!h) {
-                        struct geo_hazard_hit *nv =
-                            realloc(a->hazards, (a->n_hazards + 1) * sizeof(*nv));
-                        if (!nv) {
-                                rc = -ENOMEM;
-                                break;
-                        }
-                        a->hazards = nv;
-                        h = &a->hazards[a->n_hazards++];
-                        memset(h, 0, sizeof(*h));
-                        h->layer = sl_col_strdup(s, 0);
-                        h->version = sl_col_strdup(s, 1);
-                        h->title = sl_col_strdup(s, 2);
-                        h->hazard = sl_col_strdup(s, 3);
-                } else {
-                        free(h->class_);
-                        free(h->label_ja);
-                }
-                h->class_ = sl_col_strdup(s, 4);
-                h->label_ja = sl_col_strdup(s, 5);
-                h->rank = rank;
-                if (!h->layer || !h->version || !h->title || !h->hazard || !h->class_ ||
-                    !h->label_ja)
-                        rc = -ENOMEM;
+                struct geo_hit_in h = {(const char *)sqlite3_column_text(s, 0),
+                                       (const char *)sqlite3_column_text(s, 1),
+                                       (const char *)sqlite3_column_text(s, 2),
+                                       (const char *)sqlite3_column_text(s, 3),
+                                       (const char *)sqlite3_column_text(s, 4),
+                                       (const char *)sqlite3_column_text(s, 5),
+                                       sqlite3_column_int(s, 6)};
+                rc = geo_answer_hit(a, &h);
         }
         sqlite3_reset(s);
         /* A stable order for callers: by layer name. */
-        for (size_t i = 1; i < a->n_hazards; i++)
-                for (size_t j = i;
-                     j > 0 && strcmp(a->hazards[j - 1].layer, a->hazards[j].layer) > 0; j--) {
-                        struct geo_hazard_hit t = a->hazards[j];
-                        a->hazards[j] = a->hazards[j - 1];
-                        a->hazards[j - 1] = t;
-                }
+        geo_answer_sort_hits(a);
         return rc;
 }
 
-static void take_level(int *level, bool *exercise, int lv, bool ex)
+static int hazard_levels(void *ctx, int view, struct geo_hazard_answer *a)
 {
-        if (lv < LEVEL_MIN || lv > LEVEL_MAX)
-                return;
-        if (*level == LEVEL_NONE || lv > *level) {
-                *level = lv;
-                if (ex)
-                        *exercise = true;
-        }
-}
-
-static int hazard_levels(struct sl *b, int view, struct geo_hazard_answer *a)
-{
+        struct sl *b = ctx;
         int rc = 0;
         view = sl_view(b, view);
         int64_t now = sl_now();
@@ -849,8 +759,8 @@ static int hazard_levels(struct sl *b, int view, struct geo_hazard_answer *a)
                         return rc;
                 while (sqlite3_step(s) == SQLITE_ROW)
                         if (sqlite3_column_type(s, 0) != SQLITE_NULL)
-                                take_level(&a->jma_level, &a->exercise, sqlite3_column_int(s, 0),
-                                           sqlite3_column_int(s, 1));
+                                geo_take_level(&a->jma_level, &a->exercise,
+                                               sqlite3_column_int(s, 0), sqlite3_column_int(s, 1));
                 sqlite3_reset(s);
         }
         if (a->area_code) {
@@ -873,7 +783,7 @@ static int hazard_levels(struct sl *b, int view, struct geo_hazard_answer *a)
                             sqlite3_column_type(s, 2) == SQLITE_NULL)
                                 continue;
                         bool ex = false;
-                        take_level(&a->river_level, &ex, sqlite3_column_int(s, 2), false);
+                        geo_take_level(&a->river_level, &ex, sqlite3_column_int(s, 2), false);
                 }
                 sqlite3_reset(s);
         }
@@ -888,7 +798,7 @@ static int hazard_levels(struct sl *b, int view, struct geo_hazard_answer *a)
         while (sqlite3_step(s) == SQLITE_ROW) {
                 int lv = sqlite3_column_int(s, 1);
                 if (a->order_level == LEVEL_NONE || lv > a->order_level) {
-                        take_level(&a->order_level, &a->exercise, lv, sqlite3_column_int(s, 2));
+                        geo_take_level(&a->order_level, &a->exercise, lv, sqlite3_column_int(s, 2));
                         a->order_id = sqlite3_column_int64(s, 0);
                 }
         }
@@ -901,69 +811,12 @@ static int hazard_levels(struct sl *b, int view, struct geo_hazard_answer *a)
 int sl_geo_hazard_at(struct store *st, double lon, double lat, int view,
                      struct geo_hazard_answer *out)
 {
-        struct sl *b = SL(st);
-        memset(out, 0, sizeof(*out));
-        out->jma_level = out->river_level = out->order_level = LEVEL_NONE;
-        if (!coords_ok(lon, lat))
-                return -EINVAL;
-        out->lon = lon;
-        out->lat = lat;
-        int rc = hazard_areas(b, lon, lat, out);
-        if (rc == 0)
-                rc = hazard_district(b, lon, lat, out);
-        if (rc == 0)
-                rc = hazard_layers_at(b, lon, lat, out);
-        if (rc == 0)
-                rc = hazard_levels(b, view, out);
-        if (rc < 0)
-                geo_hazard_answer_free(out);
-        return rc;
+        static const struct geo_hazard_ops ops = {hazard_areas, hazard_district, hazard_layers_at,
+                                                  hazard_levels};
+        return geo_hazard_at_run(lon, lat, view, &ops, SL(st), out);
 }
 
 /* ---- shelters_near ------------------------------------------------------ */
-
-static void distance_bearing(const struct geod_geodesic *g, double lon, double lat, double lon2,
-                             double lat2, double *d, double *brg)
-{
-        double s12 = 0, azi1 = 0, azi2 = 0;
-        geod_inverse(g, lat, lon, lat2, lon2, &s12, &azi1, &azi2);
-        *d = s12;
-        if (s12 < 0.001)
-                *brg = NAN;
-        else
-                *brg = azi1 < 0 ? azi1 + 360.0 : azi1;
-}
-
-struct cand {
-        int64_t id;
-        double d, brg;
-        bool open;
-};
-
-static int cand_cmp(const void *x, const void *y)
-{
-        const struct cand *a = x, *c = y;
-        if (a->d != c->d)
-                return a->d < c->d ? -1 : 1;
-        return a->id < c->id ? -1 : a->id > c->id;
-}
-
-static int cand_push(struct cand **v, size_t *n, size_t *cap, struct cand c)
-{
-        for (size_t i = 0; i < *n; i++)
-                if ((*v)[i].id == c.id)
-                        return 0;
-        if (*n == *cap) {
-                size_t nc = *cap ? *cap * 2 : 64;
-                struct cand *nv = realloc(*v, nc * sizeof(*nv));
-                if (!nv)
-                        return -ENOMEM;
-                *v = nv;
-                *cap = nc;
-        }
-        (*v)[(*n)++] = c;
-        return 0;
-}
 
 /* SQL per hazard column: the suitable emergency shelters in a box. */
 #define NEAR_SQL(col)                                                                              \
@@ -983,17 +836,49 @@ static const char *const open_sql[HAZARD_COUNT] = {
     OPEN_SQL("tsunami"), OPEN_SQL("fire"),      OPEN_SQL("inland_flood"), OPEN_SQL("volcano"),
 };
 
-static int shelter_fill_hit(struct sl *b, const struct cand *c, struct geo_shelter_hit *h)
+struct near_ctx {
+        struct sl *b;
+        enum store_hazard hz;
+};
+
+static int near_rows(sqlite3_stmt *s, geo_near_push_fn push, void *push_ctx)
 {
         int rc = 0;
-        sqlite3_stmt *s = sl_row(b, &rc,
+        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
+                rc = push(push_ctx, sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1),
+                          sqlite3_column_double(s, 2), sqlite3_column_int(s, 3) != 0);
+        sqlite3_reset(s);
+        return rc;
+}
+
+static int near_box(void *ctx, double lon0, double lat0, double lon1, double lat1,
+                    geo_near_push_fn push, void *push_ctx)
+{
+        struct near_ctx *c = ctx;
+        int rc = 0;
+        sqlite3_stmt *s = sl_query(c->b, near_sql[c->hz], &rc, "dddd", lon0, lat0, lon1, lat1);
+        return s ? near_rows(s, push, push_ctx) : rc;
+}
+
+static int near_open(void *ctx, geo_near_push_fn push, void *push_ctx)
+{
+        struct near_ctx *c = ctx;
+        int rc = 0;
+        sqlite3_stmt *s = sl_query(c->b, open_sql[c->hz], &rc, "");
+        return s ? near_rows(s, push, push_ctx) : rc;
+}
+
+static int near_fill(void *ctx, int64_t id, struct geo_shelter_hit *h)
+{
+        struct near_ctx *c = ctx;
+        int rc = 0;
+        sqlite3_stmt *s = sl_row(c->b, &rc,
                                  "SELECT s.common_id, s.name, s.address, s.lon, s.lat, s.is_open, "
                                  "s.capacity, s.occupancy, s.linked_id, l.name FROM shelters s "
                                  "LEFT JOIN shelters l ON l.id = s.linked_id WHERE s.id = ?",
-                                 "i", c->id);
+                                 "i", id);
         if (!s)
                 return rc;
-        h->id = c->id;
         h->common_id = sl_col_strdup(s, 0);
         h->name = sl_col_strdup(s, 1);
         h->address = sl_col_strdup(s, 2);
@@ -1004,8 +889,6 @@ static int shelter_fill_hit(struct sl *b, const struct cand *c, struct geo_shelt
         h->occupancy = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 7);
         h->linked_id = sqlite3_column_int64(s, 8);
         h->linked_name = sl_col_strdup(s, 9);
-        h->distance_m = c->d;
-        h->bearing_deg = c->brg;
         sqlite3_reset(s);
         return h->common_id && h->name ? 0 : -ENOMEM;
 }
@@ -1013,83 +896,12 @@ static int shelter_fill_hit(struct sl *b, const struct cand *c, struct geo_shelt
 int sl_geo_shelters_near(struct store *st, double lon, double lat, enum store_hazard hz, size_t n,
                          struct geo_shelter_list *out)
 {
-        struct sl *b = SL(st);
+        static const struct geo_near_ops ops = {near_box, near_open, near_fill};
         memset(out, 0, sizeof(*out));
-        if (!coords_ok(lon, lat) || (int)hz < 0 || hz >= HAZARD_COUNT || n < 1 || n > 50)
+        if (!geo_coords_ok(lon, lat) || (int)hz < 0 || hz >= HAZARD_COUNT || n < 1 || n > 50)
                 return -EINVAL;
-        /* GRS80, the ellipsoid of JGD2011; per call, so handles on other
-         * threads share nothing. */
-        struct geod_geodesic g;
-        geod_init(&g, 6378137.0, 1 / 298.257222101);
-        struct cand *all = NULL, *open = NULL;
-        size_t n_all = 0, cap_all = 0, n_open = 0, cap_open = 0;
-        int rc = 0;
-        /* Grow a box until n shelters lie inside its inscribed circle: those
-         * are the n nearest. */
-        double coslat = cos(lat * M_PI / 180.0);
-        if (coslat < 0.01)
-                coslat = 0.01;
-        for (double r_m = 1000.0;; r_m *= 2) {
-                double dlat = r_m / 110000.0 + 1e-6, dlon = r_m / (111320.0 * coslat) + 1e-6;
-                sqlite3_stmt *s = sl_query(b, near_sql[hz], &rc, "dddd", lon - dlon, lat - dlat,
-                                           lon + dlon, lat + dlat);
-                if (!s)
-                        goto out;
-                n_all = 0;
-                while (sqlite3_step(s) == SQLITE_ROW) {
-                        struct cand c = {.id = sqlite3_column_int64(s, 0),
-                                         .open = sqlite3_column_int(s, 3) != 0};
-                        distance_bearing(&g, lon, lat, sqlite3_column_double(s, 1),
-                                         sqlite3_column_double(s, 2), &c.d, &c.brg);
-                        if ((rc = cand_push(&all, &n_all, &cap_all, c)) < 0)
-                                break;
-                }
-                sqlite3_reset(s);
-                if (rc < 0)
-                        goto out;
-                size_t inside = 0;
-                for (size_t i = 0; i < n_all; i++)
-                        if (all[i].d <= r_m)
-                                inside++;
-                if (inside >= n || r_m >= GEO_SHELTER_MAX_M * 4)
-                        break;
-        }
-        if (n_all)
-                qsort(all, n_all, sizeof(*all), cand_cmp);
-        /* Open shelters are few and indexed: all of them, by distance. */
-        sqlite3_stmt *s = sl_query(b, open_sql[hz], &rc, "");
-        if (!s)
-                goto out;
-        while (sqlite3_step(s) == SQLITE_ROW) {
-                struct cand c = {.id = sqlite3_column_int64(s, 0), .open = true};
-                distance_bearing(&g, lon, lat, sqlite3_column_double(s, 1),
-                                 sqlite3_column_double(s, 2), &c.d, &c.brg);
-                if (c.d <= GEO_SHELTER_MAX_M && (rc = cand_push(&open, &n_open, &cap_open, c)) < 0)
-                        break;
-        }
-        sqlite3_reset(s);
-        if (rc < 0)
-                goto out;
-        if (n_open)
-                qsort(open, n_open, sizeof(*open), cand_cmp);
-        out->v = calloc(n, sizeof(*out->v));
-        if (!out->v) {
-                rc = -ENOMEM;
-                goto out;
-        }
-        for (size_t i = 0; i < n_open && out->n < n && rc == 0; i++)
-                rc = shelter_fill_hit(b, &open[i], &out->v[out->n++]);
-        for (size_t i = 0; i < n_all && out->n < n && rc == 0; i++) {
-                if (all[i].open)
-                        continue; /* already listed with the open ones */
-                rc = shelter_fill_hit(b, &all[i], &out->v[out->n++]);
-        }
-out:
-        free(all);
-        free(open);
-        if (rc < 0)
-                geo_shelter_list_free(out);
-        return rc;
+        struct near_ctx c = {SL(st), hz};
+        return geo_near_run(lon, lat, n, &ops, &c, out);
 }
 
 /* ---- Addresses ---------------------------------------------------------- */
@@ -1108,31 +920,13 @@ static int address_fill(sqlite3_stmt *s, void *elem, void *ctx)
         a->lon = sqlite3_column_double(s, 5);
         a->lat = sqlite3_column_double(s, 6);
         a->district_id = sqlite3_column_int64(s, 7);
-        if (!a->code || !a->pref || !a->city || !a->town)
-                return -ENOMEM;
-        size_t l = strlen(a->pref) + strlen(a->city) + strlen(a->town) + 1;
-        a->label = malloc(l);
-        if (!a->label)
-                return -ENOMEM;
-        snprintf(a->label, l, "%s%s%s", a->pref, a->city, a->town);
-        return 0;
+        return geo_address_label(a);
 }
 
-/* Characters (code points) in a UTF-8 string. */
-static size_t utf8_chars(const char *s)
+static int search_key(void *ctx, const char *key, size_t limit, struct geo_address_list *out)
 {
-        size_t n = 0;
-        for (; *s; s++)
-                if (((unsigned char)*s & 0xC0) != 0x80)
-                        n++;
-        return n;
-}
-
-static int search_key(struct sl *b, const char *key, size_t limit, struct geo_address_list *out)
-{
-        if (!key[0])
-                return 0;
-        if (utf8_chars(key) >= 3) {
+        struct sl *b = ctx;
+        if (geo_utf8_chars(key) >= 3) {
                 /* FTS5 trigram: the key as one quoted phrase. */
                 char q[700];
                 size_t o = 0;
@@ -1162,36 +956,7 @@ static int search_key(struct sl *b, const char *key, size_t limit, struct geo_ad
 int sl_geo_address_search(struct store *st, const char *text, size_t limit,
                           struct geo_address_list *out)
 {
-        struct sl *b = SL(st);
-        memset(out, 0, sizeof(*out));
-        if (!text || strlen(text) > 200 || limit < 1 || limit > 100)
-                return -EINVAL;
-        char key[640];
-        if (geo_normalize(text, key, sizeof(key)) < 0)
-                return -EINVAL;
-        int rc = search_key(b, key, limit, out);
-        if (rc == 0 && out->n == 0) {
-                /* A full address with house numbers: "本町1-2-3" is the 町丁目
-                 * "本町1丁目"; else cut at the first digit. */
-                char *d = strpbrk(key, "0123456789");
-                if (d) {
-                        char *e = d;
-                        while (*e >= '0' && *e <= '9')
-                                e++;
-                        if (*e == '-' || *e == 0) {
-                                char k2[660];
-                                snprintf(k2, sizeof(k2), "%.*s丁目", (int)(e - key), key);
-                                rc = search_key(b, k2, limit, out);
-                        }
-                        if (rc == 0 && out->n == 0) {
-                                *d = '\0';
-                                rc = search_key(b, key, limit, out);
-                        }
-                }
-        }
-        if (rc < 0)
-                geo_address_list_free(out);
-        return rc;
+        return geo_address_search_run(text, limit, search_key, SL(st), out);
 }
 
 static int pick_fill(sqlite3_stmt *s, void *elem, void *ctx)
@@ -1277,7 +1042,7 @@ int sl_geo_address_upsert(struct store *st, const struct geo_address_in *a)
 {
         struct sl *b = SL(st);
         struct geo_address_keys k;
-        if (!a || !coords_ok(a->lon, a->lat) || geo_address_keys(a, &k) < 0)
+        if (!a || !geo_coords_ok(a->lon, a->lat) || geo_address_keys(a, &k) < 0)
                 return -EINVAL;
         int rc = sl_tx_begin(b);
         if (rc < 0)

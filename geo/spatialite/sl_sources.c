@@ -232,16 +232,6 @@ static int kind_fill(sqlite3_stmt *s, void *elem, void *ctx)
         return k->code && k->name && k->status ? 0 : -ENOMEM;
 }
 
-static void kinds_free(struct store_area_kind *k, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                free((char *)k[i].code);
-                free((char *)k[i].name);
-                free((char *)k[i].status);
-        }
-        free(k);
-}
-
 static int kinds_get(struct sl *b, const char *area_code, bool exercise,
                      struct store_area_kind **out, size_t *n)
 {
@@ -257,82 +247,28 @@ static int kinds_get(struct sl *b, const char *area_code, bool exercise,
                 return rc;
         rc = sl_collect(b, s, (void **)out, n, sizeof(**out), kind_fill, NULL);
         if (rc < 0) {
-                kinds_free(*out, *n);
+                store_area_kinds_free(*out, *n);
                 *out = NULL;
                 *n = 0;
         }
         return rc;
 }
 
-static int cmp_kind(const void *a, const void *b)
-{
-        return strcmp(((const struct store_area_kind *)a)->code,
-                      ((const struct store_area_kind *)b)->code);
-}
-
-static bool same_kinds(const struct store_area_kind *a, size_t na, const struct store_area_kind *b,
-                       size_t nb)
-{
-        if (na != nb)
-                return false;
-        for (size_t i = 0; i < na; i++) {
-                if (strcmp(a[i].code, b[i].code) != 0 || strcmp(a[i].name, b[i].name) != 0 ||
-                    strcmp(a[i].status, b[i].status) != 0 || a[i].level != b[i].level)
-                        return false;
-        }
-        return true;
-}
-
-static void json_kinds(struct json_writer *w, const struct store_area_kind *k, size_t n)
-{
-        char t[32];
-        json_arr_begin(w);
-        for (size_t i = 0; i < n; i++) {
-                json_obj_begin(w);
-                json_key(w, "code");
-                json_str(w, k[i].code);
-                json_key(w, "name");
-                json_str(w, k[i].name);
-                json_key(w, "status");
-                json_str(w, k[i].status);
-                json_key(w, "level");
-                if (k[i].level)
-                        json_int(w, k[i].level);
-                else
-                        json_null_value(w);
-                json_key(w, "issued_at");
-                time_format_jst(k[i].issued_at, t, sizeof(t));
-                json_str(w, t);
-                json_obj_end(w);
-        }
-        json_arr_end(w);
-}
-
 int sl_area_set_in_force(struct store *st, const char *area_code, const char *area_name,
                          bool exercise, const struct store_area_kind *kinds, size_t n)
 {
         struct sl *b = SL(st);
-        if (!area_code || !area_name || (n && !kinds))
+        if (!area_code || !area_name)
                 return -EINVAL;
         int new_level = LEVEL_NONE;
-        for (size_t i = 0; i < n; i++) {
-                if (!kinds[i].code || !kinds[i].name || !kinds[i].status ||
-                    (kinds[i].level && !level_valid(kinds[i].level)))
-                        return -EINVAL;
-                if (kinds[i].level > new_level)
-                        new_level = kinds[i].level;
-        }
         struct store_area_kind *sorted = NULL, *old = NULL;
         size_t n_old = 0;
         struct buf data = BUF_INIT(1 << 20);
         int64_t now = sl_now(), old_level = 0;
-        sorted = malloc((n ? n : 1) * sizeof(*sorted));
-        if (!sorted)
-                return -ENOMEM;
-        if (n)
-                memcpy(sorted, kinds, n * sizeof(*sorted));
-        qsort(sorted, n, sizeof(*sorted), cmp_kind);
-        int rc = sl_tx_begin(b);
+        int rc = store_area_kinds_sorted(kinds, n, &sorted, &new_level);
+        if (rc < 0)
+                return rc;
+        rc = sl_tx_begin(b);
         if (rc < 0)
                 goto out_free;
         rc = kinds_get(b, area_code, exercise, &old, &n_old);
@@ -346,7 +282,7 @@ int sl_area_set_in_force(struct store *st, const char *area_code, const char *ar
                 rc = r;
                 goto out;
         }
-        bool changed = !same_kinds(old, n_old, sorted, n);
+        bool changed = !store_area_kinds_same(old, n_old, sorted, n);
         char subject[32];
         snprintf(subject, sizeof(subject), "areas/%.7s", area_code);
         if (changed) {
@@ -363,21 +299,10 @@ int sl_area_set_in_force(struct store *st, const char *area_code, const char *ar
                                     sorted[i].issued_at, sorted[i].alert_id);
                 if (rc < 0)
                         goto out;
-                struct json_writer w;
-                json_init(&w, &data);
-                json_obj_begin(&w);
-                json_key(&w, "area_code");
-                json_str(&w, area_code);
-                json_key(&w, "area_name");
-                json_str(&w, area_name);
-                json_key(&w, "exercise");
-                json_bool(&w, exercise);
-                json_key(&w, "kinds");
-                json_kinds(&w, sorted, n);
-                json_obj_end(&w);
-                rc = json_error(&w) ? -ENOMEM
-                                    : sl_event(b, "alert.changed", subject, new_level, true,
-                                               exercise, data.data);
+                rc = store_alert_changed_data(&data, area_code, area_name, exercise, sorted, n);
+                if (rc == 0)
+                        rc = sl_event(b, "alert.changed", subject, new_level, true, exercise,
+                                      data.data);
                 if (rc < 0)
                         goto out;
         }
@@ -389,20 +314,13 @@ int sl_area_set_in_force(struct store *st, const char *area_code, const char *ar
                     "tbtLib", area_code, (int)exercise, area_name, new_level, now, (int)changed);
         if (rc == 0 && old_level != new_level) {
                 char ev[160];
-                char from[16] = "null", to[16] = "null";
-                if (old_level)
-                        snprintf(from, sizeof(from), "%d", (int)old_level);
-                if (new_level)
-                        snprintf(to, sizeof(to), "%d", new_level);
-                snprintf(ev, sizeof(ev),
-                         "{\"area_code\":\"%.7s\",\"from\":%s,\"to\":%s,\"exercise\":%s}",
-                         area_code, from, to, exercise ? "true" : "false");
+                store_area_level_data(ev, area_code, (int)old_level, new_level, exercise);
                 rc = sl_event(b, "area.level", subject, new_level, true, exercise, ev);
         }
 out:
         rc = sl_tx_end(b, rc);
 out_free:
-        kinds_free(old, n_old);
+        store_area_kinds_free(old, n_old);
         free(sorted);
         buf_free(&data);
         return rc;
@@ -605,12 +523,8 @@ int sl_camera_image_add(struct store *st, const struct store_camera_image *img, 
                                   "captured_at = ?",
                                   &iid, "ii", img->station_id, img->captured_at);
         if (rc == 0 && added) {
-                char subject[40], data[200], t[32];
-                snprintf(subject, sizeof(subject), "stations/%lld", (long long)img->station_id);
-                time_format_jst(img->captured_at, t, sizeof(t));
-                snprintf(data, sizeof(data),
-                         "{\"station\":%lld,\"image\":%lld,\"captured_at\":\"%s\"}",
-                         (long long)img->station_id, (long long)iid, t);
+                char subject[40], data[200];
+                store_camera_image_event(img->station_id, iid, img->captured_at, subject, data);
                 rc = sl_event(b, "camera.image", subject, LEVEL_NONE, true, false, data);
         }
         rc = sl_tx_end(b, rc);
@@ -694,11 +608,7 @@ int sl_camera_images_prune(struct store *st, int64_t station_id, int64_t before,
 int sl_camera_set_state(struct store *st, int64_t station_id, const char *state)
 {
         struct sl *b = SL(st);
-        static const char *const states[] = {"ok", "stale", "frozen", "unknown"};
-        bool valid = false;
-        for (size_t i = 0; state && i < 4; i++)
-                valid = valid || strcmp(state, states[i]) == 0;
-        if (!valid)
+        if (!store_camera_state_static(state))
                 return -EINVAL;
         const char *old = NULL;
         int rc = sl_camera_get_state(st, station_id, &old);
@@ -715,9 +625,7 @@ int sl_camera_set_state(struct store *st, int64_t station_id, const char *state)
                     "iti", station_id, state, sl_now());
         if (rc == 0) {
                 char subject[40], data[160];
-                snprintf(subject, sizeof(subject), "stations/%lld", (long long)station_id);
-                snprintf(data, sizeof(data), "{\"station\":%lld,\"from\":\"%s\",\"to\":\"%s\"}",
-                         (long long)station_id, old, state);
+                store_camera_state_event(station_id, old, state, subject, data);
                 rc = sl_event(b, "camera.state", subject, LEVEL_NONE, true, false, data);
         }
         return sl_tx_end(b, rc);

@@ -8,7 +8,14 @@
  * from the template sonae_template on first use, named after the file's
  * base name), and the SQL reads go through a second libpq connection.
  * json_extract(COL, '$.KEY') in a check's SQL is rewritten to COL->>'KEY'
- * there; the rest of the checks' SQL is the same on both. */
+ * there, and a SpatiaLite index lookup "ROWID IN (SELECT ROWID FROM
+ * SpatialIndex WHERE f_table_name = 'T' AND search_frame = G)" to the GiST
+ * lookup "id IN (SELECT id FROM T WHERE geom && G)".  SpatiaLite's own
+ * function names in the checks (MakePoint, X, MbrMinX, length of a
+ * geometry's blob, LIKE on a JSON column, ...) are SQL functions of the
+ * schema storetest, which
+ * the checking connection creates and puts on its search path; a boolean
+ * reads as 1 or 0, as SQLite's.  The rest of the SQL is the same on both. */
 #ifndef SONAE_STORETEST_H
 #define SONAE_STORETEST_H
 
@@ -152,13 +159,27 @@ static inline struct store *storetest_open(const char *path)
 }
 
 /* The checks' SQL for PostgreSQL: json_extract(COL, '$.KEY') becomes
- * (COL->>'KEY'), as text. */
+ * (COL->>'KEY'), as text, and a SpatialIndex lookup a GiST one. */
 static inline void storetest_pg_sql(const char *sql, char *out, size_t len)
 {
+        static const char si[] = "ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '";
+        static const char sf[] = "' AND search_frame = ";
         size_t o = 0;
         while (*sql && o + 1 < len) {
                 const char *c = NULL, *k = NULL;
                 size_t cl = 0, kl = 0;
+                if (strncmp(sql, si, sizeof(si) - 1) == 0) {
+                        const char *t = sql + sizeof(si) - 1;
+                        size_t tl = strcspn(t, "'");
+                        if (strncmp(t + tl, sf, sizeof(sf) - 1) == 0) {
+                                int n = snprintf(out + o, len - o,
+                                                 "id IN (SELECT id FROM %.*s WHERE geom && ",
+                                                 (int)tl, t);
+                                o += n > 0 ? (size_t)n : 0;
+                                sql = t + tl + sizeof(sf) - 1;
+                                continue;
+                        }
+                }
                 if (strncmp(sql, "json_extract(", 13) == 0) {
                         c = sql + 13;
                         cl = strcspn(c, ",");
@@ -180,24 +201,85 @@ static inline void storetest_pg_sql(const char *sql, char *out, size_t len)
         out[o < len ? o : len - 1] = '\0';
 }
 
-static inline long long storetest_pg_sql_int(const char *path, const char *sql)
+/* SpatiaLite's names of the functions the checks use, as PostGIS ones;
+ * created once per database (a failure shows in the check that needs
+ * them). */
+static const char storetest_pg_compat[] =
+    "CREATE SCHEMA IF NOT EXISTS storetest; "
+    "CREATE OR REPLACE FUNCTION storetest.makepoint(float8, float8, int) RETURNS geometry "
+    "LANGUAGE sql IMMUTABLE AS 'SELECT ST_SetSRID(ST_MakePoint($1, $2), $3)'; "
+    "CREATE OR REPLACE FUNCTION storetest.numgeometries(geometry) RETURNS int LANGUAGE sql "
+    "IMMUTABLE AS 'SELECT ST_NumGeometries($1)'; "
+    "CREATE OR REPLACE FUNCTION storetest.geometryn(geometry, int) RETURNS geometry LANGUAGE "
+    "sql IMMUTABLE AS 'SELECT ST_GeometryN($1, $2)'; "
+    "CREATE OR REPLACE FUNCTION storetest.exteriorring(geometry) RETURNS geometry LANGUAGE sql "
+    "IMMUTABLE AS 'SELECT ST_ExteriorRing($1)'; "
+    "CREATE OR REPLACE FUNCTION storetest.pointn(geometry, int) RETURNS geometry LANGUAGE sql "
+    "IMMUTABLE AS 'SELECT ST_PointN($1, $2)'; "
+    "CREATE OR REPLACE FUNCTION storetest.x(geometry) RETURNS float8 LANGUAGE sql IMMUTABLE AS "
+    "'SELECT ST_X($1)'; "
+    "CREATE OR REPLACE FUNCTION storetest.y(geometry) RETURNS float8 LANGUAGE sql IMMUTABLE AS "
+    "'SELECT ST_Y($1)'; "
+    "CREATE OR REPLACE FUNCTION storetest.mbrminx(geometry) RETURNS float8 LANGUAGE sql "
+    "IMMUTABLE AS 'SELECT ST_XMin($1)'; "
+    /* SQLite's length() of a blob is its size in bytes. */
+    "CREATE OR REPLACE FUNCTION storetest.length(geometry) RETURNS int LANGUAGE sql IMMUTABLE "
+    "AS 'SELECT octet_length(ST_AsBinary($1))'; "
+    /* LIKE on a JSON column reads its text as stored, as SQLite's does. */
+    "CREATE OR REPLACE FUNCTION storetest.json_like(json, text) RETURNS boolean LANGUAGE sql "
+    "IMMUTABLE AS 'SELECT $1::text LIKE $2'; "
+    "CREATE OPERATOR storetest.~~ (LEFTARG = json, RIGHTARG = text, FUNCTION = "
+    "storetest.json_like)";
+
+/* The first column of the first row of sql as text (caller frees), NULL
+ * for SQL NULL; *rows is -1 when the query failed, else whether it gave a
+ * row (0 or 1).  A boolean reads "1" or "0". */
+static inline char *storetest_pg_sql_text(const char *path, const char *sql, int *rows)
 {
         char dsn[300], q[4096];
-        long long v = -1;
+        char *v = NULL;
+        *rows = -1;
         PGconn *c = PQconnectdb(storetest_pg_dsn(path, dsn, sizeof(dsn)));
         if (PQstatus(c) != CONNECTION_OK) {
                 fprintf(stderr, "%s: %s", dsn, PQerrorMessage(c));
                 PQfinish(c);
-                return -1;
+                return NULL;
         }
+        PGresult *r = PQexec(c, "SELECT 1 FROM pg_namespace WHERE nspname = 'storetest'");
+        bool have = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        PQclear(r);
+        if (!have) {
+                r = PQexec(c, storetest_pg_compat);
+                if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                        fprintf(stderr, "storetest functions: %s", PQerrorMessage(c));
+                PQclear(r);
+        }
+        PQclear(PQexec(c, "SET search_path = public, storetest"));
         storetest_pg_sql(sql, q, sizeof(q));
-        PGresult *r = PQexec(c, q);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        r = PQexec(c, q);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
                 fprintf(stderr, "%s: %s", q, PQerrorMessage(c));
-        else if (PQntuples(r) > 0) /* NULL reads 0, as sqlite3_column_int64 */
-                v = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        } else {
+                *rows = PQntuples(r) > 0;
+                if (*rows && !PQgetisnull(r, 0, 0)) {
+                        const char *t = PQgetvalue(r, 0, 0);
+                        if (PQftype(r, 0) == 16) /* BOOLOID */
+                                t = t[0] == 't' ? "1" : "0";
+                        v = strdup(t);
+                }
+        }
         PQclear(r);
         PQfinish(c);
+        return v;
+}
+
+static inline long long storetest_pg_sql_int(const char *path, const char *sql)
+{
+        int rows = -1;
+        char *t = storetest_pg_sql_text(path, sql, &rows);
+        /* NULL reads 0, as sqlite3_column_int64; no row or an error -1. */
+        long long v = rows <= 0 ? -1 : t ? strtoll(t, NULL, 10) : 0;
+        free(t);
         return v;
 }
 
@@ -241,6 +323,35 @@ out:
         sqlite3_close(db);
         if (cache)
                 spatialite_cleanup_ex(cache);
+        return v;
+}
+
+/* One double from SQL on a separate connection; NAN on error. */
+static inline double storetest_sql_double(const char *path, const char *sql)
+{
+        if (storetest_pg()) {
+                int rows = -1;
+                char *t = storetest_pg_sql_text(path, sql, &rows);
+                /* NULL reads 0.0, as sqlite3_column_double. */
+                double v = rows <= 0 ? NAN : t ? strtod(t, NULL) : 0.0;
+                free(t);
+                return v;
+        }
+        sqlite3 *db = NULL;
+        sqlite3_stmt *s = NULL;
+        double v = NAN;
+        void *cache = spatialite_alloc_connection();
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+                spatialite_init_ex(db, cache, 0);
+                if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+                    sqlite3_step(s) == SQLITE_ROW)
+                        v = sqlite3_column_double(s, 0);
+                else
+                        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+        }
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+        spatialite_cleanup_ex(cache);
         return v;
 }
 

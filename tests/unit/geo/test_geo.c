@@ -41,22 +41,7 @@ static long long sql_int(const char *sql)
 /* A double from SQL on a separate connection. */
 static double sql_double(const char *sql)
 {
-        sqlite3 *db = NULL;
-        sqlite3_stmt *s = NULL;
-        double v = NAN;
-        void *cache = spatialite_alloc_connection();
-        if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-                spatialite_init_ex(db, cache, 0);
-                if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-                    sqlite3_step(s) == SQLITE_ROW)
-                        v = sqlite3_column_double(s, 0);
-                else
-                        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
-        }
-        sqlite3_finalize(s);
-        sqlite3_close(db);
-        spatialite_cleanup_ex(cache);
-        return v;
+        return storetest_sql_double(db_path, sql);
 }
 
 static int import(struct store *st, const char *kind, const char *path, const char *name,
