@@ -90,6 +90,55 @@ int store_tile_get(struct store *st, const char *layer, int z, int x, int y, voi
         return DISPATCH(tile_get, layer, z, x, y, data, len, version);
 }
 
+bool store_tiles_cut_by_backend(struct store *st)
+{
+        return st->ops->tile_set_cut != NULL;
+}
+
+int store_tile_features_add(struct store *st, int64_t set_id, const char *const *fields,
+                            size_t n_fields, const struct store_tile_feature *f, size_t n)
+{
+        return DISPATCH(tile_features_add, set_id, fields, n_fields, f, n);
+}
+
+int store_tile_set_cut(struct store *st, int64_t set_id, size_t *n)
+{
+        *n = 0;
+        return DISPATCH(tile_set_cut, set_id, n);
+}
+
+/* ---- Rules of both backends' writes ----------------------------------- */
+
+bool store_road_lonlat_ok(double lon, double lat)
+{
+        return isfinite(lon) && isfinite(lat) && lon >= 120 && lon <= 155 && lat >= 20 && lat <= 46;
+}
+
+bool store_road_source_ok(const char *s)
+{
+        return s && (strcmp(s, "osm") == 0 || strcmp(s, "lines") == 0);
+}
+
+bool store_tile_layer_ok(const char *l)
+{
+        size_t n = l ? strlen(l) : 0;
+        if (n < 1 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = l[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-'))
+                        return false;
+        }
+        return true;
+}
+
+bool store_tile_xyz_ok(int z, int x, int y)
+{
+        return z >= 0 && z <= 22 && x >= 0 && y >= 0 && (int64_t)x < ((int64_t)1 << z) &&
+               (int64_t)y < ((int64_t)1 << z);
+}
+
 int geo_route(struct store *st, double lon, double lat, double to_lon, double to_lat,
               const struct geo_route_opts *o, struct geo_route *out)
 {

@@ -218,6 +218,10 @@ struct store_ops {
                         size_t *len, char version[65]);
         int (*geo_route)(struct store *st, double lon, double lat, double to_lon, double to_lat,
                          const struct geo_route_opts *o, struct geo_route *out);
+        /* NULL when the importer cuts the tiles (store_tiles_cut_by_backend). */
+        int (*tile_features_add)(struct store *st, int64_t set_id, const char *const *fields,
+                                 size_t n_fields, const struct store_tile_feature *f, size_t n);
+        int (*tile_set_cut)(struct store *st, int64_t set_id, size_t *n);
 };
 
 struct store {
@@ -283,6 +287,17 @@ int store_station_change_events(int64_t id, int old_level, int new_level,
                                 enum station_state old_state, enum station_state new_state,
                                 store_emit_fn emit, void *ctx);
 
+/* Road graphs and tiles: the rules of their writes (geo_route.c). */
+/* A point of a road graph: finite and inside Japan's extent (lon 120-155,
+ * lat 20-46). */
+bool store_road_lonlat_ok(double lon, double lat);
+/* osm | lines */
+bool store_road_source_ok(const char *source);
+/* A tile layer's name: [A-Za-z0-9_-], 1-64 bytes. */
+bool store_tile_layer_ok(const char *layer);
+/* z 0-22, x and y inside the zoom's grid. */
+bool store_tile_xyz_ok(int z, int x, int y);
+
 /* The subject and data of a `shelter.updated` event. */
 void store_shelter_event(int64_t id, bool is_open, int64_t occupancy, char subject[40],
                          char data[160]);
@@ -322,6 +337,7 @@ void store_area_rings_sort(struct store_area_rings *r);
 /* The SQL of geo_count(what), the same on every backend; NULL for an
  * unknown what. */
 const char *geo_count_sql(const char *what);
+
 /* geo/store_city_rules.c: the city's events as every backend writes them.
  * Each *_data writes the event's JSON into buf (0, or -ENOMEM when it does
  * not fit).  Report: `report, status, category, severity` (never the

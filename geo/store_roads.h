@@ -77,4 +77,26 @@ int store_tile_version(struct store *st, const char *layer, char version[65]);
 int store_tile_get(struct store *st, const char *layer, int z, int x, int y, void **data,
                    size_t *len, char version[65]);
 
+/* ---- Tiles cut by the backend ------------------------------------------ */
+
+/* True when the backend cuts a set's tiles itself from its features
+ * (PostGIS: ST_AsMVT).  Otherwise (SpatiaLite) the importer cuts them with
+ * GDAL and stores each with store_tile_put(). */
+bool store_tiles_cut_by_backend(struct store *st);
+struct store_tile_feature {
+        const unsigned char *wkb; /* EPSG:6668, as OGR_G_ExportToWkb writes it */
+        size_t wkb_len;
+        const char *const *values; /* one per field; NULL leaves it unset */
+};
+/* Adds features with the string attributes fields[0..n_fields) (1-8 names
+ * of [a-z_], 1-32 bytes) to a set not yet cut.  Only inside the caller's
+ * transaction (-EINVAL outside one): the features are kept until it ends. */
+int store_tile_features_add(struct store *st, int64_t set_id, const char *const *fields,
+                            size_t n_fields, const struct store_tile_feature *f, size_t n);
+/* Cuts the set's tiles from the features added in this transaction: every
+ * tile of the set's zooms that holds one (XYZ, EPSG:3857, extent 4096,
+ * buffer 80, each zoom simplified to a tile unit), the MVT layer named as
+ * the set's layer; *n gets their count.  In the caller's transaction. */
+int store_tile_set_cut(struct store *st, int64_t set_id, size_t *n);
+
 #endif

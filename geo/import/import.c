@@ -686,7 +686,7 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
         /* The layer's vector tiles, made beside the features. */
         static const char *const tile_fields[] = {"class", "label_ja", "rank"};
         if (geo_tiles_layer_ok(name))
-                rc = geo_tiler_open(&tiler, name, GEO_TILES_MIN_ZOOM, GEO_TILES_MAX_ZOOM,
+                rc = geo_tiler_open(&tiler, st, name, GEO_TILES_MIN_ZOOM, GEO_TILES_MAX_ZOOM,
                                     tile_fields, 3, rep);
         else
                 warn(
@@ -1541,7 +1541,8 @@ static int import_rivers(struct store *st, const char *path, const struct geo_im
                 goto out;
         }
         static const char *const fields[] = {"name"};
-        rc = geo_tiler_open(&tiler, name, GEO_TILES_MIN_ZOOM, GEO_TILES_MAX_ZOOM, fields, 1, rep);
+        rc = geo_tiler_open(&tiler, st, name, GEO_TILES_MIN_ZOOM, GEO_TILES_MAX_ZOOM, fields, 1,
+                            rep);
         if (rc < 0)
                 goto out;
         OGRFeatureH f;

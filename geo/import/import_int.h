@@ -18,9 +18,12 @@ int geo_import_edition(const char *name, const struct geo_import_opts *o, char v
 struct geo_tiler;
 /* True when a layer name can name tiles in a URL ([A-Za-z0-9_-], 1-64). */
 bool geo_tiles_layer_ok(const char *layer);
-/* A tiler for the layer's zooms with string attributes fields[0..n). */
-int geo_tiler_open(struct geo_tiler **t, const char *layer, int min_zoom, int max_zoom,
-                   const char *const *fields, size_t n_fields, struct geo_import_report *rep);
+/* A tiler for the layer's zooms with string attributes fields[0..n) (at
+ * most 8, borrowed until geo_tiler_free()), cutting with GDAL or, where the
+ * store's backend cuts tiles itself, handing it the features at the end. */
+int geo_tiler_open(struct geo_tiler **t, struct store *st, const char *layer, int min_zoom,
+                   int max_zoom, const char *const *fields, size_t n_fields,
+                   struct geo_import_report *rep);
 /* One feature: WKB in EPSG:6668 and one value per field (NULL: unset). */
 int geo_tiler_add(struct geo_tiler *t, const unsigned char *wkb, size_t len,
                   const char *const *values);

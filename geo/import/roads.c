@@ -429,11 +429,26 @@ static int node_of(struct store *st, int64_t gid, struct vtx *v, double lon, dou
         return store_road_node_add(st, gid, lon, lat, v->name, &v->node);
 }
 
+/* Edges go to the store in batches (one round trip each on PostGIS); they
+ * point into the lines, which outlive the import's transaction. */
+#define EDGE_BATCH 1000
+struct edge_batch {
+        struct store_road_edge v[EDGE_BATCH];
+        size_t n;
+};
+
+static int edges_flush(struct store *st, int64_t gid, struct edge_batch *eb)
+{
+        int rc = eb->n ? store_road_edges_add(st, gid, eb->v, eb->n) : 0;
+        eb->n = 0;
+        return rc;
+}
+
 /* Writes one piece of line from point i to point j (inclusive) between
  * two nodes; a loop back to its own node is cut in two at its middle. */
 static int write_piece(struct store *st, int64_t gid, struct vmap *m, const struct lines *l,
                        size_t line, size_t i, size_t j, const struct geod_geodesic *geod,
-                       struct geo_import_report *rep)
+                       struct edge_batch *eb, struct geo_import_report *rep)
 {
         const double *xy = l->xy;
         struct vtx *a = vmap_get(m, xy[2 * i], xy[2 * i + 1], false);
@@ -448,8 +463,8 @@ static int write_piece(struct store *st, int64_t gid, struct vmap *m, const stru
                 if (!c || c == a)
                         return 0;
                 c->count = 2;
-                int rc = write_piece(st, gid, m, l, line, i, mid, geod, rep);
-                return rc < 0 ? rc : write_piece(st, gid, m, l, line, mid, j, geod, rep);
+                int rc = write_piece(st, gid, m, l, line, i, mid, geod, eb, rep);
+                return rc < 0 ? rc : write_piece(st, gid, m, l, line, mid, j, geod, eb, rep);
         }
         int rc = node_of(st, gid, a, xy[2 * i], xy[2 * i + 1]);
         if (rc == 0)
@@ -465,17 +480,17 @@ static int write_piece(struct store *st, int64_t gid, struct vmap *m, const stru
         }
         if (!(len > 0.01))
                 return 0;
-        struct store_road_edge e = {.a = a->node,
-                                    .b = b->node,
-                                    .length_m = len,
-                                    .name = l->name[line],
-                                    .kind = l->kind[line],
-                                    .coords = xy + 2 * i,
-                                    .n_coords = j - i + 1};
-        rc = store_road_edges_add(st, gid, &e, 1);
-        if (rc == 0)
-                rep->imported++;
-        return rc;
+        if (eb->n == EDGE_BATCH && (rc = edges_flush(st, gid, eb)) < 0)
+                return rc;
+        eb->v[eb->n++] = (struct store_road_edge){.a = a->node,
+                                                  .b = b->node,
+                                                  .length_m = len,
+                                                  .name = l->name[line],
+                                                  .kind = l->kind[line],
+                                                  .coords = xy + 2 * i,
+                                                  .n_coords = j - i + 1};
+        rep->imported++;
+        return 0;
 }
 
 int geo_import_roads(struct store *st, const char *path, const struct geo_import_opts *o,
@@ -527,20 +542,30 @@ int geo_import_roads(struct store *st, const char *path, const struct geo_import
                 rfail(rep, "道路網を作れません: %s", store_strerror(rc));
         struct geod_geodesic geod;
         geod_init(&geod, 6378137.0, 1 / 298.257222101);
+        struct edge_batch *eb = calloc(1, sizeof(*eb));
+        if (!eb && rc == 0) {
+                rc = -ENOMEM;
+                rfail(rep, "メモリが足りません (out of memory)");
+        }
         for (size_t i = 0; rc == 0 && i < l.n; i++) {
                 size_t start = l.off[i];
                 for (size_t k = start + 1; rc == 0 && k < l.off[i + 1]; k++) {
                         struct vtx *v = vmap_get(&m, l.xy[2 * k], l.xy[2 * k + 1], false);
                         if (v->count < 2)
                                 continue;
-                        rc = write_piece(st, gid, &m, &l, i, start, k, &geod, rep);
+                        rc = write_piece(st, gid, &m, &l, i, start, k, &geod, eb, rep);
                         start = k;
                 }
                 if (rc < 0)
-                        rfail(rep, "線 %zu: 書き込めません (%s)", i + 1, store_strerror(rc));
+                        rfail(rep, "線 %zu まで: 書き込めません (%s)", i + 1, store_strerror(rc));
                 if (i % 2000 == 0 && o->progress)
                         o->progress(o->progress_ctx, i, l.n);
         }
+        /* The last batch.  A batch's error names the line being written and the
+         * lines before it (まで): its edges may come from several. */
+        if (rc == 0 && (rc = edges_flush(st, gid, eb)) < 0)
+                rfail(rep, "線 %zu まで: 書き込めません (%s)", l.n, store_strerror(rc));
+        free(eb);
         if (rc == 0) {
                 rc = store_road_graph_activate(st, gid);
                 if (rc < 0)

@@ -25,7 +25,8 @@ struct pg {
         bool event_lock; /* this transaction holds the events lock */
         struct pg_pending_obs *pending;
         size_t n_pending, cap_pending;
-        unsigned reconnects; /* for the tests and the logs */
+        unsigned reconnects;             /* for the tests and the logs */
+        struct route_cache *route_cache; /* the road graph for routes (pg_roads.c) */
 };
 
 #define PG(st) ((struct pg *)(st))
@@ -103,6 +104,18 @@ int pg_rows(PGresult *r, void **v, size_t *n, size_t elem_size,
 
 int64_t pg_now(void);
 
+/* Array literals for batched writes ("{1,2,3}" for unnest()): element i
+ * appended to a (capped buffer), then pg_arr_end() with the count; each
+ * returns 0 or, past the cap, -ENOBUFS.  Doubles print exactly (%.17g), non-finite as NULL; text is
+ * quoted, NULL as NULL. */
+struct buf;
+int pg_arr_i64(struct buf *a, size_t i, int64_t v);
+int pg_arr_double(struct buf *a, size_t i, double v);
+int pg_arr_text(struct buf *a, size_t i, const char *s);
+int pg_arr_end(struct buf *a, size_t n);
+/* Bytes as lowercase hex (for decode(…, 'hex') on the server). */
+int pg_put_hex(struct buf *a, const void *p, size_t n);
+
 /* pg_stations.c */
 int pg_station_upsert(struct store *st, const struct store_station *in, int64_t *id);
 int pg_station_find(struct store *st, const char *source, const char *external_id, int64_t *id);
@@ -129,6 +142,33 @@ int pg_raw_document_put(struct store *st, const char *source, const char *url,
                         int64_t *id, bool *is_new);
 int pg_raw_document_find(struct store *st, const char *url, int64_t *id);
 int pg_raw_document_body(struct store *st, int64_t id, void **body, size_t *len);
+
+/* pg_roads.c: road graphs, layer polygons, routes; the handle's graph in
+ * memory (route_cache.h) freed with it. */
+int pg_road_graph_create(struct store *st, const struct store_road_graph *g, int64_t *id);
+int pg_road_node_add(struct store *st, int64_t graph_id, double lon, double lat, const char *name,
+                     int64_t *id);
+int pg_road_edges_add(struct store *st, int64_t graph_id, const struct store_road_edge *e,
+                      size_t n);
+int pg_road_graph_activate(struct store *st, int64_t graph_id);
+int pg_road_graphs_list(struct store *st, struct store_road_graph_list *out);
+int pg_layer_polygons(struct store *st, const char *layer, store_polygon_cb cb, void *ctx);
+int pg_geo_route(struct store *st, double lon, double lat, double to_lon, double to_lat,
+                 const struct geo_route_opts *o, struct geo_route *out);
+void pg_route_cache_free(struct pg *b);
+
+/* pg_tiles.c: tile sets, cut on the server with ST_AsMVT. */
+int pg_tile_set_create(struct store *st, const char *layer, const char *version, int min_zoom,
+                       int max_zoom, int64_t *id);
+int pg_tile_put(struct store *st, int64_t set_id, int z, int x, int y, const void *data,
+                size_t len);
+int pg_tile_set_activate(struct store *st, int64_t set_id);
+int pg_tile_version(struct store *st, const char *layer, char version[65]);
+int pg_tile_get(struct store *st, const char *layer, int z, int x, int y, void **data, size_t *len,
+                char version[65]);
+int pg_tile_features_add(struct store *st, int64_t set_id, const char *const *fields,
+                         size_t n_fields, const struct store_tile_feature *f, size_t n);
+int pg_tile_set_cut(struct store *st, int64_t set_id, size_t *n);
 
 /* pg_devices.c: devices, calibration, readings, gaps, source health. */
 int pg_source_health_set(struct store *st, const char *name, const char *state, const char *error);

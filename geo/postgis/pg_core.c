@@ -292,6 +292,50 @@ int pg_rows(PGresult *r, void **v, size_t *n, size_t elem_size,
         return rc;
 }
 
+int pg_arr_i64(struct buf *a, size_t i, int64_t v)
+{
+        return buf_printf(a, "%s%lld", i ? "," : "{", (long long)v);
+}
+
+int pg_arr_double(struct buf *a, size_t i, double v)
+{
+        if (!isfinite(v))
+                return buf_printf(a, "%sNULL", i ? "," : "{");
+        return buf_printf(a, "%s%.17g", i ? "," : "{", v);
+}
+
+int pg_arr_text(struct buf *a, size_t i, const char *s)
+{
+        int rc = buf_putc(a, i ? ',' : '{');
+        if (rc < 0 || !s)
+                return rc < 0 ? rc : buf_printf(a, "NULL");
+        rc = buf_putc(a, '"');
+        for (; rc == 0 && *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        rc = buf_putc(a, '\\');
+                if (rc == 0)
+                        rc = buf_putc(a, *s);
+        }
+        return rc < 0 ? rc : buf_putc(a, '"');
+}
+
+int pg_arr_end(struct buf *a, size_t n)
+{
+        return buf_printf(a, "%s}", n ? "" : "{");
+}
+
+int pg_put_hex(struct buf *a, const void *p, size_t n)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *c = p;
+        int rc = 0;
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+                char two[2] = {hex[c[k] >> 4], hex[c[k] & 15]};
+                rc = buf_append(a, two, 2);
+        }
+        return rc;
+}
+
 /* ---- Events and transactions ------------------------------------------- */
 
 int pg_event(struct pg *b, const char *type, const char *subject, int level, bool is_public,
@@ -649,6 +693,7 @@ static void pg_close(struct store *st)
         struct pg *b = PG(st);
         if (b->tx_depth > 0)
                 raw_rollback(b);
+        pg_route_cache_free(b);
         PQfinish(b->conn);
         free(b->dsn);
         free(b->pending);
@@ -701,6 +746,20 @@ static const struct store_ops pg_ops = {
     .gap_open = pg_gap_open,
     .gap_close = pg_gap_close,
     .gaps_open_list = pg_gaps_open_list,
+    .road_graph_create = pg_road_graph_create,
+    .road_node_add = pg_road_node_add,
+    .road_edges_add = pg_road_edges_add,
+    .road_graph_activate = pg_road_graph_activate,
+    .road_graphs_list = pg_road_graphs_list,
+    .layer_polygons = pg_layer_polygons,
+    .tile_set_create = pg_tile_set_create,
+    .tile_put = pg_tile_put,
+    .tile_set_activate = pg_tile_set_activate,
+    .tile_version = pg_tile_version,
+    .tile_get = pg_tile_get,
+    .geo_route = pg_geo_route,
+    .tile_features_add = pg_tile_features_add,
+    .tile_set_cut = pg_tile_set_cut,
     .area_upsert = pg_area_upsert,
     .district_upsert = pg_district_upsert,
     .district_find = pg_district_find,

@@ -320,24 +320,6 @@ static int apply_newest(struct pg *b, const struct newest *nv, size_t n, int64_t
         return rc;
 }
 
-/* Appends one array literal element; doubles print exactly (%.17g). */
-static int arr_i64(struct buf *a, size_t i, int64_t v)
-{
-        return buf_printf(a, "%s%lld", i ? "," : "{", (long long)v);
-}
-
-static int arr_double(struct buf *a, size_t i, double v)
-{
-        if (!isfinite(v))
-                return buf_printf(a, "%sNULL", i ? "," : "{");
-        return buf_printf(a, "%s%.17g", i ? "," : "{", v);
-}
-
-static int arr_end(struct buf *a, size_t n)
-{
-        return buf_printf(a, "%s}", n ? "" : "{");
-}
-
 /* The whole batch goes to the server in one INSERT ... SELECT FROM
  * unnest(arrays): one round trip, idempotent on the key, and RETURNING
  * names the rows that were new. */
@@ -363,19 +345,19 @@ int pg_observations_add(struct store *st, const struct store_obs *v, size_t n,
                         return -EINVAL;
         }
         for (size_t i = 0; i < n && rc == 0; i++) {
-                rc = arr_i64(&a[0], i, v[i].station_id);
+                rc = pg_arr_i64(&a[0], i, v[i].station_id);
                 if (rc == 0)
                         rc = buf_printf(&a[1], "%s%s", i ? "," : "{",
                                         store_quantity_name(store_quantity_index(v[i].quantity)));
                 if (rc == 0)
-                        rc = arr_i64(&a[2], i, v[i].observed_at);
+                        rc = pg_arr_i64(&a[2], i, v[i].observed_at);
                 if (rc == 0)
-                        rc = arr_double(&a[3], i, v[i].value);
+                        rc = pg_arr_double(&a[3], i, v[i].value);
                 if (rc == 0)
-                        rc = arr_i64(&a[4], i, (int64_t)v[i].quality);
+                        rc = pg_arr_i64(&a[4], i, (int64_t)v[i].quality);
         }
         for (int k = 0; k < 5 && rc == 0; k++)
-                rc = arr_end(&a[k], n);
+                rc = pg_arr_end(&a[k], n);
         if (rc < 0) {
                 rc = -ENOMEM;
                 goto out_free;

@@ -591,6 +591,42 @@ static void test_osm(void)
         CHECK_INT(geo_route(st, 139.8060, 38.7000, 139.8000, 38.7000, &plain, &r), 0);
         CHECK(r.distance_m > 150); /* walked from the nearest road node, 3 */
         geo_route_free(&r);
+
+        /* Bad edges given to the store directly, each refused whole: an end
+         * that is a node of another graph (the active one), a point outside
+         * Japan, a loop back to its own node, no length.  The good edge in
+         * the same batch is not written either, and an empty graph cannot
+         * become active. */
+        struct store_road_graph g = {
+            .name = "roads", .version = "bad", .source = "lines", .attribution = "test"};
+        int64_t gid = 0, n1 = 0, n2 = 0;
+        CHECK_INT(store_road_graph_create(st, &g, &gid), 0);
+        CHECK_INT(store_road_graph_create(st, &g, &gid), -EEXIST);
+        CHECK_INT(store_road_node_add(st, gid, 139.81, 38.71, NULL, &n1), 0);
+        CHECK_INT(store_road_node_add(st, gid, 139.82, 38.71, "角", &n2), 0);
+        CHECK_INT(store_road_node_add(st, gid, 38.71, 139.81, NULL, &n2) < 0, 1);
+        int64_t foreign = storetest_sql_int(
+            db2, "SELECT min(n.id) FROM road_nodes n JOIN road_graphs g ON g.id = n.graph_id "
+                 "WHERE g.active = 1");
+        const double xy[] = {139.81, 38.71, 139.82, 38.71}, far[] = {139.81, 38.71, 200, 38.71};
+        struct store_road_edge good = {
+            .a = n1, .b = n2, .length_m = 870, .coords = xy, .n_coords = 2};
+        struct store_road_edge bad[4] = {good, good, good, good};
+        bad[0].b = foreign;
+        bad[1].coords = far;
+        bad[2].b = n1;
+        bad[3].length_m = 0;
+        for (int i = 0; i < 4; i++) {
+                struct store_road_edge batch[2] = {good, bad[i]};
+                CHECK_INT(store_road_edges_add(st, gid, batch, 2), -EINVAL);
+        }
+        CHECK_INT(storetest_sql_int(db2, "SELECT count(*) FROM road_edges e JOIN road_graphs g ON "
+                                         "g.id = e.graph_id WHERE g.version = 'bad'"),
+                  0);
+        CHECK_INT(store_road_graph_activate(st, gid), -ENODATA);
+        CHECK_INT(geo_route(st, 139.8000, 38.7000, 139.8020, 38.7020, &plain, &r), 0);
+        CHECK_STR(r.graph_version, "osm1");
+        geo_route_free(&r);
         store_close(st);
 }
 

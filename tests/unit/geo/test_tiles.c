@@ -301,6 +301,46 @@ static void rivers(struct store *st)
         CHECK(strstr(rep.error, "河川名") != NULL);
 }
 
+/* Features for a backend that cuts tiles itself, given wrongly: outside a
+ * transaction (they would be gone before the cut), with a field name that
+ * could break out of the attribute list, with too many fields, with no
+ * geometry.  SpatiaLite has no such operation and says so. */
+static void cut_refused(struct store *st)
+{
+        static const unsigned char point[21] = {1, 1, 0, 0, 0}; /* POINT (0 0) */
+        const char *vals[] = {"内川"};
+        struct store_tile_feature f = {.wkb = point, .wkb_len = sizeof(point), .values = vals};
+        static const char *const good[] = {"name"}, *const quote[] = {"na\"me"};
+        static const char *const nine[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+        size_t n = 99;
+        /* PostGIS cuts with ST_AsMVT: every check above ran on its tiles. */
+        CHECK_INT(store_tiles_cut_by_backend(st), storetest_pg());
+        if (!store_tiles_cut_by_backend(st)) {
+                CHECK_INT(store_tile_features_add(st, 1, good, 1, &f, 1), -ENOTSUP);
+                CHECK_INT(store_tile_set_cut(st, 1, &n), -ENOTSUP);
+                return;
+        }
+        int64_t set = 0;
+        CHECK_INT(store_tile_set_create(st, "cut_refused", "1", 8, 8, &set), 0);
+        CHECK_INT(store_tile_features_add(st, set, good, 1, &f, 1), -EINVAL);
+        CHECK_INT(store_tile_set_cut(st, set, &n), -EINVAL);
+        CHECK_INT(store_begin(st), 0);
+        CHECK_INT(store_tile_features_add(st, set, quote, 1, &f, 1), -EINVAL);
+        CHECK_INT(store_tile_features_add(st, set, nine, 9, &f, 1), -EINVAL);
+        struct store_tile_feature none = {.values = vals};
+        CHECK_INT(store_tile_features_add(st, set, good, 1, &none, 1), -EINVAL);
+        /* A set with no features cuts no tiles. */
+        CHECK_INT(store_tile_set_cut(st, set, &n), 0);
+        CHECK_INT((int)n, 0);
+        CHECK_INT(store_commit(st), 0);
+        CHECK_INT(storetest_sql_int(db, "SELECT count(*) FROM tiles t JOIN tile_sets s ON s.id = "
+                                        "t.set_id WHERE s.layer = 'cut_refused'"),
+                  0);
+        /* The rivers kept serving. */
+        char v[65];
+        CHECK_INT(store_tile_version(st, "rivers", v), 0);
+}
+
 int main(void)
 {
         GDALAllRegister();
@@ -425,6 +465,7 @@ int main(void)
         CHECK_INT(decode_layer(st, "districts", "code", 12, x12, y12, &d), 0);
         CHECK(d.features >= 1 && has_class(&d, "D01"));
         rivers(st);
+        cut_refused(st);
         store_close(st);
         storetest_cleanup();
         return check_done("geo-tiles");
