@@ -172,6 +172,23 @@ gap_alert = 60
         self.ingestd = Daemon("sonae-ingestd", ["-c", self.config])
         return self.ingestd
 
+    def instance_config(self, index, count, extra=""):
+        """A config file beside the main one for ingest instance index of
+        count (the same store, broker and user); returns its path."""
+        path = os.path.join(self.dir, f"sonae-{index}.conf")
+        with open(self.config) as f:
+            text = f.read()
+        text = text.replace("[mqtt]\n", f"[mqtt]\ninstance_index = {index}\n"
+                            f"instance_count = {count}\n{extra}", 1)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def start_instance(self, index, count):
+        """Ingest instance index of count, a daemon of its own (the caller
+        stops it)."""
+        return Daemon("sonae-ingestd", ["-c", self.instance_config(index, count)])
+
     def stop_ingestd(self):
         out = ""
         if self.ingestd:
@@ -213,6 +230,19 @@ gap_alert = 60
 def _user_name():
     import pwd
     return pwd.getpwuid(os.getuid()).pw_name
+
+
+def device_hash(dev):
+    """FNV-1a, 32 bits, over the device id's bytes: what sonae-ingestd
+    partitions devices across instances by (sensors/ingest.h)."""
+    h = 2166136261
+    for b in dev.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def instance_of(dev, count):
+    return device_hash(dev) % count
 
 
 def fmt(v):
