@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+from throwaway import Throwaway, run_beside
+
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PG_USER = "sonae-pg"  # the system account the server runs as
 DB_USER = "sonae"  # the cluster's superuser name, what clients log in as
@@ -49,7 +51,7 @@ def _ensure_user():
     return pwd.getpwnam(PG_USER)
 
 
-class PgServer:
+class PgServer(Throwaway):
     def __init__(self, timeout=60):
         self.timeout = timeout
         self.dir = None
@@ -147,36 +149,9 @@ class PgServer:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc):
-        self.stop()
-
 
 def main(argv):
-    timeout = 60
-    if argv[:1] == ["--timeout"]:
-        timeout = float(argv[1])
-        argv = argv[2:]
-    if argv[:1] == ["--"]:
-        argv = argv[1:]
-    if not argv:
-        sys.exit(__doc__)
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_signal)
-    with PgServer(timeout) as pg:
-        try:
-            return subprocess.run(argv, env=pg.env(), check=False).returncode
-        except KeyboardInterrupt:
-            return 130
+    return run_beside(PgServer, argv, __doc__, 60)
 
 
 if __name__ == "__main__":
