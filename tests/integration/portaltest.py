@@ -12,11 +12,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 from sonaetest import SCALE, Daemon, free_port, tmpdir, wait_for  # noqa: E402
 
 
-def write_conf(d, port, web_root="web", max_body=None, extra=""):
+def write_conf(d, port, web_root="web", max_body=None, extra="", store="path = sonae.db"):
+    """store: the [store] section's lines (another folder's file for
+    several portals on one store)."""
     conf = os.path.join(d, "sonae.conf")
     lines = [
         "[store]",
-        "path = sonae.db",
+        store,
         "[log]",
         "level = info",
         "[portal]",
@@ -33,11 +35,11 @@ def write_conf(d, port, web_root="web", max_body=None, extra=""):
 class Portal:
     """sonae-portald on a free port; .conn() gives a keep-alive connection."""
 
-    def __init__(self, d=None, max_body=None, extra=""):
+    def __init__(self, d=None, max_body=None, extra="", store="path = sonae.db"):
         self.dir = d or tmpdir("sonae-portal-")
         os.makedirs(os.path.join(self.dir, "web"), exist_ok=True)
         self.port = free_port()
-        self.conf = write_conf(self.dir, self.port, max_body=max_body, extra=extra)
+        self.conf = write_conf(self.dir, self.port, max_body=max_body, extra=extra, store=store)
         self.daemon = Daemon("sonae-portald", ["-c", self.conf])
         if not wait_for(self.ready, 10):
             out = self.daemon.output()

@@ -18,7 +18,6 @@ fails, times out or this script is interrupted.  Exits with COMMAND's
 status.  Also importable: PgServer() is a context manager."""
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from throwaway import Throwaway, run_beside
+from throwaway import Throwaway, run_beside, stop_group
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PG_USER = "sonae-pg"  # the system account the server runs as
@@ -136,19 +135,10 @@ class PgServer(Throwaway):
         return e
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            # SIGQUIT: immediate shutdown; nothing here needs to survive.
-            os.killpg(self.proc.pid, signal.SIGQUIT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        # SIGQUIT: immediate shutdown; nothing here needs to survive.
+        stop_group(self.proc, signal.SIGQUIT)
         self.proc = None
-        if self.dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
+        self.remove_dir()
 
 def main(argv):
     return run_beside(PgServer, argv, __doc__, 60)

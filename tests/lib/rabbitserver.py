@@ -22,14 +22,13 @@ Erlang starts slowly: every wait is multiplied by SONAE_TIME_SCALE."""
 import os
 import pwd
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from throwaway import Throwaway, free_port, port_open, run_beside
+from throwaway import Throwaway, free_port, port_open, run_beside, stop_group
 
 RABBIT_BIN = "/usr/lib/rabbitmq/bin"
 RUN_AS = "rabbitmq"  # the system account Debian's package creates
@@ -176,23 +175,12 @@ log.console = false
         return e
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            # SIGTERM: the node shuts down cleanly; nothing needs to survive.
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30 * SCALE)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        # SIGTERM: the node shuts down cleanly; nothing needs to survive.
+        stop_group(self.proc, signal.SIGTERM, 30 * SCALE)
         self.proc = None
-        if self.epmd and self.epmd.poll() is None:
-            os.killpg(self.epmd.pid, signal.SIGKILL)
-            self.epmd.wait()
+        stop_group(self.epmd, signal.SIGKILL)
         self.epmd = None
-        if self.dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
+        self.remove_dir()
 
 def main(argv):
     return run_beside(RabbitServer, argv, __doc__, 90)

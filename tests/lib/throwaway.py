@@ -3,6 +3,8 @@ rabbitserver.py): the context manager that stops a half-started server,
 and the command line `NAME.py [--timeout S] -- COMMAND [ARGS...]` that runs
 COMMAND beside a server and removes the server afterwards, also when
 COMMAND fails or the script is interrupted.  Standard library only."""
+import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,9 +27,29 @@ def port_open(port):
         return False
 
 
+def stop_group(proc, sig=signal.SIGTERM, timeout=10):
+    """Sends sig to the process group of proc (started with
+    start_new_session) and waits; SIGKILL after timeout.  Accepts None and
+    a process that has ended."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 class Throwaway:
     """A server with start() (returns self), stop() (idempotent, removes
     its files) and env() (the environment COMMAND gets)."""
+
+    def remove_dir(self):
+        """Removes the server's folder self.dir (once)."""
+        if getattr(self, "dir", None):
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
 
     def __enter__(self):
         try:
