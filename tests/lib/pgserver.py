@@ -51,8 +51,11 @@ def _ensure_user():
 
 
 class PgServer(Throwaway):
-    def __init__(self, timeout=60):
+    def __init__(self, timeout=60, durable=False):
+        """durable: keep PostgreSQL's own fsync and synchronous commit (for
+        the benchmarks); the tests' server turns them off."""
         self.timeout = timeout
+        self.durable = durable
         self.dir = None
         self.proc = None
         self.port = None
@@ -85,9 +88,10 @@ class PgServer(Throwaway):
                 self._as_pg([f"{PG_BIN}/postgres", "-D", data, "-p", str(self.port),
                              "-c", "listen_addresses=127.0.0.1",
                              "-c", f"unix_socket_directories={sock}",
-                             "-c", "fsync=off", "-c", "synchronous_commit=off",
-                             "-c", "full_page_writes=off", "-c", "max_connections=60",
-                             "-c", "shared_buffers=32MB"]),
+                             "-c", "max_connections=60", "-c", "shared_buffers=32MB"]
+                            + ([] if self.durable else
+                               ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                "-c", "full_page_writes=off"])),
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             log.close()
             if self._wait_ready(deadline):
