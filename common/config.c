@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <ini.h>
 #include <libgen.h>
 #include <limits.h>
@@ -96,6 +97,12 @@ static const struct conf_option mqtt_opts[] = {
         NULL, false, "The broker's ACL file (%u patterns), written by `sonae device add`."),
     OPT("provision_dir", CONF_PATH, struct conf_mqtt, provision_dir, "devices", 0, 0, NULL, false,
         "Folder where `sonae device add` writes each node's provisioning file."),
+    OPT("instance_index", CONF_INT, struct conf_mqtt, instance_index, "0", 0, 63, NULL, false,
+        "This sonae-ingestd's number among instance_count instances (0-based): it stores the "
+        "devices whose FNV-1a hash of the id modulo instance_count equals it."),
+    OPT("instance_count", CONF_INT, struct conf_mqtt, instance_count, "1", 1, 64, NULL, false,
+        "How many sonae-ingestd instances share the devices; each subscribes to all and ignores "
+        "the others' devices, and connects as client_id-INDEX when more than one."),
     {0},
 };
 
@@ -617,6 +624,13 @@ static int cross_check(struct sonae_config *cfg, struct conf_diag *diag)
         if (strcmp(cfg->store.backend, "postgis") == 0 && (!cfg->store.dsn || !cfg->store.dsn[0])) {
                 conf_diag_add(diag, true, cfg->file, 0, "store", "dsn",
                               "backend = postgis needs a dsn");
+                rc = -EINVAL;
+        }
+        if (cfg->mqtt.instance_index >= cfg->mqtt.instance_count) {
+                conf_diag_add(diag, true, cfg->file, 0, "mqtt", "instance_index",
+                              "instance_index = %" PRId64 " must be below instance_count = %" PRId64
+                              " (instances are numbered from 0)",
+                              cfg->mqtt.instance_index, cfg->mqtt.instance_count);
                 rc = -EINVAL;
         }
         const char *colon = strrchr(cfg->portal.listen, ':');

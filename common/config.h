@@ -98,6 +98,8 @@ struct conf_mqtt {
         char *broker_password_file; /* the broker's files `sonae device` writes */
         char *broker_acl_file;
         char *provision_dir;
+        int64_t instance_index; /* sonae-ingestd: this instance's share of the devices */
+        int64_t instance_count;
 };
 
 struct conf_jma {

@@ -73,12 +73,19 @@ struct ingest {
         int64_t last_reload;
 };
 
-static uint32_t hash_name(const char *s)
+uint32_t ingest_device_hash(const char *s)
 {
         uint32_t h = 2166136261u;
         while (*s)
                 h = (h ^ (uint8_t)*s++) * 16777619u;
         return h;
+}
+
+bool ingest_owns(const struct ingest *in, const char *device)
+{
+        if (in->o.instance_count <= 1)
+                return true;
+        return ingest_device_hash(device) % in->o.instance_count == in->o.instance_index;
 }
 
 int ingest_topic_parse(const char *topic, char *dev, size_t cap, char *kind)
@@ -238,7 +245,7 @@ static int dev_refresh(struct ingest *in, struct dev *d, int64_t now)
 
 static struct dev *dev_find(struct ingest *in, const char *name, bool create)
 {
-        uint32_t b = hash_name(name) % HASH_BUCKETS;
+        uint32_t b = ingest_device_hash(name) % HASH_BUCKETS;
         struct dev *d;
 
         for (d = in->bucket[b]; d; d = d->next)
@@ -662,6 +669,15 @@ int ingest_message(struct ingest *in, const char *topic, const void *payload, si
                 malformed(in, NULL, "?", "a topic that is not a node's up or status");
                 return 0;
         }
+        if (!ingest_owns(in, name)) {
+                /* Another instance stores it; acknowledged here unstored.
+                 * Only the device id is logged, never what it sent. */
+                in->stats.messages--;
+                if (kind != 'd')
+                        in->stats.others++;
+                log_debug("device %s: handled by another instance, ignored", name);
+                return 0;
+        }
         d = dev_find(in, name, true);
         if (!d)
                 return -ENOMEM;
@@ -723,7 +739,12 @@ static int reload_devices(struct ingest *in, int64_t now)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < l.n && r == 0; i++) {
-                struct dev *d = dev_find(in, l.v[i].device, true);
+                struct dev *d;
+                /* Another instance's devices: their health, gaps and
+                 * resend requests are that instance's work. */
+                if (!ingest_owns(in, l.v[i].device))
+                        continue;
+                d = dev_find(in, l.v[i].device, true);
                 if (!d) {
                         r = -ENOMEM;
                         break;
@@ -791,6 +812,12 @@ int ingest_open(struct store *st, const struct ingest_options *opt, int64_t now,
                 in->o.default_interval_s = 3600;
         if (in->o.gap_alert_s <= 0)
                 in->o.gap_alert_s = 3600;
+        if (in->o.instance_count == 0)
+                in->o.instance_count = 1;
+        if (in->o.instance_index >= in->o.instance_count) {
+                free(in);
+                return -EINVAL;
+        }
         in->run = (uint32_t)now;
         r = reload_devices(in, now);
         if (r < 0) {

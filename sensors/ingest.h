@@ -33,15 +33,21 @@ struct ingest_options {
         int64_t gap_alert_s;        /* open gaps older than this are logged; 0: 3600 */
         ingest_publish_fn publish;  /* may be NULL */
         void *publish_ctx;
+        /* Partitioning across several ingest instances ([mqtt]
+         * instance_index, instance_count): this ingest handles a device
+         * only when ingest_device_hash(device) % instance_count equals
+         * instance_index.  0 and 0: one instance handles every device. */
+        unsigned instance_index, instance_count;
 };
 
 struct ingest_stats {
-        uint64_t messages;   /* every message seen */
+        uint64_t messages;   /* every node message this instance handles */
         uint64_t readings;   /* readings newly stored */
         uint64_t duplicates; /* readings already stored (redelivery, resend) */
         uint64_t malformed;  /* messages dropped as malformed or unknown */
         uint64_t gaps_opened, gaps_closed;
         uint64_t store_errors;
+        uint64_t others; /* messages of devices another instance handles, ignored */
 };
 
 /* Takes the store (borrowed; it must outlive the ingest).  Loads the
@@ -65,6 +71,14 @@ int ingest_message(struct ingest *in, const char *topic, const void *payload, si
 /* Periodic work: offline transitions from arrival times, logging of old
  * open gaps, reloading devices added or changed by `sonae device`. */
 int ingest_tick(struct ingest *in, int64_t now);
+
+/* FNV-1a, 32 bits, over the bytes of the device id (no terminator):
+ * the stable hash that partitions devices across ingest instances
+ * (docs/sensors.md).  Stable across builds, machines and restarts. */
+uint32_t ingest_device_hash(const char *device);
+
+/* Whether this ingest handles the device under its partitioning. */
+bool ingest_owns(const struct ingest *in, const char *device);
 
 void ingest_get_stats(const struct ingest *in, struct ingest_stats *out);
 

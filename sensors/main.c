@@ -26,7 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PASSWORD_MAX 256
+#define PASSWORD_MAX  256
+#define CLIENT_ID_MAX 256
 
 struct ingestd {
         struct store *st;
@@ -156,11 +157,18 @@ static int read_password(const char *path, char *out, size_t cap)
 static int mqtt_start(struct ingestd *s, const struct sonae_config *cfg)
 {
         const struct conf_mqtt *c = &cfg->mqtt;
-        char password[PASSWORD_MAX];
+        char password[PASSWORD_MAX], client_id[CLIENT_ID_MAX];
         int r;
 
+        /* Each instance keeps its own persistent session: two clients of
+         * one id would throw each other off the broker. */
+        if (c->instance_count > 1)
+                snprintf(client_id, sizeof(client_id), "%s-%" PRId64, c->client_id,
+                         c->instance_index);
+        else
+                snprintf(client_id, sizeof(client_id), "%s", c->client_id);
         mosquitto_lib_init();
-        s->mosq = mosquitto_new(c->client_id, false, s);
+        s->mosq = mosquitto_new(client_id, false, s);
         if (!s->mosq) {
                 log_err("cannot create the MQTT client");
                 return -ENOMEM;
@@ -216,8 +224,17 @@ static int ingestd_start(void *state, const struct sonae_config *cfg)
             .gap_alert_s = cfg->mqtt.gap_alert,
             .publish = publish_down,
             .publish_ctx = s,
+            .instance_index = (unsigned)cfg->mqtt.instance_index,
+            .instance_count = (unsigned)cfg->mqtt.instance_count,
         };
         int r;
+
+        if (cfg->mqtt.instance_count > 1)
+                log_info("instance %" PRId64 " of %" PRId64
+                         ": storing the devices whose id hashes (FNV-1a) to %" PRId64
+                         " modulo %" PRId64,
+                         cfg->mqtt.instance_index, cfg->mqtt.instance_count,
+                         cfg->mqtt.instance_index, cfg->mqtt.instance_count);
 
         r = store_open_config(cfg, &s->st);
         if (r < 0) {
@@ -259,9 +276,9 @@ static int64_t ingestd_tick(void *state)
                 ingest_get_stats(s->in, &t);
                 log_info("%" PRIu64 " messages, %" PRIu64 " readings stored, %" PRIu64
                          " duplicates, %" PRIu64 " malformed, %" PRIu64 " gaps opened, %" PRIu64
-                         " closed",
+                         " closed, %" PRIu64 " for other instances",
                          t.messages, t.readings, t.duplicates, t.malformed, t.gaps_opened,
-                         t.gaps_closed);
+                         t.gaps_closed, t.others);
                 s->last_stats = now;
         }
         pthread_mutex_unlock(&s->lock);
@@ -287,8 +304,8 @@ static void ingestd_stop(void *state)
                 struct ingest_stats t;
                 ingest_get_stats(s->in, &t);
                 log_info("%" PRIu64 " messages, %" PRIu64 " readings stored, %" PRIu64
-                         " duplicates, %" PRIu64 " malformed",
-                         t.messages, t.readings, t.duplicates, t.malformed);
+                         " duplicates, %" PRIu64 " malformed, %" PRIu64 " for other instances",
+                         t.messages, t.readings, t.duplicates, t.malformed, t.others);
         }
         ingest_close(s->in);
         s->in = NULL;

@@ -435,6 +435,71 @@ int main(void)
                 CHECK(strstr(last_down, "\"from\":1,\"to\":4") != NULL);
                 CHECK(strstr(last_down, "old") == NULL);
         }
+        /* Partitioning across instances: FNV-1a 32 against its published
+         * test vectors, so a change of hash (which would move devices
+         * between running instances) fails here.  Then two instances of
+         * two on one store: dev-p1 hashes to 0, dev-p2 to 1; each stores
+         * only its own and ignores (acknowledges) the other's, and an
+         * index not below the count is refused. */
+        {
+                struct ingest *i0 = NULL, *i1 = NULL, *bad = NULL;
+                struct ingest_options po = o;
+                int64_t p1 = add_device(st, "dev-p1", "st-p1", 5.0, 600);
+                int64_t p2 = add_device(st, "dev-p2", "st-p2", 5.0, 600);
+                struct rd v[2] = {{T0 + 5000, 0, 1.0, 0}, {T0 + 5600, 1, 1.0, 0}};
+                const char *down = "{\"measure_s\":300}";
+                int before;
+
+                CHECK_INT(ingest_device_hash(""), 0x811c9dc5u);
+                CHECK_INT(ingest_device_hash("a"), 0xe40c292cu);
+                CHECK_INT(ingest_device_hash("foobar"), 0xbf9cf968u);
+                CHECK_INT(ingest_device_hash("dev-p1") % 2, 0);
+                CHECK_INT(ingest_device_hash("dev-p2") % 2, 1);
+                CHECK(ingest_owns(in, "dev-p1") && ingest_owns(in, "dev-p2"));
+
+                po.instance_count = 2;
+                po.instance_index = 2;
+                CHECK_INT(ingest_open(st, &po, T0 + 5000, &bad), -EINVAL);
+                CHECK(bad == NULL);
+                po.instance_index = 0;
+                CHECK_INT(ingest_open(st, &po, T0 + 5000, &i0), 0);
+                po.instance_index = 1;
+                CHECK_INT(ingest_open(st, &po, T0 + 5000, &i1), 0);
+                CHECK(ingest_owns(i0, "dev-p1") && !ingest_owns(i0, "dev-p2"));
+                CHECK(!ingest_owns(i1, "dev-p1") && ingest_owns(i1, "dev-p2"));
+
+                /* The other instance's device: acknowledged, nothing stored,
+                 * counted apart; its down is not answered either. */
+                before = n_down;
+                CHECK_INT(send(i0, "dev-p2", 1, v, 2, T0 + 5600), 0);
+                CHECK_INT(readings_of(st, p2), 0);
+                CHECK_INT(ingest_message(i0, "sonae/v1/nodes/dev-p2/down", down, strlen(down), true,
+                                         T0 + 5600),
+                          0);
+                CHECK_INT(n_down, before);
+                ingest_get_stats(i0, &s);
+                CHECK_INT(s.others, 1);
+                CHECK_INT(s.messages, 0);
+                CHECK_INT(s.readings, 0);
+                /* Its own instance stores it. */
+                CHECK_INT(send(i1, "dev-p2", 1, v, 2, T0 + 5600), 0);
+                CHECK_INT(readings_of(st, p2), 2);
+                CHECK_INT(send(i0, "dev-p1", 1, v, 2, T0 + 5600), 0);
+                CHECK_INT(send(i1, "dev-p1", 1, v, 2, T0 + 5600), 0);
+                CHECK_INT(readings_of(st, p1), 2);
+                ingest_get_stats(i1, &s);
+                CHECK_INT(s.readings, 2);
+                CHECK_INT(s.others, 1);
+                /* Health and offline transitions are the owner's: after an
+                 * hour of silence only instance 0's tick marks dev-p1
+                 * offline, and instance 1's tick leaves it alone. */
+                CHECK_INT(ingest_tick(i1, T0 + 5600 + 3 * 600 + 1), 0);
+                CHECK_STR(health_of(st, "dev-p1", h, sizeof(h)), "online");
+                CHECK_INT(ingest_tick(i0, T0 + 5600 + 3 * 600 + 1), 0);
+                CHECK_STR(health_of(st, "dev-p1", h, sizeof(h)), "offline");
+                ingest_close(i0);
+                ingest_close(i1);
+        }
         /* Topics. */
         {
                 char dev[64], kind = 0;

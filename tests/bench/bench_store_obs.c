@@ -12,6 +12,7 @@
  *
  *   build/tests/bench/bench-store-obs [rows [sensor|poll]]   (default 100000)
  */
+#include "bench_backend.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -59,17 +60,8 @@ static int make_store(const char *path, struct store **out)
         for (int i = 0; i < STATIONS && rc == 0; i++) {
                 char ext[16];
                 snprintf(ext, sizeof(ext), "b%04d", i);
-                struct store_station s = {0};
-                s.kind = "gauge";
-                s.source = "bench";
-                s.external_id = ext;
-                s.name = "ベンチ";
-                s.lon = 139.8 + 0.0001 * i;
-                s.lat = 38.7;
-                level_thresholds_clear(&s.thr);
-                s.thr.caution = 2.0;
-                s.thr.danger = 4.0;
-                s.expected_interval_s = 600;
+                struct store_station s;
+                bench_gauge(&s, "bench", ext, 139.8 + 0.0001 * i, 38.7);
                 rc = store_station_upsert(*out, &s, NULL);
         }
         return rc == 0 ? store_commit(*out) : rc;

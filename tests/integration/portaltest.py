@@ -13,6 +13,8 @@ from sonaetest import SCALE, Daemon, free_port, tmpdir, wait_for  # noqa: E402
 
 
 def write_conf(d, port, web_root="web", max_body=None, extra="", store="path = sonae.db"):
+    """store: the [store] section's lines (another folder's file for
+    several portals on one store)."""
     conf = os.path.join(d, "sonae.conf")
     lines = [
         "[store]",

@@ -10,12 +10,15 @@ import importlib.util
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
+import sys
 import time
 
 from sonaetest import SCALE, SOURCE, Daemon, exe, free_port, rmtree, tmpdir, wait_for
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from throwaway import port_open  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "broker_conf", os.path.join(SOURCE, "sensors", "broker_conf.py"))
@@ -52,21 +55,17 @@ def make_ca(d):
     return ca, crt, key
 
 
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 class Net:
     """One broker, one store, one config; devices and ingestd on demand."""
 
-    def __init__(self, tls=True, store="path = sonae.db"):
+    def __init__(self, tls=True, store="path = sonae.db", broker=None):
         """store: the [store] section's lines (a PostGIS dsn for the
-        PostGIS tests, whose queries go through psql instead)."""
+        PostGIS tests, whose queries go through psql instead).
+        broker: (port, user, password) of another broker already running
+        on 127.0.0.1 (the RabbitMQ tests), which sonae-ingestd then uses
+        with that user; the Mosquitto files are written but not used."""
         self.store = store
+        self.ingest_user = broker[1] if broker else INGEST_USER
         self.dir = tmpdir("sonae-net-")
         self.port = free_port()
         self.tls_port = free_port() if tls else 0
@@ -86,8 +85,11 @@ class Net:
             r = run(["mosquitto_passwd", "-b", os.path.join(self.bdir, "passwd"), user, pw])
             if r.returncode != 0:
                 raise RuntimeError(r.stderr)
+        if broker:
+            self.port = broker[0]
+            self.secrets[broker[1]] = broker[2]
         with open(os.path.join(self.dir, "ingest.pw"), "w") as f:
-            f.write(self.secrets[INGEST_USER] + "\n")
+            f.write(self.secrets[self.ingest_user] + "\n")
         self.db = os.path.join(self.dir, "sonae.db")
         self.config = os.path.join(self.dir, "sonae.conf")
         self.write_config(tls=tls)
@@ -104,7 +106,7 @@ level = info
 [mqtt]
 host = 127.0.0.1
 port = {self.tls_port if tls else self.port}
-username = {INGEST_USER}
+username = {self.ingest_user}
 password_file = ingest.pw
 {"tls_ca = " + self.ca if tls else ""}
 broker_password_file = mosquitto/passwd
@@ -134,7 +136,9 @@ gap_alert = 60
         time.sleep(0.3)
 
     def stop_broker(self, sig=signal.SIGTERM):
-        if self.broker and self.broker.poll() is None:
+        if self.broker is None:
+            return
+        if self.broker.poll() is None:
             self.broker.send_signal(sig)
             try:
                 self.broker.wait(10 * SCALE)
@@ -171,6 +175,23 @@ gap_alert = 60
     def start_ingestd(self):
         self.ingestd = Daemon("sonae-ingestd", ["-c", self.config])
         return self.ingestd
+
+    def instance_config(self, index, count, extra=""):
+        """A config file beside the main one for ingest instance index of
+        count (the same store, broker and user); returns its path."""
+        path = os.path.join(self.dir, f"sonae-{index}.conf")
+        with open(self.config) as f:
+            text = f.read()
+        text = text.replace("[mqtt]\n", f"[mqtt]\ninstance_index = {index}\n"
+                            f"instance_count = {count}\n{extra}", 1)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def start_instance(self, index, count):
+        """Ingest instance index of count, a daemon of its own (the caller
+        stops it)."""
+        return Daemon("sonae-ingestd", ["-c", self.instance_config(index, count)])
 
     def stop_ingestd(self):
         out = ""
@@ -213,6 +234,19 @@ gap_alert = 60
 def _user_name():
     import pwd
     return pwd.getpwuid(os.getuid()).pw_name
+
+
+def device_hash(dev):
+    """FNV-1a, 32 bits, over the device id's bytes: what sonae-ingestd
+    partitions devices across instances by (sensors/ingest.h)."""
+    h = 2166136261
+    for b in dev.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def instance_of(dev, count):
+    return device_hash(dev) % count
 
 
 def fmt(v):

@@ -21,13 +21,14 @@ on another port in its own folder, which standby_stop() and
 standby_start() stop and start again on the same port."""
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from throwaway import Throwaway, run_beside, stop_group
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PG_USER = "sonae-pg"  # the system account the server runs as
@@ -52,9 +53,12 @@ def _ensure_user():
     return pwd.getpwnam(PG_USER)
 
 
-class PgServer:
-    def __init__(self, timeout=60):
+class PgServer(Throwaway):
+    def __init__(self, timeout=60, durable=False):
+        """durable: keep PostgreSQL's own fsync and synchronous commit (for
+        the benchmarks); the tests' server turns them off."""
         self.timeout = timeout
+        self.durable = durable
         self.dir = None
         self.proc = None
         self.port = None
@@ -101,9 +105,10 @@ class PgServer:
             self._as_pg([f"{PG_BIN}/postgres", "-D", data, "-p", str(port),
                          "-c", "listen_addresses=127.0.0.1",
                          "-c", f"unix_socket_directories={sock}",
-                         "-c", "fsync=off", "-c", "synchronous_commit=off",
-                         "-c", "full_page_writes=off", "-c", "max_connections=60",
-                         "-c", "shared_buffers=32MB"]),
+                         "-c", "max_connections=60", "-c", "shared_buffers=32MB"]
+                        + ([] if self.durable else
+                           ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                            "-c", "full_page_writes=off"])),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         return proc
@@ -175,58 +180,20 @@ class PgServer:
 
     def standby_stop(self):
         """A fast shutdown (SIGINT): it starts again where it stopped."""
-        self._stop_proc(self.standby_proc, signal.SIGINT)
+        stop_group(self.standby_proc, signal.SIGINT, timeout=30)
         self.standby_proc = None
-
-    def _stop_proc(self, proc, sig):
-        if proc and proc.poll() is None:
-            os.killpg(proc.pid, sig)
-            try:
-                proc.wait(timeout=10 * (1 if sig == signal.SIGQUIT else 3))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
     def stop(self):
         # SIGQUIT: immediate shutdown; nothing here needs to survive.
-        self._stop_proc(self.standby_proc, signal.SIGQUIT)
+        stop_group(self.standby_proc, signal.SIGQUIT)
         self.standby_proc = None
-        self._stop_proc(self.proc, signal.SIGQUIT)
+        stop_group(self.proc, signal.SIGQUIT)
         self.proc = None
-        if self.dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc):
-        self.stop()
+        self.remove_dir()
 
 
 def main(argv):
-    timeout = 60
-    if argv[:1] == ["--timeout"]:
-        timeout = float(argv[1])
-        argv = argv[2:]
-    if argv[:1] == ["--"]:
-        argv = argv[1:]
-    if not argv:
-        sys.exit(__doc__)
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_signal)
-    with PgServer(timeout) as pg:
-        try:
-            return subprocess.run(argv, env=pg.env(), check=False).returncode
-        except KeyboardInterrupt:
-            return 130
+    return run_beside(PgServer, argv, __doc__, 60)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,16 @@ static const struct bad cases[] = {
     /* Cross-field checks. */
     {"[store]\nbackend = postgis\n", 0, 1, 0, "[store] dsn: backend = postgis needs a dsn"},
     {"[portal]\nlisten = 8080\n", 0, 1, 0, "[portal] listen: '8080' is not HOST:PORT"},
+    /* Ingest partitioning: an index not below the count (index 3 of 3)
+     * names both keys; a count of 0 or 65 and a negative index are out
+     * of bounds; the last instance of 64 is fine. */
+    {"[mqtt]\ninstance_index = 3\ninstance_count = 3\n", 0, 1, 0,
+     "[mqtt] instance_index: instance_index = 3 must be below instance_count = 3"},
+    {"[mqtt]\ninstance_count = 0\n", 0, 1, 0,
+     ":2: error: [mqtt] instance_count: 0 is out of bounds"},
+    {"[mqtt]\ninstance_count = 65\n", 0, 1, 0, "[mqtt] instance_count: 65 is out of bounds"},
+    {"[mqtt]\ninstance_index = -1\n", 0, 1, 0, "[mqtt] instance_index: -1 is out of bounds"},
+    {"[mqtt]\ninstance_index = 63\ninstance_count = 64\n", 1, 0, 0, NULL},
     /* A bad source type. */
     {"[source.x]\ntype = ftp\n", 0, 1, 0, ":2: error: [source.x] type: 'ftp' is not one of"},
     {"[notify.x]\ntype = fax\n", 0, 1, 0, ":2: error: [notify.x] type: 'fax' is not one of"},
