@@ -3,6 +3,7 @@
  * per constraint refused (and nothing written), idempotent re-inserts, and the event of each write
  * path in the same transaction. */
 #include "check.h"
+#include "geo.h"
 #include "store_city.h"
 #include "store_devices.h"
 #include "store_places.h"
@@ -812,6 +813,19 @@ static void test_drill_stations(struct store *st)
                 CHECK(!store_exercise_shown(st, STORE_VIEW_PUBLIC, "0620400", 0));
                 CHECK(!store_exercise_shown(st, STORE_VIEW_REAL, "0620300", 0));
                 CHECK(store_exercise_shown(st, STORE_VIEW_ALL, "0620400", 0));
+                /* The hazard answer's river level at the gauges: the
+                 * drill's 4 only where its drill is seen, marked exercise. */
+                struct geo_hazard_answer a;
+                for (int view = STORE_VIEW_REAL; view <= STORE_VIEW_PUBLIC; view++) {
+                        bool shown = view == STORE_VIEW_ALL || (view == STORE_VIEW_PUBLIC && pass);
+                        CHECK_INT(geo_hazard_at(st, r.lon, r.lat, view, &a), 0);
+                        CHECK(a.exercise == shown);
+                        if (shown)
+                                CHECK_INT(a.river_level, 4);
+                        else
+                                CHECK(a.river_level != LEVEL_NONE && a.river_level < 4);
+                        geo_hazard_answer_free(&a);
+                }
                 if (pass == 0)
                         CHECK_INT(store_drill_begin(st, "scenario.json", true, "0620300", NULL), 0);
         }
