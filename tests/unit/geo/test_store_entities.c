@@ -830,6 +830,28 @@ static void test_drill_stations(struct store *st)
                         CHECK_INT(store_drill_begin(st, "scenario.json", true, "0620300", NULL), 0);
         }
 
+        /* The drill camera's state and the drill gauge's silence are
+         * exercise events too; the real gauge's silence is not. */
+        CHECK_INT(store_camera_set_state(st, cam, "frozen"), 0);
+        CHECK_INT(sql_intf("SELECT exercise FROM events WHERE subject = 'stations/%lld' AND type = "
+                           "'camera.state'",
+                           (long long)cam),
+                  1);
+        /* Each gauge: its first value's state change, then stale. */
+        CHECK_INT(store_stations_refresh_state(st, now + 7 * 86400, NULL), 0);
+        CHECK_INT(sql_intf("SELECT count(*) FROM events WHERE subject = 'stations/%lld' AND type = "
+                           "'station.state' AND exercise = 1",
+                           (long long)drill),
+                  2);
+        CHECK_INT(sql_intf("SELECT count(*) FROM events WHERE subject = 'stations/%lld' AND type = "
+                           "'station.state' AND exercise = 0",
+                           (long long)real),
+                  2);
+        CHECK_INT(sql_intf("SELECT count(*) FROM events WHERE subject IN ('stations/%lld', "
+                           "'stations/%lld') AND exercise = 0",
+                           (long long)drill, (long long)cam),
+                  0);
+
         struct store_exercise_removed rm;
         CHECK_INT(store_exercise_clear(st, &rm), 0);
         CHECK_INT(rm.stations, 2);
