@@ -116,6 +116,21 @@ void store_status_next(const struct store_status_in *in, int grace, int64_t now,
             out->new_eff == STATE_STALE || out->new_eff == STATE_OFFLINE ? LEVEL_NONE : new_level;
 }
 
+#define DRILL_MARK "【訓練】"
+
+int store_station_drill_name(const struct store_station *in, char *buf, size_t len,
+                             const char **name)
+{
+        *name = in->name;
+        if (!in->exercise || strncmp(in->name, DRILL_MARK, strlen(DRILL_MARK)) == 0)
+                return 0;
+        int n = snprintf(buf, len, "%s%s", DRILL_MARK, in->name);
+        if (n < 0 || (size_t)n >= len)
+                return -EINVAL;
+        *name = buf;
+        return 0;
+}
+
 int store_station_change_events(int64_t id, int old_level, int new_level,
                                 enum station_state old_state, enum station_state new_state,
                                 store_emit_fn emit, void *ctx)

@@ -283,6 +283,11 @@ typedef int (*store_emit_private_fn)(void *ctx, const char *type, const char *su
  * to `to`, with the error unless the source is ok again. */
 int store_source_health_event(const char *name, const char *from, const char *to, const char *error,
                               store_emit_private_fn emit, void *ctx);
+/* The name a station is stored under: a drill's (in->exercise) led by
+ * 【訓練】 once, so it shows wherever the name does.  *name is in->name or
+ * buf; -EINVAL when the prefixed name does not fit in len. */
+int store_station_drill_name(const struct store_station *in, char *buf, size_t len,
+                             const char **name);
 int store_station_change_events(int64_t id, int old_level, int new_level,
                                 enum station_state old_state, enum station_state new_state,
                                 store_emit_fn emit, void *ctx);
@@ -363,6 +368,28 @@ int store_drill_areas_each(const char *areas, bool is_public,
 /* The subject (prefix + key) and data of an event of a drill's removal. */
 int store_drill_removed_data(char *subject, size_t subject_len, char *data, size_t data_len,
                              const char *prefix, const char *key);
+/* What store_drill_stations_clear needs of a backend, inside its open
+ * transaction; each returns 0 or the store's error. */
+struct store_drill_clear_ops {
+        /* One integer, the first column of the first row of sql. */
+        int (*count)(void *ctx, const char *sql, int64_t *n);
+        /* fn(fn_ctx, text) for the first column of each row of sql (text
+         * borrowed for the call); stops at fn's first error. */
+        int (*texts)(void *ctx, const char *sql, int (*fn)(void *fn_ctx, const char *text),
+                     void *fn_ctx);
+        /* Runs sql; *changed (when not NULL) gets the rows it touched. */
+        int (*run)(void *ctx, const char *sql, int64_t *changed);
+        /* Writes a public exercise event without a level. */
+        int (*event)(void *ctx, const char *type, const char *subject, const char *data);
+};
+/* Removes a drill's own stations (store_exercise_clear): counts their
+ * observations and images into out, lists the images' files (and
+ * thumbnails) into out->files, deletes their events that no delivery
+ * record holds, writes one station.state removal event per station,
+ * deletes their sources' health rows and then the stations (the rest goes
+ * by ON DELETE CASCADE), counted in out->stations. */
+int store_drill_stations_clear(const struct store_drill_clear_ops *ops, void *ctx,
+                               struct store_exercise_removed *out);
 /* How an audit filter's object reads: *exact for one object ("order:12"),
  * else lo/hi bound the kind's objects ("order:" to "order;"); both empty
  * without a filter; -EINVAL for an object over 256 bytes. */

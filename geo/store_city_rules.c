@@ -1,13 +1,14 @@
 /* The rules of the city's data that belong to no backend: the data of the
- * report, order and notice events, the areas of a drill, and how an audit
- * filter names an entity.  Both backends call them, so the events read the
- * same whichever store wrote them (docs/store.md). */
+ * report, order and notice events, the areas of a drill and the removal of
+ * its stations, and how an audit filter names an entity.  Both backends call them, so the events
+ * read the same whichever store wrote them (docs/store.md). */
 #include "store_backend.h"
 
 #include "timeutil.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int store_report_event_data(char *buf, size_t len, int64_t id, const char *status,
@@ -85,6 +86,84 @@ int store_drill_removed_data(char *subject, size_t subject_len, char *data, size
         snprintf(subject, subject_len, "%s%s", prefix, key ? key : "");
         int n = snprintf(data, data_len, "{\"removed\":\"drill\",\"key\":\"%s\"}", key ? key : "");
         return n > 0 && (size_t)n < data_len ? 0 : -ENOMEM;
+}
+
+/* A drill's own stations, the same SQL on every backend. */
+#define DRILL_STATIONS "(SELECT id FROM stations WHERE exercise = 1)"
+
+struct drill_texts_ctx {
+        const struct store_drill_clear_ops *ops;
+        void *ctx;
+        struct store_exercise_removed *out;
+};
+
+static int drill_file(void *ctx_, const char *path)
+{
+        struct drill_texts_ctx *c = ctx_;
+        struct store_exercise_removed *out = c->out;
+        /* Capacity doubles from 16: n_files is 0, 16, 32, ... when full. */
+        if (out->n_files == 0 || (out->n_files >= 16 && !(out->n_files & (out->n_files - 1)))) {
+                size_t nc = out->n_files ? out->n_files * 2 : 16;
+                char **nv = realloc(out->files, nc * sizeof(*nv));
+                if (!nv)
+                        return -ENOMEM;
+                out->files = nv;
+        }
+        char *p = strdup(path ? path : "");
+        if (!p)
+                return -ENOMEM;
+        out->files[out->n_files++] = p;
+        return 0;
+}
+
+static int drill_station_removed(void *ctx_, const char *id)
+{
+        struct drill_texts_ctx *c = ctx_;
+        char subject[64], data[128];
+        int rc =
+            store_drill_removed_data(subject, sizeof(subject), data, sizeof(data), "stations/", id);
+        return rc < 0 ? rc : c->ops->event(c->ctx, "station.state", subject, data);
+}
+
+int store_drill_stations_clear(const struct store_drill_clear_ops *ops, void *ctx,
+                               struct store_exercise_removed *out)
+{
+        struct drill_texts_ctx c = {ops, ctx, out};
+        int rc =
+            ops->count(ctx, "SELECT count(*) FROM observations WHERE station_id IN " DRILL_STATIONS,
+                       &out->observations);
+        if (rc == 0)
+                rc = ops->count(
+                    ctx, "SELECT count(*) FROM camera_images WHERE station_id IN " DRILL_STATIONS,
+                    &out->images);
+        if (rc == 0)
+                rc = ops->texts(ctx,
+                                "SELECT path FROM camera_images WHERE station_id IN " DRILL_STATIONS
+                                " UNION ALL SELECT thumb_path FROM camera_images WHERE "
+                                "thumb_path IS NOT NULL AND station_id IN " DRILL_STATIONS,
+                                drill_file, &c);
+        /* Their events go but those a delivery record holds. */
+        if (rc == 0)
+                rc = ops->run(ctx,
+                              "DELETE FROM events WHERE exercise = 1 AND subject IN (SELECT "
+                              "'stations/' || id FROM stations WHERE exercise = 1) AND id NOT IN "
+                              "(SELECT event_id FROM notify_queue)",
+                              NULL);
+        if (rc == 0)
+                rc = ops->texts(
+                    ctx, "SELECT CAST(id AS TEXT) FROM stations WHERE exercise = 1 ORDER BY id",
+                    drill_station_removed, &c);
+        /* The drill's sources' health rows go too: the sources end with
+         * the drill and must not linger on the staff's source list. */
+        if (rc == 0)
+                rc =
+                    ops->run(ctx,
+                             "DELETE FROM source_status WHERE name IN (SELECT DISTINCT source FROM "
+                             "stations WHERE exercise = 1)",
+                             NULL);
+        if (rc == 0)
+                rc = ops->run(ctx, "DELETE FROM stations WHERE exercise = 1", &out->stations);
+        return rc;
 }
 
 int store_audit_object_range(const char *object, const char **exact, char lo[300], char hi[300])

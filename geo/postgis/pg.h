@@ -307,6 +307,7 @@ int pg_exercise_clear(struct store *st, struct store_exercise_removed *out);
 int pg_drill_begin(struct store *st, const char *scenario, bool is_public, const char *areas,
                    int64_t *id);
 int pg_drill_public(struct store *st, bool *on);
+int pg_drill_area_public(struct store *st, const char *area_code, int64_t district_id, bool *on);
 
 /* pg_listen.c: the channel every commit that wrote events notifies, with
  * the newest event id as payload; store_events_wait() on PostGIS. */

@@ -24,13 +24,26 @@ static int is_camera(struct pg *b, int64_t station_id)
         return rc == -ENOENT ? -EINVAL : rc;
 }
 
+/* Whether a station is a drill's (its camera events are then exercise). */
+static int station_exercise(struct pg *b, int64_t station_id, bool *exercise)
+{
+        int64_t ex = 0;
+        int rc =
+            pg_query_int(b, &ex, "SELECT exercise FROM stations WHERE id = $1", "i", station_id);
+        *exercise = rc == 0 && ex != 0;
+        return rc == -ENOENT ? -EINVAL : rc;
+}
+
 int pg_camera_image_add(struct store *st, const struct store_camera_image *img, int64_t *id)
 {
         struct pg *b = PG(st);
         if (!img)
                 return -EINVAL;
         int64_t iid = 0;
+        bool exercise = false;
         int rc = is_camera(b, img->station_id);
+        if (rc == 0)
+                rc = station_exercise(b, img->station_id, &exercise);
         if (rc < 0)
                 return rc;
         rc = pg_tx_begin(b);
@@ -56,7 +69,7 @@ int pg_camera_image_add(struct store *st, const struct store_camera_image *img, 
         if (rc == 0 && added) {
                 char subject[40], data[200];
                 store_camera_image_event(img->station_id, iid, img->captured_at, subject, data);
-                rc = pg_event(b, "camera.image", subject, LEVEL_NONE, true, false, data);
+                rc = pg_event(b, "camera.image", subject, LEVEL_NONE, true, exercise, data);
         }
         rc = pg_tx_end(b, rc);
         if (rc == 0 && id)
@@ -173,8 +186,11 @@ int pg_camera_set_state(struct store *st, int64_t station_id, const char *state)
         rc = pg_q(b, NULL, "SELECT pg_advisory_xact_lock(hashtext('camera_status:' || $1))", "i",
                   station_id);
         const char *old = NULL;
+        bool exercise = false;
         if (rc == 0)
                 rc = pg_camera_get_state(st, station_id, &old);
+        if (rc == 0)
+                rc = station_exercise(b, station_id, &exercise);
         if (rc == 0 && strcmp(old, state) != 0) {
                 rc = pg_q(b, NULL,
                           "INSERT INTO camera_status (station_id, state, since) VALUES ($1, $2, "
@@ -184,7 +200,7 @@ int pg_camera_set_state(struct store *st, int64_t station_id, const char *state)
                 if (rc == 0) {
                         char subject[40], data[160];
                         store_camera_state_event(station_id, old, state, subject, data);
-                        rc = pg_event(b, "camera.state", subject, LEVEL_NONE, true, false, data);
+                        rc = pg_event(b, "camera.state", subject, LEVEL_NONE, true, exercise, data);
                 }
         }
         return pg_tx_end(b, rc);

@@ -383,8 +383,9 @@ int pg_pending_add(struct pg *b, int64_t station_id, size_t count, int64_t first
         return 0;
 }
 
-/* One `station.observations` event per station written in this commit,
- * in one statement: a JSON array of their data, in order. */
+/* One `station.observations` event per station written in this commit
+ * (exercise for a drill's station), in one statement: a JSON array of
+ * their data, in order. */
 static int pending_flush(struct pg *b)
 {
         if (b->n_pending == 0)
@@ -413,8 +414,9 @@ static int pending_flush(struct pg *b)
                 rc = pg_q(b, NULL,
                           "INSERT INTO events (at, type, subject, level, public, exercise, data) "
                           "SELECT $1, 'station.observations', 'stations/' || (e->>'station'), "
-                          "NULL, 1, 0, e FROM json_array_elements($2::json) WITH ORDINALITY AS "
-                          "u(e, o) ORDER BY o",
+                          "NULL, 1, coalesce((SELECT exercise FROM stations WHERE id = "
+                          "(e->>'station')::bigint), 0), e FROM json_array_elements($2::json) "
+                          "WITH ORDINALITY AS u(e, o) ORDER BY o",
                           "it", pg_now(), arr.data);
         buf_free(&arr);
         b->n_pending = 0;
@@ -840,6 +842,7 @@ static const struct store_ops pg_ops = {
     .exercise_clear = pg_exercise_clear,
     .drill_begin = pg_drill_begin,
     .drill_public = pg_drill_public,
+    .drill_area_public = pg_drill_area_public,
 };
 
 static void quiet_notice(void *arg, const char *message)

@@ -1,8 +1,9 @@
 /* The PostGIS backend: drills.  Starting one (its areas, an alert.changed
  * each) and removing a drill's data (`sonae drill stop`): every row marked
  * exercise, the 訓練 telegrams of the ledger and the raw documents only
- * they used, in one transaction, with one event per area and per order.
- * The rules are those of geo/spatialite/sl_drill.c. */
+ * they used, and the drill's own stations (stations.exercise, 0010) with
+ * what they hold, in one transaction, with one event per area, per order
+ * and per station.  The rules are those of geo/spatialite/sl_drill.c. */
 #include "pg.h"
 
 #include <errno.h>
@@ -37,6 +38,36 @@ static int run_counted(struct pg *b, int64_t *n, const char *sql, const char *ar
         PQclear(r);
         return rc;
 }
+
+/* store_drill_stations_clear's operations on this backend. */
+static int clear_count(void *ctx, const char *sql, int64_t *n)
+{
+        return pg_query_int(ctx, n, sql, "");
+}
+
+static int clear_texts(void *ctx, const char *sql, int (*fn)(void *fn_ctx, const char *text),
+                       void *fn_ctx)
+{
+        PGresult *r = NULL;
+        int rc = pg_q(ctx, &r, sql, "");
+        for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+                rc = fn(fn_ctx, PQgetvalue(r, i, 0));
+        PQclear(r);
+        return rc;
+}
+
+static int clear_run(void *ctx, const char *sql, int64_t *changed)
+{
+        return run_counted(ctx, changed, sql, NULL);
+}
+
+static int clear_event(void *ctx, const char *type, const char *subject, const char *data)
+{
+        return pg_event(ctx, type, subject, LEVEL_NONE, true, true, data);
+}
+
+static const struct store_drill_clear_ops clear_ops = {clear_count, clear_texts, clear_run,
+                                                       clear_event};
 
 int pg_exercise_clear(struct store *st, struct store_exercise_removed *out)
 {
@@ -92,14 +123,19 @@ int pg_exercise_clear(struct store *st, struct store_exercise_removed *out)
         if (rc == 0)
                 rc = run_counted(b, &out->notices, "DELETE FROM notices WHERE exercise = 1", NULL);
         if (rc == 0)
+                rc = store_drill_stations_clear(&clear_ops, b, out);
+        if (rc == 0)
                 rc = pg_q(b, NULL,
                           "UPDATE drills SET stopped_at = greatest(started_at, $1) WHERE "
                           "stopped_at IS NULL",
                           "i", pg_now());
         free(docs);
         rc = pg_tx_end(b, rc);
-        if (rc < 0)
+        /* Rolled back: the images are still the store's, their files stay. */
+        if (rc < 0) {
+                store_exercise_removed_free(out);
                 memset(out, 0, sizeof(*out));
+        }
         return rc;
 }
 
@@ -152,6 +188,22 @@ int pg_drill_public(struct store *st, bool *on)
                 return 0;
         int64_t n = 0;
         int rc = pg_query_int(b, &n, "SELECT EXISTS (SELECT 1 FROM public_drill_areas)::int", "");
+        *on = rc == 0 && n != 0;
+        return rc;
+}
+
+int pg_drill_area_public(struct store *st, const char *area_code, int64_t district_id, bool *on)
+{
+        struct pg *b = PG(st);
+        *on = b->base.all_exercise;
+        if (*on)
+                return 0;
+        int64_t n = 0;
+        int rc = pg_query_int(b, &n,
+                              "SELECT EXISTS (SELECT 1 FROM public_drill_areas WHERE area_code = "
+                              "$1 OR area_code = (SELECT area_code FROM districts WHERE id = "
+                              "$2))::int",
+                              "tI", area_code, district_id);
         *on = rc == 0 && n != 0;
         return rc;
 }

@@ -138,7 +138,8 @@ static int hazard_layers_at(void *ctx, double lon, double lat, struct geo_hazard
 
 /* The levels in force at the answer's area and district: JMA's (real,
  * and the drill rows the view admits), the river's (gauges and sensors
- * not stale) and the city's order. */
+ * not stale; a drill's only where the view admits it, as in sl_geo.c) and
+ * the city's order. */
 static int hazard_levels(void *ctx, int view, struct geo_hazard_answer *a)
 {
         struct pg *b = ctx;
@@ -163,10 +164,11 @@ static int hazard_levels(void *ctx, int view, struct geo_hazard_answer *a)
         if (a->area_code) {
                 rc = pg_q(b, &r,
                           "SELECT s.kind, s.expected_interval_s, t.level, t.state, "
-                          "t.last_observed_at FROM stations s JOIN station_status t ON "
-                          "t.station_id = s.id WHERE s.area_code = $1 AND s.kind IN ('gauge', "
-                          "'sensor')",
-                          "t", a->area_code);
+                          "t.last_observed_at, s.exercise FROM stations s JOIN station_status t "
+                          "ON t.station_id = s.id WHERE s.area_code = $1 AND s.kind IN ('gauge', "
+                          "'sensor') AND (s.exercise = 0 OR $2 = 1 OR ($2 = 2 AND s.id IN "
+                          "(SELECT id FROM public_drill_stations)))",
+                          "ti", a->area_code, (int64_t)view);
                 if (rc < 0)
                         return rc;
                 for (int k = 0; k < PQntuples(r); k++) {
@@ -177,8 +179,10 @@ static int hazard_levels(void *ctx, int view, struct geo_hazard_answer *a)
                                                   pg_col_i64(r, k, 1), b->base.grace, now);
                         if (station_state_is_unknown(eff) || pg_col_null(r, k, 2))
                                 continue;
-                        bool ex = false;
-                        geo_take_level(&a->river_level, &ex, (int)pg_col_i64(r, k, 2), false);
+                        /* A drill's gauge counts only where its drill is
+                         * seen, and marks the answer exercise. */
+                        geo_take_level(&a->river_level, &a->exercise, (int)pg_col_i64(r, k, 2),
+                                       pg_col_i64(r, k, 5) != 0);
                 }
                 PQclear(r);
         }

@@ -26,6 +26,7 @@ struct station_info {
         int quantity; /* index, -1 when none */
         struct level_thresholds thr;
         int64_t expected_interval_s;
+        bool exercise; /* a drill's station: its events are exercise */
 };
 
 struct status_row {
@@ -63,8 +64,8 @@ static int station_load(struct pg *b, int64_t id, struct station_info *si, struc
                       "SELECT s.kind, s.quantity, s.thr_standby, s.thr_caution, s.thr_evacuation, "
                       "s.thr_danger, s.thr_flood, s.thr_start, s.expected_interval_s, "
                       "t.station_id, t.value, t.observed_at, t.level, t.state, "
-                      "t.last_observed_at FROM stations s LEFT JOIN station_status t ON "
-                      "t.station_id = s.id WHERE s.id = $1",
+                      "t.last_observed_at, s.exercise FROM stations s LEFT JOIN station_status t "
+                      "ON t.station_id = s.id WHERE s.id = $1",
                       "i", id);
         if (rc < 0)
                 return rc;
@@ -76,6 +77,7 @@ static int station_load(struct pg *b, int64_t id, struct station_info *si, struc
                 col_thresholds(r, 0, 2, &si->thr);
                 si->expected_interval_s = pg_col_i64(r, 0, 8);
                 status_cols(r, 0, 9, old);
+                si->exercise = pg_col_i64(r, 0, 15) != 0;
         } else {
                 rc = -ENOENT;
         }
@@ -118,17 +120,27 @@ static int status_set_state(struct pg *b, int64_t id, enum station_state state, 
                     seen_at > 0 ? seen_at : (int64_t)0);
 }
 
-static int emit_public(void *ctx, const char *type, const char *subject, int level,
+/* Where a station's change events go: public, and marked exercise for a
+ * drill's station. */
+struct emit_ctx {
+        struct pg *b;
+        bool exercise;
+};
+
+static int emit_public(void *ctx_, const char *type, const char *subject, int level,
                        const char *data)
 {
-        return pg_event(ctx, type, subject, level, true, false, data);
+        const struct emit_ctx *ctx = ctx_;
+        return pg_event(ctx->b, type, subject, level, true, ctx->exercise, data);
 }
 
-static int emit_station_changes(struct pg *b, int64_t id, int old_level, int new_level,
-                                enum station_state old_state, enum station_state new_state)
+static int emit_station_changes(struct pg *b, int64_t id, bool exercise, int old_level,
+                                int new_level, enum station_state old_state,
+                                enum station_state new_state)
 {
+        struct emit_ctx ctx = {b, exercise};
         return store_station_change_events(id, old_level, new_level, old_state, new_state,
-                                           emit_public, b);
+                                           emit_public, &ctx);
 }
 
 static int status_write(struct pg *b, int64_t id, const struct station_info *si,
@@ -154,20 +166,21 @@ static int status_write(struct pg *b, int64_t id, const struct station_info *si,
                       last_observed_at > 0 ? last_observed_at : (int64_t)0, now);
         if (rc < 0)
                 return rc;
-        return emit_station_changes(b, id, nx.old_level, nx.eff_level, nx.old_eff, nx.new_eff);
+        return emit_station_changes(b, id, si->exercise, nx.old_level, nx.eff_level, nx.old_eff,
+                                    nx.new_eff);
 }
 
 /* ---- Stations ---------------------------------------------------------- */
 
-/* $1..$17 as in the SpatiaLite statements: kind, source, external_id,
- * name, river, area_code, quantity, six thresholds, interval, lon, lat,
- * now. */
-#define STATION_PARAMS "tttttttddddddiddi"
-#define STATION_ARGS(in, now)                                                                      \
-        (in)->kind, (in)->source, (in)->external_id, (in)->name, (in)->river, (in)->area_code,     \
+/* $1..$18 as in the SpatiaLite statements: kind, source, external_id,
+ * name (as stored), river, area_code, quantity, six thresholds, interval,
+ * lon, lat, now, exercise. */
+#define STATION_PARAMS "tttttttddddddiddib"
+#define STATION_ARGS(in, name, now)                                                                \
+        (in)->kind, (in)->source, (in)->external_id, (name), (in)->river, (in)->area_code,         \
             (in)->quantity, (in)->thr.standby, (in)->thr.caution, (in)->thr.evacuation,            \
             (in)->thr.danger, (in)->thr.flood, (in)->thr.start, (in)->expected_interval_s,         \
-            (in)->lon, (in)->lat, (now)
+            (in)->lon, (in)->lat, (now), (int)(in)->exercise
 
 int pg_station_find(struct store *st, const char *source, const char *external_id, int64_t *id)
 {
@@ -185,18 +198,27 @@ int pg_station_upsert(struct store *st, const struct store_station *in, int64_t 
             (in->quantity && !store_main_quantity_valid(in->quantity)) || !isfinite(in->lon) ||
             !isfinite(in->lat))
                 return -EINVAL;
-        int64_t now = pg_now(), id = 0;
-        PGresult *r = NULL;
-        int rc = pg_tx_begin(b);
+        char named[1100];
+        const char *name;
+        int rc = store_station_drill_name(in, named, sizeof(named), &name);
         if (rc < 0)
                 return rc;
+        int64_t now = pg_now(), id = 0;
+        PGresult *r = NULL;
+        rc = pg_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        /* A station keeps its exercise mark: the key of a drill's station
+         * taken as a real one (or the reverse) matches no row here, and
+         * the insert below meets the unique key: -EEXIST. */
         rc = pg_q(b, &r,
                   "UPDATE stations SET kind = $1, name = $4, river = $5, area_code = $6, "
                   "quantity = $7, thr_standby = $8, thr_caution = $9, thr_evacuation = $10, "
                   "thr_danger = $11, thr_flood = $12, thr_start = $13, expected_interval_s = "
                   "$14, lon = $15, lat = $16, geom = ST_SetSRID(ST_MakePoint($15, $16), 6668), "
-                  "updated_at = $17 WHERE source = $2 AND external_id = $3 RETURNING id",
-                  STATION_PARAMS, STATION_ARGS(in, now));
+                  "updated_at = $17 WHERE source = $2 AND external_id = $3 AND exercise = $18 "
+                  "RETURNING id",
+                  STATION_PARAMS, STATION_ARGS(in, name, now));
         if (rc < 0)
                 goto out;
         bool updated = PQntuples(r) > 0;
@@ -209,10 +231,10 @@ int pg_station_upsert(struct store *st, const struct store_station *in, int64_t 
                           "INSERT INTO stations (kind, source, external_id, name, river, "
                           "area_code, quantity, thr_standby, thr_caution, thr_evacuation, "
                           "thr_danger, thr_flood, thr_start, expected_interval_s, lon, lat, geom, "
-                          "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                          "$10, $11, $12, $13, $14, $15, $16, ST_SetSRID(ST_MakePoint($15, $16), "
-                          "6668), $17, $17) RETURNING id",
-                          STATION_PARAMS, STATION_ARGS(in, now));
+                          "created_at, updated_at, exercise) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                          "$8, $9, $10, $11, $12, $13, $14, $15, $16, ST_SetSRID(ST_MakePoint($15, "
+                          "$16), 6668), $17, $17, $18) RETURNING id",
+                          STATION_PARAMS, STATION_ARGS(in, name, now));
                 if (rc == 0)
                         id = pg_col_i64(r, 0, 0);
                 PQclear(r);
@@ -478,6 +500,8 @@ static int latest_fill(const PGresult *r, int i, void *elem, void *ctx_)
         l->rate_m_per_h = pg_col_double(r, i, 22);
         l->state = store_effective_state(stored, l->kind, l->last_observed_at,
                                          l->expected_interval_s, grace, now);
+        l->exercise = pg_col_i64(r, i, 23) != 0;
+        l->drill_public = pg_col_i64(r, i, 24) != 0;
         if (station_state_is_unknown(l->state))
                 l->level = LEVEL_NONE;
         if (!l->kind || !l->source || !l->external_id || !l->name ||
@@ -492,7 +516,8 @@ static int latest_fill(const PGresult *r, int i, void *elem, void *ctx_)
         "SELECT s.id, s.kind, s.source, s.external_id, s.name, s.river, s.area_code, s.quantity, " \
         "s.lon, s.lat, s.thr_standby, s.thr_caution, s.thr_evacuation, s.thr_danger, "             \
         "s.thr_flood, s.thr_start, s.expected_interval_s, t.value, t.observed_at, "                \
-        "t.last_observed_at, t.level, t.state, t.rate_m_per_h FROM stations s LEFT JOIN "          \
+        "t.last_observed_at, t.level, t.state, t.rate_m_per_h, s.exercise, (s.exercise = 1 AND "   \
+        "s.id IN (SELECT id FROM public_drill_stations))::int FROM stations s LEFT JOIN "          \
         "station_status t ON t.station_id = s.id WHERE $1 = 0 OR s.id = $1 ORDER BY s.id"
 
 int pg_latest_stats(struct store *st, char *plan, size_t plan_len, int64_t *buffers)
@@ -566,8 +591,8 @@ int pg_stations_refresh_state(struct store *st, int64_t now, size_t *changed)
                         continue;
                 rc = status_set_state(b, l->id, l->state, old.level, now, 0);
                 if (rc == 0)
-                        rc = emit_station_changes(b, l->id, old.level, LEVEL_NONE, old.state,
-                                                  l->state);
+                        rc = emit_station_changes(b, l->id, l->exercise, old.level, LEVEL_NONE,
+                                                  old.state, l->state);
                 n++;
         }
         rc = pg_tx_end(b, rc);
@@ -597,7 +622,8 @@ int pg_station_set_state(struct store *st, int64_t station_id, enum station_stat
         enum station_state old_eff = old_effective(b, &si, &old, now);
         rc = status_set_state(b, station_id, state, level, now, seen_at);
         if (rc == 0)
-                rc = emit_station_changes(b, station_id, old.level, level, old_eff, state);
+                rc = emit_station_changes(b, station_id, si.exercise, old.level, level, old_eff,
+                                          state);
 out:
         return pg_tx_end(b, rc);
 }

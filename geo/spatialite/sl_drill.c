@@ -38,79 +38,40 @@ static int events_for(struct sl *b, const char *sql, const char *type, const cha
         return rc;
 }
 
-#define DRILL_STATIONS "(SELECT id FROM stations WHERE exercise = 1)"
+/* store_drill_stations_clear's operations on this backend. */
+static int clear_count(void *ctx, const char *sql, int64_t *n)
+{
+        return sl_query_int(ctx, sql, n, "");
+}
 
-/* The files of the drill's camera images, for the caller to delete. */
-static int drill_files(struct sl *b, struct store_exercise_removed *out)
+static int clear_texts(void *ctx, const char *sql, int (*fn)(void *fn_ctx, const char *text),
+                       void *fn_ctx)
 {
         int rc = 0;
-        sqlite3_stmt *s =
-            sl_query(b,
-                     "SELECT path FROM camera_images WHERE station_id IN " DRILL_STATIONS
-                     " UNION ALL SELECT thumb_path FROM camera_images WHERE "
-                     "thumb_path IS NOT NULL AND station_id IN " DRILL_STATIONS,
-                     &rc, "");
+        sqlite3_stmt *s = sl_query(ctx, sql, &rc, "");
         if (!s)
                 return rc;
-        size_t cap = 0;
-        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-                if (out->n_files == cap) {
-                        size_t nc = cap ? cap * 2 : 16;
-                        char **nv = realloc(out->files, nc * sizeof(*nv));
-                        if (!nv) {
-                                rc = -ENOMEM;
-                                break;
-                        }
-                        out->files = nv;
-                        cap = nc;
-                }
-                char *p = sl_col_strdup(s, 0);
-                if (!p)
-                        rc = -ENOMEM;
-                else
-                        out->files[out->n_files++] = p;
-        }
+        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
+                rc = fn(fn_ctx, (const char *)sqlite3_column_text(s, 0));
         sqlite3_reset(s); /* sl_query's statements are cached */
         return rc;
 }
 
-/* The drill's stations: counted, their events (those no delivery record
- * holds) deleted and one removal event each written, their sources' health
- * rows deleted, then the stations themselves, which takes their
- * observations, status and images with them (ON DELETE CASCADE). */
-static int drill_stations_clear(struct sl *b, struct store_exercise_removed *out)
+static int clear_run(void *ctx, const char *sql, int64_t *changed)
 {
-        int rc =
-            sl_query_int(b, "SELECT count(*) FROM observations WHERE station_id IN " DRILL_STATIONS,
-                         &out->observations, "");
-        if (rc == 0)
-                rc = sl_query_int(
-                    b, "SELECT count(*) FROM camera_images WHERE station_id IN " DRILL_STATIONS,
-                    &out->images, "");
-        if (rc == 0)
-                rc = drill_files(b, out);
-        if (rc == 0)
-                rc = sl_run(b,
-                            "DELETE FROM events WHERE exercise = 1 AND subject IN (SELECT "
-                            "'stations/' || id FROM stations WHERE exercise = 1) AND id NOT IN "
-                            "(SELECT event_id FROM notify_queue)",
-                            "");
-        if (rc == 0)
-                rc = events_for(b, "SELECT CAST(id AS TEXT) FROM stations WHERE exercise = 1",
-                                "station.state", "stations/");
-        /* The drill's sources' health rows go too: the sources end with
-         * the drill and must not linger on the staff's source list. */
-        if (rc == 0)
-                rc = sl_run(b,
-                            "DELETE FROM source_status WHERE name IN (SELECT DISTINCT source FROM "
-                            "stations WHERE exercise = 1)",
-                            "");
-        if (rc == 0) {
-                rc = sl_run(b, "DELETE FROM stations WHERE exercise = 1", "");
-                out->stations = changes(b);
-        }
+        int rc = sl_run(ctx, sql, "");
+        if (rc == 0 && changed)
+                *changed = changes(ctx);
         return rc;
 }
+
+static int clear_event(void *ctx, const char *type, const char *subject, const char *data)
+{
+        return sl_event(ctx, type, subject, 0, true, true, data);
+}
+
+static const struct store_drill_clear_ops clear_ops = {clear_count, clear_texts, clear_run,
+                                                       clear_event};
 
 int sl_exercise_clear(struct store *st, struct store_exercise_removed *out)
 {
@@ -170,7 +131,7 @@ int sl_exercise_clear(struct store *st, struct store_exercise_removed *out)
         if (rc == 0)
                 rc = sl_run(b, "DELETE FROM drill_docs", "");
         if (rc == 0)
-                rc = drill_stations_clear(b, out);
+                rc = store_drill_stations_clear(&clear_ops, b, out);
         if (rc == 0)
                 rc = sl_run(
                     b, "UPDATE drills SET stopped_at = max(started_at, ?) WHERE stopped_at IS NULL",

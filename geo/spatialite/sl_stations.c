@@ -219,21 +219,6 @@ static int bind_station(sqlite3_stmt *s, const struct store_station *in, const c
         return 0;
 }
 
-#define DRILL_MARK "【訓練】"
-
-/* A drill's station is named 【訓練】 first wherever its name is shown. */
-static int station_name(const struct store_station *in, char *buf, size_t len, const char **name)
-{
-        *name = in->name;
-        if (!in->exercise || strncmp(in->name, DRILL_MARK, strlen(DRILL_MARK)) == 0)
-                return 0;
-        int n = snprintf(buf, len, "%s%s", DRILL_MARK, in->name);
-        if (n < 0 || (size_t)n >= len)
-                return -EINVAL;
-        *name = buf;
-        return 0;
-}
-
 static int find_id(struct sl *b, const char *source, const char *external_id, int64_t *id)
 {
         int rc = 0;
@@ -267,7 +252,7 @@ int sl_station_upsert(struct store *st, const struct store_station *in, int64_t 
                 return -EINVAL;
         char named[1100];
         const char *name;
-        int rc = station_name(in, named, sizeof(named), &name);
+        int rc = store_station_drill_name(in, named, sizeof(named), &name);
         if (rc < 0)
                 return rc;
         int64_t now = time_now_ms() / 1000, id = 0;

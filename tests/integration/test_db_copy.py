@@ -88,6 +88,9 @@ try:
     con.execute("INSERT INTO raw_documents (source, url, sha256, content_type, body, bytes, "
                 "fetched_at) VALUES ('copy', 'http://example.test/a\tb\\c\nd', ?, "
                 "'application/xml', ?, ?, 1780000123)", ("ab" * 32, body, len(body)))
+    # A drill's own station (stations.exercise, 0010) stays one on PostGIS.
+    con.execute("UPDATE stations SET exercise = 1, name = '【訓練】' || name WHERE id = "
+                "(SELECT min(id) FROM stations WHERE kind = 'gauge')")
     con.commit()
     con.close()
     r = sonae("import", "hazard", HAZARD, "--name", "flood_max")
@@ -140,6 +143,11 @@ try:
         check(pg.psql("SELECT max(version) FROM schema_migrations", db="city") ==
               str(int(pg.psql("SELECT count(*) FROM schema_migrations", db="city"))),
               "the target is migrated to the PostGIS schema's newest version")
+
+        drill_sl = q("SELECT id || ' ' || name FROM stations WHERE exercise = 1")
+        drill_pg = pg.psql("SELECT id || ' ' || name FROM stations WHERE exercise = 1", db="city")
+        check(len(drill_sl) == 1 and drill_pg == drill_sl[0][0],
+              f"the drill station copied with its mark: {drill_sl} {drill_pg!r}")
 
         # A point: SRID and coordinates, read from SpatiaLite's own bytes.
         sid, blob, lon, lat = q("SELECT id, geom, lon, lat FROM stations ORDER BY id DESC "

@@ -3,6 +3,7 @@
  * per constraint refused (and nothing written), idempotent re-inserts, and the event of each write
  * path in the same transaction. */
 #include "check.h"
+#include "geo.h"
 #include "store_city.h"
 #include "store_devices.h"
 #include "store_places.h"
@@ -812,9 +813,44 @@ static void test_drill_stations(struct store *st)
                 CHECK(!store_exercise_shown(st, STORE_VIEW_PUBLIC, "0620400", 0));
                 CHECK(!store_exercise_shown(st, STORE_VIEW_REAL, "0620300", 0));
                 CHECK(store_exercise_shown(st, STORE_VIEW_ALL, "0620400", 0));
+                /* The hazard answer's river level at the gauges: the
+                 * drill's 4 only where its drill is seen, marked exercise. */
+                struct geo_hazard_answer a;
+                for (int view = STORE_VIEW_REAL; view <= STORE_VIEW_PUBLIC; view++) {
+                        bool shown = view == STORE_VIEW_ALL || (view == STORE_VIEW_PUBLIC && pass);
+                        CHECK_INT(geo_hazard_at(st, r.lon, r.lat, view, &a), 0);
+                        CHECK(a.exercise == shown);
+                        if (shown)
+                                CHECK_INT(a.river_level, 4);
+                        else
+                                CHECK(a.river_level != LEVEL_NONE && a.river_level < 4);
+                        geo_hazard_answer_free(&a);
+                }
                 if (pass == 0)
                         CHECK_INT(store_drill_begin(st, "scenario.json", true, "0620300", NULL), 0);
         }
+
+        /* The drill camera's state and the drill gauge's silence are
+         * exercise events too; the real gauge's silence is not. */
+        CHECK_INT(store_camera_set_state(st, cam, "frozen"), 0);
+        CHECK_INT(sql_intf("SELECT exercise FROM events WHERE subject = 'stations/%lld' AND type = "
+                           "'camera.state'",
+                           (long long)cam),
+                  1);
+        /* Each gauge: its first value's state change, then stale. */
+        CHECK_INT(store_stations_refresh_state(st, now + 7 * 86400, NULL), 0);
+        CHECK_INT(sql_intf("SELECT count(*) FROM events WHERE subject = 'stations/%lld' AND type = "
+                           "'station.state' AND exercise = 1",
+                           (long long)drill),
+                  2);
+        CHECK_INT(sql_intf("SELECT count(*) FROM events WHERE subject = 'stations/%lld' AND type = "
+                           "'station.state' AND exercise = 0",
+                           (long long)real),
+                  2);
+        CHECK_INT(sql_intf("SELECT count(*) FROM events WHERE subject IN ('stations/%lld', "
+                           "'stations/%lld') AND exercise = 0",
+                           (long long)drill, (long long)cam),
+                  0);
 
         struct store_exercise_removed rm;
         CHECK_INT(store_exercise_clear(st, &rm), 0);
