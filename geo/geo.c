@@ -43,7 +43,14 @@ int geo_area_code_upsert(struct store *st, const struct geo_area_code *c)
 
 int geo_address_upsert(struct store *st, const struct geo_address_in *a)
 {
-        return DISPATCH(geo_address_upsert, a);
+        return DISPATCH(geo_addresses_upsert, a, 1);
+}
+
+int geo_addresses_upsert(struct store *st, const struct geo_address_in *a, size_t n)
+{
+        if (n == 0)
+                return 0;
+        return a ? DISPATCH(geo_addresses_upsert, a, n) : -EINVAL;
 }
 
 int geo_addresses_assign_districts(struct store *st, size_t *n)

@@ -213,6 +213,10 @@ struct geo_address_in {
 };
 /* Upserts by code (the normalised key and base name are computed here). */
 int geo_address_upsert(struct store *st, const struct geo_address_in *a);
+/* Upserts a[0..n) by code in one batch, all or nothing (-EINVAL for any
+ * bad row, and nothing of the batch is written); of two rows with one code
+ * the later wins. */
+int geo_addresses_upsert(struct store *st, const struct geo_address_in *a, size_t n);
 /* The columns an address row derives from its text, the same on every
  * backend: the search key of the whole address, the key of its town, the
  * town's base name ("本町一丁目" → "本町") and its 丁目 number (-1 when

@@ -195,7 +195,7 @@ struct store_ops {
         int (*geo_picker_towns)(struct store *st, const char *district_code,
                                 struct geo_address_list *out);
         int (*geo_area_code_upsert)(struct store *st, const struct geo_area_code *c);
-        int (*geo_address_upsert)(struct store *st, const struct geo_address_in *a);
+        int (*geo_addresses_upsert)(struct store *st, const struct geo_address_in *a, size_t n);
         int (*geo_addresses_assign_districts)(struct store *st, size_t *n);
         int (*geo_count)(struct store *st, const char *what, int64_t *n);
 

@@ -621,6 +621,67 @@ int geo_import_edition(const char *name, const struct geo_import_opts *o, char v
         return 0;
 }
 
+/* Features on their way to the store: sent in batches of HZ_BATCH, each
+ * one statement on PostGIS. */
+#define HZ_BATCH 256
+struct hz_slot {
+        long long fid;
+        char class_[65], label[160];
+        int rank;
+        unsigned char *wkb;
+        size_t wkb_len;
+};
+struct hz_batch {
+        struct hz_slot v[HZ_BATCH];
+        size_t n;
+};
+
+static void hz_batch_free(struct hz_batch *hb)
+{
+        if (!hb)
+                return;
+        for (size_t i = 0; i < hb->n; i++)
+                free(hb->v[i].wkb);
+        hb->n = 0;
+}
+
+/* Takes wkb; the caller flushes a full batch first. */
+static void hz_batch_add(struct hz_batch *hb, long long fid, const char *class_, const char *label,
+                         int rank, unsigned char *wkb, size_t wkb_len)
+{
+        struct hz_slot *s = &hb->v[hb->n++];
+        s->fid = fid;
+        snprintf(s->class_, sizeof(s->class_), "%s", class_);
+        snprintf(s->label, sizeof(s->label), "%s", label);
+        s->rank = rank;
+        s->wkb = wkb;
+        s->wkb_len = wkb_len;
+}
+
+static int hz_batch_flush(struct store *st, int64_t lid, struct hz_batch *hb,
+                          struct geo_import_report *rep)
+{
+        if (hb->n == 0)
+                return 0;
+        struct store_hazard_feature f[HZ_BATCH];
+        memset(f, 0, sizeof(f));
+        for (size_t i = 0; i < hb->n; i++) {
+                f[i].class_ = hb->v[i].class_;
+                f[i].label_ja = hb->v[i].label;
+                f[i].rank = hb->v[i].rank;
+                f[i].geom.wkb = hb->v[i].wkb;
+                f[i].geom.wkb_len = hb->v[i].wkb_len;
+        }
+        int rc = store_hazard_features_add(st, lid, f, hb->n);
+        if (rc < 0)
+                fail(rep, "地物 %lld-%lld: 書き込めません (%s)", hb->v[0].fid, hb->v[hb->n - 1].fid,
+                     store_strerror(rc));
+        else
+                rep->imported += hb->n;
+        hz_batch_free(hb);
+        return rc;
+}
+
 static int import_hazard(struct store *st, const char *path, const struct geo_import_opts *o,
                          struct geo_import_report *rep)
 {
@@ -728,6 +789,9 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                              "レイヤ %s (版 %s) を作れません: %s (name and version: 1-64 bytes)",
                              name, version, store_strerror(rc));
         }
+        struct hz_batch *hb = calloc(1, sizeof(*hb));
+        if (!hb)
+                rc = -ENOMEM;
         OGR_L_ResetReading(s.layer);
         OGRFeatureH f;
         while (rc == 0 && (f = OGR_L_GetNextFeature(s.layer))) {
@@ -790,29 +854,28 @@ static int import_hazard(struct store *st, const char *path, const struct geo_im
                 if (rc == 0)
                         rc = src_geom(&s, f, true, &wkb, &wlen, rep);
                 if (rc == 0) {
-                        struct store_hazard_feature hf = {0};
-                        hf.class_ = clsbuf;
-                        hf.label_ja = label;
-                        hf.rank = rank;
-                        hf.geom.wkb = wkb;
-                        hf.geom.wkb_len = wlen;
-                        rc = store_hazard_features_add(st, lid, &hf, 1);
-                        if (rc < 0)
-                                fail(rep, "地物 %lld: 書き込めません (%s)", fid,
-                                     store_strerror(rc));
-                        else
-                                rep->imported++;
                         char rank_s[24];
                         snprintf(rank_s, sizeof(rank_s), "%d", rank);
                         const char *vals[] = {clsbuf, label, rank_s};
-                        if (rc == 0 && tiler && (rc = geo_tiler_add(tiler, wkb, wlen, vals)) < 0)
+                        if (tiler && (rc = geo_tiler_add(tiler, wkb, wlen, vals)) < 0)
                                 fail(rep, "地物 %lld: タイルに書けません (tile)", fid);
                 }
+                if (rc == 0) {
+                        /* The batch takes the geometry. */
+                        hz_batch_add(hb, fid, clsbuf, label, rank, wkb, wlen);
+                        wkb = NULL;
+                }
+                if (rc == 0 && hb->n == HZ_BATCH)
+                        rc = hz_batch_flush(st, lid, hb, rep);
                 free(wkb);
                 OGR_F_Destroy(f);
                 if (rep->read % 2000 == 0)
                         progress(o, rep->read, (size_t)(s.total > 0 ? s.total : 0));
         }
+        if (rc == 0)
+                rc = hz_batch_flush(st, lid, hb, rep);
+        hz_batch_free(hb);
+        free(hb);
         if (rc == 0 && rep->imported == 0) {
                 fail(rep, "%s: 地物がありません (empty layer)", path);
                 rc = -ENODATA;
@@ -1401,9 +1464,30 @@ static const char *const isj_cols[] = {
     "大字町丁目名",   "緯度",       "経度",           "原典資料コード", "大字・字・丁目区分コード",
 };
 
+/* Writes the batch of addresses read from lines first..last. */
+static int addresses_flush(struct store *st, struct geo_address_in *batch, size_t *nb,
+                           const char *path, size_t first, size_t last,
+                           struct geo_import_report *rep)
+{
+        if (*nb == 0)
+                return 0;
+        int rc = geo_addresses_upsert(st, batch, *nb);
+        if (rc < 0)
+                fail(rep, "%s:%zu-%zu 行: 書き込めません (%s)", path, first, last,
+                     store_strerror(rc));
+        else
+                rep->imported += *nb;
+        *nb = 0;
+        return rc;
+}
+
+#define ADDRESS_BATCH 1000
+
 static int import_addresses(struct store *st, const char *path, const struct geo_import_opts *o,
                             struct geo_import_report *rep)
 {
+        struct geo_address_in *batch = NULL;
+        size_t nb = 0, first_line = 0;
         char *text = NULL;
         size_t len = 0;
         const char *enc = NULL;
@@ -1426,6 +1510,13 @@ static int import_addresses(struct store *st, const char *path, const struct geo
                         rc = -EINVAL;
                         goto out;
                 }
+        }
+        /* The rows go to the store in batches (their texts point into
+         * text, which outlives them). */
+        batch = malloc(ADDRESS_BATCH * sizeof(*batch));
+        if (!batch) {
+                rc = -ENOMEM;
+                goto out;
         }
         rc = store_begin(st);
         if (rc < 0)
@@ -1454,24 +1545,25 @@ static int import_addresses(struct store *st, const char *path, const struct geo
                         rc = -EINVAL;
                         break;
                 }
-                struct geo_address_in a = {0};
-                a.code = c.fields[4];
-                a.pref = c.fields[1];
-                a.city = c.fields[3];
-                a.lg_code = c.fields[2];
-                a.town = c.fields[5];
-                a.lon = lon;
-                a.lat = lat;
-                a.version = o->version;
-                rc = geo_address_upsert(st, &a);
-                if (rc < 0)
-                        fail(rep, "%s:%zu 行: 書き込めません (%s)", path, c.line,
-                             store_strerror(rc));
-                else
-                        rep->imported++;
+                struct geo_address_in *a = &batch[nb++];
+                memset(a, 0, sizeof(*a));
+                a->code = c.fields[4];
+                a->pref = c.fields[1];
+                a->city = c.fields[3];
+                a->lg_code = c.fields[2];
+                a->town = c.fields[5];
+                a->lon = lon;
+                a->lat = lat;
+                a->version = o->version;
+                if (nb == 1)
+                        first_line = c.line;
+                if (nb == ADDRESS_BATCH)
+                        rc = addresses_flush(st, batch, &nb, path, first_line, c.line, rep);
                 if (rep->read % 2000 == 0)
                         progress(o, rep->read, 0);
         }
+        if (rc == 0)
+                rc = addresses_flush(st, batch, &nb, path, first_line, c.line, rep);
         if (rc == 0 && rep->imported == 0) {
                 fail(rep, "%s: データ行がありません (empty file)", path);
                 rc = -ENODATA;
@@ -1487,6 +1579,7 @@ static int import_addresses(struct store *st, const char *path, const struct geo
                 progress(o, rep->read, rep->read);
         }
 out:
+        free(batch);
         free(text);
         return rc;
 }

@@ -249,7 +249,7 @@ int pg_geo_address_search(struct store *st, const char *text, size_t limit,
 int pg_geo_picker_districts(struct store *st, struct geo_pick_list *out);
 int pg_geo_picker_towns(struct store *st, const char *district_code, struct geo_address_list *out);
 int pg_geo_area_code_upsert(struct store *st, const struct geo_area_code *c);
-int pg_geo_address_upsert(struct store *st, const struct geo_address_in *a);
+int pg_geo_addresses_upsert(struct store *st, const struct geo_address_in *a, size_t n);
 int pg_geo_addresses_assign_districts(struct store *st, size_t *n);
 int pg_geo_count(struct store *st, const char *what, int64_t *n);
 /* pg_city.c: users, sessions, audit log, reports, orders, notices,

@@ -6,6 +6,8 @@
 
 #include "../geo.h"
 #include "../geo_rules.h"
+#include "buf.h"
+#include "json.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -466,27 +468,88 @@ int pg_geo_area_code_upsert(struct store *st, const struct geo_area_code *c)
         return pg_tx_end(b, rc);
 }
 
-int pg_geo_address_upsert(struct store *st, const struct geo_address_in *a)
+/* One address as an object of the batch's JSON array. */
+static void address_json(struct json_writer *w, const struct geo_address_in *a,
+                         const struct geo_address_keys *k)
+{
+        json_obj_begin(w);
+        json_key(w, "code");
+        json_str(w, a->code);
+        json_key(w, "pref");
+        json_str(w, a->pref);
+        json_key(w, "city");
+        json_str(w, a->city);
+        json_key(w, "lg");
+        json_str(w, a->lg_code);
+        json_key(w, "town");
+        json_str(w, a->town);
+        json_key(w, "base");
+        json_str(w, k->base);
+        json_key(w, "chome");
+        if (k->chome >= 0)
+                json_int(w, k->chome);
+        else
+                json_null_value(w);
+        json_key(w, "key");
+        json_str(w, k->key);
+        json_key(w, "tkey");
+        json_str(w, k->town_key);
+        /* Coordinates exactly (%.17g round-trips), as SQLite stores them. */
+        char num[40];
+        json_key(w, "lon");
+        snprintf(num, sizeof(num), "%.17g", a->lon);
+        json_raw(w, num);
+        json_key(w, "lat");
+        snprintf(num, sizeof(num), "%.17g", a->lat);
+        json_raw(w, num);
+        json_key(w, "ver");
+        json_str(w, a->version);
+        json_obj_end(w);
+}
+
+/* The whole batch in one INSERT from a JSON array; of two rows with one
+ * code the later is kept (one statement cannot update a row twice). */
+int pg_geo_addresses_upsert(struct store *st, const struct geo_address_in *v, size_t n)
 {
         struct pg *b = PG(st);
         struct geo_address_keys k;
-        if (!a || !geo_coords_ok(a->lon, a->lat) || geo_address_keys(a, &k) < 0)
-                return -EINVAL;
-        int rc = pg_tx_begin(b);
-        if (rc < 0)
-                return rc;
-        rc = pg_q(b, NULL,
-                  "INSERT INTO addresses (code, pref, city, lg_code, town, town_base, chome, key, "
-                  "town_key, lon, lat, geom, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                  "nullif($7::bigint, -1), $8, $9, $10, $11, ST_SetSRID(ST_MakePoint($10, $11), "
-                  "6668), $12, $13) ON CONFLICT (code) DO UPDATE SET pref = EXCLUDED.pref, city "
-                  "= EXCLUDED.city, lg_code = EXCLUDED.lg_code, town = EXCLUDED.town, town_base "
-                  "= EXCLUDED.town_base, chome = EXCLUDED.chome, key = EXCLUDED.key, town_key = "
-                  "EXCLUDED.town_key, lon = EXCLUDED.lon, lat = EXCLUDED.lat, geom = "
-                  "EXCLUDED.geom, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at",
-                  "ttttttittddti", a->code, a->pref, a->city, a->lg_code, a->town, k.base, k.chome,
-                  k.key, k.town_key, a->lon, a->lat, a->version, pg_now());
-        return pg_tx_end(b, rc);
+        struct buf arr = BUF_INIT(PG_BATCH_MAX);
+        struct json_writer w;
+        json_init(&w, &arr);
+        json_arr_begin(&w);
+        for (size_t i = 0; i < n; i++) {
+                if (!geo_coords_ok(v[i].lon, v[i].lat) || geo_address_keys(&v[i], &k) < 0) {
+                        buf_free(&arr);
+                        return -EINVAL;
+                }
+                address_json(&w, &v[i], &k);
+        }
+        json_arr_end(&w);
+        int rc = json_error(&w) < 0 || !arr.data ? -ENOMEM : pg_tx_begin(b);
+        if (rc == 0) {
+                rc = pg_q(
+                    b, NULL,
+                    "INSERT INTO addresses (code, pref, city, lg_code, town, town_base, "
+                    "chome, key, town_key, lon, lat, geom, version, updated_at) SELECT d.code, "
+                    "d.pref, d.city, d.lg, d.town, d.base, d.chome, d.key, d.tkey, d.lon, "
+                    "d.lat, ST_SetSRID(ST_MakePoint(d.lon, d.lat), 6668), d.ver, $1 FROM "
+                    "(SELECT DISTINCT ON (x.code) * FROM ROWS FROM "
+                    "(json_to_recordset($2::json) AS (code text, pref text, city text, lg "
+                    "text, town text, base text, chome bigint, key text, tkey text, lon "
+                    "float8, lat float8, ver text)) WITH ORDINALITY AS x(code, pref, city, "
+                    "lg, town, base, chome, key, tkey, lon, lat, ver, o) ORDER BY x.code, "
+                    "x.o DESC) d ORDER BY d.o ON CONFLICT (code) DO "
+                    "UPDATE SET pref = EXCLUDED.pref, city = EXCLUDED.city, lg_code = "
+                    "EXCLUDED.lg_code, town = EXCLUDED.town, town_base = "
+                    "EXCLUDED.town_base, chome = EXCLUDED.chome, key = EXCLUDED.key, "
+                    "town_key = EXCLUDED.town_key, lon = EXCLUDED.lon, lat = EXCLUDED.lat, "
+                    "geom = EXCLUDED.geom, version = EXCLUDED.version, updated_at = "
+                    "EXCLUDED.updated_at",
+                    "it", pg_now(), arr.data);
+                rc = pg_tx_end(b, rc);
+        }
+        buf_free(&arr);
+        return rc;
 }
 
 int pg_geo_addresses_assign_districts(struct store *st, size_t *n)

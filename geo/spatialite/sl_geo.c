@@ -1041,25 +1041,31 @@ int sl_geo_area_code_upsert(struct store *st, const struct geo_area_code *c)
         return sl_tx_end(b, rc);
 }
 
-int sl_geo_address_upsert(struct store *st, const struct geo_address_in *a)
+int sl_geo_addresses_upsert(struct store *st, const struct geo_address_in *v, size_t n)
 {
         struct sl *b = SL(st);
         struct geo_address_keys k;
-        if (!a || !geo_coords_ok(a->lon, a->lat) || geo_address_keys(a, &k) < 0)
-                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (!geo_coords_ok(v[i].lon, v[i].lat) || geo_address_keys(&v[i], &k) < 0)
+                        return -EINVAL;
         int rc = sl_tx_begin(b);
         if (rc < 0)
                 return rc;
-        rc = sl_run(b,
-                    "INSERT INTO addresses (code, pref, city, lg_code, town, town_base, chome, "
-                    "key, town_key, lon, lat, geom, version, updated_at) VALUES (?1, ?2, ?3, ?4, "
-                    "?5, ?6, nullif(?7, -1), ?8, ?9, ?10, ?11, MakePoint(?10, ?11, 6668), ?12, "
-                    "?13) ON CONFLICT (code) DO UPDATE SET pref = ?2, city = ?3, lg_code = ?4, "
-                    "town = ?5, town_base = ?6, chome = nullif(?7, -1), key = ?8, town_key = ?9, "
-                    "lon = ?10, lat = ?11, geom = MakePoint(?10, ?11, 6668), version = ?12, "
-                    "updated_at = ?13",
-                    "ttttttittddti", a->code, a->pref, a->city, a->lg_code, a->town, k.base,
-                    k.chome, k.key, k.town_key, a->lon, a->lat, a->version, sl_now());
+        int64_t now = sl_now();
+        for (size_t i = 0; i < n && rc == 0; i++) {
+                const struct geo_address_in *a = &v[i];
+                geo_address_keys(a, &k);
+                rc = sl_run(b,
+                            "INSERT INTO addresses (code, pref, city, lg_code, town, town_base, "
+                            "chome, key, town_key, lon, lat, geom, version, updated_at) VALUES "
+                            "(?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, -1), ?8, ?9, ?10, ?11, "
+                            "MakePoint(?10, ?11, 6668), ?12, ?13) ON CONFLICT (code) DO UPDATE SET "
+                            "pref = ?2, city = ?3, lg_code = ?4, town = ?5, town_base = ?6, chome "
+                            "= nullif(?7, -1), key = ?8, town_key = ?9, lon = ?10, lat = ?11, geom "
+                            "= MakePoint(?10, ?11, 6668), version = ?12, updated_at = ?13",
+                            "ttttttittddti", a->code, a->pref, a->city, a->lg_code, a->town, k.base,
+                            k.chome, k.key, k.town_key, a->lon, a->lat, a->version, now);
+        }
         return sl_tx_end(b, rc);
 }
 

@@ -1190,6 +1190,23 @@ static void test_shapes(struct store *st)
         CHECK_INT(store_hazard_features_add(st, lid, &none, 1), -EINVAL);
         CHECK_INT(store_hazard_layer_delete(st, lid), 0);
         CHECK_INT(sql_int("SELECT count(*) FROM hazard_features"), n0);
+
+        /* Addresses in one batch: of two rows with one code the later
+         * wins; a batch with one row out of range is refused whole. */
+        struct geo_address_in ad[3] = {
+            {"062030001001", "山形県", "鶴岡市", "06203", "本町一丁目", 139.826, 38.727, "1"},
+            {"062030001002", "山形県", "鶴岡市", "06203", "本町二丁目", 139.827, 38.728, "1"},
+            {"062030001001", "山形県", "鶴岡市", "06203", "本町一丁目", 139.8261234567891, 38.7271,
+             "2"}};
+        CHECK_INT(geo_addresses_upsert(st, ad, 3), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM addresses"), 2);
+        CHECK_INT(sql_int("SELECT count(*) FROM addresses WHERE code = '062030001001' AND version "
+                          "= '2' AND lon = 139.8261234567891 AND chome = 1"),
+                  1);
+        ad[1].code = "062030001003";
+        ad[2].lat = 91; /* out of range */
+        CHECK_INT(geo_addresses_upsert(st, ad, 3), -EINVAL);
+        CHECK_INT(sql_int("SELECT count(*) FROM addresses"), 2);
 }
 
 int main(void)
