@@ -65,6 +65,11 @@ if ninja -C build >build/.sonae-build-log.txt 2>&1; then
         meson test -C build --num-processes $jobs --print-errorlogs \
                 --suite unit --suite integration --suite fuzz-regress
         tally_meson build "default build"
+        if python3 tools/check-backends.py build/meson-logs/testlog.json; then
+                pass "store and geo tests on both backends (default build)"
+        else
+                fail "store and geo tests on both backends (default build)"
+        fi
 else
         tail -50 build/.sonae-build-log.txt
         fail "build (-Wall -Wextra -Werror)"
@@ -88,6 +93,11 @@ if [[ "${SONAE_SKIP_ASAN:-0}" != "1" ]]; then
                         --suite unit --suite integration --suite fuzz-regress \
                         --timeout-multiplier 3
                 tally_meson build-asan "ASan+UBSan build"
+                if python3 tools/check-backends.py build-asan/meson-logs/testlog.json; then
+                        pass "store and geo tests on both backends (ASan+UBSan build)"
+                else
+                        fail "store and geo tests on both backends (ASan+UBSan build)"
+                fi
         else
                 tail -50 build/.sonae-build-log.txt
                 fail "build under ASan+UBSan"
