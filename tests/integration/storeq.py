@@ -41,7 +41,9 @@ class Store:
     # What a refused statement raises from q().
     Error = (sqlite3.DatabaseError, subprocess.CalledProcessError)
 
-    def __init__(self, d):
+    def __init__(self, d, server=None, dbname="sonae"):
+        """server, dbname: another database on the server of a Store made
+        before (see beside())."""
         self.db = os.path.join(d, "sonae.db")
         self.target = self.db  # what tests/integration/portal_seed.c opens
         self.stack = ExitStack()
@@ -51,11 +53,16 @@ class Store:
         self.pg = None
         self.conf = ""
         if POSTGIS:
-            self.pg = self.stack.enter_context(PgServer())
-            self.pg.psql("CREATE DATABASE sonae TEMPLATE sonae_template", db="postgres")
-            self.target = self.pg.dsn("sonae")
+            self.pg = server or self.stack.enter_context(PgServer())
+            self.pg.psql(f"CREATE DATABASE {dbname} TEMPLATE sonae_template", db="postgres")
+            self.target = self.pg.dsn(dbname)
             # A second [store] section: its keys override the file path.
             self.conf = f"[store]\nbackend = postgis\ndsn = {self.target}\n"
+
+    def beside(self, d, dbname):
+        """A second store for folder d: on PostgreSQL a database dbname on
+        this store's server (which goes when this store closes)."""
+        return Store(d, server=self.pg, dbname=dbname)
 
     def name(self, base):
         """The test's name: base, or base-postgis."""
@@ -85,10 +92,14 @@ class Store:
 
     def all_bytes(self, timeout=60):
         """Everything the store holds, as bytes: the file and its log, or a
-        pg_dump of the database."""
+        pg_dump of the database.  The dump leaves out the lines of psql's
+        \\restrict key, random in each dump, so two dumps of the same data
+        are the same bytes."""
         if self.pg:
-            return subprocess.run([f"{PG_BIN}/pg_dump", "-d", self.pg.dsn("sonae")],
-                                  capture_output=True, check=True, timeout=timeout).stdout
+            out = subprocess.run([f"{PG_BIN}/pg_dump", "-d", self.target],
+                                 capture_output=True, check=True, timeout=timeout).stdout
+            return b"".join(x for x in out.splitlines(keepends=True)
+                            if not x.startswith((b"\\restrict ", b"\\unrestrict ")))
         out = b""
         for suffix in ("", "-wal", "-journal"):
             if os.path.exists(self.db + suffix):

@@ -1,6 +1,6 @@
 """/api/v1/hazard, /api/v1/addresses (and the picker) and the shelters
-near-query against a real sonae-portald over a SpatiaLite store filled
-with `sonae import`: the real GSI shelters and JMA 鶴岡市 polygon
+near-query against a real sonae-portald over a store filled with `sonae
+import` (SpatiaLite, or with --postgis PostgreSQL: tests/integration/storeq.py): the real GSI shelters and JMA 鶴岡市 polygon
 (../shared/fixtures/gis), JMA's code table, and the authored A31/A33
 layers, districts and 位置参照情報 addresses of tests/fixtures/geo.
 
@@ -14,7 +14,6 @@ this store too, so the new routes meet it with data behind them."""
 import json
 import math
 import os
-import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -22,6 +21,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from portaltest import Portal, write_conf  # noqa: E402
 from sonaetest import FIXTURES, SOURCE, check, done, exe, free_port, rmtree, tmpdir  # noqa: E402
+from storeq import Store  # noqa: E402
 import test_portal_hostile  # noqa: E402
 
 AUTH = os.path.join(SOURCE, "tests", "fixtures", "geo")
@@ -37,8 +37,8 @@ def sonae(conf, *args):
     return p.stdout
 
 
-def fill_store(d, districts=True):
-    conf = write_conf(d, free_port())
+def fill_store(d, store, districts=True):
+    conf = write_conf(d, free_port(), extra=store.conf)
     sonae(conf, "db", "migrate")
     sonae(conf, "import", "areas", os.path.join(FIXTURES, "jma_area_codes", "CityCode.csv"))
     sonae(conf, "import", "areas", os.path.join(FIXTURES, "gis", "jma_area_polygons",
@@ -50,7 +50,6 @@ def fill_store(d, districts=True):
     sonae(conf, "import", "shelters", os.path.join(GSI, "gsi_evacuation_062031_tsuruoka.geojson"))
     sonae(conf, "import", "hazard", os.path.join(AUTH, "a31_max_6668.shp"), "--version", "2016")
     sonae(conf, "import", "hazard", os.path.join(AUTH, "a33_6668.geojson"), "--version", "2019")
-    return os.path.join(d, "sonae.db")
 
 
 def haversine(lon1, lat1, lon2, lat2):
@@ -96,8 +95,9 @@ def main():
     d2 = tmpdir("sonae-portal-geo-towns-")
     p = p2 = None
     secrets = []  # what must never reach the log
+    store = Store(d)
     try:
-        db = fill_store(d)
+        fill_store(d, store)
         # One flood shelter far from the centre is opened by staff (the
         # status column staff set; no event is needed before the portal
         # starts).  Open ones must come first, whatever the distance.
@@ -105,12 +105,9 @@ def main():
         flood = sorted(gsi_suitable("洪水"), key=lambda s: haversine(*centre, s[2], s[3]))
         check(len(flood) >= 6, f"the GSI file has flood-suitable shelters ({len(flood)})")
         far_open = flood[5]
-        c = sqlite3.connect(db)
-        c.execute("UPDATE shelters SET is_open = 1 WHERE common_id = ?", (far_open[0],))
-        c.commit()
-        c.close()
+        store.q("UPDATE shelters SET is_open = 1 WHERE common_id = ?", far_open[0])
 
-        p = Portal(d)
+        p = Portal(d, extra=store.conf)
 
         # Inside the rank-2 block (0.5–3.0 m), outside its hole.
         lon, lat = centre
@@ -267,7 +264,8 @@ def main():
 
         # Hostile table over this store: the new routes with real data.
         n = test_portal_hostile.run(p, {"id": "1", "collectionId": "shelters", "featureId": "1",
-                                        "code": "D01"}, store_file=db, label="geo store")
+                                        "code": "D01"}, store_bytes=store.all_bytes,
+                                   label="geo store")
         check(n > 100, f"{n} hostile requests over the geo store")
 
         # The log: paths only, never a place or an address.
@@ -282,8 +280,9 @@ def main():
 
         # Without districts the picker lists 大字・町 names; their codes
         # must survive as one path segment.
-        fill_store(d2, districts=False)
-        p2 = Portal(d2)
+        store2 = store.beside(d2, "towns")
+        fill_store(d2, store2, districts=False)
+        p2 = Portal(d2, extra=store2.conf)
         st, _, r = get_json(p2, "/api/v1/addresses/districts")
         names = {x["name"]: x["code"] for x in r["districts"]}
         check(st == 200 and "本町" in names and names["本町"].startswith("town-"),
@@ -302,9 +301,10 @@ def main():
         for x in (p, p2):
             if x:
                 x.stop()
+        store.close()
         rmtree(d)
         rmtree(d2)
-    return done("portal-geo")
+    return done(store.name("portal-geo"))
 
 
 if __name__ == "__main__":
