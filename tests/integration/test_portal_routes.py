@@ -1,6 +1,7 @@
 """Walking routes in /api/v1/hazard and the vector tiles of
 /api/v1/tiles/{layer}/{z}/{x}/{y}.mvt against a real sonae-portald over a
-SpatiaLite store filled with `sonae import`.
+store filled with `sonae import` (SpatiaLite, or with --postgis
+PostgreSQL: tests/integration/storeq.py).
 
 Authored here (tests/fixtures/SOURCES.md): a 21 x 21 street grid of
 GeoJSON lines 50 m apart in 鶴岡市, one shelter in the GSI 指定緊急避難場所
@@ -9,20 +10,19 @@ flood layer of two polygons: a small one around the resident's crossing
 (so the flood is the hazard there) and a large one between it and the
 shelter.  The expected walk is this file's own Dijkstra over the grid it
 wrote, with the same rule (an edge touching the flood costs 1001 times its
-length); the expected tile bytes are read from the store file with
-sqlite3.  The access log must never hold the position asked about."""
+length); the expected tile bytes are read from the store itself.  The access log must never hold the position asked about."""
 
 import heapq
 import json
 import math
 import os
-import sqlite3
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from portaltest import Portal, write_conf  # noqa: E402
 from sonaetest import FIXTURES, check, done, exe, free_port, rmtree, tmpdir  # noqa: E402
+from storeq import Store  # noqa: E402
 from test_portal_geo import sonae  # noqa: E402
 
 N = 21
@@ -128,20 +128,20 @@ def tile_of(lon, lat, z):
     return x, y
 
 
-def stored_tile(db, layer, z, x, y):
-    c = sqlite3.connect(db)
-    row = c.execute("SELECT t.data, s.version FROM tiles t JOIN tile_sets s ON s.id = t.set_id "
-                    "WHERE s.layer = ? AND s.active = 1 AND z = ? AND x = ? AND y = ?",
-                    (layer, z, x, y)).fetchone()
-    c.close()
-    return row
+def stored_tile(store, layer, z, x, y):
+    """The active tile's bytes and its set's version (as text), or None."""
+    rows = store.q("SELECT t.data, s.version FROM tiles t JOIN tile_sets s ON s.id = t.set_id "
+                   "WHERE s.layer = ? AND s.active = 1 AND z = ? AND x = ? AND y = ?",
+                   layer, z, x, y)
+    return (rows[0][0], str(rows[0][1])) if rows else None
 
 
 def main():
     d = tmpdir("sonae-portal-routes-")
     p = None
+    store = Store(d)
     try:
-        conf = write_conf(d, free_port())
+        conf = write_conf(d, free_port(), extra=store.conf)
         sonae(conf, "db", "migrate")
         for name, obj in (("grid.geojson", grid_geojson()), ("flood1.geojson", flood_geojson("2")),
                           ("flood2.geojson", flood_geojson("4")),
@@ -152,7 +152,6 @@ def main():
         sonae(conf, "import", "shelters", os.path.join(d, "shelter.geojson"))
         sonae(conf, "import", "hazard", os.path.join(d, "flood1.geojson"), "--class", "rank",
               "--hazard", "flood", "--name", "test_flood", "--version", "1")
-        db = os.path.join(d, "sonae.db")
 
         # [portal] walk_speed is checked: out of 0.3-2.0 or not a number is
         # an error of the config, with the key named.
@@ -164,7 +163,7 @@ def main():
                   f"walk_speed = {bad} refused by -n ({r.returncode})")
             rmtree(os.path.dirname(bconf))
 
-        p = Portal(d, extra=f"walk_speed = {SPEED}\n")
+        p = Portal(d, extra=f"walk_speed = {SPEED}\n" + store.conf)
         lon, lat = node(2, 10)
         qlat, qlon = f"{lat:.7f}", f"{lon:.7f}"
         st, h, body = p.get(f"/api/v1/hazard?lat={qlat}&lon={qlon}")
@@ -203,7 +202,7 @@ def main():
         cx, cy = node(10, 10)
         for z in (10, 16):
             x, y = tile_of(cx, cy, z)
-            want = stored_tile(db, "test_flood", z, x, y)
+            want = stored_tile(store, "test_flood", z, x, y)
             check(want is not None, f"z{z} tile made at import")
             st, h, body = p.get(f"/api/v1/tiles/test_flood/{z}/{x}/{y}.mvt?v=1")
             check(st == 200 and h.get("content-type") == "application/vnd.mapbox-vector-tile",
@@ -259,15 +258,13 @@ def main():
         st, _, _ = p.get(f"/api/v1/tiles/test_flood/10/{x10}/{y10}.mvt?v=1")
         check(st == 404, f"after the switch the old version's URL is 404 ({st})")
         st, h, body = p.get(f"/api/v1/tiles/test_flood/10/{x10}/{y10}.mvt?v=2")
-        want = stored_tile(db, "test_flood", 10, x10, y10)
+        want = stored_tile(store, "test_flood", 10, x10, y10)
         check(st == 200 and want and want[1] == "2" and body == want[0], "the new version's tile")
         check("-2\"" in h.get("etag", ""), f"new ETag with version 2 ({h.get('etag')})")
         st, h, _ = p.get(f"/api/v1/tiles/test_flood/10/{x10}/{y10}.mvt",
                          headers={"If-None-Match": old_etag})
         check(st == 200 and h.get("etag") != old_etag, f"the old ETag does not match ({st})")
-        c = sqlite3.connect(db)
-        n_old = c.execute("SELECT count(*) FROM tile_sets WHERE version = '1'").fetchone()[0]
-        c.close()
+        n_old = store.q("SELECT count(*) FROM tile_sets WHERE version = '1'")[0][0]
         check(n_old == 0, "the old tiles are gone from the store")
         st, _, body = p.get("/api/v1/tiles/test_flood")
         check(json.loads(body)["version"] == "2", "layer info follows the switch")
@@ -294,7 +291,7 @@ def main():
               f"rivers tile template ({st} {info})")
         for z in (10, 16):
             x, y = tile_of(*node(10, 10), z)
-            want = stored_tile(db, "rivers", z, x, y)
+            want = stored_tile(store, "rivers", z, x, y)
             st, h, body = p.get(f"/api/v1/tiles/rivers/{z}/{x}/{y}.mvt?v=r1")
             check(st == 200 and want is not None and body == want[0],
                   f"rivers z{z} tile served ({st})")
@@ -320,8 +317,9 @@ def main():
     finally:
         if p:
             p.stop()
+        store.close()
         rmtree(d)
-    return done("portal-routes")
+    return done(store.name("portal-routes"))
 
 
 if __name__ == "__main__":
