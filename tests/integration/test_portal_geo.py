@@ -38,6 +38,8 @@ def sonae(conf, *args):
 
 
 def fill_store(d, store, districts=True):
+    """Every layer into the store; districts=False: the picker's store
+    without districts, the areas and the addresses only."""
     conf = write_conf(d, free_port(), extra=store.conf)
     sonae(conf, "db", "migrate")
     sonae(conf, "import", "areas", os.path.join(FIXTURES, "jma_area_codes", "CityCode.csv"))
@@ -46,6 +48,8 @@ def fill_store(d, store, districts=True):
     if districts:
         sonae(conf, "import", "districts", os.path.join(AUTH, "districts_6668.geojson"))
     sonae(conf, "import", "addresses", os.path.join(AUTH, "isj_oaza_06203_sjis.csv"))
+    if not districts:
+        return
     sonae(conf, "import", "shelters", EMERGENCY)
     sonae(conf, "import", "shelters", os.path.join(GSI, "gsi_evacuation_062031_tsuruoka.geojson"))
     sonae(conf, "import", "hazard", os.path.join(AUTH, "a31_max_6668.shp"), "--version", "2016")
