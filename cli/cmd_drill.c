@@ -186,8 +186,10 @@ static int write_drill_conf(const char *path, const struct sonae_config *cfg, co
                 "# Written by `sonae drill start`: the drill's own collector, reading only the\n"
                 "# drill's local feed into the live store (訓練 telegrams, counted apart, and\n"
                 "# the drill's own stations, marked exercise).\n"
-                "[store]\nbackend = %s\npath = %s\n",
-                cfg->store.backend, store);
+                "[store]\nbackend = %s\n",
+                cfg->store.backend);
+        if (store[0])
+                fprintf(f, "path = %s\n", store);
         if (cfg->store.dsn && cfg->store.dsn[0])
                 fprintf(f, "dsn = %s\n", cfg->store.dsn);
         fprintf(f,
@@ -235,7 +237,12 @@ static int drill_start(const struct sonae_config *cfg, const char *dir, const ch
                 fprintf(stderr, "sonae drill start: %s not found (set SONAE_DEMO_DIR)\n", replay);
                 return 1;
         }
-        if (!realpath(cfg->store.path, store)) {
+        /* The drill's collector runs in dir: a SpatiaLite file by its full
+         * path; a PostgreSQL store by its dsn alone (no file to find). */
+        bool pg_store = strcmp(cfg->store.backend, "postgis") == 0;
+        if (pg_store)
+                snprintf(store, sizeof(store), "%s", cfg->store.path ? cfg->store.path : "");
+        else if (!realpath(cfg->store.path, store)) {
                 fprintf(stderr, "sonae drill start: store %s: %s\n", cfg->store.path,
                         strerror(errno));
                 return 1;

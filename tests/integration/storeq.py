@@ -18,6 +18,8 @@ POSTGIS = "--postgis" in sys.argv[1:]
 
 
 def _literal(v):
+    if v is None:
+        return "NULL"
     if isinstance(v, bytes):
         return "'\\x" + v.hex() + "'::bytea"
     if isinstance(v, int):
@@ -30,7 +32,9 @@ def _value(x):
         return None
     if x.startswith("\\x"):
         return bytes.fromhex(x[2:])
-    return int(x) if x.lstrip("-").isdigit() else x
+    # An integer as PostgreSQL writes one; a code with a leading zero
+    # (0620100) stays text, as SQLite gives it.
+    return int(x) if x.lstrip("-").isdigit() and str(int(x)) == x else x
 
 
 class Store:
@@ -76,7 +80,7 @@ class Store:
             # Unit and record separators: text columns (JSON, notes) may
             # hold | and newlines.
             r = subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
-                                "-F", "\x1f", "-R", "\x1e", "-d", self.target, "-c", text],
+                                "-F", "\x1f", "-R", "\x1e", "-P", "null=\x1d", "-d", self.target, "-c", text],
                                capture_output=True, text=True, timeout=60)
             if r.returncode != 0:
                 raise subprocess.CalledProcessError(r.returncode, "psql", r.stdout, r.stderr)

@@ -16,14 +16,14 @@ messages and 訓練 rows never reach them (only /api/v1/staff/cap.atom and
 `<status>Exercise</status>` for its areas only, and every message
 validates against the OASIS CAP 1.2 schema (xmllint).  `sonae run` must
 start the three daemons, stop them on SIGTERM, and exit 1 when one of them
-ends by itself."""
+ends by itself.  With --postgis (drill-postgis) the same on a PostgreSQL
+database (tests/integration/storeq.py)."""
 
 import datetime
 import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -34,6 +34,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 from drill_common import ENV, SONAE, add_viewer, get, live_conf, login, sonae  # noqa: E402
 from fixture_server import FixtureServer  # noqa: E402
+from storeq import Store  # noqa: E402
 from sonaetest import FIXTURES, SCALE, SOURCE, Daemon, check, done, free_port, rmtree, tmpdir, wait_for  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE, "demo"))
@@ -112,6 +113,14 @@ def alive(pid):
 
 
 d = tmpdir("sonae-drill-")
+store = Store(d)
+q = store.q
+
+
+def one(sql, *args):
+    return q(sql, *args)[0][0]
+
+
 srv = FixtureServer()
 srv.__enter__()
 port = free_port()
@@ -127,7 +136,7 @@ areas = {city.AREA_CODE}
 interval = 10
 [demo]
 speed = 600
-"""))
+""") + store.conf)
 os.makedirs(os.path.join(d, "web"), exist_ok=True)
 r = sonae(conf, "db", "migrate")
 check(r.returncode == 0, "store migrated")
@@ -170,10 +179,10 @@ try:
     # --- a drill for staff only (no --public) ---
     r = sonae(conf, "drill", "start", "heavy-rain-night", "--areas", city.AREA_CODE)
     check(r.returncode == 0 and "only staff" in r.stdout, f"a staff-only drill starts: {r.stdout.strip()[-80:]}")
-    db = sqlite3.connect(os.path.join(d, "sonae.db"))
-    check(db.execute("SELECT count(*) FROM drills WHERE public = 0 AND stopped_at IS NULL").fetchone()[0] == 1
-          and db.execute("SELECT area_code FROM drill_areas").fetchall() == [(city.AREA_CODE,)],
-          "the drill's row: not public, its area")
+    check(one("SELECT count(*) FROM drills WHERE public = 0 AND stopped_at IS NULL") == 1
+          and q("SELECT area_code FROM drill_areas") == [(city.AREA_CODE,)],
+          f"the drill's row: not public, its area: {q('SELECT id, public, stopped_at FROM drills')} "
+          f"{q('SELECT area_code FROM drill_areas')}")
     check(wait_for(lambda: bool(rows(port, True, cookie)) and (rows(port, True, cookie)[0]["level"] or 0) >= 3, 40),
           "staff see the staff-only drill's exercise row")
     check(not rows(port, True) and not status(port)["exercise_mode"],
@@ -200,7 +209,7 @@ try:
     check(h and all(rs == "通常" for rs, _ in h), f"the public alert history has no 訓練 row: {sorted(set(h))}")
     check(any(rs == "訓練" for rs, _ in history(port, cookie)), "the staff alert history has the drill's 訓練 rows")
     r = sonae(conf, "drill", "stop")
-    check(r.returncode == 0 and db.execute("SELECT count(*) FROM drills WHERE stopped_at IS NULL").fetchone()[0] == 0,
+    check(r.returncode == 0 and one("SELECT count(*) FROM drills WHERE stopped_at IS NULL") == 0,
           "drill stop ends the drill's row")
 
     # --- start ---
@@ -236,16 +245,14 @@ try:
           f"the public drill reaches the hazard answer, marked exercise: {hz['level_in_force']}")
     # An exercise order for an area the drill does not name stays for staff.
     other = "0620100"
-    db.execute("INSERT INTO orders (level, hazard, area_code, reason, issued_at, exercise) "
-               "VALUES (4, 'flood', ?, '訓練の避難指示（対象外）', ?, 1)", (other, int(time.time())))
-    db.commit()
+    q("INSERT INTO orders (level, hazard, area_code, reason, issued_at, exercise) "
+      "VALUES (4, 'flood', ?, '訓練の避難指示（対象外）', ?, 1)", other, int(time.time()))
     check(wait_for(lambda: bool(rows(port, True, cookie, other)), 10), "staff see an exercise order outside the drill's areas")
     check(not rows(port, True, code=other), "residents do not: the drill is public for its named areas only")
     # An exercise alert outside the drill's areas, beside the order.
-    db.execute("INSERT INTO alerts (office, title, info_type, report_status, exercise, report_at, area_code, "
-               "area_name, kind_code, kind_name, status, level) VALUES ('山形地方気象台', '山形県気象警報・注意報', "
-               "'発表', '訓練', 1, ?, ?, '山形市', '03', '大雨警報', '発表', 3)", (int(time.time()), other))
-    db.commit()
+    q("INSERT INTO alerts (office, title, info_type, report_status, exercise, report_at, area_code, "
+      "area_name, kind_code, kind_name, status, level) VALUES ('山形地方気象台', '山形県気象警報・注意報', "
+      "'発表', '訓練', 1, ?, ?, '山形市', '03', '大雨警報', '発表', 3)", int(time.time()), other)
     pub = cap_feed(port)
     ex = exercise_ids(pub)
     check(ex and all(pub[i][1] <= {city.AREA_CODE} for i in ex),
@@ -260,26 +267,25 @@ try:
     check(any(rs == "訓練" for rs, _ in h) and all(a == city.AREA_CODE for rs, a in h if rs == "訓練"),
           "the public alert history has the drill's 訓練 rows, for its area only")
     check(("訓練", other) in history(port, cookie), "the staff alert history has the one outside too")
-    n_ex = db.execute("SELECT count(*) FROM alerts WHERE exercise = 1").fetchone()[0]
-    check(n_ex > 0 and db.execute("SELECT count(*) FROM alerts WHERE exercise = 1 AND report_status <> '訓練'").fetchone()[0] == 0,
+    n_ex = one("SELECT count(*) FROM alerts WHERE exercise = 1")
+    check(n_ex > 0 and one("SELECT count(*) FROM alerts WHERE exercise = 1 AND report_status <> '訓練'") == 0,
           f"the drill's alerts are 訓練 and marked exercise ({n_ex})")
-    db.execute("INSERT INTO orders (level, hazard, area_code, reason, issued_at, exercise) "
-               "VALUES (4, 'flood', ?, '訓練の避難指示', ?, 1)", (city.AREA_CODE, int(time.time())))
-    db.commit()
+    q("INSERT INTO orders (level, hazard, area_code, reason, issued_at, exercise) "
+      "VALUES (4, 'flood', ?, '訓練の避難指示', ?, 1)", city.AREA_CODE, int(time.time()))
 
     # --- stop ---
-    last_event = db.execute("SELECT max(id) FROM events").fetchone()[0]
+    last_event = one("SELECT max(id) FROM events")
     r = sonae(conf, "drill", "stop")
     check(r.returncode == 0 and "訓練を終了しました" in r.stdout, f"drill stop: {r.stdout.strip()} {r.stderr.strip()}")
     check(wait_for(lambda: not any(alive(p) for p in pids), 5), "the drill's processes are stopped")
-    left = {t: db.execute(f"SELECT count(*) FROM {t} WHERE {c}").fetchone()[0] for t, c in (
+    left = {t: one(f"SELECT count(*) FROM {t} WHERE {c}") for t, c in (
         ("alerts", "exercise = 1"), ("area_status", "exercise = 1"), ("area_kinds_in_force", "exercise = 1"),
         ("orders", "exercise = 1"), ("jma_telegrams", "report_status = '訓練'"))}
     check(all(v == 0 for v in left.values()), f"no exercise row is left: {left}")
-    check(db.execute("SELECT count(*) FROM alerts WHERE exercise = 0").fetchone()[0] >= 1
-          and db.execute("SELECT count(*) FROM jma_telegrams WHERE report_status = '通常'").fetchone()[0] == 1,
+    check(one("SELECT count(*) FROM alerts WHERE exercise = 0") >= 1
+          and one("SELECT count(*) FROM jma_telegrams WHERE report_status = '通常'") == 1,
           "the real alert and its ledger row stay")
-    ev = db.execute("SELECT type, exercise, public FROM events WHERE id > ?", (last_event,)).fetchall()
+    ev = q("SELECT type, exercise, public FROM events WHERE id > ?", last_event)
     check(("alert.changed", 1, 1) in ev and ("order.lifted", 1, 1) in ev,
           f"the removal is told by exercise events (alert.changed, order.lifted): {sorted(set(ev))}")
     check(wait_for(lambda: not rows(port, True), 5), "the portal shows no exercise row any more")
@@ -338,5 +344,6 @@ os.kill(victim[0], signal.SIGKILL)
 rc, out = end_of(p)
 check(rc == 1 and "ended by itself" in out, f"a daemon that dies makes sonae run stop the others and exit 1 ({rc})")
 check(not any(alive(int(k[0])) for k in kids), "no daemon is left after that")
+store.close()
 rmtree(d)
-done("drill")
+done(store.name("drill"))

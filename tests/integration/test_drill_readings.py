@@ -18,12 +18,14 @@ drill leak into the real system:
   reaches the hazard answer marked exercise;
 - `sonae drill stop` must delete the drill's stations with their
   observations, images (rows and files) and events, counted through a
-  second SQLite connection, and leave the real ones as they were."""
+  connection of the test's own, and leave the real ones as they were.
+
+With --postgis (drill-readings-postgis) the same on a PostgreSQL database
+(tests/integration/storeq.py)."""
 
 import datetime
 import json
 import os
-import sqlite3
 import sys
 import urllib.error
 import urllib.request
@@ -32,6 +34,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from drill_common import ENV, add_viewer, get, live_conf, login, sonae  # noqa: E402
 from fixture_server import FixtureServer  # noqa: E402
 from river_fixtures import SNAPSHOTS, kriver_body, load_snapshot, raw_items, restamp  # noqa: E402
+from storeq import Store  # noqa: E402
 from sonaetest import SCALE, SOURCE, Daemon, check, done, free_port, rmtree, tmpdir, wait_for  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE, "demo"))
@@ -61,7 +64,8 @@ srv = FixtureServer()
 srv.__enter__()
 port = free_port()
 conf = os.path.join(d, "sonae.conf")
-dbpath = os.path.join(d, "sonae.db")
+store = Store(d)
+q = store.q
 # The real feed: 山形県's crisis gauges of a real snapshot, stamped now.
 now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
 srv.put("/kriver/06.json", kriver_body(restamp(raw_items(load_snapshot(SNAPSHOTS[0]), "06000"), now)))
@@ -72,13 +76,13 @@ exercise = true
 offices = {city.OFFICE}
 areas = {city.AREA_CODE}
 [demo]
-speed = 300
+speed = 600
 [source.kriver-yamagata]
 type = kriver
 interval = 10
 url = {srv.url('/kriver/06.json')}
 expected_interval = 600
-"""))
+""") + store.conf)
 os.makedirs(os.path.join(d, "web"), exist_ok=True)
 check(sonae(conf, "db", "migrate").returncode == 0, "store migrated")
 r = sonae(conf, "import", "areas", os.path.join(SOURCE, "demo", "layers", "boundary.geojson"))
@@ -86,30 +90,33 @@ check(r.returncode == 0, "the demo city's area imported")
 r = add_viewer(conf)
 check(r.returncode == 0, "a viewer for the staff lists")
 
-db = sqlite3.connect(dbpath, timeout=10)
+def one(sql, *args):
+    return q(sql, *args)[0][0]
+
+
+def images_of_drill():
+    return one("SELECT count(*) FROM camera_images i JOIN stations s ON s.id = i.station_id WHERE s.exercise = 1")
 
 
 def real_state():
     """Every real station with its status, and the real observations' count."""
-    rows = db.execute("SELECT s.source, s.external_id, s.name, s.exercise, t.value, t.level, t.state, "
-                      "t.observed_at FROM stations s LEFT JOIN station_status t ON t.station_id = s.id "
-                      "WHERE s.source NOT LIKE 'drill-%' ORDER BY s.id").fetchall()
-    n = db.execute("SELECT count(*) FROM observations o JOIN stations s ON s.id = o.station_id "
-                   "WHERE s.source NOT LIKE 'drill-%'").fetchone()[0]
+    rows = q("SELECT s.source, s.external_id, s.name, s.exercise, t.value, t.level, t.state, "
+             "t.observed_at FROM stations s LEFT JOIN station_status t ON t.station_id = s.id "
+             "WHERE s.source NOT LIKE 'drill-%' ORDER BY s.id")
+    n = one("SELECT count(*) FROM observations o JOIN stations s ON s.id = o.station_id "
+            "WHERE s.source NOT LIKE 'drill-%'")
     return rows, n
 
 
 def drill_rows():
-    return db.execute("SELECT s.id, s.source, s.name, s.exercise, t.level FROM stations s LEFT JOIN "
-                      "station_status t ON t.station_id = s.id WHERE s.exercise = 1 OR s.source LIKE "
-                      "'drill-%'").fetchall()
+    return q("SELECT s.id, s.source, s.name, s.exercise, t.level FROM stations s LEFT JOIN "
+             "station_status t ON t.station_id = s.id WHERE s.exercise = 1 OR s.source LIKE 'drill-%'")
 
 
 portal = Daemon("sonae-portald", ["-c", conf])
 collectd = Daemon("sonae-collectd", ["-c", conf], env=ENV)
 try:
-    check(wait_for(lambda: db.execute("SELECT count(*) FROM stations WHERE source = 'kriver-yamagata'")
-                   .fetchone()[0] > 0, 15 * SCALE), "the live system stores the real crisis gauges")
+    check(wait_for(lambda: one("SELECT count(*) FROM stations WHERE source = 'kriver-yamagata'") > 0, 15 * SCALE), "the live system stores the real crisis gauges")
     before = real_state()
     check(all(row[3] == 0 for row in before[0]) and before[1] > 0,
           f"real stations are not exercise ({len(before[0])} stations, {before[1]} observations)")
@@ -128,8 +135,8 @@ try:
     peak = [0]
 
     def drill_gauge_at_four():
-        rows = db.execute("SELECT s.id, t.level FROM stations s JOIN station_status t ON t.station_id = s.id "
-                          "WHERE s.source = 'drill-kawabou' AND s.exercise = 1").fetchall()
+        rows = q("SELECT s.id, t.level FROM stations s JOIN station_status t ON t.station_id = s.id "
+                 "WHERE s.source = 'drill-kawabou' AND s.exercise = 1")
         if rows:
             gauge_id[0] = rows[0][0]
             peak[0] = max(peak[0], rows[0][1] or 0)
@@ -137,10 +144,9 @@ try:
 
     check(wait_for(drill_gauge_at_four, 60 * SCALE), f"the drill's gauge reaches 氾濫危険 (level {peak[0]})")
     gid = gauge_id[0]
-    name, = db.execute("SELECT name FROM stations WHERE id = ?", (gid,)).fetchone()
+    name = one("SELECT name FROM stations WHERE id = ?", gid)
     check(name.startswith(MARK), f"the drill's gauge is named {MARK}: {name}")
-    ev = db.execute("SELECT exercise, public FROM events WHERE type = 'station.level' AND subject = ?",
-                    (f"stations/{gid}",)).fetchall()
+    ev = q("SELECT exercise, public FROM events WHERE type = 'station.level' AND subject = ?", f"stations/{gid}")
     check(ev and all(e[0] == 1 for e in ev), f"its station.level events are exercise: {ev}")
     check(real_state() == before, "every real station keeps its value, level and state, unmarked")
     check(hazard_river(port) is None, "the hazard answer's river level takes nothing from the drill")
@@ -153,9 +159,7 @@ try:
         check(False, "residents get the drill's gauge")
     except urllib.error.HTTPError as e:
         check(e.code == 404, f"residents do not get the drill's gauge by id ({e.code})")
-    check(wait_for(lambda: db.execute("SELECT count(*) FROM camera_images i JOIN stations s ON "
-                                      "s.id = i.station_id WHERE s.exercise = 1").fetchone()[0] > 0, 20 * SCALE),
-          "the drill's camera stores stills")
+    check(wait_for(lambda: images_of_drill() > 0, 20 * SCALE), "the drill's camera stores stills")
     check(not [c for c in get(port, "/api/v1/cameras")["features"] if c["properties"].get("exercise")
                or MARK in (c["properties"].get("name") or "")], "residents' camera list: no drill camera")
     staff = features(port, "/api/v1/staff/stations", cookie)
@@ -196,44 +200,43 @@ try:
     check(wait_for(river_from_drill, 30 * SCALE),
           f"the public drill's gauge gives the hazard answer a river level, marked exercise ({seen[-1]})")
     check(real_state() == before, "the real stations are still untouched")
-    check(wait_for(lambda: db.execute("SELECT count(*) FROM camera_images i JOIN stations s ON "
-                                      "s.id = i.station_id WHERE s.exercise = 1").fetchone()[0] > 0, 20 * SCALE),
-          "the public drill's camera stores stills")
+    check(wait_for(lambda: images_of_drill() > 0, 20 * SCALE), "the public drill's camera stores stills")
 
     # --- stop ---
     ids = [row[0] for row in drill_rows()]
-    files = [os.path.join(d, "data", p) for (p,) in db.execute(
-        f"SELECT path FROM camera_images WHERE station_id IN ({','.join('?' * len(ids))})", ids)]
+    files = [os.path.join(d, "data", p) for (p,) in q(
+        f"SELECT path FROM camera_images WHERE station_id IN ({','.join('?' * len(ids))})", *ids)]
     check(ids and files and all(os.path.exists(p) for p in files),
           f"the drill holds {len(ids)} stations and {len(files)} image files")
     # Health rows as the scheduler writes them after a failure: the drill's
     # camera's must go with the drill, the real source's must stay.
     for name in ("drill-camera", "kriver-yamagata"):
-        db.execute("INSERT OR REPLACE INTO source_status (name, state, last_error_at, last_error, updated_at) "
-                   "VALUES (?, 'failing', ?, 'GET: timeout', ?)", (name, int(now.timestamp()), int(now.timestamp())))
-    db.commit()
+        q("INSERT INTO source_status (name, state, last_error_at, last_error, updated_at) "
+          "VALUES (?, 'failing', ?, 'GET: timeout', ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state, "
+          "last_error_at = excluded.last_error_at, last_error = excluded.last_error, updated_at = excluded.updated_at",
+          name, int(now.timestamp()), int(now.timestamp()))
     r = sonae(conf, "drill", "stop")
     check(r.returncode == 0 and "訓練を終了しました" in r.stdout, f"drill stop ({r.returncode}): {r.stdout.strip()} {r.stderr.strip()}")
-    q = ",".join("?" * len(ids))
-    left = {t: db.execute(f"SELECT count(*) FROM {t} WHERE station_id IN ({q})", ids).fetchone()[0]
+    marks = ",".join("?" * len(ids))
+    left = {t: one(f"SELECT count(*) FROM {t} WHERE station_id IN ({marks})", *ids)
             for t in ("observations", "station_status", "station_latest", "camera_images")}
     check(not drill_rows() and all(v == 0 for v in left.values()),
           f"the drill's stations and everything they held are gone: {left}")
     check(not any(os.path.exists(p) for p in files), "and their image files")
-    names = [n for (n,) in db.execute("SELECT name FROM source_status")]
+    names = [n for (n,) in q("SELECT name FROM source_status")]
     check("drill-camera" not in names and "kriver-yamagata" in names,
           f"the drill's source leaves the source list; the real one stays: {names}")
-    ev = db.execute(f"SELECT type FROM events WHERE subject IN ({q})", [f"stations/{i}" for i in ids]).fetchall()
+    ev = q(f"SELECT type FROM events WHERE subject IN ({marks})", *[f"stations/{i}" for i in ids])
     check(ev and all(t == ("station.state",) for t in ev),
           f"only the removal events of the drill's stations are left: {sorted(set(ev))}")
     check(real_state() == before, "the real stations and observations are as before the drills")
     check(wait_for(lambda: not [p for p in features(port, "/api/v1/staff/stations", cookie) if p["exercise"]], 10),
           "staff see no drill station any more")
 finally:
-    db.close()
     sonae(conf, "drill", "stop")
     collectd.stop()
     portal.stop()
     srv.__exit__(None, None, None)
+store.close()
 rmtree(d)
-done("drill-readings")
+done(store.name("drill-readings"))
