@@ -30,7 +30,12 @@ def _value(x):
         return None
     if x.startswith("\\x"):
         return bytes.fromhex(x[2:])
-    return int(x) if x.lstrip("-").isdigit() else x
+    # Digits read as an integer, unless the integer would not print the
+    # same: codes with a leading zero (0620311, 06203) are text, as in
+    # SQLite.
+    if x.lstrip("-").isdigit() and str(int(x)) == x:
+        return int(x)
+    return x
 
 
 class Store:
