@@ -177,6 +177,7 @@ struct store_ops {
                           struct store_notify_item_list *out);
         int (*notify_mark)(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                            const char *error);
+        int (*notify_release)(struct store *st, int64_t id, int64_t now);
         int (*jma_telegram_put)(struct store *st, const struct store_jma_telegram *t);
         int (*jma_telegram_get)(struct store *st, const char *url,
                                 struct store_jma_telegram_list *out);
