@@ -243,6 +243,17 @@ enum station_state store_effective_state(enum station_state stored, const char *
         return stored;
 }
 
+enum station_state store_refresh_state(enum station_state stored, const char *kind,
+                                       int64_t last_observed_at, int64_t expected_interval_s,
+                                       int grace, int64_t now)
+{
+        enum station_state eff =
+            store_effective_state(stored, kind, last_observed_at, expected_interval_s, grace, now);
+        if ((eff != STATE_STALE && eff != STATE_OFFLINE) || eff == stored)
+                return STATE_UNKNOWN;
+        return eff;
+}
+
 bool store_err_is_trouble(int err)
 {
         return err == -ENOSPC || err == -EIO;

@@ -177,6 +177,7 @@ struct store_ops {
                           struct store_notify_item_list *out);
         int (*notify_mark)(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                            const char *error);
+        int (*notify_release)(struct store *st, int64_t id, int64_t now);
         int (*jma_telegram_put)(struct store *st, const struct store_jma_telegram *t);
         int (*jma_telegram_get)(struct store *st, const char *url,
                                 struct store_jma_telegram_list *out);
@@ -264,6 +265,13 @@ struct store_status_next {
 };
 void store_status_next(const struct store_status_in *in, int grace, int64_t now,
                        struct store_status_next *out);
+/* What a state refresh writes for a station whose status row, read in the
+ * refresh's write transaction, holds `stored` and `last_observed_at`: the
+ * stale or offline state the age gives it, or STATE_UNKNOWN when there is
+ * nothing to change (fresh, or already written, by another refresh too). */
+enum station_state store_refresh_state(enum station_state stored, const char *kind,
+                                       int64_t last_observed_at, int64_t expected_interval_s,
+                                       int grace, int64_t now);
 
 /* Writes an event in the backend's open transaction. */
 typedef int (*store_emit_fn)(void *ctx, const char *type, const char *subject, int level,

@@ -294,9 +294,18 @@ struct store_notify_item_list {
         struct store_notify_item *v;
         size_t n;
 };
-/* Pending or failed items due at `now`, oldest first. */
+/* How long a notifier's claim on the items it took holds (seconds): its
+ * marks end the claim sooner; when it dies before it marks them, they are
+ * due again after this. */
+#define STORE_NOTIFY_CLAIM_S 900
+/* Takes the pending or failed items due at `now`, oldest first, and claims
+ * them: another notifier on the same store does not get them until their
+ * claim ends at now + STORE_NOTIFY_CLAIM_S (a mark or a release ends it
+ * sooner).  Two notifiers at once take disjoint items. */
 int store_notify_due(struct store *st, int64_t now, size_t limit,
                      struct store_notify_item_list *out);
+/* Gives back an item taken and not tried: due again at `now`. */
+int store_notify_release(struct store *st, int64_t id, int64_t now);
 /* state: sent | failed (retry at next_try_at) | dead; error may be NULL. */
 int store_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                       const char *error);

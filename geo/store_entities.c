@@ -702,6 +702,13 @@ int store_notify_due(struct store *st, int64_t now, size_t limit,
         return st->ops->notify_due(st, now, limit, out);
 }
 
+int store_notify_release(struct store *st, int64_t id, int64_t now)
+{
+        if (!st->ops->notify_release)
+                return -ENOTSUP;
+        return st->ops->notify_release(st, id, now);
+}
+
 int store_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                       const char *error)
 {

@@ -300,6 +300,7 @@ int pg_notify_enqueue(struct store *st, int64_t rule_id, int64_t event_id, int64
 int pg_notify_due(struct store *st, int64_t now, size_t limit, struct store_notify_item_list *out);
 int pg_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                    const char *error);
+int pg_notify_release(struct store *st, int64_t id, int64_t now);
 int pg_watch_point_put(struct store *st, const struct store_watch_point *w, int64_t *id);
 int pg_watch_point_delete(struct store *st, int64_t id);
 int pg_watch_points_list(struct store *st, struct store_watch_point_list *out);

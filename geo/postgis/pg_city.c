@@ -767,16 +767,29 @@ static int notify_item_fill(const PGresult *r, int i, void *elem, void *ctx)
         return n->state ? 0 : -ENOMEM;
 }
 
+/* One statement takes and claims: the rows another notifier is claiming
+ * at this moment are locked, and skipped, not waited for. */
 int pg_notify_due(struct store *st, int64_t now, size_t limit, struct store_notify_item_list *out)
 {
         int rc = pg_list(PG(st), (void **)&out->v, &out->n, sizeof(*out->v), notify_item_fill, NULL,
-                         "SELECT id, rule_id, event_id, attempts, next_try_at, state FROM "
-                         "notify_queue WHERE state IN ('pending', 'failed') AND next_try_at <= $1 "
-                         "ORDER BY next_try_at, id LIMIT $2",
-                         "ii", now, (int64_t)(limit ? limit : 100));
+                         "WITH c AS (SELECT id, next_try_at FROM notify_queue WHERE state IN "
+                         "('pending', 'failed') AND next_try_at <= $1 ORDER BY next_try_at, id "
+                         "LIMIT $2 FOR UPDATE SKIP LOCKED), u AS (UPDATE notify_queue q SET "
+                         "next_try_at = $3 FROM c WHERE q.id = c.id RETURNING q.id, q.rule_id, "
+                         "q.event_id, q.attempts, c.next_try_at, q.state) SELECT * FROM u ORDER "
+                         "BY next_try_at, id",
+                         "iii", now, (int64_t)(limit ? limit : 100), now + STORE_NOTIFY_CLAIM_S);
         if (rc < 0)
                 store_notify_item_list_free(out);
         return rc;
+}
+
+int pg_notify_release(struct store *st, int64_t id, int64_t now)
+{
+        return pg_change(PG(st),
+                         "UPDATE notify_queue SET next_try_at = $1 WHERE id = $2 AND state IN "
+                         "('pending', 'failed')",
+                         "ii", now, id);
 }
 
 int pg_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,

@@ -836,6 +836,7 @@ static const struct store_ops pg_ops = {
     .notify_enqueue = pg_notify_enqueue,
     .notify_due = pg_notify_due,
     .notify_mark = pg_notify_mark,
+    .notify_release = pg_notify_release,
     .watch_point_put = pg_watch_point_put,
     .watch_point_delete = pg_watch_point_delete,
     .watch_points_list = pg_watch_points_list,

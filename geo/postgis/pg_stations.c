@@ -85,13 +85,16 @@ static int station_load(struct pg *b, int64_t id, struct station_info *si, struc
         return rc;
 }
 
-static int status_get(struct pg *b, int64_t id, struct status_row *row)
+/* The status row of a station, locked until the transaction ends: a
+ * second writer of the same row (another instance's state refresh) waits,
+ * then reads what the first committed. */
+static int status_get_locked(struct pg *b, int64_t id, struct status_row *row)
 {
         PGresult *r = NULL;
         status_cols(NULL, 0, 0, row);
         int rc = pg_q(b, &r,
                       "SELECT station_id, value, observed_at, level, state, last_observed_at "
-                      "FROM station_status WHERE station_id = $1",
+                      "FROM station_status WHERE station_id = $1 FOR UPDATE",
                       "i", id);
         if (rc == 0 && PQntuples(r) == 1)
                 status_cols(r, 0, 0, row);
@@ -585,14 +588,22 @@ int pg_stations_refresh_state(struct store *st, int64_t now, size_t *changed)
                 const struct store_latest *l = &all.v[i];
                 if (l->state != STATE_STALE && l->state != STATE_OFFLINE)
                         continue;
+                /* The listing was read without a lock: decide again on
+                 * the locked row, which another refresh (or a new
+                 * observation) may have changed since. */
                 struct status_row old;
-                rc = status_get(b, l->id, &old);
-                if (rc < 0 || old.state == l->state)
+                rc = status_get_locked(b, l->id, &old);
+                if (rc < 0 || !old.exists)
                         continue;
-                rc = status_set_state(b, l->id, l->state, old.level, now, 0);
+                enum station_state eff =
+                    store_refresh_state(old.state, l->kind, old.last_observed_at,
+                                        l->expected_interval_s, b->base.grace, now);
+                if (eff == STATE_UNKNOWN)
+                        continue;
+                rc = status_set_state(b, l->id, eff, old.level, now, 0);
                 if (rc == 0)
                         rc = emit_station_changes(b, l->id, l->exercise, old.level, LEVEL_NONE,
-                                                  old.state, l->state);
+                                                  old.state, eff);
                 n++;
         }
         rc = pg_tx_end(b, rc);

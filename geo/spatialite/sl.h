@@ -277,6 +277,7 @@ int sl_notify_enqueue(struct store *st, int64_t rule_id, int64_t event_id, int64
 int sl_notify_due(struct store *st, int64_t now, size_t limit, struct store_notify_item_list *out);
 int sl_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,
                    const char *error);
+int sl_notify_release(struct store *st, int64_t id, int64_t now);
 /* Operations of sl_jma.c. */
 int sl_jma_telegram_put(struct store *st, const struct store_jma_telegram *t);
 int sl_jma_telegram_get(struct store *st, const char *url, struct store_jma_telegram_list *out);

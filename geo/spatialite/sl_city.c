@@ -775,17 +775,40 @@ static int notify_item_fill(sqlite3_stmt *s, void *elem, void *ctx)
         return n->state ? 0 : -ENOMEM;
 }
 
+/* Takes and claims under the write lock: a second notifier waits for it,
+ * then finds the items claimed. */
 int sl_notify_due(struct store *st, int64_t now, size_t limit, struct store_notify_item_list *out)
 {
         struct sl *b = SL(st);
-        int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), notify_item_fill, NULL,
-                         "SELECT id, rule_id, event_id, attempts, next_try_at, state "
-                         "FROM notify_queue WHERE state IN ('pending', 'failed') AND "
-                         "next_try_at <= ? ORDER BY next_try_at, id LIMIT ?",
-                         "ii", now, (int64_t)(limit ? limit : 100));
+        memset(out, 0, sizeof(*out));
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), notify_item_fill, NULL,
+                     "SELECT id, rule_id, event_id, attempts, next_try_at, state "
+                     "FROM notify_queue WHERE state IN ('pending', 'failed') AND "
+                     "next_try_at <= ? ORDER BY next_try_at, id LIMIT ?",
+                     "ii", now, (int64_t)(limit ? limit : 100));
+        for (size_t i = 0; rc == 0 && i < out->n; i++)
+                rc = sl_run(b, "UPDATE notify_queue SET next_try_at = ? WHERE id = ?", "ii",
+                            now + STORE_NOTIFY_CLAIM_S, out->v[i].id);
+        rc = sl_tx_end(b, rc);
         if (rc < 0)
                 store_notify_item_list_free(out);
         return rc;
+}
+
+int sl_notify_release(struct store *st, int64_t id, int64_t now)
+{
+        struct sl *b = SL(st);
+        int rc = sl_tx_begin(b);
+        if (rc < 0)
+                return rc;
+        rc = sl_run(b,
+                    "UPDATE notify_queue SET next_try_at = ? WHERE id = ? AND state IN "
+                    "('pending', 'failed')",
+                    "ii", now, id);
+        return sl_tx_end(b, rc);
 }
 
 int sl_notify_mark(struct store *st, int64_t id, const char *state, int64_t next_try_at,

@@ -1135,6 +1135,7 @@ static const struct store_ops sl_ops = {
     .notify_enqueue = sl_notify_enqueue,
     .notify_due = sl_notify_due,
     .notify_mark = sl_notify_mark,
+    .notify_release = sl_notify_release,
     .jma_telegram_put = sl_jma_telegram_put,
     .jma_telegram_get = sl_jma_telegram_get,
     .jma_telegrams_done = sl_jma_telegrams_done,

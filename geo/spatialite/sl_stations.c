@@ -586,14 +586,22 @@ int sl_stations_refresh_state(struct store *st, int64_t now, size_t *changed)
                 const struct store_latest *l = &all.v[i];
                 if (l->state != STATE_STALE && l->state != STATE_OFFLINE)
                         continue;
+                /* The listing was read before the write lock: decide
+                 * again on the row as it is now, which another refresh
+                 * (or a new observation) may have changed since. */
                 struct status_row old;
                 rc = status_get(b, l->id, &old);
-                if (rc < 0 || old.state == l->state)
+                if (rc < 0 || !old.exists)
                         continue;
-                rc = status_set_state(b, l->id, l->state, old.level, now, 0);
+                enum station_state eff =
+                    store_refresh_state(old.state, l->kind, old.last_observed_at,
+                                        l->expected_interval_s, b->base.grace, now);
+                if (eff == STATE_UNKNOWN)
+                        continue;
+                rc = status_set_state(b, l->id, eff, old.level, now, 0);
                 if (rc == 0)
                         rc = emit_station_changes(b, l->id, l->exercise, old.level, LEVEL_NONE,
-                                                  old.state, l->state);
+                                                  old.state, eff);
                 n++;
         }
         rc = sl_tx_end(b, rc);

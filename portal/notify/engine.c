@@ -415,8 +415,11 @@ int notify_engine_deliver(struct notify_engine *e, struct store *st, int64_t now
                         store_notify_mark(st, it->id, "dead", now_s, "channel not configured");
                         continue;
                 }
-                if (c->failed_this_round)
-                        continue; /* retried next round; the others go on */
+                if (c->failed_this_round) {
+                        /* Retried next round; the others go on. */
+                        store_notify_release(st, it->id, now_s);
+                        continue;
+                }
                 struct store_event_list ev = {0};
                 if (store_events_after(st, it->event_id - 1, 1, false, &ev) < 0 || ev.n == 0 ||
                     ev.v[0].id != it->event_id) {

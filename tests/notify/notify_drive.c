@@ -1,6 +1,6 @@
-/* Drives the notifier engine against a real SpatiaLite store, for
- * test_notify.py.  Reads commands on stdin, one a line, answers one line
- * each on stdout:
+/* Drives the notifier engine against a real store (the config's [store]:
+ * SpatiaLite, or PostGIS), for test_notify.py and test_notify_claim.py.
+ * Reads commands on stdin, one a line, answers one line each on stdout:
  *   station EXTID NAME INTERVAL [exercise]  gauge with thresholds 1..5 m
  *                                   (a drill's, with "exercise") -> "id N"
  *   obs ID T VALUE                  water level observation at T
@@ -72,7 +72,10 @@ int main(int argc, char **argv)
         int rc = conf_load(argv[1], &cfg, &diag);
         if (rc == 0) {
                 /* A short busy timeout: the test locks the store on purpose. */
-                struct store_options so = {.path = cfg->store.path, .busy_timeout_ms = 500};
+                struct store_options so = {.backend = cfg->store.backend,
+                                           .path = cfg->store.path,
+                                           .dsn = cfg->store.dsn,
+                                           .busy_timeout_ms = 500};
                 rc = store_open(&so, &st);
         }
         if (rc == 0) {

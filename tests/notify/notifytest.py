@@ -1,10 +1,12 @@
 """The notifier's test driver (tests/notify/notify_drive.c) as the Python
 tests use it: one command a line in, one answer a line out."""
 
+import http.server
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from sonaetest import BUILD, SCALE  # noqa: E402
@@ -44,3 +46,22 @@ class Driver:
         rc = self.proc.wait(timeout=30 * SCALE)
         sys.stdout.write(self.log())
         return rc
+
+
+class Quiet(http.server.BaseHTTPRequestHandler):
+    """A local peer's handler that logs nothing; reply(code) answers with no
+    body."""
+
+    def reply(self, code):
+        self.send_response(code)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def serve(handler):
+    """A threaded HTTP server on a free loopback port: (server, base URL)."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -7,7 +7,10 @@
  * identical counts and checksums.  Runs on both backends
  * (geo-store-concurrency-spatialite, -postgis); on PostGIS the backup is a
  * pg_dump archive, so its snapshot is checked in the database it restores
- * to. */
+ * to.  Last, two refreshes of the stations' stale and offline states
+ * (each sonae-ingestd instance and sonae-collectd runs one) start at the
+ * same moment, many times: each real change writes exactly one
+ * station.state event, whichever refresh makes it. */
 #include "check.h"
 #include "storetest.h"
 
@@ -264,15 +267,164 @@ static void backup_during_writes(const char *path, const char *bpath, const char
         store_close(st);
 }
 
+/* A refresher: opens the store, says so on ready_fd, then for each `now`
+ * read from `go` refreshes the states at that time and answers the number
+ * it changed (-1 on error) on `out`; stops at end of file. */
+static int refresher(const char *path, int go, int out)
+{
+        struct store *st = NULL;
+        char dsn[300];
+        struct store_options o = storetest_options(path, dsn, sizeof(dsn));
+        if (store_open(&o, &st) < 0)
+                return 4;
+        if (write(ready_fd, "r", 1) != 1) {
+                store_close(st);
+                return 3;
+        }
+        int64_t now;
+        while (read(go, &now, sizeof(now)) == (ssize_t)sizeof(now)) {
+                size_t changed = 0;
+                int rc = store_stations_refresh_state(st, now, &changed);
+                if (rc < 0)
+                        fprintf(stderr, "refresh at %lld: %s\n", (long long)now,
+                                store_strerror(rc));
+                long long answer = rc < 0 ? -1 : (long long)changed;
+                if (write(out, &answer, sizeof(answer)) != (ssize_t)sizeof(answer))
+                        break;
+        }
+        store_close(st);
+        return 0;
+}
+
+#define REFRESH_STATIONS 12
+
+/* The station.state events after event id `after`: all, and how many
+ * stations they are about. */
+static void state_events_after(const char *path, long long after, long long *all,
+                               long long *subjects)
+{
+        char sql[200];
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM events WHERE type = 'station.state' AND id > %lld", after);
+        *all = storetest_sql_int(path, sql);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(DISTINCT subject) FROM events WHERE type = 'station.state' AND "
+                 "id > %lld",
+                 after);
+        *subjects = storetest_sql_int(path, sql);
+}
+
+/* Both refreshers at `now` at once (each has its own pipe, so neither
+ * takes the other's turn): their changes add up to `want`, and the
+ * events they wrote are `want`, one per station. */
+static void refresh_both(const char *path, const int go[2], const int back[2], int64_t now,
+                         long long want, long long *dup)
+{
+        long long before = storetest_sql_int(path, "SELECT coalesce(max(id), 0) FROM events");
+        for (int k = 0; k < 2; k++)
+                CHECK_INT(write(go[k], &now, sizeof(now)), sizeof(now));
+        long long sum = 0;
+        for (int k = 0; k < 2; k++) {
+                long long changed = -1;
+                CHECK_INT(read(back[k], &changed, sizeof(changed)), sizeof(changed));
+                CHECK(changed >= 0);
+                sum += changed;
+        }
+        long long all = 0, subjects = 0;
+        state_events_after(path, before, &all, &subjects);
+        CHECK_INT(sum, want);
+        CHECK_INT(subjects, want);
+        *dup += all - subjects;
+}
+
+static void two_refreshes(const char *path)
+{
+        int rounds = reduced() ? 15 : 40;
+        struct store *st = storetest_open(path);
+        int64_t id[REFRESH_STATIONS];
+        /* Gauges go stale, sensors offline. */
+        for (int i = 0; i < REFRESH_STATIONS; i++) {
+                char ext[32];
+                snprintf(ext, sizeof(ext), "refresh-%d", i);
+                struct store_station s = storetest_gauge(ext, "更新");
+                if (i % 2)
+                        s.kind = "sensor";
+                CHECK_INT(store_station_upsert(st, &s, &id[i]), 0);
+        }
+        int go[2][2], back[2][2], ready[2];
+        CHECK_INT(pipe(ready), 0);
+        ready_fd = ready[1];
+        pid_t p[2];
+        for (int k = 0; k < 2; k++) {
+                CHECK_INT(pipe(go[k]), 0);
+                CHECK_INT(pipe(back[k]), 0);
+        }
+        for (int k = 0; k < 2; k++) {
+                fflush(NULL);
+                p[k] = fork();
+                if (p[k] == 0) {
+                        /* Only its own ends: the end of file on go must
+                         * reach it when the parent closes its end. */
+                        for (int j = 0; j < 2; j++) {
+                                close(go[j][1]);
+                                close(back[j][0]);
+                                if (j != k) {
+                                        close(go[j][0]);
+                                        close(back[j][1]);
+                                }
+                        }
+                        _exit(refresher(path, go[k][0], back[k][1]));
+                }
+        }
+        for (int k = 0; k < 2; k++) {
+                close(go[k][0]);
+                close(back[k][1]);
+        }
+        wait_ready(ready[0], 2);
+        int gw[2] = {go[0][1], go[1][1]}, br[2] = {back[0][0], back[1][0]};
+        /* Each round: a fresh observation for every station (state ok),
+         * then both refreshers past the stale age of 600 s × 3.  Once in
+         * a while a round finds nothing to change: the states are already
+         * what the time makes them. */
+        int64_t base = (int64_t)time(NULL) - 600;
+        long long dup = 0;
+        for (int r = 0; r < rounds; r++) {
+                struct store_obs v[REFRESH_STATIONS];
+                for (int i = 0; i < REFRESH_STATIONS; i++)
+                        v[i] = (struct store_obs){id[i], "water_level_m", base + r, 1.5, 0};
+                struct store_obs_result res;
+                CHECK_INT(store_observations_add(st, v, REFRESH_STATIONS, &res), 0);
+                CHECK_INT(res.inserted, REFRESH_STATIONS);
+                refresh_both(path, gw, br, base + r + 1801, REFRESH_STATIONS, &dup);
+                if (r % 5 == 4)
+                        refresh_both(path, gw, br, base + r + 1802, 0, &dup);
+        }
+        /* No station.state event twice for one change, over all rounds. */
+        CHECK_INT(dup, 0);
+        CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM station_status WHERE state IN "
+                                          "('stale', 'offline')"),
+                  REFRESH_STATIONS);
+        for (int k = 0; k < 2; k++) {
+                close(gw[k]);
+                CHECK(wait_ok(p[k]));
+                close(br[k]);
+        }
+        close(ready[0]);
+        close(ready[1]);
+        store_close(st);
+}
+
 int main(void)
 {
-        char path[256], bpath[256], rpath[256], stop[256];
+        char path[256], bpath[256], rpath[256], stop[256], fpath[256];
         storetest_path("writers.db", path, sizeof(path));
         storetest_path("backup.db", bpath, sizeof(bpath));
         storetest_path("restored.db", rpath, sizeof(rpath));
         storetest_path("stop", stop, sizeof(stop));
+        storetest_path("refresh.db", fpath, sizeof(fpath));
         two_writers(path);
         backup_during_writes(path, bpath, rpath, stop);
+        two_refreshes(fpath);
         storetest_cleanup();
         return check_done("geo-store-concurrency");
 }

@@ -655,6 +655,17 @@ static void test_city(struct store *st, int64_t shelter)
         CHECK_INT(qi.n, 1);
         int64_t qid = qi.n ? qi.v[0].id : 0;
         store_notify_item_list_free(&qi);
+        /* Taken is claimed: not due again until the claim ends, or the
+         * item is given back. */
+        CHECK_INT(store_notify_due(st, 100 + STORE_NOTIFY_CLAIM_S - 1, 0, &qi), 0);
+        CHECK_INT(qi.n, 0);
+        store_notify_item_list_free(&qi);
+        CHECK_INT(sql_int("SELECT next_try_at FROM notify_queue"), 100 + STORE_NOTIFY_CLAIM_S);
+        CHECK_INT(store_notify_release(st, qid, 120), 0);
+        CHECK_INT(store_notify_due(st, 120, 0, &qi), 0);
+        CHECK_INT(qi.n, 1);
+        CHECK_INT(qi.n ? qi.v[0].next_try_at : 0, 120);
+        store_notify_item_list_free(&qi);
         CHECK_INT(store_notify_mark(st, qid, "failed", 200, "timeout"), 0);
         CHECK_INT(store_notify_due(st, 150, 0, &qi), 0);
         CHECK_INT(qi.n, 0);
