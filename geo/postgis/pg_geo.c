@@ -309,11 +309,12 @@ static int near_prefetch(struct near_ctx *c, size_t n)
         char sql[2000];
         const char *col = hazard_cols[c->hz];
         snprintf(sql, sizeof(sql),
-                 "WITH b AS (SELECT * FROM unnest($1::float8[], $2::float8[], $3::float8[], "
-                 "$4::float8[]) WITH ORDINALITY AS b(x0, y0, x1, y1, k)), "
-                 "c AS MATERIALIZED (SELECT s.id, (SELECT min(b.k) FROM b WHERE s.geom && "
-                 "ST_MakeEnvelope(b.x0, b.y0, b.x1, b.y1, 6668)) AS k FROM shelters s WHERE s.geom "
-                 "&& ST_MakeEnvelope($1[%d], $2[%d], $3[%d], $4[%d], 6668) AND s.%s" NEAR_SUIT "), "
+                 "WITH b AS MATERIALIZED (SELECT ST_MakeEnvelope(x0, y0, x1, y1, 6668) AS e, k"
+                 " FROM unnest($1::float8[], $2::float8[], $3::float8[], $4::float8[])"
+                 " WITH ORDINALITY AS b(x0, y0, x1, y1, k)),"
+                 " c AS MATERIALIZED (SELECT s.id, (SELECT min(b.k) FROM b WHERE s.geom && b.e)"
+                 " AS k FROM shelters s WHERE s.geom && ST_MakeEnvelope($1[%d], $2[%d], $3[%d],"
+                 " $4[%d], 6668) AND s.%s" NEAR_SUIT "), "
                  "w AS (SELECT coalesce(min(k) + 1, %d) AS kc FROM (SELECT k, count(*) OVER (ORDER "
                  "BY k) AS cum FROM c) x WHERE cum >= $5) "
                  "SELECT " NEAR_COLS ", c.k, (SELECT kc FROM w) FROM c JOIN shelters s ON s.id = "
