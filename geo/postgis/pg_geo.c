@@ -26,7 +26,8 @@
 
 /* The whole lookup in one statement, one round trip and one snapshot:
  * tagged rows (sec, ord, v1..v7, all text) in the order of sl_geo.c's
- * steps.  1: the areas covering the point; 2: the code table's row of the
+ * steps.  1: the areas covering the point (one of their parts, 0011, does);
+ * 2: the code table's row of the
  * first city among them; 3: that city's split codes; 4: the district;
  * 5: the active layers' features; 6: the JMA levels of the areas and the
  * splits (a superset: hazard_levels takes those of the answer's areas);
@@ -39,7 +40,7 @@
 #define COVERS_FGEOM COVERS("f.geom")
 static const char hazard_sql[] =
     "WITH ar AS MATERIALIZED (SELECT code, name, kind, lg_code, town_code FROM areas"
-    " WHERE " COVERS_GEOM "),"
+    " WHERE code IN (SELECT code FROM area_parts WHERE " COVERS_GEOM ")),"
     " c AS (SELECT code FROM ar WHERE kind = 'city' ORDER BY code COLLATE \"C\" LIMIT 1),"
     " sp AS MATERIALIZED (SELECT x.code, x.name, (SELECT count(*) FROM areas a"
     " WHERE a.code = x.code AND a.geom IS NOT NULL) AS n FROM area_codes x"
