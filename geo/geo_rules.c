@@ -213,6 +213,18 @@ static int hit_fill(const struct geo_near_ops *ops, void *ctx, const struct cand
         return rc;
 }
 
+void geo_near_box(double lon, double lat, double r_m, double box[4])
+{
+        double coslat = cos(lat * M_PI / 180.0);
+        if (coslat < 0.01)
+                coslat = 0.01;
+        double dlat = r_m / 110000.0 + 1e-6, dlon = r_m / (111320.0 * coslat) + 1e-6;
+        box[0] = lon - dlon;
+        box[1] = lat - dlat;
+        box[2] = lon + dlon;
+        box[3] = lat + dlat;
+}
+
 int geo_near_run(double lon, double lat, size_t n, const struct geo_near_ops *ops, void *ctx,
                  struct geo_shelter_list *out)
 {
@@ -225,13 +237,11 @@ int geo_near_run(double lon, double lat, size_t n, const struct geo_near_ops *op
         memset(out, 0, sizeof(*out));
         /* Grow a box until n shelters lie inside its inscribed circle: those
          * are the n nearest. */
-        double coslat = cos(lat * M_PI / 180.0);
-        if (coslat < 0.01)
-                coslat = 0.01;
-        for (double r_m = 1000.0;; r_m *= 2) {
-                double dlat = r_m / 110000.0 + 1e-6, dlon = r_m / (111320.0 * coslat) + 1e-6;
+        for (double r_m = GEO_NEAR_R0_M;; r_m *= 2) {
+                double box[4];
+                geo_near_box(lon, lat, r_m, box);
                 all.n = 0;
-                rc = ops->box(ctx, lon - dlon, lat - dlat, lon + dlon, lat + dlat, cand_push, &all);
+                rc = ops->box(ctx, box[0], box[1], box[2], box[3], cand_push, &all);
                 if (rc < 0)
                         goto out;
                 size_t inside = 0;

@@ -67,6 +67,11 @@ struct geo_near_ops {
         /* The hit's fields other than id, distance_m and bearing_deg. */
         int (*fill)(void *ctx, int64_t id, struct geo_shelter_hit *h);
 };
+/* The search's boxes: the first of radius GEO_NEAR_R0_M, each next one
+ * of twice the radius; box is lon0, lat0, lon1, lat1 of the one of
+ * radius r_m around the point (a backend may fetch the first few at once). */
+#define GEO_NEAR_R0_M 1000.0
+void geo_near_box(double lon, double lat, double r_m, double box[4]);
 /* The search of geo_shelters_near() (arguments checked by the caller):
  * distances and bearings on the GRS80 ellipsoid (geographiclib). */
 int geo_near_run(double lon, double lat, size_t n, const struct geo_near_ops *ops, void *ctx,

@@ -16,6 +16,9 @@ struct pg_pending_obs {
         int64_t first_at, last_at;
 };
 
+/* The statements one connection keeps prepared (pg_qp). */
+#define PG_PREP_MAX 32
+
 struct pg {
         struct store base; /* first member: struct store * casts to struct pg * */
         PGconn *conn;
@@ -27,6 +30,9 @@ struct pg {
         size_t n_pending, cap_pending;
         unsigned reconnects;             /* for the tests and the logs */
         struct route_cache *route_cache; /* the road graph for routes (pg_roads.c) */
+        char *prep[PG_PREP_MAX];         /* the statements prepared by pg_qp(), by number */
+        size_t n_prep;
+        unsigned prep_reconnects; /* reconnects when they were prepared */
 };
 
 #define PG(st) ((struct pg *)(st))
@@ -51,6 +57,11 @@ int pg_err(struct pg *b, const PGresult *r);
  * a lost connection is reset once before the statement. */
 int pg_q(struct pg *b, PGresult **res, const char *sql, const char *fmt, ...);
 int pg_qv(struct pg *b, PGresult **res, const char *sql, const char *fmt, va_list ap);
+/* pg_q for the statements of the hot lookups: prepared once per
+ * connection (parsed and planned once, not on every call), then executed
+ * with the parameters.  Past PG_PREP_MAX statements it runs as pg_q. */
+int pg_qp(struct pg *b, PGresult **res, const char *sql, const char *fmt, ...);
+void pg_prep_free(struct pg *b);
 /* One integer from the first row: 0, -ENOENT without a row, or an error. */
 int pg_query_int(struct pg *b, int64_t *out, const char *sql, const char *fmt, ...);
 /* An UPDATE/DELETE in its own transaction (or the caller's); -ENOENT when

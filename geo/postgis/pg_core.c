@@ -67,14 +67,12 @@ static int ensure_conn(struct pg *b)
         return 0;
 }
 
-int pg_qv(struct pg *b, PGresult **res, const char *sql, const char *fmt, va_list ap)
+/* The parameters of fmt (pg.h) as libpq's arrays; their count, or
+ * -EINVAL. */
+static int params(const char *fmt, va_list ap, const char **values, int *lengths, int *formats,
+                  char (*nums)[32])
 {
-        const char *values[PG_MAX_PARAMS];
-        int lengths[PG_MAX_PARAMS], formats[PG_MAX_PARAMS];
-        char nums[PG_MAX_PARAMS][32];
         int n = 0;
-        if (res)
-                *res = NULL;
         for (; *fmt; fmt++, n++) {
                 if (n == PG_MAX_PARAMS)
                         return -EINVAL;
@@ -129,13 +127,14 @@ int pg_qv(struct pg *b, PGresult **res, const char *sql, const char *fmt, va_lis
                         return -EINVAL;
                 }
         }
-        int rc = ensure_conn(b);
-        if (rc < 0)
-                return rc;
-        PGresult *r = PQexecParams(b->conn, sql, n, NULL, values, lengths, formats, 0);
+        return n;
+}
+
+static int result(struct pg *b, PGresult *r, PGresult **res)
+{
         ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-                rc = pg_err(b, r);
+                int rc = pg_err(b, r);
                 PQclear(r);
                 return rc;
         }
@@ -144,6 +143,81 @@ int pg_qv(struct pg *b, PGresult **res, const char *sql, const char *fmt, va_lis
         else
                 PQclear(r);
         return 0;
+}
+
+int pg_qv(struct pg *b, PGresult **res, const char *sql, const char *fmt, va_list ap)
+{
+        const char *values[PG_MAX_PARAMS];
+        int lengths[PG_MAX_PARAMS], formats[PG_MAX_PARAMS];
+        char nums[PG_MAX_PARAMS][32];
+        if (res)
+                *res = NULL;
+        int n = params(fmt, ap, values, lengths, formats, nums);
+        if (n < 0)
+                return n;
+        int rc = ensure_conn(b);
+        if (rc < 0)
+                return rc;
+        return result(b, PQexecParams(b->conn, sql, n, NULL, values, lengths, formats, 0), res);
+}
+
+/* The name of sql prepared on this connection, preparing it the first
+ * time; a reset connection has none of the old ones. */
+static int prepared(struct pg *b, const char *sql, int n, char name[16])
+{
+        if (b->prep_reconnects != b->reconnects) {
+                pg_prep_free(b);
+                b->prep_reconnects = b->reconnects;
+        }
+        size_t i = 0;
+        while (i < b->n_prep && strcmp(b->prep[i], sql) != 0)
+                i++;
+        snprintf(name, 16, "sonae_%zu", i);
+        if (i < b->n_prep)
+                return 0;
+        if (i == PG_PREP_MAX)
+                return -ENOSPC;
+        char *copy = strdup(sql);
+        if (!copy)
+                return -ENOMEM;
+        int rc = result(b, PQprepare(b->conn, name, sql, n, NULL), NULL);
+        if (rc < 0) {
+                free(copy);
+                return rc;
+        }
+        b->prep[b->n_prep++] = copy;
+        return 0;
+}
+
+int pg_qp(struct pg *b, PGresult **res, const char *sql, const char *fmt, ...)
+{
+        const char *values[PG_MAX_PARAMS];
+        int lengths[PG_MAX_PARAMS], formats[PG_MAX_PARAMS];
+        char nums[PG_MAX_PARAMS][32], name[16];
+        if (res)
+                *res = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = params(fmt, ap, values, lengths, formats, nums);
+        va_end(ap);
+        if (n < 0)
+                return n;
+        int rc = ensure_conn(b);
+        if (rc == 0)
+                rc = prepared(b, sql, n, name);
+        if (rc == -ENOSPC) /* more statements than kept: run it unprepared */
+                return result(b, PQexecParams(b->conn, sql, n, NULL, values, lengths, formats, 0),
+                              res);
+        if (rc < 0)
+                return rc;
+        return result(b, PQexecPrepared(b->conn, name, n, values, lengths, formats, 0), res);
+}
+
+void pg_prep_free(struct pg *b)
+{
+        for (size_t i = 0; i < b->n_prep; i++)
+                free(b->prep[i]);
+        b->n_prep = 0;
 }
 
 int pg_q(struct pg *b, PGresult **res, const char *sql, const char *fmt, ...)
@@ -696,6 +770,7 @@ static void pg_close(struct store *st)
         if (b->tx_depth > 0)
                 raw_rollback(b);
         pg_route_cache_free(b);
+        pg_prep_free(b);
         PQfinish(b->conn);
         free(b->dsn);
         free(b->pending);

@@ -16,9 +16,9 @@
  * The backend is a parameter (bench_backend.h): with SONAE_TEST_BACKEND=
  * postgis the same data and points go to PostGIS, without the bare R*Tree
  * query (a SpatiaLite index); tests/bench/bench_backends.py runs both and
- * prints the PostGIS/SpatiaLite ratio.  Until the places and lookups are
- * written for PostGIS (branch pg-places), loading there answers "not
- * supported by this backend" and the benchmark says so (exit 3).
+ * prints the PostGIS/SpatiaLite ratio.  A backend that lacks the places
+ * or the lookups answers "not supported by this backend" when loading, and
+ * the benchmark says so (exit 3).
  *
  *   build/tests/bench/bench-geo [polygons]
  */

@@ -18,6 +18,7 @@
  * runs with a tmpfs: the server gone mid-transaction loses nothing
  * committed, and the same handle connects again. */
 #include "check.h"
+#include "geo.h"
 #include "store_backend.h"
 #include "storetest.h"
 
@@ -266,6 +267,59 @@ static void check_connection_lost(void)
         CHECK_INT(count_obs(path), 15);
 }
 
+/* PostgreSQL: the lookups' statements are prepared once per connection;
+ * after the server ends the connection they are prepared again on the new
+ * one, and the answer is the same.  The area's parts (0011) follow its
+ * polygon: moved away, the point is no longer in the area. */
+static void check_lookup_after_reset(void)
+{
+        char path[256];
+        storetest_path("lookup.db", path, sizeof(path));
+        struct store *st = storetest_open(path);
+        struct store_area ar = {"0620300",
+                                "鶴岡市",
+                                "city",
+                                NULL,
+                                "062031",
+                                "06203",
+                                NULL,
+                                0,
+                                "POLYGON((139.8 38.7, 139.9 38.7, 139.9 38.8, 139.8 38.8, "
+                                "139.8 38.7))"};
+        CHECK_INT(store_area_upsert(st, &ar), 0);
+        struct geo_hazard_answer a;
+        for (int i = 0; i < 8; i++) { /* past the five custom plans of a prepared statement */
+                CHECK_INT(geo_hazard_at(st, 139.85, 38.75, STORE_VIEW_REAL, &a), 0);
+                CHECK_STR(a.area_code, "0620300");
+                geo_hazard_answer_free(&a);
+        }
+        CHECK(pg_exec(path, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                            "datname = current_database() AND pid <> pg_backend_pid()"));
+        unsigned before = postgis_store_reconnects(st);
+        /* The call that finds the connection gone fails as trouble; the
+         * next one connects again. */
+        int rc = geo_hazard_at(st, 139.85, 38.75, STORE_VIEW_REAL, &a);
+        CHECK_INT(rc, -EIO);
+        CHECK_INT(geo_hazard_at(st, 139.85, 38.75, STORE_VIEW_REAL, &a), 0);
+        CHECK_STR(a.area_code, "0620300");
+        CHECK_STR(a.lg_code, "062031");
+        geo_hazard_answer_free(&a);
+        CHECK_INT(postgis_store_reconnects(st), before + 1);
+        /* On the polygon's edge: covered, boundary included. */
+        CHECK_INT(geo_hazard_at(st, 139.9, 38.75, STORE_VIEW_REAL, &a), 0);
+        CHECK_STR(a.area_code, "0620300");
+        geo_hazard_answer_free(&a);
+        ar.wkt = "POLYGON((140.0 38.7, 140.1 38.7, 140.1 38.8, 140.0 38.8, 140.0 38.7))";
+        CHECK_INT(store_area_upsert(st, &ar), 0);
+        CHECK_INT(geo_hazard_at(st, 139.85, 38.75, STORE_VIEW_REAL, &a), 0);
+        CHECK(a.area_code == NULL);
+        geo_hazard_answer_free(&a);
+        CHECK_INT(geo_hazard_at(st, 140.05, 38.75, STORE_VIEW_REAL, &a), 0);
+        CHECK_STR(a.area_code, "0620300");
+        geo_hazard_answer_free(&a);
+        store_close(st);
+}
+
 /* A store opened read-only (a portal's replica) refuses writes with
  * -EROFS, "read-only store", and keeps its rows; on PostgreSQL a database
  * an administrator made read-only answers the same to a writer. */
@@ -369,8 +423,10 @@ int main(void)
         if (!use_rlimit)
                 CHECK_INT(umount2(dir, MNT_DETACH), 0);
         check_killed_writer();
-        if (storetest_pg())
+        if (storetest_pg()) {
                 check_connection_lost();
+                check_lookup_after_reset();
+        }
         check_read_only();
         check_missing();
         storetest_cleanup();
