@@ -1,9 +1,10 @@
 /* GET /metrics: Prometheus text format.  Requests and latencies of the
  * portal, and from the store: each source's health and last success, the
- * stations per state (stale and offline counted apart from ok), and the
- * newest event id as a counter whose rate is the ingest rate.  From
- * loopback without a proxy in between, or with a staff session or a
- * display token (a Prometheus elsewhere sends Authorization: Bearer). */
+ * stations per state (stale and offline counted apart from ok; a drill's
+ * own stations, marked exercise, apart from the real ones so that the
+ * real counts stay the real system's health), and the newest event id as a counter whose rate is
+ * the ingest rate.  From loopback without a proxy in between, or with a staff session or a display
+ * token (a Prometheus elsewhere sends Authorization: Bearer). */
 #include "api.h"
 #include "auth.h"
 #include "level.h"
@@ -20,6 +21,16 @@ static void label(struct buf *out, const char *s)
 {
         for (; s && *s; s++)
                 buf_putc(out, (*s == '"' || *s == '\\' || *s == '\n') ? '_' : *s);
+}
+
+/* One gauge of stations per state: name{state="..."} n. */
+static void station_gauge(struct buf *out, const char *name, const char *help,
+                          const size_t n[STATE_UNKNOWN + 1])
+{
+        buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+        for (int s = 0; s <= STATE_UNKNOWN; s++)
+                buf_printf(out, "%s{state=\"%s\"} %zu\n", name,
+                           station_state_name((enum station_state)s), n[s]);
 }
 
 static int store_metrics(struct portal_app *app, struct buf *out)
@@ -57,15 +68,16 @@ static int store_metrics(struct portal_app *app, struct buf *out)
                 label(out, src.v[i].name);
                 buf_printf(out, "\"} %lld\n", (long long)src.v[i].last_ok_at);
         }
-        size_t by_state[STATE_UNKNOWN + 1] = {0};
+        size_t by_state[2][STATE_UNKNOWN + 1] = {{0}};
         for (size_t i = 0; i < lat.n; i++)
                 if (lat.v[i].state <= STATE_UNKNOWN)
-                        by_state[lat.v[i].state]++;
-        buf_puts(out, "# HELP sonae_stations Stations by state (stale and offline are not safe).\n"
-                      "# TYPE sonae_stations gauge\n");
-        for (int s = 0; s <= STATE_UNKNOWN; s++)
-                buf_printf(out, "sonae_stations{state=\"%s\"} %zu\n",
-                           station_state_name((enum station_state)s), by_state[s]);
+                        by_state[lat.v[i].exercise][lat.v[i].state]++;
+        station_gauge(out, "sonae_stations",
+                      "Real stations by state (stale and offline are not safe); a drill's own "
+                      "are in sonae_exercise_stations.",
+                      by_state[0]);
+        station_gauge(out, "sonae_exercise_stations",
+                      "A running drill's own stations (訓練) by state.", by_state[1]);
         buf_printf(out,
                    "# HELP sonae_store_events_total Events written to the store "
                    "(rate: the ingest rate).\n"

@@ -26,6 +26,7 @@ With --postgis (drill-readings-postgis) the same on a PostgreSQL database
 import datetime
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -57,6 +58,16 @@ def hazard(port):
 
 def hazard_river(port):
     return hazard(port)["level_in_force"]["river"]
+
+
+def station_metrics(port):
+    """/metrics' station gauges (read from loopback): {name: total over the states}."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for m in re.finditer(r"^(sonae_(?:exercise_)?stations)\{state=\"[a-z_]+\"\} (\d+)$", text, re.M):
+        out[m.group(1)] = out.get(m.group(1), 0) + int(m.group(2))
+    return out
 
 
 d = tmpdir("sonae-drill-readings-")
@@ -169,6 +180,35 @@ try:
           and {p["id"] for p in staff if not p["exercise"]} == real_ids,
           f"staff see the drill's stations marked exercise and {MARK}, beside the real ones: "
           f"{sorted(p['source'] for p in drill)}")
+    seen_m = []
+
+    def metrics_apart():
+        seen_m.append((station_metrics(port), one("SELECT count(*) FROM stations WHERE exercise = 1")))
+        m, n = seen_m[-1]
+        return n > 0 and m.get("sonae_stations") == len(real_ids) and m.get("sonae_exercise_stations") == n
+
+    check(wait_for(metrics_apart, 5),
+          f"/metrics counts the {len(real_ids)} real stations apart from the drill's: {seen_m[-1]}")
+    one_st = get(port, f"/api/v1/staff/stations/{gid}", cookie)["properties"]
+    check(one_st["id"] == gid and one_st["exercise"] and one_st["name"].startswith(MARK),
+          f"staff open the staff-only drill's gauge by id: {one_st['name']}")
+    obs = get(port, f"/api/v1/staff/stations/{gid}/observations", cookie)
+    check(obs["station"] == gid and obs["quantity"] == "water_level_m" and obs["observations"],
+          f"and its series ({len(obs['observations'])} readings)")
+    rid = min(real_ids)
+    check(get(port, f"/api/v1/staff/stations/{rid}", cookie)["properties"]["id"] == rid,
+          "and a real station by id")
+    for path in (f"/api/v1/staff/stations/{gid}", f"/api/v1/staff/stations/{gid}/observations"):
+        try:
+            get(port, path)
+            check(False, f"{path} without a session")
+        except urllib.error.HTTPError as e:
+            check(e.code == 401, f"{path} without a session is refused ({e.code})")
+    try:
+        get(port, f"/api/v1/stations/{gid}/observations")
+        check(False, "residents get the drill gauge's series")
+    except urllib.error.HTTPError as e:
+        check(e.code == 404, f"residents do not get the drill gauge's series ({e.code})")
     try:
         get(port, "/api/v1/staff/stations")
         check(False, "the staff stations without a session")
@@ -232,6 +272,14 @@ try:
     check(real_state() == before, "the real stations and observations are as before the drills")
     check(wait_for(lambda: not [p for p in features(port, "/api/v1/staff/stations", cookie) if p["exercise"]], 10),
           "staff see no drill station any more")
+    try:
+        get(port, f"/api/v1/staff/stations/{g['id']}", cookie)
+        check(False, "staff open a removed drill station")
+    except urllib.error.HTTPError as e:
+        check(e.code == 404, f"a removed drill station is gone for staff too ({e.code})")
+    m = station_metrics(port)
+    check(m.get("sonae_stations") == len(real_ids) and m.get("sonae_exercise_stations") == 0,
+          f"/metrics: the real stations, and no drill station after the drill: {m}")
 finally:
     sonae(conf, "drill", "stop")
     collectd.stop()
