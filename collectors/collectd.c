@@ -189,7 +189,9 @@ static const char *status_name(enum poll_status s)
 #define HEALTH_FAILURES 3
 
 /* A source.health event (staff only, not public) when a source starts
- * failing and when it recovers, so a silent source wakes someone. */
+ * failing and when it recovers, so a silent source wakes someone.  A
+ * drill's source (`exercise = true`) tells it as an exercise event: it
+ * reaches only the exercise channels, never the real system's watchers. */
 static void emit_health(struct instance *it, const char *state, unsigned failures, const char *why)
 {
         if (!it->store)
@@ -200,7 +202,8 @@ static void emit_health(struct instance *it, const char *state, unsigned failure
         char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
         char subject[160];
         snprintf(subject, sizeof(subject), "sources/%s", it->in->name);
-        int rc = text ? store_event_emit(it->store, "source.health", subject, 0, false, false, text)
+        int rc = text ? store_event_emit(it->store, "source.health", subject, 0, false,
+                                         it->common.exercise, text)
                       : -ENOMEM;
         if (rc < 0)
                 log_warn("%s: source.health event not written: %s", it->in->name,

@@ -27,6 +27,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import sys
 import urllib.error
 import urllib.request
@@ -241,6 +242,19 @@ try:
           f"the public drill's gauge gives the hazard answer a river level, marked exercise ({seen[-1]})")
     check(real_state() == before, "the real stations are still untouched")
     check(wait_for(lambda: images_of_drill() > 0, 20 * SCALE), "the public drill's camera stores stills")
+
+    # The replay's server goes away: the drill's sources fail, and tell it
+    # as exercise events (notifications of them reach only exercise channels).
+    state = dict(line.split("=", 1) for line in open(os.path.join(d, "data", "drill", "state")).read().split("\n")
+                 if "=" in line)
+    os.kill(int(state["replay_pid"]), signal.SIGTERM)
+
+    def drill_health():
+        return q("SELECT subject, exercise FROM events WHERE type = 'source.health' AND subject LIKE 'sources/drill-%'")
+
+    check(wait_for(lambda: {s for s, _ in drill_health()} >= {"sources/drill-kawabou", "sources/drill-kriver"}, 20),
+          f"the drill's sources report failing without the replay: {drill_health()}")
+    check(all(e == 1 for _, e in drill_health()), f"their source.health events are exercise: {drill_health()}")
 
     # --- stop ---
     ids = [row[0] for row in drill_rows()]
