@@ -67,11 +67,16 @@ static const struct source_type *find_type(const struct source_type *const *type
 }
 
 /* The instance of a section type ("jma"), built from its section. */
+static bool section_drill(const struct source_type *t, const struct sonae_config *cfg)
+{
+        return t->drill_name && t->drill_of && cfg && t->drill_of(cfg);
+}
+
 static void section_instance(const struct source_type *t, const struct sonae_config *cfg,
                              struct conf_instance *out)
 {
         memset(out, 0, sizeof(*out));
-        out->name = (char *)t->section;
+        out->name = (char *)(section_drill(t, cfg) ? t->drill_name : t->section);
         out->type = (char *)t->name;
         out->enabled = true;
         out->interval = t->interval_of && cfg ? t->interval_of(cfg) : t->default_interval_s;
@@ -360,6 +365,8 @@ int collectd_start(struct collectd *c, const struct sonae_config *cfg)
                         free_instance(it);
                         continue;
                 }
+                if (section_drill(t, cfg))
+                        it->common.exercise = true;
                 c->n++;
         }
         for (size_t i = 0; i < c->n; i++) {

@@ -14,12 +14,14 @@
 
 /* ---- Source health ----------------------------------------------------- */
 
-static int emit_private(void *ctx, const char *type, const char *subject, const char *data)
+static int emit_private(void *ctx, const char *type, const char *subject, bool exercise,
+                        const char *data)
 {
-        return pg_event(ctx, type, subject, LEVEL_NONE, false, false, data);
+        return pg_event(ctx, type, subject, LEVEL_NONE, false, exercise, data);
 }
 
-int pg_source_health_set(struct store *st, const char *name, const char *state, const char *error)
+int pg_source_health_set(struct store *st, const char *name, const char *state, const char *error,
+                         bool exercise)
 {
         struct pg *b = PG(st);
         if (!name || !store_source_state_valid(state))
@@ -47,7 +49,7 @@ int pg_source_health_set(struct store *st, const char *name, const char *state, 
                   "ttIIti", name, state, ok ? now : (int64_t)0, ok ? (int64_t)0 : now,
                   ok ? NULL : error, now);
         if (rc == 0 && strcmp(old, state) != 0)
-                rc = store_source_health_event(name, old, state, error, emit_private, b);
+                rc = store_source_health_event(name, old, state, error, exercise, emit_private, b);
 out:
         return pg_tx_end(b, rc);
 }

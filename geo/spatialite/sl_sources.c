@@ -14,12 +14,14 @@
 
 /* ---- Source health ----------------------------------------------------- */
 
-static int emit_private(void *ctx, const char *type, const char *subject, const char *data)
+static int emit_private(void *ctx, const char *type, const char *subject, bool exercise,
+                        const char *data)
 {
-        return sl_event(ctx, type, subject, LEVEL_NONE, false, false, data);
+        return sl_event(ctx, type, subject, LEVEL_NONE, false, exercise, data);
 }
 
-int sl_source_health_set(struct store *st, const char *name, const char *state, const char *error)
+int sl_source_health_set(struct store *st, const char *name, const char *state, const char *error,
+                         bool exercise)
 {
         struct sl *b = SL(st);
         if (!name || !store_source_state_valid(state))
@@ -46,7 +48,7 @@ int sl_source_health_set(struct store *st, const char *name, const char *state, 
                     "ttIIti", name, state, ok ? now : (int64_t)0, ok ? (int64_t)0 : now,
                     ok ? NULL : error, now);
         if (rc == 0 && strcmp(old, state) != 0)
-                rc = store_source_health_event(name, old, state, error, emit_private, b);
+                rc = store_source_health_event(name, old, state, error, exercise, emit_private, b);
 out:
         return sl_tx_end(b, rc);
 }

@@ -252,9 +252,13 @@ try:
     def drill_health():
         return q("SELECT subject, exercise FROM events WHERE type = 'source.health' AND subject LIKE 'sources/drill-%'")
 
-    check(wait_for(lambda: {s for s, _ in drill_health()} >= {"sources/drill-kawabou", "sources/drill-kriver"}, 20),
+    check(wait_for(lambda: {s for s, _ in drill_health()} >= {"sources/drill-kawabou", "sources/drill-kriver",
+                                                            "sources/drill-jma"}, 20),
           f"the drill's sources report failing without the replay: {drill_health()}")
     check(all(e == 1 for _, e in drill_health()), f"their source.health events are exercise: {drill_health()}")
+    names = [n for (n,) in q("SELECT name FROM source_status")]
+    check("drill-jma" in names and "jma" not in names,
+          f"the drill's JMA section reports as drill-jma, not as the live system's jma (which has none): {names}")
 
     # --- stop ---
     ids = [row[0] for row in drill_rows()]
@@ -278,7 +282,7 @@ try:
           f"the drill's stations and everything they held are gone: {left}")
     check(not any(os.path.exists(p) for p in files), "and their image files")
     names = [n for (n,) in q("SELECT name FROM source_status")]
-    check("drill-camera" not in names and "kriver-yamagata" in names,
+    check("drill-camera" not in names and "drill-jma" not in names and "kriver-yamagata" in names,
           f"the drill's source leaves the source list; the real one stays: {names}")
     ev = q(f"SELECT type FROM events WHERE subject IN ({marks})", *[f"stations/{i}" for i in ids])
     check(ev and all(t == ("station.state",) for t in ev),
