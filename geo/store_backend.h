@@ -276,6 +276,11 @@ void store_sha256_hex(const void *data, size_t len, char hex[65]);
 bool store_jma_state_valid(const char *state);
 /* ok | degraded | failing | unknown */
 bool store_source_state_valid(const char *state);
+/* The drill's own sources among source_status rows (SQL on either
+ * backend): the sources of its stations (stations.exercise), and its JMA
+ * section's drill-jma ([jma] drill), which has none. */
+#define STORE_DRILL_SOURCE_SQL                                                                     \
+        "(name IN (SELECT source FROM stations WHERE exercise = 1) OR name = 'drill-jma')"
 /* Writes a non-public event with no level in the backend's transaction. */
 typedef int (*store_emit_private_fn)(void *ctx, const char *type, const char *subject,
                                      bool exercise, const char *data);

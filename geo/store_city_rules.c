@@ -154,14 +154,9 @@ int store_drill_stations_clear(const struct store_drill_clear_ops *ops, void *ct
                     ctx, "SELECT CAST(id AS TEXT) FROM stations WHERE exercise = 1 ORDER BY id",
                     drill_station_removed, &c);
         /* The drill's sources' health rows go too: the sources end with
-         * the drill and must not linger on the staff's source list; so does
-         * its JMA section's, drill-jma ([jma] drill), which has no station. */
+         * the drill and must not linger on the staff's source list. */
         if (rc == 0)
-                rc =
-                    ops->run(ctx,
-                             "DELETE FROM source_status WHERE name IN (SELECT DISTINCT source FROM "
-                             "stations WHERE exercise = 1) OR name = 'drill-jma'",
-                             NULL);
+                rc = ops->run(ctx, "DELETE FROM source_status WHERE " STORE_DRILL_SOURCE_SQL, NULL);
         if (rc == 0)
                 rc = ops->run(ctx, "DELETE FROM stations WHERE exercise = 1", &out->stations);
         return rc;

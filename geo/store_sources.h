@@ -21,6 +21,7 @@ int store_source_health_set(struct store *st, const char *name, const char *stat
 struct store_source_status {
         const char *name, *state, *last_error;
         int64_t last_ok_at, last_error_at, updated_at; /* 0 when never */
+        bool exercise; /* a running drill's own source (its stations', or drill-jma) */
 };
 struct store_source_status_list {
         struct store_source_status *v;

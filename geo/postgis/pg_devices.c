@@ -63,6 +63,7 @@ static int source_status_fill(const PGresult *r, int i, void *elem, void *ctx)
         s->last_error_at = pg_col_i64(r, i, 3);
         s->last_error = pg_col_strdup(r, i, 4);
         s->updated_at = pg_col_i64(r, i, 5);
+        s->exercise = pg_col_i64(r, i, 6) != 0;
         return s->name && s->state ? 0 : -ENOMEM;
 }
 
@@ -71,7 +72,8 @@ int pg_source_status_list(struct store *st, struct store_source_status_list *out
         PGresult *r = NULL;
         memset(out, 0, sizeof(*out));
         int rc = pg_q(PG(st), &r,
-                      "SELECT name, state, last_ok_at, last_error_at, last_error, updated_at "
+                      "SELECT name, state, last_ok_at, last_error_at, last_error, updated_at, "
+                      "CASE WHEN " STORE_DRILL_SOURCE_SQL " THEN 1 ELSE 0 END "
                       "FROM source_status ORDER BY name",
                       "");
         if (rc < 0)

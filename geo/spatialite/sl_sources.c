@@ -62,6 +62,7 @@ static int source_status_fill(sqlite3_stmt *s, void *elem, void *ctx)
         r->last_error_at = sqlite3_column_int64(s, 3);
         r->last_error = sl_col_strdup(s, 4);
         r->updated_at = sqlite3_column_int64(s, 5);
+        r->exercise = sqlite3_column_int(s, 6) != 0;
         return r->name && r->state ? 0 : -ENOMEM;
 }
 
@@ -70,7 +71,8 @@ int sl_source_status_list(struct store *st, struct store_source_status_list *out
         struct sl *b = SL(st);
         int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), source_status_fill, NULL,
                          "SELECT name, state, last_ok_at, last_error_at, last_error, "
-                         "updated_at FROM source_status ORDER BY name",
+                         "updated_at, CASE WHEN " STORE_DRILL_SOURCE_SQL " THEN 1 ELSE 0 END "
+                         "FROM source_status ORDER BY name",
                          "");
         if (rc < 0)
                 store_source_status_list_free(out);

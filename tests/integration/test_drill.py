@@ -238,6 +238,11 @@ try:
     ev = q("SELECT subject, exercise FROM events WHERE type = 'source.health'")
     check(("sources/drill-jma", 1) in ev and ("sources/jma", 0) in ev and ("sources/jma", 1) not in ev,
           f"drill-jma's source.health events are exercise, the live jma's are not: {sorted(set(ev))}")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r_:
+        m = r_.read().decode()
+    check('sonae_source_ok{source="jma",state="ok"} 1' in m and 'sonae_exercise_source_ok{source="drill-jma",state="ok"} 1' in m
+          and 'sonae_source_ok{source="drill-jma"' not in m,
+          "/metrics: the live jma among the real sources, drill-jma among the drill's")
     re_ = rows(port, False)
     check(len(re_) == 1 and re_[0]["level"] == 3 and [k["code"] for k in re_[0]["kinds"]] == ["03"]
           and not re_[0]["exercise"],

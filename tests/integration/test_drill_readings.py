@@ -61,10 +61,22 @@ def hazard_river(port):
     return hazard(port)["level_in_force"]["river"]
 
 
+def metrics_text(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
+def source_metrics(port):
+    """/metrics' sources: {gauge name: sorted source labels}."""
+    out = {}
+    for m in re.finditer(r'^(sonae_(?:exercise_)?source_ok)\{source="([^"]*)"', metrics_text(port), re.M):
+        out.setdefault(m.group(1), []).append(m.group(2))
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def station_metrics(port):
     """/metrics' station gauges (read from loopback): {name: total over the states}."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        text = r.read().decode()
+    text = metrics_text(port)
     out = {}
     for m in re.finditer(r"^(sonae_(?:exercise_)?stations)\{state=\"[a-z_]+\"\} (\d+)$", text, re.M):
         out[m.group(1)] = out.get(m.group(1), 0) + int(m.group(2))
@@ -190,6 +202,10 @@ try:
 
     check(wait_for(metrics_apart, 5),
           f"/metrics counts the {len(real_ids)} real stations apart from the drill's: {seen_m[-1]}")
+    sm = source_metrics(port)
+    check(not [n for n in sm.get("sonae_source_ok", []) if n.startswith("drill-")]
+          and "drill-jma" in sm.get("sonae_exercise_source_ok", []),
+          f"/metrics reports the drill's sources apart from the real one: {sm}")
     one_st = get(port, f"/api/v1/staff/stations/{gid}", cookie)["properties"]
     check(one_st["id"] == gid and one_st["exercise"] and one_st["name"].startswith(MARK),
           f"staff open the staff-only drill's gauge by id: {one_st['name']}")

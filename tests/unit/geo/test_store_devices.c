@@ -57,6 +57,12 @@ static void test_source_health(struct store *st)
         CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'source.health' AND "
                           "subject = 'sources/jma' AND exercise = 0"),
                   2);
+        /* The list tells the drill's sources from the real ones. */
+        CHECK_INT(store_source_status_list(st, &sl), 0);
+        CHECK_INT(sl.n, 2);
+        for (size_t i = 0; i < sl.n; i++)
+                CHECK_INT(sl.v[i].exercise, strcmp(sl.v[i].name, "drill-jma") == 0);
+        store_source_status_list_free(&sl);
 }
 
 static void test_raw_documents(struct store *st)
