@@ -243,6 +243,9 @@ try:
     check('sonae_source_ok{source="jma",state="ok"} 1' in m and 'sonae_exercise_source_ok{source="drill-jma",state="ok"} 1' in m
           and 'sonae_source_ok{source="drill-jma"' not in m,
           "/metrics: the live jma among the real sources, drill-jma among the drill's")
+    srcs = {s["name"]: s["exercise"] for s in get(port, "/api/v1/sources", cookie)["sources"]}
+    check(srcs.get("drill-jma") is True and srcs.get("jma") is False,
+          f"staff's source list marks drill-jma exercise, the live jma not: {srcs}")
     re_ = rows(port, False)
     check(len(re_) == 1 and re_[0]["level"] == 3 and [k["code"] for k in re_[0]["kinds"]] == ["03"]
           and not re_[0]["exercise"],
