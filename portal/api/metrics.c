@@ -2,9 +2,10 @@
  * portal, and from the store: each source's health and last success, the
  * stations per state (stale and offline counted apart from ok; a drill's
  * own stations and sources, marked exercise, apart from the real ones so
- * that the real gauges stay the real system's health), and the newest event id as a counter whose
- * rate is the ingest rate.  From loopback without a proxy in between, or with a staff session or a
- * display token (a Prometheus elsewhere sends Authorization: Bearer). */
+ * that the real gauges stay the real system's health), and the newest
+ * event id as a counter whose rate is the ingest rate.  From loopback
+ * without a proxy in between, or with a staff session or a display token
+ * (a Prometheus elsewhere sends Authorization: Bearer). */
 #include "api.h"
 #include "auth.h"
 #include "level.h"
