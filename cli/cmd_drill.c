@@ -193,7 +193,7 @@ static int write_drill_conf(const char *path, const struct sonae_config *cfg, co
         if (cfg->store.dsn && cfg->store.dsn[0])
                 fprintf(f, "dsn = %s\n", cfg->store.dsn);
         fprintf(f,
-                "[log]\nlevel = warning\n[jma]\nenabled = true\nexercise = true\n"
+                "[log]\nlevel = warning\n[jma]\nenabled = true\nexercise = true\ndrill = true\n"
                 "base_url = http://127.0.0.1:%d/jma/\nfeeds = extra\noffices = %s\n"
                 "national = false\ninterval = 10\nareas = %s\n[data]\ndir = %s\n",
                 port, cfg->jma.offices, areas, data_dir);

@@ -67,11 +67,16 @@ static const struct source_type *find_type(const struct source_type *const *type
 }
 
 /* The instance of a section type ("jma"), built from its section. */
+static bool section_drill(const struct source_type *t, const struct sonae_config *cfg)
+{
+        return t->drill_name && t->drill_of && cfg && t->drill_of(cfg);
+}
+
 static void section_instance(const struct source_type *t, const struct sonae_config *cfg,
                              struct conf_instance *out)
 {
         memset(out, 0, sizeof(*out));
-        out->name = (char *)t->section;
+        out->name = (char *)(section_drill(t, cfg) ? t->drill_name : t->section);
         out->type = (char *)t->name;
         out->enabled = true;
         out->interval = t->interval_of && cfg ? t->interval_of(cfg) : t->default_interval_s;
@@ -189,7 +194,9 @@ static const char *status_name(enum poll_status s)
 #define HEALTH_FAILURES 3
 
 /* A source.health event (staff only, not public) when a source starts
- * failing and when it recovers, so a silent source wakes someone. */
+ * failing and when it recovers, so a silent source wakes someone.  A
+ * drill's source (`exercise = true`) tells it as an exercise event: it
+ * reaches only the exercise channels, never the real system's watchers. */
 static void emit_health(struct instance *it, const char *state, unsigned failures, const char *why)
 {
         if (!it->store)
@@ -200,7 +207,8 @@ static void emit_health(struct instance *it, const char *state, unsigned failure
         char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
         char subject[160];
         snprintf(subject, sizeof(subject), "sources/%s", it->in->name);
-        int rc = text ? store_event_emit(it->store, "source.health", subject, 0, false, false, text)
+        int rc = text ? store_event_emit(it->store, "source.health", subject, 0, false,
+                                         it->common.exercise, text)
                       : -ENOMEM;
         if (rc < 0)
                 log_warn("%s: source.health event not written: %s", it->in->name,
@@ -357,6 +365,8 @@ int collectd_start(struct collectd *c, const struct sonae_config *cfg)
                         free_instance(it);
                         continue;
                 }
+                if (section_drill(t, cfg))
+                        it->common.exercise = true;
                 c->n++;
         }
         for (size_t i = 0; i < c->n; i++) {

@@ -62,6 +62,12 @@ struct source_type {
         /* Section types only: the interval the section sets (e.g. [jma]
          * interval).  NULL: default_interval_s. */
         int64_t (*interval_of)(const struct sonae_config *cfg);
+        /* Section types only: the name the instance runs and reports its
+         * health under when drill_of says the section is a drill's own
+         * collector's (`sonae drill start`); such an instance is exercise
+         * (source_ctx.exercise) as a [source.NAME] with exercise = true. */
+        const char *drill_name;
+        bool (*drill_of)(const struct sonae_config *cfg);
         /* The site updates this often: a shorter interval is warned about
          * (polite polling).  0: no advice. */
         int64_t polite_interval_s;

@@ -115,6 +115,10 @@ static const struct conf_option jma_opts[] = {
         "Comma-separated JMA area codes kept; empty keeps every area of the offices."),
     OPT("exercise", CONF_BOOL, struct conf_jma, exercise, "false", 0, 0, NULL, false,
         "Count 訓練 telegrams (drills and demo only); they are marked exercise."),
+    OPT("drill", CONF_BOOL, struct conf_jma, drill, "false", 0, 0, NULL, false,
+        "Written by `sonae drill start` for the drill's own collector only: its JMA section "
+        "runs and reports its health as the source drill-jma, marked exercise, and leaves "
+        "with the drill."),
     OPT("base_url", CONF_STRING, struct conf_jma, base_url,
         "https://www.data.jma.go.jp/developer/xml/feed/", 0, 0, NULL, false,
         "Base URL of the Atom feeds; HTTPS except to loopback."),

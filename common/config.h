@@ -107,6 +107,7 @@ struct conf_jma {
         char *offices;
         char *areas;
         bool exercise;
+        bool drill; /* the drill's own collector's: health as drill-jma, exercise */
         char *base_url;
         /* Added by the JMA collector (docs/sources/jma.md). */
         bool enabled;

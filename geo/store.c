@@ -194,7 +194,7 @@ void store_shelter_event(int64_t id, bool is_open, int64_t occupancy, char subje
 }
 
 int store_source_health_event(const char *name, const char *from, const char *to, const char *error,
-                              store_emit_private_fn emit, void *ctx)
+                              bool exercise, store_emit_private_fn emit, void *ctx)
 {
         char subject[80];
         struct buf data = BUF_INIT(4096);
@@ -213,7 +213,8 @@ int store_source_health_event(const char *name, const char *from, const char *to
         }
         json_obj_end(&w);
         snprintf(subject, sizeof(subject), "sources/%.64s", name);
-        int rc = json_error(&w) ? -ENOMEM : emit(ctx, "source.health", subject, data.data);
+        int rc =
+            json_error(&w) ? -ENOMEM : emit(ctx, "source.health", subject, exercise, data.data);
         buf_free(&data);
         return rc;
 }

@@ -50,7 +50,7 @@ struct store_ops {
          * one entry per function, named without the store_ prefix; NULL
          * answers -ENOTSUP. */
         int (*source_health_set)(struct store *st, const char *name, const char *state,
-                                 const char *error);
+                                 const char *error, bool exercise);
         int (*source_status_list)(struct store *st, struct store_source_status_list *out);
         int (*raw_document_put)(struct store *st, const char *source, const char *url,
                                 const char *content_type, const void *body, size_t len,
@@ -284,13 +284,19 @@ void store_sha256_hex(const void *data, size_t len, char hex[65]);
 bool store_jma_state_valid(const char *state);
 /* ok | degraded | failing | unknown */
 bool store_source_state_valid(const char *state);
+/* The drill's own sources among source_status rows (SQL on either
+ * backend): the sources of its stations (stations.exercise), and its JMA
+ * section's drill-jma ([jma] drill), which has none. */
+#define STORE_DRILL_SOURCE_SQL                                                                     \
+        "(name IN (SELECT source FROM stations WHERE exercise = 1) OR name = 'drill-jma')"
 /* Writes a non-public event with no level in the backend's transaction. */
 typedef int (*store_emit_private_fn)(void *ctx, const char *type, const char *subject,
-                                     const char *data);
+                                     bool exercise, const char *data);
 /* The `source.health` event of a change from `from` ("" or NULL: unknown)
- * to `to`, with the error unless the source is ok again. */
+ * to `to`, with the error unless the source is ok again; exercise for a
+ * drill's source. */
 int store_source_health_event(const char *name, const char *from, const char *to, const char *error,
-                              store_emit_private_fn emit, void *ctx);
+                              bool exercise, store_emit_private_fn emit, void *ctx);
 /* The name a station is stored under: a drill's (in->exercise) led by
  * 【訓練】 once, so it shows wherever the name does.  *name is in->name or
  * buf; -EINVAL when the prefixed name does not fit in len. */

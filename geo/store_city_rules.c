@@ -156,11 +156,7 @@ int store_drill_stations_clear(const struct store_drill_clear_ops *ops, void *ct
         /* The drill's sources' health rows go too: the sources end with
          * the drill and must not linger on the staff's source list. */
         if (rc == 0)
-                rc =
-                    ops->run(ctx,
-                             "DELETE FROM source_status WHERE name IN (SELECT DISTINCT source FROM "
-                             "stations WHERE exercise = 1)",
-                             NULL);
+                rc = ops->run(ctx, "DELETE FROM source_status WHERE " STORE_DRILL_SOURCE_SQL, NULL);
         if (rc == 0)
                 rc = ops->run(ctx, "DELETE FROM stations WHERE exercise = 1", &out->stations);
         return rc;

@@ -8,11 +8,11 @@
 #include <string.h>
 
 int store_source_health_set(struct store *st, const char *name, const char *state,
-                            const char *error)
+                            const char *error, bool exercise)
 {
         if (!st->ops->source_health_set)
                 return -ENOTSUP;
-        return st->ops->source_health_set(st, name, state, error);
+        return st->ops->source_health_set(st, name, state, error, exercise);
 }
 
 int store_source_status_list(struct store *st, struct store_source_status_list *out)

@@ -12,14 +12,16 @@
 
 /* state: "ok" | "degraded" | "failing" | "unknown".  Records the source's
  * health (last_ok_at when ok, last error otherwise) and emits
- * `source.health` (public = 0) when the state changes.  error may be NULL;
- * it is a short reason, never a feed body. */
+ * `source.health` (public = 0; exercise for a drill's source, so it reaches
+ * only exercise channels) when the state changes.  error may be NULL; it is
+ * a short reason, never a feed body. */
 int store_source_health_set(struct store *st, const char *name, const char *state,
-                            const char *error);
+                            const char *error, bool exercise);
 
 struct store_source_status {
         const char *name, *state, *last_error;
         int64_t last_ok_at, last_error_at, updated_at; /* 0 when never */
+        bool exercise; /* a running drill's own source (its stations', or drill-jma) */
 };
 struct store_source_status_list {
         struct store_source_status *v;

@@ -928,11 +928,11 @@ static enum poll_status jma_poll(void *state, struct source_ctx *ctx)
         }
         if (failed != POLL_OK) {
                 /* Health is written on change only (source.health event). */
-                store_source_health_set(ctx->store, JMA_SOURCE, "degraded", why);
+                store_source_health_set(ctx->store, ctx->name, "degraded", why, ctx->exercise);
                 source_why(ctx, "%s", why);
                 return failed;
         }
-        rc = store_source_health_set(ctx->store, JMA_SOURCE, "ok", NULL);
+        rc = store_source_health_set(ctx->store, ctx->name, "ok", NULL, ctx->exercise);
         if (rc < 0) {
                 source_why(ctx, "store: %s", store_strerror(rc));
                 return POLL_FAILED;
@@ -949,6 +949,11 @@ static int64_t jma_interval(const struct sonae_config *cfg)
         return cfg->jma.interval > 0 ? cfg->jma.interval : 60;
 }
 
+static bool jma_drill(const struct sonae_config *cfg)
+{
+        return cfg->jma.drill;
+}
+
 const struct source_type source_jma = {
     .name = "jma",
     .summary = "JMA 防災情報XML: the PULL Atom feeds, telegrams once each, what is in force.",
@@ -957,6 +962,8 @@ const struct source_type source_jma = {
     .default_interval_s = 60,
     .wanted = jma_enabled,
     .interval_of = jma_interval,
+    .drill_name = "drill-jma",
+    .drill_of = jma_drill,
     .configure = jma_configure,
     .poll = jma_poll,
     .destroy = jma_destroy,

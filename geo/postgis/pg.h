@@ -182,7 +182,8 @@ int pg_tile_features_add(struct store *st, int64_t set_id, const char *const *fi
 int pg_tile_set_cut(struct store *st, int64_t set_id, size_t *n);
 
 /* pg_devices.c: devices, calibration, readings, gaps, source health. */
-int pg_source_health_set(struct store *st, const char *name, const char *state, const char *error);
+int pg_source_health_set(struct store *st, const char *name, const char *state, const char *error,
+                         bool exercise);
 int pg_source_status_list(struct store *st, struct store_source_status_list *out);
 int pg_device_add(struct store *st, const struct store_device *d, int64_t *id);
 int pg_device_update(struct store *st, const struct store_device *d);

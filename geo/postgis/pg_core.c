@@ -426,7 +426,8 @@ int pg_event(struct pg *b, const char *type, const char *subject, int level, boo
         return pg_q(b, NULL,
                     "INSERT INTO events (at, type, subject, level, public, exercise, data) "
                     "VALUES ($1, $2, $3, $4, $5, $6, coalesce($7::json, '{}'))",
-                    "ittLbbt", pg_now(), type, subject, level, (int)is_public, (int)exercise, data);
+                    "ittLbbt", pg_now(), type, subject, level, (int)is_public,
+                    (int)(exercise || b->base.all_exercise), data);
 }
 
 int pg_pending_add(struct pg *b, int64_t station_id, size_t count, int64_t first_at,

@@ -14,12 +14,14 @@
 
 /* ---- Source health ----------------------------------------------------- */
 
-static int emit_private(void *ctx, const char *type, const char *subject, const char *data)
+static int emit_private(void *ctx, const char *type, const char *subject, bool exercise,
+                        const char *data)
 {
-        return pg_event(ctx, type, subject, LEVEL_NONE, false, false, data);
+        return pg_event(ctx, type, subject, LEVEL_NONE, false, exercise, data);
 }
 
-int pg_source_health_set(struct store *st, const char *name, const char *state, const char *error)
+int pg_source_health_set(struct store *st, const char *name, const char *state, const char *error,
+                         bool exercise)
 {
         struct pg *b = PG(st);
         if (!name || !store_source_state_valid(state))
@@ -47,7 +49,7 @@ int pg_source_health_set(struct store *st, const char *name, const char *state, 
                   "ttIIti", name, state, ok ? now : (int64_t)0, ok ? (int64_t)0 : now,
                   ok ? NULL : error, now);
         if (rc == 0 && strcmp(old, state) != 0)
-                rc = store_source_health_event(name, old, state, error, emit_private, b);
+                rc = store_source_health_event(name, old, state, error, exercise, emit_private, b);
 out:
         return pg_tx_end(b, rc);
 }
@@ -61,6 +63,7 @@ static int source_status_fill(const PGresult *r, int i, void *elem, void *ctx)
         s->last_error_at = pg_col_i64(r, i, 3);
         s->last_error = pg_col_strdup(r, i, 4);
         s->updated_at = pg_col_i64(r, i, 5);
+        s->exercise = pg_col_i64(r, i, 6) != 0;
         return s->name && s->state ? 0 : -ENOMEM;
 }
 
@@ -69,7 +72,8 @@ int pg_source_status_list(struct store *st, struct store_source_status_list *out
         PGresult *r = NULL;
         memset(out, 0, sizeof(*out));
         int rc = pg_q(PG(st), &r,
-                      "SELECT name, state, last_ok_at, last_error_at, last_error, updated_at "
+                      "SELECT name, state, last_ok_at, last_error_at, last_error, updated_at, "
+                      "CASE WHEN " STORE_DRILL_SOURCE_SQL " THEN 1 ELSE 0 END "
                       "FROM source_status ORDER BY name",
                       "");
         if (rc < 0)

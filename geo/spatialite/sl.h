@@ -163,7 +163,8 @@ int sl_station_set_state(struct store *st, int64_t station_id, enum station_stat
                          int64_t seen_at);
 
 /* Entity operations: sl_sources.c, sl_devices.c, sl_places.c, sl_city.c. */
-int sl_source_health_set(struct store *st, const char *name, const char *state, const char *error);
+int sl_source_health_set(struct store *st, const char *name, const char *state, const char *error,
+                         bool exercise);
 int sl_source_status_list(struct store *st, struct store_source_status_list *out);
 int sl_raw_document_put(struct store *st, const char *source, const char *url,
                         const char *content_type, const void *body, size_t len, int64_t fetched_at,

@@ -14,12 +14,14 @@
 
 /* ---- Source health ----------------------------------------------------- */
 
-static int emit_private(void *ctx, const char *type, const char *subject, const char *data)
+static int emit_private(void *ctx, const char *type, const char *subject, bool exercise,
+                        const char *data)
 {
-        return sl_event(ctx, type, subject, LEVEL_NONE, false, false, data);
+        return sl_event(ctx, type, subject, LEVEL_NONE, false, exercise, data);
 }
 
-int sl_source_health_set(struct store *st, const char *name, const char *state, const char *error)
+int sl_source_health_set(struct store *st, const char *name, const char *state, const char *error,
+                         bool exercise)
 {
         struct sl *b = SL(st);
         if (!name || !store_source_state_valid(state))
@@ -46,7 +48,7 @@ int sl_source_health_set(struct store *st, const char *name, const char *state, 
                     "ttIIti", name, state, ok ? now : (int64_t)0, ok ? (int64_t)0 : now,
                     ok ? NULL : error, now);
         if (rc == 0 && strcmp(old, state) != 0)
-                rc = store_source_health_event(name, old, state, error, emit_private, b);
+                rc = store_source_health_event(name, old, state, error, exercise, emit_private, b);
 out:
         return sl_tx_end(b, rc);
 }
@@ -60,6 +62,7 @@ static int source_status_fill(sqlite3_stmt *s, void *elem, void *ctx)
         r->last_error_at = sqlite3_column_int64(s, 3);
         r->last_error = sl_col_strdup(s, 4);
         r->updated_at = sqlite3_column_int64(s, 5);
+        r->exercise = sqlite3_column_int(s, 6) != 0;
         return r->name && r->state ? 0 : -ENOMEM;
 }
 
@@ -68,7 +71,8 @@ int sl_source_status_list(struct store *st, struct store_source_status_list *out
         struct sl *b = SL(st);
         int rc = sl_list(b, (void **)&out->v, &out->n, sizeof(*out->v), source_status_fill, NULL,
                          "SELECT name, state, last_ok_at, last_error_at, last_error, "
-                         "updated_at FROM source_status ORDER BY name",
+                         "updated_at, CASE WHEN " STORE_DRILL_SOURCE_SQL " THEN 1 ELSE 0 END "
+                         "FROM source_status ORDER BY name",
                          "");
         if (rc < 0)
                 store_source_status_list_free(out);

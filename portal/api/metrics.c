@@ -1,9 +1,11 @@
 /* GET /metrics: Prometheus text format.  Requests and latencies of the
  * portal, and from the store: each source's health and last success, the
- * stations per state (stale and offline counted apart from ok), and the
- * newest event id as a counter whose rate is the ingest rate.  From
- * loopback without a proxy in between, or with a staff session or a
- * display token (a Prometheus elsewhere sends Authorization: Bearer). */
+ * stations per state (stale and offline counted apart from ok; a drill's
+ * own stations and sources, marked exercise, apart from the real ones so
+ * that the real gauges stay the real system's health), and the newest
+ * event id as a counter whose rate is the ingest rate.  From loopback
+ * without a proxy in between, or with a staff session or a display token
+ * (a Prometheus elsewhere sends Authorization: Bearer). */
 #include "api.h"
 #include "auth.h"
 #include "level.h"
@@ -20,6 +22,46 @@ static void label(struct buf *out, const char *s)
 {
         for (; s && *s; s++)
                 buf_putc(out, (*s == '"' || *s == '\\' || *s == '\n') ? '_' : *s);
+}
+
+/* The sources' health gauges, prefix source_ok and prefix
+ * source_last_ok_seconds, of the real sources or (exercise) the drill's. */
+static void source_gauges(struct buf *out, const char *prefix, const char *whose,
+                          const struct store_source_status_list *src, bool exercise)
+{
+        buf_printf(out,
+                   "# HELP %ssource_ok 1 while a source's state is ok%s.\n"
+                   "# TYPE %ssource_ok gauge\n",
+                   prefix, whose, prefix);
+        for (size_t i = 0; i < src->n; i++) {
+                if (src->v[i].exercise != exercise)
+                        continue;
+                buf_printf(out, "%ssource_ok{source=\"", prefix);
+                label(out, src->v[i].name);
+                buf_printf(out, "\",state=\"%s\"} %d\n", src->v[i].state ? src->v[i].state : "",
+                           src->v[i].state && strcmp(src->v[i].state, "ok") == 0);
+        }
+        buf_printf(out,
+                   "# HELP %ssource_last_ok_seconds Unix time of a source's last success%s.\n"
+                   "# TYPE %ssource_last_ok_seconds gauge\n",
+                   prefix, whose, prefix);
+        for (size_t i = 0; i < src->n; i++) {
+                if (src->v[i].exercise != exercise)
+                        continue;
+                buf_printf(out, "%ssource_last_ok_seconds{source=\"", prefix);
+                label(out, src->v[i].name);
+                buf_printf(out, "\"} %lld\n", (long long)src->v[i].last_ok_at);
+        }
+}
+
+/* One gauge of stations per state: name{state="..."} n. */
+static void station_gauge(struct buf *out, const char *name, const char *help,
+                          const size_t n[STATE_UNKNOWN + 1])
+{
+        buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+        for (int s = 0; s <= STATE_UNKNOWN; s++)
+                buf_printf(out, "%s{state=\"%s\"} %zu\n", name,
+                           station_state_name((enum station_state)s), n[s]);
 }
 
 static int store_metrics(struct portal_app *app, struct buf *out)
@@ -42,30 +84,18 @@ static int store_metrics(struct portal_app *app, struct buf *out)
         portal_store_release(app, st);
         if (rc < 0)
                 goto out;
-        buf_puts(out, "# HELP sonae_source_ok 1 while a source's state is ok.\n"
-                      "# TYPE sonae_source_ok gauge\n");
-        for (size_t i = 0; i < src.n; i++) {
-                buf_puts(out, "sonae_source_ok{source=\"");
-                label(out, src.v[i].name);
-                buf_printf(out, "\",state=\"%s\"} %d\n", src.v[i].state ? src.v[i].state : "",
-                           src.v[i].state && strcmp(src.v[i].state, "ok") == 0);
-        }
-        buf_puts(out, "# HELP sonae_source_last_ok_seconds Unix time of a source's last success.\n"
-                      "# TYPE sonae_source_last_ok_seconds gauge\n");
-        for (size_t i = 0; i < src.n; i++) {
-                buf_puts(out, "sonae_source_last_ok_seconds{source=\"");
-                label(out, src.v[i].name);
-                buf_printf(out, "\"} %lld\n", (long long)src.v[i].last_ok_at);
-        }
-        size_t by_state[STATE_UNKNOWN + 1] = {0};
+        source_gauges(out, "sonae_", "", &src, false);
+        source_gauges(out, "sonae_exercise_", " (a running drill's own sources)", &src, true);
+        size_t by_state[2][STATE_UNKNOWN + 1] = {{0}};
         for (size_t i = 0; i < lat.n; i++)
                 if (lat.v[i].state <= STATE_UNKNOWN)
-                        by_state[lat.v[i].state]++;
-        buf_puts(out, "# HELP sonae_stations Stations by state (stale and offline are not safe).\n"
-                      "# TYPE sonae_stations gauge\n");
-        for (int s = 0; s <= STATE_UNKNOWN; s++)
-                buf_printf(out, "sonae_stations{state=\"%s\"} %zu\n",
-                           station_state_name((enum station_state)s), by_state[s]);
+                        by_state[lat.v[i].exercise][lat.v[i].state]++;
+        station_gauge(out, "sonae_stations",
+                      "Real stations by state (stale and offline are not safe); a drill's own "
+                      "are in sonae_exercise_stations.",
+                      by_state[0]);
+        station_gauge(out, "sonae_exercise_stations",
+                      "A running drill's own stations (訓練) by state.", by_state[1]);
         buf_printf(out,
                    "# HELP sonae_store_events_total Events written to the store "
                    "(rate: the ingest rate).\n"

@@ -59,12 +59,12 @@ static int sources(struct portal_req *req, struct portal_resp *resp)
         json_t *arr = json_array();
         for (size_t i = 0; i < l.n; i++) {
                 const struct store_source_status *s = &l.v[i];
-                json_array_append_new(arr,
-                                      json_pack("{s:s, s:s, s:o, s:o, s:s?, s:o}", "name", s->name,
-                                                "state", s->state ? s->state : "unknown",
-                                                "last_ok_at", jtime(s->last_ok_at), "last_error_at",
-                                                jtime(s->last_error_at), "last_error",
-                                                s->last_error, "updated_at", jtime(s->updated_at)));
+                json_array_append_new(
+                    arr,
+                    json_pack("{s:s, s:s, s:o, s:o, s:s?, s:o, s:b}", "name", s->name, "state",
+                              s->state ? s->state : "unknown", "last_ok_at", jtime(s->last_ok_at),
+                              "last_error_at", jtime(s->last_error_at), "last_error", s->last_error,
+                              "updated_at", jtime(s->updated_at), "exercise", (int)s->exercise));
         }
         store_source_status_list_free(&l);
         return resp_json(

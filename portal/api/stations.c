@@ -4,7 +4,8 @@
  * Accept: text/csv or format=csv; times +09:00).  A drill's stations
  * (exercise, named 【訓練】) follow the drill's visibility as the status
  * document does: only a running --public drill's, in its areas; staff see
- * every drill's in /api/v1/staff/stations. */
+ * every drill's in /api/v1/staff/stations, and open each one by id in
+ * /api/v1/staff/stations/{id} and .../observations. */
 #include "api.h"
 #include "auth.h"
 #include "httputil.h"
@@ -95,17 +96,26 @@ static int stations(struct portal_req *req, struct portal_resp *resp)
         return stations_doc(req, resp, portal_app_public_view(portal_req_app(req)));
 }
 
-/* The HQ screens' list, the wall's (display token) included. */
-static int staff_stations(struct portal_req *req, struct portal_resp *resp)
+/* The view of the staff's answers (a staff session or the wall's display
+ * token): every drill's stations in exercise mode, else the real ones.
+ * false when the request was refused (resp holds the answer). */
+static bool staff_view(struct portal_req *req, struct portal_resp *resp, int *view)
 {
         struct auth_who who;
         if (auth_require(req, resp, AUTH_DISPLAY, false, &who))
-                return 0;
-        struct portal_app *app = portal_req_app(req);
-        return stations_doc(req, resp, portal_app_exercise(app) ? STORE_VIEW_ALL : STORE_VIEW_REAL);
+                return false;
+        *view = portal_app_exercise(portal_req_app(req)) ? STORE_VIEW_ALL : STORE_VIEW_REAL;
+        return true;
 }
 
-static int station(struct portal_req *req, struct portal_resp *resp)
+/* The HQ screens' list, the wall's (display token) included. */
+static int staff_stations(struct portal_req *req, struct portal_resp *resp)
+{
+        int view;
+        return staff_view(req, resp, &view) ? stations_doc(req, resp, view) : 0;
+}
+
+static int station_doc(struct portal_req *req, struct portal_resp *resp, int view)
 {
         struct portal_app *app = portal_req_app(req);
         int64_t id;
@@ -118,7 +128,7 @@ static int station(struct portal_req *req, struct portal_resp *resp)
         int rc = store_latest_get(st, id, time_now_ms() / 1000, &l);
         portal_store_release(app, st);
         if (rc == 0)
-                rc = visible(&l, portal_app_public_view(app));
+                rc = visible(&l, view);
         if (rc == -ENOENT) {
                 store_latest_list_free(&l);
                 return portal_resp_error(resp, 404, "no such station");
@@ -133,7 +143,18 @@ static int station(struct portal_req *req, struct portal_resp *resp)
         return json_error(&w);
 }
 
-static int observations(struct portal_req *req, struct portal_resp *resp)
+static int station(struct portal_req *req, struct portal_resp *resp)
+{
+        return station_doc(req, resp, portal_app_public_view(portal_req_app(req)));
+}
+
+static int staff_station(struct portal_req *req, struct portal_resp *resp)
+{
+        int view;
+        return staff_view(req, resp, &view) ? station_doc(req, resp, view) : 0;
+}
+
+static int observations_doc(struct portal_req *req, struct portal_resp *resp, int view)
 {
         struct portal_app *app = portal_req_app(req);
         int64_t id, from, to;
@@ -154,7 +175,7 @@ static int observations(struct portal_req *req, struct portal_resp *resp)
         struct store_obs_list obs = {0};
         int rc = store_latest_get(st, id, time_now_ms() / 1000, &l);
         if (rc == 0)
-                rc = visible(&l, portal_app_public_view(app));
+                rc = visible(&l, view);
         const char *quantity = portal_req_query(req, "quantity");
         if (rc == 0 && !quantity)
                 quantity = l.v[0].quantity;
@@ -222,10 +243,38 @@ out:
         return rc;
 }
 
+static int observations(struct portal_req *req, struct portal_resp *resp)
+{
+        return observations_doc(req, resp, portal_app_public_view(portal_req_app(req)));
+}
+
+static int staff_observations(struct portal_req *req, struct portal_resp *resp)
+{
+        int view;
+        return staff_view(req, resp, &view) ? observations_doc(req, resp, view) : 0;
+}
+
 #define QUANTITIES                                                                                 \
         "water_level_m|precip_10m_mm|precip_1h_mm|precip_3h_mm|precip_24h_mm|distance_m|battery_"  \
         "v|"                                                                                       \
         "rssi_dbm|temp_c"
+
+/* clang-format off */
+/* The series' parameters, the staff series' too. */
+#define OBS_PARAMS                                                                                 \
+        {                                                                                          \
+            {"from", PARAM_DATETIME, 0, 0, NULL, 40, "start (RFC 3339), default to - 24 h"},       \
+            {"to", PARAM_DATETIME, 0, 0, NULL, 40, "end, exclusive (RFC 3339), default now"},      \
+            {"quantity", PARAM_ENUM, 0, 0, QUANTITIES, 0, "default: the station's own"},           \
+            {"format", PARAM_ENUM, 0, 0, "json|csv", 0, "csv, or send Accept: text/csv"},          \
+        }
+/* The list's parameters, the staff list's too. */
+#define LIST_PARAMS                                                                                \
+        {                                                                                          \
+            {"kind", PARAM_ENUM, 0, 0, "gauge|sensor|camera|rain", 0, "station kind"},             \
+            {"bbox", PARAM_BBOX, 0, 0, NULL, 200, "minlon,minlat,maxlon,maxlat (WGS84)"},          \
+        }
+/* clang-format on */
 
 const struct portal_route api_stations_routes[] = {
     {.method = "GET",
@@ -236,11 +285,7 @@ const struct portal_route api_stations_routes[] = {
      .max_age = 30,
      .cache_ms = 5000,
      .summary = "Every station with its latest value, level, state and rate (GeoJSON).",
-     .params =
-         {
-             {"kind", PARAM_ENUM, 0, 0, "gauge|sensor|camera|rain", 0, "station kind"},
-             {"bbox", PARAM_BBOX, 0, 0, NULL, 200, "minlon,minlat,maxlon,maxlat (WGS84)"},
-         }},
+     .params = LIST_PARAMS},
     {.method = "GET",
      .pattern = "/api/v1/staff/stations",
      .name = "staff_stations",
@@ -248,11 +293,7 @@ const struct portal_route api_stations_routes[] = {
      .flags = ROUTE_LOG_QUERY,
      .summary = "The station list for staff: every running drill's stations too, marked "
                 "exercise.",
-     .params =
-         {
-             {"kind", PARAM_ENUM, 0, 0, "gauge|sensor|camera|rain", 0, "station kind"},
-             {"bbox", PARAM_BBOX, 0, 0, NULL, 200, "minlon,minlat,maxlon,maxlat (WGS84)"},
-         }},
+     .params = LIST_PARAMS},
     {.method = "GET",
      .pattern = "/api/v1/stations/{id}",
      .name = "station",
@@ -262,6 +303,12 @@ const struct portal_route api_stations_routes[] = {
      .cache_ms = 5000,
      .summary = "One station (GeoJSON Feature)."},
     {.method = "GET",
+     .pattern = "/api/v1/staff/stations/{id}",
+     .name = "staff_station",
+     .handler = staff_station,
+     .flags = ROUTE_LOG_QUERY,
+     .summary = "One station for staff (GeoJSON Feature): a running drill's too."},
+    {.method = "GET",
      .pattern = "/api/v1/stations/{id}/observations",
      .name = "station_observations",
      .handler = observations,
@@ -269,12 +316,13 @@ const struct portal_route api_stations_routes[] = {
      .max_age = 60,
      .cache_ms = 5000,
      .summary = "Observations of a station between from and to (JSON or CSV).",
-     .params =
-         {
-             {"from", PARAM_DATETIME, 0, 0, NULL, 40, "start (RFC 3339), default to - 24 h"},
-             {"to", PARAM_DATETIME, 0, 0, NULL, 40, "end, exclusive (RFC 3339), default now"},
-             {"quantity", PARAM_ENUM, 0, 0, QUANTITIES, 0, "default: the station's own"},
-             {"format", PARAM_ENUM, 0, 0, "json|csv", 0, "csv, or send Accept: text/csv"},
-         }},
+     .params = OBS_PARAMS},
+    {.method = "GET",
+     .pattern = "/api/v1/staff/stations/{id}/observations",
+     .name = "staff_station_observations",
+     .handler = staff_observations,
+     .flags = ROUTE_LOG_QUERY | ROUTE_VARY_ACCEPT,
+     .summary = "Observations of a station for staff: a running drill's too (JSON or CSV).",
+     .params = OBS_PARAMS},
     {0},
 };

@@ -546,7 +546,8 @@ int main(int argc, char **argv)
         else if (strcmp(argv[2], "reading") == 0 && argc == 6)
                 ret = seed_reading(st, argv[3], argv[4], strtod(argv[5], NULL));
         else if (strcmp(argv[2], "source") == 0 && argc >= 5) {
-                int r = store_source_health_set(st, argv[3], argv[4], argc > 5 ? argv[5] : NULL);
+                int r =
+                    store_source_health_set(st, argv[3], argv[4], argc > 5 ? argv[5] : NULL, false);
                 if (r < 0)
                         fprintf(stderr, "source: %s\n", store_strerror(r));
                 else

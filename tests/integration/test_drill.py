@@ -232,6 +232,20 @@ try:
         return bool(ex) and ex[0]["level"] == 5
 
     check(wait_for(at_five, 40), f"the drill's exercise row reaches level 5 (seen {sorted(set(x for x in seen if x))})")
+    health = q("SELECT name, state FROM source_status ORDER BY name")
+    check(("drill-jma", "ok") in health and ("jma", "ok") in health,
+          f"the drill's JMA section reports its health as drill-jma beside the live jma: {health}")
+    ev = q("SELECT subject, exercise FROM events WHERE type = 'source.health'")
+    check(("sources/drill-jma", 1) in ev and ("sources/jma", 0) in ev and ("sources/jma", 1) not in ev,
+          f"drill-jma's source.health events are exercise, the live jma's are not: {sorted(set(ev))}")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r_:
+        m = r_.read().decode()
+    check('sonae_source_ok{source="jma",state="ok"} 1' in m and 'sonae_exercise_source_ok{source="drill-jma",state="ok"} 1' in m
+          and 'sonae_source_ok{source="drill-jma"' not in m,
+          "/metrics: the live jma among the real sources, drill-jma among the drill's")
+    srcs = {s["name"]: s["exercise"] for s in get(port, "/api/v1/sources", cookie)["sources"]}
+    check(srcs.get("drill-jma") is True and srcs.get("jma") is False,
+          f"staff's source list marks drill-jma exercise, the live jma not: {srcs}")
     re_ = rows(port, False)
     check(len(re_) == 1 and re_[0]["level"] == 3 and [k["code"] for k in re_[0]["kinds"]] == ["03"]
           and not re_[0]["exercise"],
@@ -285,6 +299,8 @@ try:
     check(one("SELECT count(*) FROM alerts WHERE exercise = 0") >= 1
           and one("SELECT count(*) FROM jma_telegrams WHERE report_status = '通常'") == 1,
           "the real alert and its ledger row stay")
+    names = [n for (n,) in q("SELECT name FROM source_status")]
+    check("jma" in names and "drill-jma" not in names, f"drill-jma leaves the source list, jma stays: {names}")
     ev = q("SELECT type, exercise, public FROM events WHERE id > ?", last_event)
     check(("alert.changed", 1, 1) in ev and ("order.lifted", 1, 1) in ev,
           f"the removal is told by exercise events (alert.changed, order.lifted): {sorted(set(ev))}")

@@ -26,6 +26,8 @@ With --postgis (drill-readings-postgis) the same on a PostgreSQL database
 import datetime
 import json
 import os
+import re
+import signal
 import sys
 import urllib.error
 import urllib.request
@@ -57,6 +59,28 @@ def hazard(port):
 
 def hazard_river(port):
     return hazard(port)["level_in_force"]["river"]
+
+
+def metrics_text(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
+def source_metrics(port):
+    """/metrics' sources: {gauge name: sorted source labels}."""
+    out = {}
+    for m in re.finditer(r'^(sonae_(?:exercise_)?source_ok)\{source="([^"]*)"', metrics_text(port), re.M):
+        out.setdefault(m.group(1), []).append(m.group(2))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def station_metrics(port):
+    """/metrics' station gauges (read from loopback): {name: total over the states}."""
+    text = metrics_text(port)
+    out = {}
+    for m in re.finditer(r"^(sonae_(?:exercise_)?stations)\{state=\"[a-z_]+\"\} (\d+)$", text, re.M):
+        out[m.group(1)] = out.get(m.group(1), 0) + int(m.group(2))
+    return out
 
 
 d = tmpdir("sonae-drill-readings-")
@@ -169,6 +193,39 @@ try:
           and {p["id"] for p in staff if not p["exercise"]} == real_ids,
           f"staff see the drill's stations marked exercise and {MARK}, beside the real ones: "
           f"{sorted(p['source'] for p in drill)}")
+    seen_m = []
+
+    def metrics_apart():
+        seen_m.append((station_metrics(port), one("SELECT count(*) FROM stations WHERE exercise = 1")))
+        m, n = seen_m[-1]
+        return n > 0 and m.get("sonae_stations") == len(real_ids) and m.get("sonae_exercise_stations") == n
+
+    check(wait_for(metrics_apart, 5),
+          f"/metrics counts the {len(real_ids)} real stations apart from the drill's: {seen_m[-1]}")
+    sm = source_metrics(port)
+    check(not [n for n in sm.get("sonae_source_ok", []) if n.startswith("drill-")]
+          and "drill-jma" in sm.get("sonae_exercise_source_ok", []),
+          f"/metrics reports the drill's sources apart from the real one: {sm}")
+    one_st = get(port, f"/api/v1/staff/stations/{gid}", cookie)["properties"]
+    check(one_st["id"] == gid and one_st["exercise"] and one_st["name"].startswith(MARK),
+          f"staff open the staff-only drill's gauge by id: {one_st['name']}")
+    obs = get(port, f"/api/v1/staff/stations/{gid}/observations", cookie)
+    check(obs["station"] == gid and obs["quantity"] == "water_level_m" and obs["observations"],
+          f"and its series ({len(obs['observations'])} readings)")
+    rid = min(real_ids)
+    check(get(port, f"/api/v1/staff/stations/{rid}", cookie)["properties"]["id"] == rid,
+          "and a real station by id")
+    for path in (f"/api/v1/staff/stations/{gid}", f"/api/v1/staff/stations/{gid}/observations"):
+        try:
+            get(port, path)
+            check(False, f"{path} without a session")
+        except urllib.error.HTTPError as e:
+            check(e.code == 401, f"{path} without a session is refused ({e.code})")
+    try:
+        get(port, f"/api/v1/stations/{gid}/observations")
+        check(False, "residents get the drill gauge's series")
+    except urllib.error.HTTPError as e:
+        check(e.code == 404, f"residents do not get the drill gauge's series ({e.code})")
     try:
         get(port, "/api/v1/staff/stations")
         check(False, "the staff stations without a session")
@@ -202,6 +259,23 @@ try:
     check(real_state() == before, "the real stations are still untouched")
     check(wait_for(lambda: images_of_drill() > 0, 20 * SCALE), "the public drill's camera stores stills")
 
+    # The replay's server goes away: the drill's sources fail, and tell it
+    # as exercise events (notifications of them reach only exercise channels).
+    state = dict(line.split("=", 1) for line in open(os.path.join(d, "data", "drill", "state")).read().split("\n")
+                 if "=" in line)
+    os.kill(int(state["replay_pid"]), signal.SIGTERM)
+
+    def drill_health():
+        return q("SELECT subject, exercise FROM events WHERE type = 'source.health' AND subject LIKE 'sources/drill-%'")
+
+    check(wait_for(lambda: {s for s, _ in drill_health()} >= {"sources/drill-kawabou", "sources/drill-kriver",
+                                                            "sources/drill-jma"}, 20),
+          f"the drill's sources report failing without the replay: {drill_health()}")
+    check(all(e == 1 for _, e in drill_health()), f"their source.health events are exercise: {drill_health()}")
+    names = [n for (n,) in q("SELECT name FROM source_status")]
+    check("drill-jma" in names and "jma" not in names,
+          f"the drill's JMA section reports as drill-jma, not as the live system's jma (which has none): {names}")
+
     # --- stop ---
     ids = [row[0] for row in drill_rows()]
     files = [os.path.join(d, "data", p) for (p,) in q(
@@ -224,7 +298,7 @@ try:
           f"the drill's stations and everything they held are gone: {left}")
     check(not any(os.path.exists(p) for p in files), "and their image files")
     names = [n for (n,) in q("SELECT name FROM source_status")]
-    check("drill-camera" not in names and "kriver-yamagata" in names,
+    check("drill-camera" not in names and "drill-jma" not in names and "kriver-yamagata" in names,
           f"the drill's source leaves the source list; the real one stays: {names}")
     ev = q(f"SELECT type FROM events WHERE subject IN ({marks})", *[f"stations/{i}" for i in ids])
     check(ev and all(t == ("station.state",) for t in ev),
@@ -232,6 +306,14 @@ try:
     check(real_state() == before, "the real stations and observations are as before the drills")
     check(wait_for(lambda: not [p for p in features(port, "/api/v1/staff/stations", cookie) if p["exercise"]], 10),
           "staff see no drill station any more")
+    try:
+        get(port, f"/api/v1/staff/stations/{g['id']}", cookie)
+        check(False, "staff open a removed drill station")
+    except urllib.error.HTTPError as e:
+        check(e.code == 404, f"a removed drill station is gone for staff too ({e.code})")
+    m = station_metrics(port)
+    check(m.get("sonae_stations") == len(real_ids) and m.get("sonae_exercise_stations") == 0,
+          f"/metrics: the real stations, and no drill station after the drill: {m}")
 finally:
     sonae(conf, "drill", "stop")
     collectd.stop()

@@ -2,6 +2,7 @@
  * (idempotent, all-or-nothing), latest state with levels, stale/offline,
  * rate of rise, and the events written in the same transaction. */
 #include "check.h"
+#include "store_sources.h"
 #include "storetest.h"
 #include "timeutil.h"
 
@@ -503,6 +504,28 @@ static void test_events_wait(const char *path)
         store_close(w);
 }
 
+/* A store opened with all_exercise (the demo's) marks every event it
+ * writes exercise, a source's health too, on either backend. */
+static void test_all_exercise(const char *path)
+{
+        char dsn[300];
+        struct store_options o = storetest_options(path, dsn, sizeof(dsn));
+        o.all_exercise = true;
+        struct store *st = NULL;
+        CHECK_INT(store_open(&o, &st), 0);
+        if (!st)
+                return;
+        CHECK_INT(store_event_emit(st, "source.health", "sources/all-ex", LEVEL_NONE, false, false,
+                                   "{\"source\":\"all-ex\"}"),
+                  0);
+        CHECK_INT(store_source_health_set(st, "all-ex-health", "ok", NULL, false), 0);
+        CHECK_INT(storetest_sql_int(path, "SELECT count(*) FROM events WHERE subject IN "
+                                          "('sources/all-ex', 'sources/all-ex-health') AND "
+                                          "exercise = 1"),
+                  2);
+        store_close(st);
+}
+
 int main(void)
 {
         char path[256];
@@ -513,6 +536,7 @@ int main(void)
         test_observations(path);
         test_state_and_events(path);
         test_events_wait(path);
+        test_all_exercise(path);
         storetest_cleanup();
         return check_done("geo-store-core");
 }

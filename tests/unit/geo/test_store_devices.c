@@ -29,10 +29,10 @@ static void test_source_health(struct store *st)
 {
         /* Source health: an event on each change of state only. */
         long long e0 = events_of("source.health");
-        CHECK_INT(store_source_health_set(st, "jma", "ok", NULL), 0);
-        CHECK_INT(store_source_health_set(st, "jma", "ok", NULL), 0);
-        CHECK_INT(store_source_health_set(st, "jma", "failing", "HTTP 500"), 0);
-        CHECK_INT(store_source_health_set(st, "jma", "sleepy", NULL), -EINVAL);
+        CHECK_INT(store_source_health_set(st, "jma", "ok", NULL, false), 0);
+        CHECK_INT(store_source_health_set(st, "jma", "ok", NULL, false), 0);
+        CHECK_INT(store_source_health_set(st, "jma", "failing", "HTTP 500", false), 0);
+        CHECK_INT(store_source_health_set(st, "jma", "sleepy", NULL, false), -EINVAL);
         CHECK_INT(events_of("source.health"), e0 + 2);
         struct store_source_status_list sl;
         CHECK_INT(store_source_status_list(st, &sl), 0);
@@ -48,6 +48,21 @@ static void test_source_health(struct store *st)
         CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'source.health' AND "
                           "json_extract(data, '$.error') IS NOT NULL AND public = 0"),
                   1);
+        /* A drill's source tells its health as exercise events; the real
+         * source's stay real. */
+        CHECK_INT(store_source_health_set(st, "drill-jma", "degraded", "GET: timeout", true), 0);
+        CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'source.health' AND "
+                          "subject = 'sources/drill-jma' AND exercise = 1 AND public = 0"),
+                  1);
+        CHECK_INT(sql_int("SELECT count(*) FROM events WHERE type = 'source.health' AND "
+                          "subject = 'sources/jma' AND exercise = 0"),
+                  2);
+        /* The list tells the drill's sources from the real ones. */
+        CHECK_INT(store_source_status_list(st, &sl), 0);
+        CHECK_INT(sl.n, 2);
+        for (size_t i = 0; i < sl.n; i++)
+                CHECK_INT(sl.v[i].exercise, strcmp(sl.v[i].name, "drill-jma") == 0);
+        store_source_status_list_free(&sl);
 }
 
 static void test_raw_documents(struct store *st)

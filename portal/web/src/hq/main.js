@@ -186,7 +186,7 @@ async function fetchSeries(ids) {
   try {
     await Promise.all(ids.map(async (id) => {
       try {
-        const o = await get(`/api/v1/stations/${id}/observations?from=${encodeURIComponent(from)}`);
+        const o = await get(`/api/v1/staff/stations/${id}/observations?from=${encodeURIComponent(from)}`);
         series.set(id, o.observations.map((x) => x.value));
       } catch { /* no series: no sparkline */ }
     }));
